@@ -1,0 +1,69 @@
+//! Fiscal years (年度): April to March, shown also in the Reiwa era.
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+/// A Japanese fiscal year, named by the calendar year in which it starts (FY2024 =
+/// 2024-04-01 … 2025-03-31 = 令和6年度).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct FiscalYear(pub i32);
+
+impl FiscalYear {
+    /// The fiscal year that contains `date` (a date in Asia/Tokyo).
+    pub fn containing(date: NaiveDate) -> FiscalYear {
+        if date.month() >= 4 {
+            FiscalYear(date.year())
+        } else {
+            FiscalYear(date.year() - 1)
+        }
+    }
+
+    pub fn first_day(self) -> Option<NaiveDate> {
+        NaiveDate::from_ymd_opt(self.0, 4, 1)
+    }
+
+    pub fn last_day(self) -> Option<NaiveDate> {
+        NaiveDate::from_ymd_opt(self.0 + 1, 3, 31)
+    }
+
+    /// `令和6年度` for FY2024; Reiwa began in FY2019 (令和元年度).
+    pub fn reiwa_label(self) -> Option<String> {
+        match self.0 - 2018 {
+            n if n < 1 => None,
+            1 => Some("令和元年度".to_owned()),
+            n => Some(format!("令和{n}年度")),
+        }
+    }
+}
+
+impl std::fmt::Display for FiscalYear {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "FY{}", self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn april_starts_the_year() {
+        assert_eq!(FiscalYear::containing(d(2025, 3, 31)), FiscalYear(2024));
+        assert_eq!(FiscalYear::containing(d(2025, 4, 1)), FiscalYear(2025));
+        assert_eq!(FiscalYear(2024).last_day(), Some(d(2025, 3, 31)));
+    }
+
+    #[test]
+    fn reiwa() {
+        assert_eq!(
+            FiscalYear(2019).reiwa_label().as_deref(),
+            Some("令和元年度")
+        );
+        assert_eq!(FiscalYear(2025).reiwa_label().as_deref(), Some("令和7年度"));
+        assert_eq!(FiscalYear(2018).reiwa_label(), None);
+    }
+}

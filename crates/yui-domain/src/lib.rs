@@ -1,0 +1,13 @@
+//! Yui's domain: types and rules with no I/O.
+//!
+//! Everything here is a pure function of its inputs. Time is passed in, never read
+//! from the clock, so fiscal-year boundaries and deadlines can be tested exactly.
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod fiscal;
+pub mod locale;
+pub mod tenant;
+
+pub use fiscal::FiscalYear;
+pub use locale::Locale;
+pub use tenant::{Introduction, LocalGovCode, Tenant, TenantKind, TenantStatus};

@@ -1,0 +1,731 @@
+//! Tenants: the prefectures, municipalities and unions that run a program on Yui,
+//! and the `tenant.toml` files that describe them.
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::locale::{Locale, Localized};
+
+/// What kind of local government a tenant is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TenantKind {
+    Prefecture,
+    Municipality,
+    /// A union of municipalities (一部事務組合・広域連合).
+    Union,
+}
+
+impl TenantKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TenantKind::Prefecture => "prefecture",
+            TenantKind::Municipality => "municipality",
+            TenantKind::Union => "union",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TenantKind> {
+        match s {
+            "prefecture" => Some(TenantKind::Prefecture),
+            "municipality" => Some(TenantKind::Municipality),
+            "union" => Some(TenantKind::Union),
+            _ => None,
+        }
+    }
+}
+
+/// Whether a tenant's pages are served. Suspension hides, it never deletes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TenantStatus {
+    Active,
+    Suspended,
+}
+
+impl TenantStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TenantStatus::Active => "active",
+            TenantStatus::Suspended => "suspended",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TenantStatus> {
+        match s {
+            "active" => Some(TenantStatus::Active),
+            "suspended" => Some(TenantStatus::Suspended),
+            _ => None,
+        }
+    }
+}
+
+/// A 6-digit local-government code (全国地方公共団体コード): five digits and a check
+/// digit computed with weights 6-5-4-3-2, modulo 11.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct LocalGovCode(String);
+
+/// Why a string is not a local-government code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CodeError {
+    #[error("must be 6 digits, got {0:?}")]
+    Shape(String),
+    #[error("check digit of {code} should be {expected}")]
+    CheckDigit { code: String, expected: u32 },
+}
+
+impl LocalGovCode {
+    pub fn parse(s: &str) -> Result<LocalGovCode, CodeError> {
+        let digits: Vec<u32> = s.chars().filter_map(|c| c.to_digit(10)).collect();
+        if digits.len() != 6 || s.len() != 6 {
+            return Err(CodeError::Shape(s.to_owned()));
+        }
+        let sum: u32 = digits[..5]
+            .iter()
+            .zip([6, 5, 4, 3, 2])
+            .map(|(d, w)| d * w)
+            .sum();
+        // 11 − remainder, keeping only the last digit (remainder 0 → 1, remainder 1 → 0).
+        let expected = (11 - sum % 11) % 10;
+        if digits[5] != expected {
+            return Err(CodeError::CheckDigit {
+                code: s.to_owned(),
+                expected,
+            });
+        }
+        Ok(LocalGovCode(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The two-digit prefecture number every code starts with.
+    pub fn prefecture_prefix(&self) -> &str {
+        &self.0[..2]
+    }
+}
+
+impl TryFrom<String> for LocalGovCode {
+    type Error = CodeError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        LocalGovCode::parse(&s)
+    }
+}
+
+impl From<LocalGovCode> for String {
+    fn from(c: LocalGovCode) -> String {
+        c.0
+    }
+}
+
+impl std::fmt::Display for LocalGovCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Names of a tenant or member municipality.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Names {
+    pub ja: String,
+    pub en: String,
+    pub kana: String,
+}
+
+impl Names {
+    pub fn get(&self, locale: Locale) -> &str {
+        match locale {
+            Locale::Ja => &self.ja,
+            Locale::En => &self.en,
+        }
+    }
+}
+
+/// A member municipality of a union.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub code: LocalGovCode,
+    pub name: Names,
+}
+
+/// Colours and logo. Both colours carry white text or sit on white, so both must
+/// reach the 4.5:1 contrast of JIS X 8341-3 AA.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Branding {
+    pub primary: String,
+    pub accent: String,
+    pub logo: String,
+}
+
+/// Who tenant mail comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailSender {
+    pub sender_name: String,
+    pub sender_address: String,
+}
+
+/// How an event is held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventFormat {
+    Online,
+    Onsite,
+    Hybrid,
+}
+
+/// Defaults for a kind of event, used when a coordinator creates one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventTemplate {
+    pub title: Localized,
+    pub format: EventFormat,
+    pub capacity: u32,
+    pub days: u32,
+}
+
+/// Defaults for a matching round.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoundTemplate {
+    pub talent_preference_limit: u32,
+    pub host_preference_limit: u32,
+    pub project_capacity: u32,
+}
+
+/// The program templates a tenant starts each fiscal year from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Templates {
+    pub seminar: EventTemplate,
+    pub lecture: EventTemplate,
+    pub fieldwork: EventTemplate,
+    pub matching_round: RoundTemplate,
+}
+
+/// A validated tenant description, as applied from `tenants/<slug>/tenant.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tenant {
+    pub slug: String,
+    pub kind: TenantKind,
+    pub code: Option<LocalGovCode>,
+    pub parent: Option<String>,
+    pub default_locale: Locale,
+    pub name: Names,
+    pub intro: Localized,
+    pub branding: Branding,
+    pub mail: MailSender,
+    pub templates: Templates,
+    pub members: Vec<Member>,
+}
+
+/// A key figure shown beside a tenant's introduction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fact {
+    pub label: String,
+    pub value: String,
+}
+
+/// A tenant's introduction (the program's story) in one language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Introduction {
+    pub heading: String,
+    pub paragraphs: Vec<String>,
+    #[serde(default)]
+    pub facts: Vec<Fact>,
+}
+
+/// An error in a tenant file: the key it concerns, the line it is on, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {key}: {message}")]
+pub struct TenantFileError {
+    /// 1-based line number in the file.
+    pub line: usize,
+    /// Dotted key path, e.g. `members[2].code`.
+    pub key: String,
+    pub message: String,
+}
+
+// The raw file shape: spans kept on every key that is checked after parsing, so an
+// error can point at its line.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTenant {
+    version: Spanned<u32>,
+    slug: Spanned<String>,
+    kind: Spanned<TenantKind>,
+    code: Option<Spanned<String>>,
+    parent: Option<Spanned<String>>,
+    default_locale: Spanned<String>,
+    name: Spanned<RawNames>,
+    intro: RawLocalized,
+    branding: RawBranding,
+    mail: RawMail,
+    templates: RawTemplates,
+    #[serde(default)]
+    members: Vec<RawMember>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNames {
+    ja: Spanned<String>,
+    en: Spanned<String>,
+    kana: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLocalized {
+    ja: Spanned<String>,
+    en: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBranding {
+    primary: Spanned<String>,
+    accent: Spanned<String>,
+    logo: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMail {
+    sender_name: Spanned<String>,
+    sender_address: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEventTemplate {
+    title: RawLocalized,
+    format: EventFormat,
+    capacity: Spanned<u32>,
+    days: Spanned<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRoundTemplate {
+    talent_preference_limit: Spanned<u32>,
+    host_preference_limit: Spanned<u32>,
+    project_capacity: Spanned<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTemplates {
+    seminar: RawEventTemplate,
+    lecture: RawEventTemplate,
+    fieldwork: RawEventTemplate,
+    matching_round: RawRoundTemplate,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMember {
+    code: Spanned<String>,
+    name: Spanned<RawNames>,
+}
+
+/// The only tenant-file version this build understands.
+pub const TENANT_FILE_VERSION: u32 = 1;
+
+/// Checks a tenant slug: lowercase ASCII letters, digits and hyphens, starting with a
+/// letter, at most 32 characters (it appears in URLs and casbin domains).
+pub fn valid_slug(slug: &str) -> bool {
+    let mut chars = slug.chars();
+    matches!(chars.next(), Some('a'..='z'))
+        && slug.len() <= 32
+        && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '-'))
+        && !slug.ends_with('-')
+}
+
+struct Checker<'a> {
+    text: &'a str,
+    errors: Vec<TenantFileError>,
+}
+
+impl Checker<'_> {
+    fn line_of(&self, offset: usize) -> usize {
+        let end = offset.min(self.text.len());
+        self.text.as_bytes()[..end]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1
+    }
+
+    fn fail<T>(&mut self, spanned: &Spanned<T>, key: &str, message: impl Into<String>) {
+        let line = self.line_of(spanned.span().start);
+        self.errors.push(TenantFileError {
+            line,
+            key: key.to_owned(),
+            message: message.into(),
+        });
+    }
+
+    fn text(&mut self, s: &Spanned<String>, key: &str, max: usize) -> String {
+        let v = s.get_ref().trim();
+        if v.is_empty() {
+            self.fail(s, key, "must not be empty");
+        } else if v.chars().count() > max {
+            self.fail(s, key, format!("must be at most {max} characters"));
+        }
+        v.to_owned()
+    }
+
+    fn names(&mut self, n: &Spanned<RawNames>, key: &str) -> Names {
+        let n = n.get_ref();
+        let kana = self.text(&n.kana, &format!("{key}.kana"), 100);
+        let kana_ok = kana
+            .chars()
+            .all(|c| matches!(c, 'ぁ'..='ゖ' | 'ー' | '・' | '　' | ' '));
+        if !kana_ok {
+            self.fail(
+                &n.kana,
+                &format!("{key}.kana"),
+                "must be written in hiragana",
+            );
+        }
+        Names {
+            ja: self.text(&n.ja, &format!("{key}.ja"), 100),
+            en: self.text(&n.en, &format!("{key}.en"), 100),
+            kana,
+        }
+    }
+
+    fn localized(&mut self, l: &RawLocalized, key: &str, max: usize) -> Localized {
+        Localized {
+            ja: self.text(&l.ja, &format!("{key}.ja"), max),
+            en: self.text(&l.en, &format!("{key}.en"), max),
+        }
+    }
+
+    fn code(&mut self, s: &Spanned<String>, key: &str) -> Option<LocalGovCode> {
+        match LocalGovCode::parse(s.get_ref()) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                self.fail(s, key, e.to_string());
+                None
+            }
+        }
+    }
+
+    fn colour(&mut self, s: &Spanned<String>, key: &str) -> String {
+        let v = s.get_ref().to_ascii_lowercase();
+        match parse_hex_colour(&v) {
+            None => self.fail(s, key, "must be a colour like #1f4e79"),
+            Some(rgb) => {
+                let ratio = contrast_ratio(rgb, [255, 255, 255]);
+                if ratio < 4.5 {
+                    self.fail(
+                        s,
+                        key,
+                        format!("contrast with white is {ratio:.2}:1; at least 4.5:1 is needed"),
+                    );
+                }
+            }
+        }
+        v
+    }
+
+    fn range(&mut self, n: &Spanned<u32>, key: &str, min: u32, max: u32) -> u32 {
+        let v = *n.get_ref();
+        if v < min || v > max {
+            self.fail(n, key, format!("must be between {min} and {max}"));
+        }
+        v
+    }
+
+    fn event(&mut self, t: &RawEventTemplate, key: &str) -> EventTemplate {
+        EventTemplate {
+            title: self.localized(&t.title, &format!("{key}.title"), 120),
+            format: t.format,
+            capacity: self.range(&t.capacity, &format!("{key}.capacity"), 1, 100_000),
+            days: self.range(&t.days, &format!("{key}.days"), 1, 31),
+        }
+    }
+}
+
+/// Parses and validates the text of a `tenant.toml`. All problems are reported, each
+/// with its line and key; nothing is returned unless the whole file is valid.
+pub fn parse_tenant_file(text: &str) -> Result<Tenant, Vec<TenantFileError>> {
+    let raw: RawTenant = toml::from_str(text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| {
+                text.as_bytes()[..s.start.min(text.len())]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count()
+                    + 1
+            })
+            .unwrap_or(1);
+        let key = e
+            .message()
+            .split('`')
+            .nth(1)
+            .map(str::to_owned)
+            .unwrap_or_else(|| "(file)".to_owned());
+        vec![TenantFileError {
+            line,
+            key,
+            message: e.message().to_owned(),
+        }]
+    })?;
+    let mut c = Checker {
+        text,
+        errors: Vec::new(),
+    };
+
+    if *raw.version.get_ref() != TENANT_FILE_VERSION {
+        c.fail(
+            &raw.version,
+            "version",
+            format!("only version {TENANT_FILE_VERSION} is supported"),
+        );
+    }
+    let slug = raw.slug.get_ref().clone();
+    if !valid_slug(&slug) {
+        c.fail(
+            &raw.slug,
+            "slug",
+            "use lowercase letters, digits and hyphens, starting with a letter (at most 32)",
+        );
+    }
+    let kind = *raw.kind.get_ref();
+    let code = match &raw.code {
+        Some(s) => c.code(s, "code"),
+        None => {
+            if kind != TenantKind::Union {
+                c.fail(
+                    &raw.kind,
+                    "code",
+                    format!("a {} needs a local-government code", kind.as_str()),
+                );
+            }
+            None
+        }
+    };
+    let parent = raw.parent.as_ref().map(|p| {
+        if !valid_slug(p.get_ref()) {
+            c.fail(p, "parent", "is not a valid tenant slug");
+        } else if p.get_ref() == &slug {
+            c.fail(p, "parent", "a tenant cannot be its own parent");
+        } else if kind == TenantKind::Prefecture {
+            c.fail(p, "parent", "a prefecture has no parent");
+        }
+        p.get_ref().clone()
+    });
+    let default_locale = Locale::parse(raw.default_locale.get_ref()).unwrap_or_else(|| {
+        c.fail(
+            &raw.default_locale,
+            "default_locale",
+            "must be \"ja\" or \"en\"",
+        );
+        Locale::Ja
+    });
+    let name = c.names(&raw.name, "name");
+    let intro = c.localized(&raw.intro, "intro", 400);
+
+    let logo = raw.branding.logo.get_ref().clone();
+    let logo_ok = !logo.is_empty()
+        && logo.ends_with(".svg")
+        && logo
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.'))
+        && !logo.starts_with('.');
+    if !logo_ok {
+        c.fail(
+            &raw.branding.logo,
+            "branding.logo",
+            "must be an .svg file name in the tenant folder",
+        );
+    }
+    let branding = Branding {
+        primary: c.colour(&raw.branding.primary, "branding.primary"),
+        accent: c.colour(&raw.branding.accent, "branding.accent"),
+        logo,
+    };
+
+    let sender_address = raw.mail.sender_address.get_ref().trim().to_owned();
+    let addr_ok = sender_address
+        .split_once('@')
+        .is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !sender_address.contains(char::is_whitespace)
+        });
+    if !addr_ok {
+        c.fail(
+            &raw.mail.sender_address,
+            "mail.sender_address",
+            "must be an email address",
+        );
+    }
+    let sender_name = c.text(&raw.mail.sender_name, "mail.sender_name", 100);
+    if sender_name.contains(['\r', '\n']) {
+        c.fail(
+            &raw.mail.sender_name,
+            "mail.sender_name",
+            "must be one line",
+        );
+    }
+    let mail = MailSender {
+        sender_name,
+        sender_address,
+    };
+
+    let t = &raw.templates;
+    let r = &t.matching_round;
+    let templates = Templates {
+        seminar: c.event(&t.seminar, "templates.seminar"),
+        lecture: c.event(&t.lecture, "templates.lecture"),
+        fieldwork: c.event(&t.fieldwork, "templates.fieldwork"),
+        matching_round: RoundTemplate {
+            talent_preference_limit: c.range(
+                &r.talent_preference_limit,
+                "templates.matching_round.talent_preference_limit",
+                1,
+                100,
+            ),
+            host_preference_limit: c.range(
+                &r.host_preference_limit,
+                "templates.matching_round.host_preference_limit",
+                1,
+                1000,
+            ),
+            project_capacity: c.range(
+                &r.project_capacity,
+                "templates.matching_round.project_capacity",
+                1,
+                1000,
+            ),
+        },
+    };
+
+    if kind != TenantKind::Union && !raw.members.is_empty() {
+        c.fail(
+            &raw.kind,
+            "members",
+            "only a union lists member municipalities",
+        );
+    }
+    if kind == TenantKind::Union && raw.members.is_empty() {
+        c.fail(
+            &raw.kind,
+            "members",
+            "a union must list its member municipalities",
+        );
+    }
+    let mut members: Vec<Member> = Vec::with_capacity(raw.members.len());
+    for (i, m) in raw.members.iter().enumerate() {
+        let key = format!("members[{i}]");
+        let name = c.names(&m.name, &format!("{key}.name"));
+        if let Some(code) = c.code(&m.code, &format!("{key}.code")) {
+            if members.iter().any(|x| x.code == code) {
+                c.fail(
+                    &m.code,
+                    &format!("{key}.code"),
+                    format!("{code} is listed twice"),
+                );
+            }
+            members.push(Member { code, name });
+        }
+    }
+
+    if c.errors.is_empty() {
+        Ok(Tenant {
+            slug,
+            kind,
+            code,
+            parent,
+            default_locale,
+            name,
+            intro,
+            branding,
+            mail,
+            templates,
+            members,
+        })
+    } else {
+        Err(c.errors)
+    }
+}
+
+fn parse_hex_colour(s: &str) -> Option<[u8; 3]> {
+    let hex = s.strip_prefix('#')?;
+    if hex.len() != 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).ok();
+    Some([byte(0)?, byte(2)?, byte(4)?])
+}
+
+/// WCAG 2 contrast ratio between two sRGB colours (1.0 to 21.0).
+pub fn contrast_ratio(a: [u8; 3], b: [u8; 3]) -> f64 {
+    fn luminance(c: [u8; 3]) -> f64 {
+        let lin = |v: u8| {
+            let s = f64::from(v) / 255.0;
+            if s <= 0.03928 {
+                s / 12.92
+            } else {
+                ((s + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * lin(c[0]) + 0.7152 * lin(c[1]) + 0.0722 * lin(c[2])
+    }
+    let (la, lb) = (luminance(a), luminance(b));
+    let (hi, lo) = if la > lb { (la, lb) } else { (lb, la) };
+    (hi + 0.05) / (lo + 0.05)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_digits_of_the_seed_tenants() {
+        for code in [
+            "030007", "032093", "032115", "462225", "465232", "465241", "465259", "465275",
+            "465291", "465305", "465313", "465321", "465330", "465348", "465356", "131016",
+        ] {
+            assert!(LocalGovCode::parse(code).is_ok(), "{code}");
+        }
+        assert_eq!(
+            LocalGovCode::parse("030008"),
+            Err(CodeError::CheckDigit {
+                code: "030008".into(),
+                expected: 7
+            })
+        );
+        assert!(matches!(
+            LocalGovCode::parse("03000"),
+            Err(CodeError::Shape(_))
+        ));
+        assert!(matches!(
+            LocalGovCode::parse("０３０００７"),
+            Err(CodeError::Shape(_))
+        ));
+    }
+
+    #[test]
+    fn contrast() {
+        assert!((contrast_ratio([0, 0, 0], [255, 255, 255]) - 21.0).abs() < 0.01);
+        assert!(contrast_ratio([0x76, 0x76, 0x76], [255, 255, 255]) >= 4.5);
+        assert!(contrast_ratio([0x77, 0x77, 0x77], [255, 255, 255]) < 4.5);
+    }
+
+    #[test]
+    fn slugs() {
+        assert!(valid_slug("iwate"));
+        assert!(valid_slug("a-1"));
+        assert!(!valid_slug("Iwate"));
+        assert!(!valid_slug("1wate"));
+        assert!(!valid_slug("iwate/*"));
+        assert!(!valid_slug("x-"));
+    }
+}

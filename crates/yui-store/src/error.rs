@@ -1,0 +1,38 @@
+/// Errors of the store layer. The web layer maps them to statuses; the text of
+/// `Internal` is logged, never shown to users.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness or reference rule was broken; names the constraint or field.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The request makes no sense against the stored data (e.g. an unknown parent).
+    #[error("{0}")]
+    Invalid(String),
+    /// A wrong database URL.
+    #[error("{0}")]
+    Config(String),
+    /// The database could not be reached.
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Internal(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Database(ref db) if db.is_unique_violation() => {
+                StoreError::Conflict(db.constraint().unwrap_or("unique").to_owned())
+            }
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => {
+                StoreError::Unavailable(e.to_string())
+            }
+            other => StoreError::Internal(other),
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! Persistence for Yui: one interface over SQLite (the embedded default) and
+//! PostgreSQL (production), chosen at runtime from the database URL.
+//!
+//! Query bodies are written once and compiled for each pool type by [`with_pool!`];
+//! only what really differs between the dialects (how a writing transaction starts,
+//! connection set-up) lives in per-backend code.
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
+mod error;
+mod tenants;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{ConnectOptions, Connection, PgPool, SqlitePool};
+use tracing::instrument;
+
+pub use error::StoreError;
+pub use tenants::{ApplyOutcome, TenantRecord};
+
+/// Result of a store operation.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Which database a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The backend named by a database URL's scheme.
+    pub fn from_url(url: &str) -> Result<Backend> {
+        let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or("");
+        match scheme {
+            "sqlite" => Ok(Backend::Sqlite),
+            "postgres" | "postgresql" => Ok(Backend::Postgres),
+            _ => Err(StoreError::Config(format!(
+                "database_url: unsupported scheme {scheme:?}; use sqlite://… or postgres://…"
+            ))),
+        }
+    }
+}
+
+/// The database. Cloning is cheap: it shares the pool.
+#[derive(Debug, Clone)]
+pub enum Store {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs one body against whichever pool the store holds. The body is compiled once
+/// per backend, so the same SQL text (with `$n` placeholders) serves both.
+macro_rules! with_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match $store {
+            $crate::Store::Sqlite($pool) => $body,
+            $crate::Store::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use with_pool;
+
+/// Starting a transaction that will write. On SQLite it must be `BEGIN IMMEDIATE`:
+/// a deferred transaction that later upgrades to a write fails with "database is
+/// locked" under concurrent load instead of waiting for `busy_timeout`.
+pub(crate) trait WritePool {
+    type Db: sqlx::Database;
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Self::Db>>;
+}
+
+impl WritePool for SqlitePool {
+    type Db = sqlx::Sqlite;
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+impl WritePool for PgPool {
+    type Db = sqlx::Postgres;
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+        Ok(self.begin().await?)
+    }
+}
+
+/// Connection settings beyond the URL.
+#[derive(Debug, Clone)]
+pub struct ConnectSettings {
+    pub max_connections: u32,
+    /// How long to wait for PostgreSQL before giving up with a clear error.
+    pub connect_timeout: Duration,
+}
+
+impl Default for ConnectSettings {
+    fn default() -> Self {
+        ConnectSettings {
+            max_connections: 10,
+            connect_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
+static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
+
+impl Store {
+    /// Opens the database named by `url`. An SQLite file is created when missing.
+    /// Errors are one line a person can act on; they never contain the password.
+    // The caller reports a failure; logging it here too would print it twice.
+    #[instrument(skip_all)]
+    pub async fn connect(url: &str, settings: &ConnectSettings) -> Result<Store> {
+        match Backend::from_url(url)? {
+            Backend::Sqlite => {
+                let opts = SqliteConnectOptions::from_str(url)
+                    .map_err(|e| StoreError::Config(format!("database_url: {e}")))?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true);
+                let filename = opts.get_filename().display().to_string();
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(settings.max_connections)
+                    .connect_with(opts)
+                    .await
+                    .map_err(|e| {
+                        StoreError::Unavailable(format!(
+                            "cannot open SQLite database {filename}: {e}"
+                        ))
+                    })?;
+                Ok(Store::Sqlite(pool))
+            }
+            Backend::Postgres => {
+                let opts = PgConnectOptions::from_str(url)
+                    .map_err(|e| StoreError::Config(format!("database_url: {e}")))?;
+                let opts = opts.log_statements(tracing::log::LevelFilter::Debug);
+                let place = format!(
+                    "{}:{} (database {})",
+                    opts.get_host(),
+                    opts.get_port(),
+                    opts.get_database().unwrap_or("default")
+                );
+                // One direct connection first: a pool only reports "timed out",
+                // while the connection says why (refused, unknown host, auth).
+                let probe = tokio::time::timeout(
+                    settings.connect_timeout,
+                    sqlx::PgConnection::connect_with(&opts),
+                )
+                .await
+                .map_err(|_| {
+                    StoreError::Unavailable(format!(
+                        "cannot reach PostgreSQL at {place}: timed out"
+                    ))
+                })?
+                .map_err(|e| {
+                    StoreError::Unavailable(format!("cannot connect to PostgreSQL at {place}: {e}"))
+                })?;
+                probe.close().await.ok();
+                let pool = PgPoolOptions::new()
+                    .max_connections(settings.max_connections)
+                    .acquire_timeout(settings.connect_timeout)
+                    .connect_with(opts)
+                    .await
+                    .map_err(|e| {
+                        StoreError::Unavailable(format!(
+                            "cannot connect to PostgreSQL at {place}: {e}"
+                        ))
+                    })?;
+                Ok(Store::Postgres(pool))
+            }
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Store::Sqlite(_) => Backend::Sqlite,
+            Store::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Brings the schema up to date. On PostgreSQL sqlx holds an advisory lock, so
+    /// several nodes starting at once migrate one after another.
+    #[instrument(skip_all, err(level = "warn"))]
+    pub async fn migrate(&self) -> Result<()> {
+        match self {
+            Store::Sqlite(pool) => SQLITE_MIGRATOR.run(pool).await?,
+            Store::Postgres(pool) => POSTGRES_MIGRATOR.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Whether the database answers a trivial query.
+    #[instrument(skip_all, err(level = "warn"))]
+    pub async fn ping(&self) -> Result<()> {
+        with_pool!(self, pool => {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// Closes the pool, waiting for connections in use to be returned.
+    pub async fn close(&self) {
+        with_pool!(self, pool => pool.close().await)
+    }
+}

@@ -1,0 +1,200 @@
+//! Tenants and their introductions.
+
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+use tracing::instrument;
+use yui_domain::tenant::Introduction;
+use yui_domain::{Locale, Tenant, TenantStatus};
+
+use crate::{Result, Store, StoreError, WritePool, with_pool};
+
+/// A tenant as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TenantRecord {
+    pub id: i64,
+    pub status: TenantStatus,
+    pub tenant: Tenant,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct TenantRow {
+    id: i64,
+    status: String,
+    spec: Json<Tenant>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TenantRow {
+    fn into_record(self) -> TenantRecord {
+        TenantRecord {
+            id: self.id,
+            // The column has a CHECK constraint; an unknown value cannot be stored.
+            status: TenantStatus::parse(&self.status).unwrap_or(TenantStatus::Suspended),
+            tenant: self.spec.0,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+/// What applying a tenant file did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApplyOutcome {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+const SELECT_TENANT: &str = "SELECT id, status, spec, updated_at FROM tenants";
+
+impl Store {
+    /// Creates or updates a tenant from its validated file, in one transaction.
+    /// Applying the same file twice changes nothing. The parent must exist.
+    #[instrument(skip_all, fields(tenant = %tenant.slug), err(level = "warn"))]
+    pub async fn apply_tenant(
+        &self,
+        tenant: &Tenant,
+        logo_svg: &str,
+        now: DateTime<Utc>,
+    ) -> Result<ApplyOutcome> {
+        let code = tenant.code.as_ref().map(|c| c.as_str().to_owned());
+        with_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let parent_id: Option<i64> = match &tenant.parent {
+                None => None,
+                Some(parent) => {
+                    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM tenants WHERE slug = $1")
+                        .bind(parent)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    match row {
+                        Some((id,)) => Some(id),
+                        None => return Err(StoreError::Invalid(format!(
+                            "parent: tenant {parent:?} does not exist; apply it first"
+                        ))),
+                    }
+                }
+            };
+            if let Some(code) = &code {
+                let other: Option<(String,)> = sqlx::query_as("SELECT slug FROM tenants WHERE code = $1 AND slug <> $2")
+                    .bind(code)
+                    .bind(&tenant.slug)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if let Some((other,)) = other {
+                    return Err(StoreError::Conflict(format!("code: {code} already belongs to tenant {other:?}")));
+                }
+            }
+            let existing: Option<(Json<Tenant>, String)> = sqlx::query_as("SELECT spec, logo_svg FROM tenants WHERE slug = $1")
+                .bind(&tenant.slug)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let outcome = match &existing {
+                Some((spec, logo)) if &spec.0 == tenant && logo == logo_svg => return Ok(ApplyOutcome::Unchanged),
+                Some(_) => ApplyOutcome::Updated,
+                None => ApplyOutcome::Created,
+            };
+            sqlx::query(
+                "INSERT INTO tenants (slug, kind, code, parent_id, name_ja, name_en, name_kana, default_locale, spec, logo_svg, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
+                 ON CONFLICT (slug) DO UPDATE SET
+                    kind = excluded.kind, code = excluded.code, parent_id = excluded.parent_id,
+                    name_ja = excluded.name_ja, name_en = excluded.name_en, name_kana = excluded.name_kana,
+                    default_locale = excluded.default_locale, spec = excluded.spec, logo_svg = excluded.logo_svg,
+                    updated_at = excluded.updated_at",
+            )
+            .bind(&tenant.slug)
+            .bind(tenant.kind.as_str())
+            .bind(&code)
+            .bind(parent_id)
+            .bind(&tenant.name.ja)
+            .bind(&tenant.name.en)
+            .bind(&tenant.name.kana)
+            .bind(tenant.default_locale.tag())
+            .bind(Json(tenant))
+            .bind(logo_svg)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(outcome)
+        })
+    }
+
+    /// Every tenant, ordered by local-government code (unions after the codes).
+    #[instrument(skip_all, err(level = "warn"))]
+    pub async fn list_tenants(&self) -> Result<Vec<TenantRecord>> {
+        let rows: Vec<TenantRow> = with_pool!(self, pool => {
+            sqlx::query_as(&format!("{SELECT_TENANT} ORDER BY code IS NULL, code, slug"))
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows.into_iter().map(TenantRow::into_record).collect())
+    }
+
+    /// One tenant by slug.
+    #[instrument(skip_all, fields(tenant = %slug), err(level = "debug"))]
+    pub async fn tenant_by_slug(&self, slug: &str) -> Result<TenantRecord> {
+        let row: TenantRow = with_pool!(self, pool => {
+            sqlx::query_as(&format!("{SELECT_TENANT} WHERE slug = $1"))
+                .bind(slug)
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(row.into_record())
+    }
+
+    /// The tenant's logo (SVG text) and when it last changed.
+    #[instrument(skip_all, fields(tenant = %slug), err(level = "debug"))]
+    pub async fn tenant_logo(&self, slug: &str) -> Result<(String, DateTime<Utc>)> {
+        with_pool!(self, pool => {
+            Ok(sqlx::query_as("SELECT logo_svg, updated_at FROM tenants WHERE slug = $1")
+                .bind(slug)
+                .fetch_one(pool)
+                .await?)
+        })
+    }
+
+    /// Stores (or replaces) a tenant's introduction in one locale.
+    #[instrument(skip_all, fields(tenant = tenant_id), err(level = "warn"))]
+    pub async fn put_introduction(
+        &self,
+        tenant_id: i64,
+        locale: Locale,
+        intro: &Introduction,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        with_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query(
+                "INSERT INTO tenant_introductions (tenant_id, locale, content, updated_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (tenant_id, locale) DO UPDATE SET content = excluded.content, updated_at = excluded.updated_at",
+            )
+            .bind(tenant_id)
+            .bind(locale.tag())
+            .bind(Json(intro))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// A tenant's introduction in one locale, if one was written.
+    #[instrument(skip_all, fields(tenant = tenant_id), err(level = "warn"))]
+    pub async fn introduction(
+        &self,
+        tenant_id: i64,
+        locale: Locale,
+    ) -> Result<Option<Introduction>> {
+        let row: Option<(Json<Introduction>,)> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT content FROM tenant_introductions WHERE tenant_id = $1 AND locale = $2")
+                .bind(tenant_id)
+                .bind(locale.tag())
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(|(c,)| c.0))
+    }
+}

@@ -1,0 +1,124 @@
+//! The JSON API under `/api/v1`, the health probes, and the OpenAPI document that
+//! describes them, generated from these handlers.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+use utoipa::{OpenApi, ToSchema};
+use yui_domain::TenantStatus;
+
+use crate::error::ApiError;
+use crate::{AppState, WebError};
+
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(
+        title = "Yui API",
+        description = "Regional side-job programs on one platform."
+    ),
+    paths(healthz, readyz, list_tenants),
+    components(schemas(Health, TenantSummary, TenantNames, ApiError))
+)]
+pub struct ApiDoc;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/tenants", get(list_tenants))
+}
+
+/// A probe's answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`, `ready` or `unavailable`.
+    pub status: &'static str,
+}
+
+/// The process is up.
+#[utoipa::path(get, path = "/healthz", tag = "probes", responses((status = 200, body = Health)))]
+async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+/// The database answers; load balancers send traffic only when this is 200.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "probes",
+    responses((status = 200, body = Health), (status = 503, body = Health))
+)]
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => Json(Health { status: "ready" }).into_response(),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(Health {
+                status: "unavailable",
+            }),
+        )
+            .into_response(),
+    }
+}
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+/// A tenant's names.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TenantNames {
+    pub ja: String,
+    pub en: String,
+    /// Reading in hiragana.
+    pub kana: String,
+}
+
+/// A tenant as the public sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TenantSummary {
+    /// URL name, e.g. `iwate`.
+    pub slug: String,
+    pub names: TenantNames,
+    /// `prefecture`, `municipality` or `union`.
+    pub kind: String,
+    /// Local-government code with check digit; absent for a union.
+    pub code: Option<String>,
+    /// Slug of the parent tenant (a municipality's prefecture).
+    pub parent: Option<String>,
+}
+
+/// Every active tenant, ordered by local-government code.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tenants",
+    tag = "tenants",
+    responses((status = 200, body = [TenantSummary]), (status = 503, body = ApiError))
+)]
+async fn list_tenants(State(state): State<AppState>) -> Result<Json<Vec<TenantSummary>>, WebError> {
+    let tenants = state.store.list_tenants().await?;
+    Ok(Json(
+        tenants
+            .into_iter()
+            .filter(|r| r.status == TenantStatus::Active)
+            .map(|r| {
+                let t = r.tenant;
+                TenantSummary {
+                    slug: t.slug,
+                    names: TenantNames {
+                        ja: t.name.ja,
+                        en: t.name.en,
+                        kana: t.name.kana,
+                    },
+                    kind: t.kind.as_str().to_owned(),
+                    code: t.code.map(String::from),
+                    parent: t.parent,
+                }
+            })
+            .collect(),
+    ))
+}

@@ -1,0 +1,95 @@
+//! Yui's web edge: routes, pages, the JSON API, and request tracing.
+//!
+//! [`router`] builds the whole application from an [`AppState`]; [`serve`] runs it on
+//! a listener until a shutdown signal, finishing requests already in flight. Tests
+//! start exactly this on port 0.
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
+mod api;
+mod assets;
+mod error;
+mod i18n;
+mod pages;
+mod trace;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, header};
+use tokio::net::TcpListener;
+use tower_http::set_header::SetResponseHeaderLayer;
+use yui_store::Store;
+
+pub use api::ApiDoc;
+pub use error::WebError;
+pub use i18n::Catalogs;
+
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: Store,
+    inner: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    tera: tera::Tera,
+    catalogs: Catalogs,
+    assets: assets::Assets,
+}
+
+impl AppState {
+    /// Builds the state: templates and message catalogs are compiled into the binary
+    /// and checked here, so a broken template fails at start-up, not on a request.
+    pub fn new(store: Store) -> Result<AppState, WebError> {
+        Ok(AppState {
+            store,
+            inner: Arc::new(Shared {
+                tera: pages::templates()?,
+                catalogs: Catalogs::load()?,
+                assets: assets::Assets::new(),
+            }),
+        })
+    }
+}
+
+/// The complete application.
+pub fn router(state: AppState) -> Router {
+    let security_headers = [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
+        (HeaderName::from_static("x-frame-options"), "DENY"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; \
+             object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        ),
+    ];
+    let mut app = Router::new()
+        .merge(pages::router())
+        .merge(api::router())
+        .merge(assets::router())
+        .fallback(pages::not_found)
+        .with_state(state)
+        .layer(trace::layer());
+    for (name, value) in security_headers {
+        app = app.layer(SetResponseHeaderLayer::if_not_present(
+            name,
+            HeaderValue::from_static(value),
+        ));
+    }
+    app
+}
+
+/// Serves the application until `shutdown` resolves, then stops accepting
+/// connections and waits for requests in flight to finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,319 @@
+//! The `yui` command line.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::Utc;
+use clap::{Parser, Subcommand};
+use yui_store::{ApplyOutcome, ConnectSettings, Store};
+
+use crate::config::{Config, Overrides};
+use crate::{demo, telemetry, tenants};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "yui",
+    version,
+    about = "Yui (結): regional side-job programs on one platform"
+)]
+struct Cli {
+    /// Configuration file (default: ./yui.toml when present).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Database URL: sqlite://… or postgres://… [env: YUI_DATABASE_URL]
+    #[arg(long, global = true, value_name = "URL")]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Migrate the database, apply every tenant folder, and serve the platform.
+    Serve {
+        /// Address to listen on [env: YUI_ADDR] (default 127.0.0.1:8080).
+        #[arg(long, value_name = "HOST:PORT")]
+        addr: Option<String>,
+        /// Load the demo content (idempotent).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Bring the database schema up to date and exit.
+    Migrate,
+    /// Manage tenants.
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// The matching engine.
+    Match {
+        #[command(subcommand)]
+        command: MatchCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TenantCommand {
+    /// Create or update tenants from their folders (idempotent).
+    Apply {
+        /// Tenant folders, e.g. tenants/iwate.
+        #[arg(required = true, value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+    },
+    /// List the tenants in the database.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum MatchCommand {
+    /// Read a round instance as JSON on stdin; write the talent-optimal stable matching.
+    Solve,
+    /// Read {"instance": …, "assignments": […]} on stdin; list blocking pairs and violations.
+    Check,
+}
+
+/// The one place the program reads the clock; everything below takes the time as a parameter.
+#[allow(clippy::disallowed_methods)]
+fn now() -> chrono::DateTime<Utc> {
+    Utc::now()
+}
+
+/// Runs the program; errors are printed as one line and turned into exit codes.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Match { command } => run_match(command),
+        command => {
+            let overrides = Overrides {
+                database_url: cli.database_url,
+                addr: match &command {
+                    Command::Serve { addr, .. } => addr.clone(),
+                    _ => None,
+                },
+            };
+            let config = match Config::load(cli.config.as_deref(), &overrides) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let _telemetry = telemetry::init(config.log_format, &config.log);
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("error: cannot start the async runtime: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let result = runtime.block_on(run_with_config(command, config));
+            drop(runtime);
+            match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
+
+async fn connect(config: &Config) -> anyhow::Result<Store> {
+    let settings = ConnectSettings {
+        max_connections: config.db_max_connections,
+        ..ConnectSettings::default()
+    };
+    let store = Store::connect(&config.database_url, &settings).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+async fn run_with_config(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { demo, .. } => serve(config, demo).await,
+        Command::Migrate => {
+            connect(&config).await?.close().await;
+            tracing::info!("database is up to date");
+            Ok(())
+        }
+        Command::Tenant {
+            command: TenantCommand::Apply { dirs },
+        } => {
+            let store = connect(&config).await?;
+            let result = tenants::apply(&store, &dirs, now()).await;
+            store.close().await;
+            for (slug, outcome) in result? {
+                let what = match outcome {
+                    ApplyOutcome::Created => "created",
+                    ApplyOutcome::Updated => "updated",
+                    ApplyOutcome::Unchanged => "unchanged",
+                };
+                println!("{slug}: {what}");
+            }
+            Ok(())
+        }
+        Command::Tenant {
+            command: TenantCommand::List { json },
+        } => {
+            let store = connect(&config).await?;
+            let list = store.list_tenants().await;
+            store.close().await;
+            print_tenants(&list?, json)
+        }
+        // Handled in `run` before any configuration is read.
+        Command::Match { .. } => Ok(()),
+    }
+}
+
+fn print_tenants(list: &[yui_store::TenantRecord], json: bool) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        let rows: Vec<serde_json::Value> = list
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "slug": r.tenant.slug, "kind": r.tenant.kind.as_str(), "code": r.tenant.code,
+                    "parent": r.tenant.parent, "name_ja": r.tenant.name.ja, "name_en": r.tenant.name.en,
+                    "status": r.status.as_str(),
+                })
+            })
+            .collect();
+        writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?;
+    } else {
+        writeln!(
+            out,
+            "{:<12} {:<13} {:<7} {:<12} {:<10} NAME",
+            "SLUG", "KIND", "CODE", "PARENT", "STATUS"
+        )?;
+        for r in list {
+            let t = &r.tenant;
+            writeln!(
+                out,
+                "{:<12} {:<13} {:<7} {:<12} {:<10} {} / {}",
+                t.slug,
+                t.kind.as_str(),
+                t.code.as_ref().map_or("-", |c| c.as_str()),
+                t.parent.as_deref().unwrap_or("-"),
+                r.status.as_str(),
+                t.name.ja,
+                t.name.en
+            )?;
+        }
+    }
+    Ok(())
+}
+
+async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+    let store = connect(&config).await?;
+    if config.tenants_dir.is_dir() {
+        let dirs = tenants::folders(&config.tenants_dir)?;
+        for (slug, outcome) in tenants::apply(&store, &dirs, now()).await? {
+            tracing::info!(tenant = %slug, ?outcome, "tenant applied");
+        }
+    } else {
+        tracing::warn!(dir = %config.tenants_dir.display(), "no tenants folder; serving without tenant files");
+    }
+    if demo {
+        let n = demo::load(&store, &config.tenants_dir, now()).await?;
+        tracing::info!(tenants = n, "demo content loaded");
+    }
+    let state = yui_web::AppState::new(store.clone()).context("building the web application")?;
+    let listener = tokio::net::TcpListener::bind(&config.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.addr))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, backend = ?store.backend(), "listening on http://{addr}");
+
+    let grace = Duration::from_secs(config.shutdown_timeout_secs);
+    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(yui_web::serve(listener, state, async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: no new connections; finishing requests in flight");
+        let _ = stopping_tx.send(());
+    }));
+    let mut server = server;
+    tokio::select! {
+        res = &mut server => res??,
+        _ = async {
+            let _ = stopping_rx.await;
+            tokio::time::sleep(grace).await;
+        } => {
+            tracing::warn!(seconds = grace.as_secs(), "requests still in flight after the grace period; stopping");
+            server.abort();
+        }
+    }
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+fn run_match(command: MatchCommand) -> ExitCode {
+    let mut input = String::new();
+    if let Err(e) = std::io::stdin().read_to_string(&mut input) {
+        eprintln!("error: cannot read stdin: {e}");
+        return ExitCode::from(2);
+    }
+    let (json, code) = match command {
+        MatchCommand::Solve => match yui_match::cli::solve_json(&input) {
+            Ok(json) => (json, ExitCode::SUCCESS),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        MatchCommand::Check => match yui_match::cli::check_json(&input) {
+            Ok(outcome) => (
+                outcome.json,
+                if outcome.ok {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                },
+            ),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let mut out = std::io::stdout().lock();
+    if writeln!(out, "{json}").and_then(|()| out.flush()).is_err() {
+        return ExitCode::FAILURE;
+    }
+    code
+}

@@ -1,0 +1,223 @@
+//! Configuration, layered: built-in defaults → `yui.toml` (or `--config FILE`) →
+//! `YUI_*` environment variables → command-line flags. An unknown key is an error
+//! that names it.
+
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// The default configuration file, read when present.
+pub const DEFAULT_CONFIG_FILE: &str = "yui.toml";
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Everything `yui` can be configured with. See the README's table.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Version of this configuration format.
+    pub version: u32,
+    /// `sqlite://…` or `postgres://…`.
+    pub database_url: String,
+    /// Address to listen on.
+    pub addr: String,
+    /// Folder with one `<slug>/tenant.toml` per tenant.
+    pub tenants_dir: PathBuf,
+    pub log_format: LogFormat,
+    /// Log filter in `tracing` syntax; `RUST_LOG` overrides it.
+    pub log: String,
+    /// Largest number of pooled database connections.
+    pub db_max_connections: u32,
+    /// Seconds to wait for in-flight requests at shutdown before giving up.
+    pub shutdown_timeout_secs: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            version: 1,
+            database_url: "sqlite://yui.db".to_owned(),
+            addr: "127.0.0.1:8080".to_owned(),
+            tenants_dir: PathBuf::from("tenants"),
+            log_format: LogFormat::Pretty,
+            log: "info,sqlx=warn".to_owned(),
+            db_max_connections: 10,
+            shutdown_timeout_secs: 30,
+        }
+    }
+}
+
+// The password in a database URL must never reach a log line.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("version", &self.version)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("addr", &self.addr)
+            .field("tenants_dir", &self.tenants_dir)
+            .field("log_format", &self.log_format)
+            .field("log", &self.log)
+            .field("db_max_connections", &self.db_max_connections)
+            .field("shutdown_timeout_secs", &self.shutdown_timeout_secs)
+            .finish()
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Values given on the command line; they win over every other layer.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addr: Option<String>,
+}
+
+/// Why the configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {0} does not exist")]
+    MissingFile(PathBuf),
+    #[error("configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Loads the layers. `file` is `--config`: when given it must exist; otherwise
+    /// `yui.toml` in the working directory is read if present.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Config, ConfigError> {
+        Self::load_from(file, overrides, Env::prefixed("YUI_"))
+    }
+
+    fn load_from(
+        file: Option<&Path>,
+        overrides: &Overrides,
+        env: Env,
+    ) -> Result<Config, ConfigError> {
+        let path = match file {
+            Some(p) if !p.exists() => return Err(ConfigError::MissingFile(p.to_owned())),
+            Some(p) => p.to_owned(),
+            None => PathBuf::from(DEFAULT_CONFIG_FILE),
+        };
+        // YUI_TEST_* belongs to the test harness, not to the program.
+        let env = env.filter(|k| !k.as_str().to_ascii_lowercase().starts_with("test_"));
+        let config: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(&path))
+            .merge(env)
+            .merge(Serialized::defaults(overrides))
+            .extract()
+            .map_err(|e| {
+                ConfigError::Invalid(
+                    e.into_iter()
+                        .map(|e| e.to_string())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                )
+            })?;
+        if config.version != 1 {
+            return Err(ConfigError::Invalid(format!(
+                "version: {} is not supported; use 1",
+                config.version
+            )));
+        }
+        if config.db_max_connections == 0 {
+            return Err(ConfigError::Invalid(
+                "db_max_connections: must be at least 1".to_owned(),
+            ));
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_apply_in_order() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "yui.toml",
+                "addr = \"127.0.0.1:9000\"\nlog_format = \"json\"\n",
+            )?;
+            jail.set_env("YUI_ADDR", "127.0.0.1:9001");
+            jail.set_env("YUI_TEST_POSTGRES_URL", "postgres://ignored");
+            let c = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(c.addr, "127.0.0.1:9001");
+            assert_eq!(c.log_format, LogFormat::Json);
+            assert_eq!(c.database_url, "sqlite://yui.db");
+            let o = Overrides {
+                addr: Some("127.0.0.1:9002".into()),
+                ..Default::default()
+            };
+            assert_eq!(
+                Config::load(None, &o).map_err(|e| e.to_string())?.addr,
+                "127.0.0.1:9002"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("yui.toml", "adr = \"x\"\n")?;
+            let err = Config::load(None, &Overrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("adr"), "{err}");
+            jail.create_file("yui.toml", "")?;
+            jail.set_env("YUI_DATABSE_URL", "sqlite://x.db");
+            let err = Config::load(None, &Overrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("databse_url"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn explicit_file_must_exist() {
+        let err = Config::load(
+            Some(Path::new("/nonexistent/yui.toml")),
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, ConfigError::MissingFile(_)));
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://yui:secret@db:5432/yui"),
+            "postgres://yui:***@db:5432/yui"
+        );
+        assert_eq!(redact_url("sqlite://yui.db"), "sqlite://yui.db");
+        let c = Config {
+            database_url: "postgres://a:pw@h/d".into(),
+            ..Config::default()
+        };
+        assert!(!format!("{c:?}").contains("pw"));
+    }
+}

@@ -1,0 +1,89 @@
+//! Probes, the tenant API and the OpenAPI document.
+
+use serde_json::Value;
+
+use crate::support::{TestApp, on_both_backends};
+
+on_both_backends!(
+    probes_answer,
+    tenants_api_lists_the_four_tenants,
+    openapi_documents_every_json_endpoint
+);
+
+async fn probes_answer(app: &TestApp) {
+    let res = app.get("/healthz").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["status"], "ok");
+    let res = app.get("/readyz").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["status"], "ready");
+}
+
+async fn tenants_api_lists_the_four_tenants(app: &TestApp) {
+    let res = app.get("/api/v1/tenants").await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let list: Vec<Value> = res.json().await.unwrap();
+    let slugs: Vec<&str> = list.iter().map(|t| t["slug"].as_str().unwrap()).collect();
+    // Ordered by local-government code; the union (no code) last.
+    assert_eq!(slugs, ["iwate", "ichinoseki", "kamaishi", "amami"]);
+    let by = |slug: &str| list.iter().find(|t| t["slug"] == slug).unwrap().clone();
+    let iwate = by("iwate");
+    assert_eq!(iwate["names"]["ja"], "岩手県");
+    assert_eq!(iwate["kind"], "prefecture");
+    assert_eq!(iwate["code"], "030007");
+    assert_eq!(iwate["parent"], Value::Null);
+    let ichinoseki = by("ichinoseki");
+    assert_eq!(ichinoseki["names"]["ja"], "一関市");
+    assert_eq!(ichinoseki["code"], "032093");
+    assert_eq!(ichinoseki["parent"], "iwate");
+    assert_eq!(by("kamaishi")["code"], "032115");
+    let amami = by("amami");
+    assert_eq!(amami["kind"], "union");
+    assert_eq!(amami["names"]["ja"], "奄美群島広域事務組合");
+    assert_eq!(amami["code"], Value::Null);
+    assert_eq!(amami["names"]["kana"], "あまみぐんとうこういきじむくみあい");
+}
+
+async fn openapi_documents_every_json_endpoint(app: &TestApp) {
+    let res = app.get("/api/v1/openapi.json").await;
+    assert_eq!(res.status(), 200);
+    let doc: Value = res.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for path in ["/healthz", "/readyz", "/api/v1/tenants"] {
+        assert!(
+            paths.contains_key(path),
+            "{path} missing from OpenAPI: {:?}",
+            paths.keys()
+        );
+        // Every documented endpoint really answers with JSON.
+        let res = app.get(path).await;
+        assert!(
+            res.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json"),
+            "{path}"
+        );
+    }
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    assert!(schemas.contains_key("TenantSummary"));
+}
+
+#[tokio::test]
+async fn readyz_reports_a_database_that_stopped_answering() {
+    let app = TestApp::spawn(crate::support::Backend::Sqlite)
+        .await
+        .unwrap();
+    app.store.close().await;
+    let res = app.get("/readyz").await;
+    assert_eq!(res.status(), 503);
+    assert_eq!(res.json::<Value>().await.unwrap()["status"], "unavailable");
+    assert_eq!(app.get("/healthz").await.status(), 200);
+}

@@ -1,0 +1,11 @@
+//! Yui's end-to-end tests: one test binary, the real application, real databases.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
+
+mod support;
+
+mod api;
+mod browser;
+mod match_cli;
+mod pages;
+mod serve_cli;
+mod tenant_files;

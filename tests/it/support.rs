@@ -1,0 +1,221 @@
+//! The test harness: the real application on port 0 with a fresh database per test,
+//! on SQLite and on PostgreSQL.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use chrono::Utc;
+use tokio::sync::oneshot;
+use yui_store::{ConnectSettings, Store};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The repository's own `tenants/` folder.
+pub fn repo_tenants() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tenants")
+}
+
+fn ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Where the tests find PostgreSQL (a server on which they may create databases).
+pub fn postgres_admin_url() -> String {
+    std::env::var("YUI_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// A database that exists for one test and is removed afterwards.
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDb {
+    /// A fresh database, or `None` when PostgreSQL is not available outside CI (the
+    /// test is skipped). Under `CI=true` a missing PostgreSQL fails the test.
+    pub async fn create(backend: Backend) -> Option<TestDb> {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("yui.db").display());
+                Some(TestDb {
+                    url,
+                    _dir: Some(dir),
+                    postgres: None,
+                })
+            }
+            Backend::Postgres => {
+                use sqlx::Connection;
+                let admin = postgres_admin_url();
+                let mut conn = match sqlx::PgConnection::connect(&admin).await {
+                    Ok(c) => c,
+                    Err(e) if !ci() => {
+                        eprintln!(
+                            "skipping PostgreSQL test: cannot connect to {admin}: {e} (set YUI_TEST_POSTGRES_URL)"
+                        );
+                        return None;
+                    }
+                    Err(e) => panic!("CI=true but PostgreSQL is unavailable at {admin}: {e}"),
+                };
+                let name = format!("yui_test_{}", uuid::Uuid::new_v4().simple());
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create database");
+                conn.close().await.ok();
+                let mut url = reqwest::Url::parse(&admin).expect("YUI_TEST_POSTGRES_URL is a URL");
+                url.set_path(&format!("/{name}"));
+                Some(TestDb {
+                    url: url.to_string(),
+                    _dir: None,
+                    postgres: Some((admin, name)),
+                })
+            }
+        }
+    }
+
+    pub async fn store(&self) -> Store {
+        let store = Store::connect(
+            &self.url,
+            &ConnectSettings {
+                max_connections: 5,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("connect to the test database");
+        store.migrate().await.expect("migrate");
+        store
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = self.postgres.take() {
+            // Drop runs outside async context; a short-lived runtime on its own thread
+            // removes the database even when the test panicked.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                rt.block_on(async move {
+                    use sqlx::Connection;
+                    if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+                        let _ =
+                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute(&mut conn)
+                                .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// The running application.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub store: Store,
+    /// Kept so the database outlives the server.
+    _db: TestDb,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl TestApp {
+    /// The app with the repository's tenants applied and the demo loaded.
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        let db = TestDb::create(backend).await?;
+        let store = db.store().await;
+        let dirs = yui::tenants::folders(&repo_tenants()).expect("tenant folders");
+        yui::tenants::apply(&store, &dirs, Utc::now())
+            .await
+            .expect("apply tenants");
+        yui::demo::load(&store, &repo_tenants(), Utc::now())
+            .await
+            .expect("demo");
+        Some(Self::start(db, store).await)
+    }
+
+    /// The app on an existing database, as it is.
+    pub async fn start(db: TestDb, store: Store) -> TestApp {
+        let state = yui_web::AppState::new(store.clone()).expect("app state");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (tx, rx) = oneshot::channel::<()>();
+        let server = tokio::spawn(yui_web::serve(listener, state, async move {
+            let _ = rx.await;
+        }));
+        TestApp {
+            addr,
+            store,
+            _db: db,
+            shutdown: Some(tx),
+            server: Some(server),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// A client that keeps cookies and does not follow redirects.
+    pub fn client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client()
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task").expect("server");
+        }
+        self.store.close().await;
+    }
+}
+
+/// Runs each named `async fn name(app: &TestApp)` once on SQLite and once on
+/// PostgreSQL, as `name::sqlite` and `name::postgres`.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            use crate::support::{Backend, TestApp};
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = TestApp::spawn(Backend::Sqlite).await.expect("sqlite is always available");
+                super::$name(&app).await;
+                app.stop().await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
+                super::$name(&app).await;
+                app.stop().await;
+            }
+        }
+    )*};
+}
+pub(crate) use on_both_backends;
