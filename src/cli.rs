@@ -129,13 +129,15 @@ pub fn run() -> ExitCode {
     }
 }
 
-async fn connect(config: &Config) -> anyhow::Result<Store> {
+async fn connect(config: &Config, migrate: bool) -> anyhow::Result<Store> {
     let settings = ConnectSettings {
         max_connections: config.db_max_connections,
         ..ConnectSettings::default()
     };
     let store = Store::connect(&config.database_url, &settings).await?;
-    store.migrate().await?;
+    if migrate {
+        store.migrate().await?;
+    }
     Ok(store)
 }
 
@@ -143,14 +145,14 @@ async fn run_with_config(command: Command, config: Config) -> anyhow::Result<()>
     match command {
         Command::Serve { demo, .. } => serve(config, demo).await,
         Command::Migrate => {
-            connect(&config).await?.close().await;
+            connect(&config, true).await?.close().await;
             tracing::info!("database is up to date");
             Ok(())
         }
         Command::Tenant {
             command: TenantCommand::Apply { dirs },
         } => {
-            let store = connect(&config).await?;
+            let store = connect(&config, config.migrate_on_start).await?;
             let result = tenants::apply(&store, &dirs, now()).await;
             store.close().await;
             for (slug, outcome) in result? {
@@ -166,7 +168,7 @@ async fn run_with_config(command: Command, config: Config) -> anyhow::Result<()>
         Command::Tenant {
             command: TenantCommand::List { json },
         } => {
-            let store = connect(&config).await?;
+            let store = connect(&config, config.migrate_on_start).await?;
             let list = store.list_tenants().await;
             store.close().await;
             print_tenants(&list?, json)
@@ -215,7 +217,7 @@ fn print_tenants(list: &[yui_store::TenantRecord], json: bool) -> anyhow::Result
 }
 
 async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
-    let store = connect(&config).await?;
+    let store = connect(&config, config.migrate_on_start).await?;
     if config.tenants_dir.is_dir() {
         let dirs = tenants::folders(&config.tenants_dir)?;
         for (slug, outcome) in tenants::apply(&store, &dirs, now()).await? {

@@ -38,6 +38,9 @@ pub struct Config {
     pub db_max_connections: u32,
     /// Seconds to wait for in-flight requests at shutdown before giving up.
     pub shutdown_timeout_secs: u64,
+    /// Whether `serve` migrates at start. Turn off when the nodes connect as a role
+    /// that may not change the schema and `yui migrate` runs as the owner instead.
+    pub migrate_on_start: bool,
 }
 
 impl Default for Config {
@@ -51,6 +54,7 @@ impl Default for Config {
             log: "info,sqlx=warn".to_owned(),
             db_max_connections: 10,
             shutdown_timeout_secs: 30,
+            migrate_on_start: true,
         }
     }
 }
@@ -67,6 +71,7 @@ impl std::fmt::Debug for Config {
             .field("log", &self.log)
             .field("db_max_connections", &self.db_max_connections)
             .field("shutdown_timeout_secs", &self.shutdown_timeout_secs)
+            .field("migrate_on_start", &self.migrate_on_start)
             .finish()
     }
 }

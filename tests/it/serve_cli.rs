@@ -352,3 +352,20 @@ async fn an_unreachable_collector_does_not_hold_up_start_or_stop() {
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
+
+#[test]
+fn migrate_runs_separately_when_serve_may_not_migrate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let list = |dir: &Path| {
+        yui(dir)
+            .env("YUI_MIGRATE_ON_START", "false")
+            .args(["tenant", "list"])
+            .output()
+            .unwrap()
+    };
+    let out = list(tmp.path());
+    assert_eq!(out.status.code(), Some(1), "no schema yet: {out:?}");
+    assert!(yui(tmp.path()).arg("migrate").status().unwrap().success());
+    let out = list(tmp.path());
+    assert!(out.status.success(), "{out:?}");
+}

@@ -233,7 +233,7 @@ struct EventView {
     title: String,
     format_label: String,
     capacity: u32,
-    days: u32,
+    days_text: String,
 }
 
 #[derive(Serialize)]
@@ -339,7 +339,7 @@ async fn tenant_view(
         title: e.title.get(locale).to_owned(),
         format_label: c.text(locale, format_key(e.format)).to_owned(),
         capacity: e.capacity,
-        days: e.days,
+        days_text: days_text(locale, e.days),
     })
     .collect();
     let intro = state.store.introduction(record.id, locale).await?;
@@ -361,6 +361,15 @@ async fn tenant_view(
         preference_limit: t.templates.matching_round.talent_preference_limit,
     };
     Ok((view, intro))
+}
+
+/// "2日間" / "2 days" / "1 day".
+fn days_text(locale: Locale, days: u32) -> String {
+    match (locale, days) {
+        (Locale::Ja, n) => format!("{n}日間"),
+        (Locale::En, 1) => "1 day".to_owned(),
+        (Locale::En, n) => format!("{n} days"),
+    }
 }
 
 async fn tenant_logo(
