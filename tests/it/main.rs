@@ -3,6 +3,7 @@
 
 mod support;
 
+mod accounts;
 mod api;
 mod browser;
 mod match_cli;

@@ -369,3 +369,25 @@ fn migrate_runs_separately_when_serve_may_not_migrate() {
     let out = list(tmp.path());
     assert!(out.status.success(), "{out:?}");
 }
+
+#[test]
+fn json_log_lines_when_asked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = yui(tmp.path())
+        .env("YUI_LOG_FORMAT", "json")
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let lines: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["fields"]["message"] == "database is up to date"),
+        "{stderr}"
+    );
+}

@@ -3,6 +3,8 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::Utc;
 use tokio::sync::oneshot;
@@ -123,6 +125,8 @@ impl Drop for TestDb {
 /// The running application.
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// Seconds added to the real clock, so a test can let time pass.
+    clock_offset: Arc<AtomicI64>,
     pub store: Store,
     /// Kept so the database outlives the server.
     _db: TestDb,
@@ -147,7 +151,13 @@ impl TestApp {
 
     /// The app on an existing database, as it is.
     pub async fn start(db: TestDb, store: Store) -> TestApp {
-        let state = yui_web::AppState::new(store.clone()).expect("app state");
+        let clock_offset = Arc::new(AtomicI64::new(0));
+        let offset = clock_offset.clone();
+        let clock: yui_web::Clock =
+            Arc::new(move || Utc::now() + chrono::Duration::seconds(offset.load(Ordering::SeqCst)));
+        let state =
+            yui_web::AppState::with_settings(store.clone(), yui_web::WebSettings::default(), clock)
+                .expect("app state");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -158,11 +168,18 @@ impl TestApp {
         }));
         TestApp {
             addr,
+            clock_offset,
             store,
             _db: db,
             shutdown: Some(tx),
             server: Some(server),
         }
+    }
+
+    /// Lets time pass for the application.
+    pub fn advance(&self, by: chrono::Duration) {
+        self.clock_offset
+            .fetch_add(by.num_seconds(), Ordering::SeqCst);
     }
 
     pub fn url(&self, path: &str) -> String {

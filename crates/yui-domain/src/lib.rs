@@ -4,6 +4,7 @@
 //! from the clock, so fiscal-year boundaries and deadlines can be tested exactly.
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod account;
 pub mod fiscal;
 pub mod locale;
 pub mod tenant;

@@ -6,6 +6,7 @@
 //! connection set-up) lives in per-backend code.
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
+mod accounts;
 mod error;
 mod tenants;
 
@@ -17,6 +18,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{ConnectOptions, Connection, PgPool, SqlitePool};
 use tracing::instrument;
 
+pub use accounts::{Account, SessionPolicy, TokenPurpose};
 pub use error::StoreError;
 pub use tenants::{ApplyOutcome, TenantRecord};
 
@@ -53,6 +55,7 @@ pub enum Store {
 
 /// Runs one body against whichever pool the store holds. The body is compiled once
 /// per backend, so the same SQL text (with `$n` placeholders) serves both.
+#[macro_export]
 macro_rules! with_pool {
     ($store:expr, $pool:ident => $body:expr) => {
         match $store {
@@ -61,7 +64,6 @@ macro_rules! with_pool {
         }
     };
 }
-pub(crate) use with_pool;
 
 /// Starting a transaction that will write. On SQLite it must be `BEGIN IMMEDIATE`:
 /// a deferred transaction that later upgrades to a write fails with "database is
@@ -83,6 +85,45 @@ impl WritePool for PgPool {
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
         Ok(self.begin().await?)
     }
+}
+
+/// A writing transaction on either backend. Crates that add rows which must commit
+/// together with a change (the mail outbox, the audit log) take `&mut StoreTx` and
+/// match on it, writing the same SQL for both arms (see [`with_tx!`]).
+#[derive(Debug)]
+pub enum StoreTx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl StoreTx {
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            StoreTx::Sqlite(tx) => tx.commit().await?,
+            StoreTx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+
+    pub async fn rollback(self) -> Result<()> {
+        match self {
+            StoreTx::Sqlite(tx) => tx.rollback().await?,
+            StoreTx::Postgres(tx) => tx.rollback().await?,
+        }
+        Ok(())
+    }
+}
+
+/// Runs one body against the connection of a [`StoreTx`], compiled once per backend:
+/// `with_tx!(tx, conn => sqlx::query("…").bind(x).execute(&mut **conn).await)`.
+#[macro_export]
+macro_rules! with_tx {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match $tx {
+            $crate::StoreTx::Sqlite($conn) => $body,
+            $crate::StoreTx::Postgres($conn) => $body,
+        }
+    };
 }
 
 /// Connection settings beyond the URL.
@@ -198,6 +239,14 @@ impl Store {
             sqlx::query("SELECT 1").execute(pool).await?;
         });
         Ok(())
+    }
+
+    /// Starts a writing transaction (`BEGIN IMMEDIATE` on SQLite).
+    pub async fn begin_write(&self) -> Result<StoreTx> {
+        Ok(match self {
+            Store::Sqlite(pool) => StoreTx::Sqlite(pool.begin_write().await?),
+            Store::Postgres(pool) => StoreTx::Postgres(pool.begin_write().await?),
+        })
     }
 
     /// Closes the pool, waiting for connections in use to be returned.

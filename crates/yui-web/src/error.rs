@@ -16,6 +16,8 @@ pub enum WebError {
     Catalog(String),
     #[error("store: {0}")]
     Store(StoreError),
+    #[error("internal: {0}")]
+    Internal(String),
 }
 
 impl From<StoreError> for WebError {

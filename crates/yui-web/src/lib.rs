@@ -7,6 +7,7 @@
 
 mod api;
 mod assets;
+pub mod auth;
 mod error;
 mod i18n;
 mod pages;
@@ -17,9 +18,10 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
+use chrono::{DateTime, Duration, Utc};
 use tokio::net::TcpListener;
 use tower_http::set_header::SetResponseHeaderLayer;
-use yui_store::Store;
+use yui_store::{SessionPolicy, Store};
 
 pub use api::ApiDoc;
 pub use error::WebError;
@@ -32,25 +34,86 @@ pub struct AppState {
     inner: Arc<Shared>,
 }
 
-#[derive(Debug)]
+/// Where handlers read the time: the real clock in production, a chosen one in tests.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// The real clock; the one place the web layer reads it.
+#[allow(clippy::disallowed_methods)]
+pub fn system_clock() -> Clock {
+    Arc::new(Utc::now)
+}
+
+/// Settings of the web edge.
+#[derive(Debug, Clone)]
+pub struct WebSettings {
+    /// Served over TLS: cookies get `Secure` and the `__Host-` prefix.
+    pub secure_cookies: bool,
+    pub session: SessionPolicy,
+    /// Failed sign-ins are counted in windows of this length…
+    pub throttle_window: Duration,
+    /// …and refused (429) once an account or an address reaches its limit.
+    pub max_failures_per_account: i64,
+    pub max_failures_per_ip: i64,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        WebSettings {
+            secure_cookies: false,
+            session: SessionPolicy {
+                idle: Duration::hours(12),
+                absolute: Duration::days(14),
+            },
+            throttle_window: Duration::minutes(15),
+            max_failures_per_account: 5,
+            max_failures_per_ip: 50,
+        }
+    }
+}
+
 struct Shared {
     tera: tera::Tera,
     catalogs: Catalogs,
     assets: assets::Assets,
+    settings: WebSettings,
+    clock: Clock,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
 }
 
 impl AppState {
     /// Builds the state: templates and message catalogs are compiled into the binary
     /// and checked here, so a broken template fails at start-up, not on a request.
     pub fn new(store: Store) -> Result<AppState, WebError> {
+        Self::with_settings(store, WebSettings::default(), system_clock())
+    }
+
+    pub fn with_settings(
+        store: Store,
+        settings: WebSettings,
+        clock: Clock,
+    ) -> Result<AppState, WebError> {
         Ok(AppState {
             store,
             inner: Arc::new(Shared {
                 tera: pages::templates()?,
                 catalogs: Catalogs::load()?,
                 assets: assets::Assets::new(),
+                settings,
+                clock,
             }),
         })
+    }
+
+    /// The current time, from the state's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.inner.clock)()
     }
 }
 
@@ -68,6 +131,7 @@ pub fn router(state: AppState) -> Router {
     ];
     let mut app = Router::new()
         .merge(pages::router())
+        .merge(auth::router())
         .merge(api::router())
         .merge(assets::router())
         .fallback(pages::not_found)

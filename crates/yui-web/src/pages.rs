@@ -15,6 +15,7 @@ use yui_domain::{Locale, TenantKind, TenantStatus};
 use yui_store::TenantRecord;
 
 use crate::assets::IMMUTABLE;
+use crate::auth::Viewer;
 use crate::i18n::{LANG_COOKIE, Lang};
 use crate::{AppState, WebError};
 
@@ -31,6 +32,15 @@ pub fn templates() -> Result<Tera, WebError> {
         ),
         ("tenant.html", include_str!("../templates/tenant.html")),
         ("message.html", include_str!("../templates/message.html")),
+        (
+            "form_field.html",
+            include_str!("../templates/form_field.html"),
+        ),
+        (
+            "auth_form.html",
+            include_str!("../templates/auth_form.html"),
+        ),
+        ("account.html", include_str!("../templates/account.html")),
     ])?;
     Ok(tera)
 }
@@ -46,7 +56,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Context every page needs: language, messages, the switch to the other language.
-fn base_context(state: &AppState, locale: Locale, path: &str) -> Context {
+pub(crate) fn base_context(state: &AppState, locale: Locale, path: &str) -> Context {
     let other = match locale {
         Locale::Ja => Locale::En,
         Locale::En => Locale::Ja,
@@ -61,7 +71,7 @@ fn base_context(state: &AppState, locale: Locale, path: &str) -> Context {
     ctx
 }
 
-fn render(
+pub(crate) fn render(
     state: &AppState,
     template: &str,
     ctx: &Context,
@@ -96,7 +106,7 @@ fn render(
 }
 
 /// A page with a heading and one paragraph, for 404, 503 and 500.
-fn message_page(
+pub(crate) fn message_page(
     state: &AppState,
     locale: Locale,
     status: StatusCode,
@@ -211,7 +221,7 @@ fn region_tree(state: &AppState, locale: Locale, records: &[TenantRecord]) -> Ve
         .collect()
 }
 
-async fn home(State(state): State<AppState>, lang: Lang) -> Response {
+async fn home(State(state): State<AppState>, lang: Lang, viewer: Viewer) -> Response {
     let locale = lang.or(Locale::Ja);
     let records = match state.store.list_tenants().await {
         Ok(r) => r,
@@ -219,6 +229,7 @@ async fn home(State(state): State<AppState>, lang: Lang) -> Response {
     };
     let mut ctx = base_context(&state, locale, "/");
     ctx.insert("regions", &region_tree(&state, locale, &records));
+    viewer.describe(&mut ctx);
     render(&state, "home.html", &ctx, locale, StatusCode::OK)
 }
 
@@ -261,6 +272,7 @@ async fn tenant_home(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     lang: Lang,
+    viewer: Viewer,
 ) -> Response {
     let record = match state.store.tenant_by_slug(&slug).await {
         Ok(r) => r,
@@ -281,6 +293,7 @@ async fn tenant_home(
         Ok((view, intro)) => {
             let mut ctx = base_context(&state, locale, &format!("/t/{}/", t.slug));
             ctx.insert("tenant", &view);
+            viewer.describe(&mut ctx);
             ctx.insert("intro", &intro);
             ctx.insert(
                 "theme_href",

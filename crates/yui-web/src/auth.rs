@@ -1,0 +1,853 @@
+//! Accounts on the web: sign-up, sign-in, sign-out, email verification, account
+//! settings; sessions in the database; CSRF on every form; sign-in throttling.
+
+use std::net::SocketAddr;
+
+use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use axum::Router;
+use axum::extract::{ConnectInfo, Form, FromRequestParts, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::Duration;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use tera::Context;
+use yui_domain::Locale;
+use yui_domain::account::{Email, FieldError, Problem, check_display_name, check_new_password};
+use yui_store::{Account, Store, StoreError, TokenPurpose};
+
+use crate::i18n::Lang;
+use crate::pages::{base_context, render};
+use crate::{AppState, WebError};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/signup", get(signup_page).post(signup))
+        .route("/signin", get(signin_page).post(signin))
+        .route("/signout", post(signout))
+        .route("/verify", get(verify_email))
+        .route("/account", get(account_page).post(update_account))
+        .route("/account/signout-everywhere", post(signout_everywhere))
+}
+
+/// A random secret for a cookie or a mailed link: 256 bits, URL-safe.
+pub fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Only hashes of session ids and tokens are stored: a database leak signs nobody in.
+pub fn secret_hash(secret: &str) -> String {
+    Sha256::digest(secret.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn cookie_name(state: &AppState, base: &'static str) -> String {
+    // `__Host-` binds the cookie to this exact origin; browsers accept it only over TLS.
+    if state.inner.settings.secure_cookies {
+        format!("__Host-{base}")
+    } else {
+        base.to_owned()
+    }
+}
+
+fn cookie(state: &AppState, base: &'static str, value: String) -> Cookie<'static> {
+    Cookie::build((cookie_name(state, base), value))
+        .path("/")
+        .http_only(true)
+        .secure(state.inner.settings.secure_cookies)
+        .same_site(SameSite::Lax)
+        .build()
+}
+
+const SESSION: &str = "yui_session";
+const CSRF: &str = "yui_csrf";
+
+/// The signed-in account, if any.
+#[derive(Debug, Clone)]
+pub struct Viewer(pub Option<Account>);
+
+impl Viewer {
+    /// Puts the signed-in account (if any) into a page's context for the header.
+    pub fn describe(&self, ctx: &mut Context) {
+        if let Some(a) = &self.0 {
+            ctx.insert(
+                "me",
+                &MeView {
+                    display_name: a.display_name.clone(),
+                },
+            );
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = WebError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let Some(id) = jar
+            .get(&cookie_name(state, SESSION))
+            .map(|c| c.value().to_owned())
+        else {
+            return Ok(Viewer(None));
+        };
+        let account = state
+            .store
+            .session_account(&secret_hash(&id), state.inner.settings.session, state.now())
+            .await?;
+        Ok(Viewer(account))
+    }
+}
+
+/// The client's address, for throttling and the audit log.
+#[derive(Debug, Clone)]
+pub struct ClientIp(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_default();
+        Ok(ClientIp(ip))
+    }
+}
+
+/// The CSRF token of this browser (double-submit: a cookie and the same value in each
+/// form), created on first use.
+fn csrf_token(state: &AppState, jar: CookieJar) -> (CookieJar, String) {
+    match jar.get(&cookie_name(state, CSRF)) {
+        Some(c) if !c.value().is_empty() => {
+            let token = c.value().to_owned();
+            (jar, token)
+        }
+        _ => {
+            let token = new_secret();
+            (jar.add(cookie(state, CSRF, token.clone())), token)
+        }
+    }
+}
+
+fn csrf_ok(state: &AppState, jar: &CookieJar, submitted: &str) -> bool {
+    jar.get(&cookie_name(state, CSRF)).is_some_and(|c| {
+        !submitted.is_empty() && bool::from(c.value().as_bytes().ct_eq(submitted.as_bytes()))
+    })
+}
+
+fn csrf_failed(state: &AppState, locale: Locale) -> Response {
+    crate::pages::message_page(
+        state,
+        locale,
+        StatusCode::FORBIDDEN,
+        "error_title",
+        "err_csrf",
+    )
+}
+
+/// A field error as a sentence in the user's language.
+fn field_message(state: &AppState, locale: Locale, e: &FieldError) -> String {
+    let c = &state.inner.catalogs;
+    let label = c.text(locale, &format!("field_{}", e.field)).to_owned();
+    let text = match e.problem {
+        Problem::Required => c.text(locale, "err_required").to_owned(),
+        Problem::InvalidEmail => c.text(locale, "err_invalid_email").to_owned(),
+        Problem::TooShort { min } => c
+            .text(locale, "err_too_short")
+            .replace("{n}", &min.to_string()),
+        Problem::TooLong { max } => c
+            .text(locale, "err_too_long")
+            .replace("{n}", &max.to_string()),
+        Problem::PasswordIsEmail => c.text(locale, "err_password_is_email").to_owned(),
+        Problem::Mismatch => c.text(locale, "err_mismatch").to_owned(),
+        Problem::AlreadyRegistered => c.text(locale, "err_already_registered").to_owned(),
+    };
+    let sep = if locale == Locale::Ja { "：" } else { ": " };
+    format!("{label}{sep}{text}")
+}
+
+#[derive(Serialize)]
+struct FieldView {
+    name: &'static str,
+    label: String,
+    r#type: &'static str,
+    value: String,
+    error: Option<String>,
+    autocomplete: &'static str,
+    hint: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ErrorView {
+    field: &'static str,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct LinkView {
+    href: String,
+    text: String,
+}
+
+/// Everything an account form page shows.
+struct FormPage<'a> {
+    heading: &'a str,
+    lead: Option<&'a str>,
+    action: &'a str,
+    submit: &'a str,
+    fields: Vec<(&'static str, &'static str, &'static str, String)>, // name, type, autocomplete, value
+    errors: Vec<FieldError>,
+    notice: Option<String>,
+    links: Vec<(&'a str, &'a str)>,
+}
+
+fn form_page(
+    state: &AppState,
+    locale: Locale,
+    jar: CookieJar,
+    page: FormPage<'_>,
+    status: StatusCode,
+) -> Response {
+    let c = &state.inner.catalogs;
+    let (jar, csrf) = csrf_token(state, jar);
+    let fields: Vec<FieldView> = page
+        .fields
+        .into_iter()
+        .map(|(name, ty, autocomplete, value)| FieldView {
+            name,
+            label: c.text(locale, &format!("field_{name}")).to_owned(),
+            r#type: ty,
+            value,
+            error: page
+                .errors
+                .iter()
+                .find(|e| e.field == name)
+                .map(|e| field_message(state, locale, e)),
+            autocomplete,
+            hint: (name == "password" && page.action == "/signup")
+                .then(|| c.text(locale, "password_hint").to_owned()),
+        })
+        .collect();
+    let errors: Vec<ErrorView> = page
+        .errors
+        .iter()
+        .map(|e| ErrorView {
+            field: e.field,
+            message: field_message(state, locale, e),
+        })
+        .collect();
+    let mut ctx = base_context(state, locale, page.action);
+    ctx.insert("heading", c.text(locale, page.heading));
+    ctx.insert("lead", &page.lead.map(|l| c.text(locale, l)));
+    ctx.insert("action", page.action);
+    ctx.insert("submit", c.text(locale, page.submit));
+    ctx.insert("csrf", &csrf);
+    ctx.insert("fields", &fields);
+    ctx.insert("errors", &errors);
+    ctx.insert("notice", &page.notice);
+    let links: Vec<LinkView> = page
+        .links
+        .iter()
+        .map(|(href, key)| LinkView {
+            href: (*href).to_owned(),
+            text: c.text(locale, key).to_owned(),
+        })
+        .collect();
+    ctx.insert("links", &links);
+    (jar, render(state, "auth_form.html", &ctx, locale, status)).into_response()
+}
+
+fn signup_form(
+    state: &AppState,
+    locale: Locale,
+    jar: CookieJar,
+    form: &SignupForm,
+    errors: Vec<FieldError>,
+    status: StatusCode,
+) -> Response {
+    form_page(
+        state,
+        locale,
+        jar,
+        FormPage {
+            heading: "signup_title",
+            lead: Some("signup_lead"),
+            action: "/signup",
+            submit: "signup_submit",
+            fields: vec![
+                ("display_name", "text", "name", form.display_name.clone()),
+                ("email", "email", "email", form.email.clone()),
+                ("password", "password", "new-password", String::new()),
+                (
+                    "password_confirm",
+                    "password",
+                    "new-password",
+                    String::new(),
+                ),
+            ],
+            errors,
+            notice: None,
+            links: vec![("/signin", "sign_in")],
+        },
+        status,
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SignupForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirm: String,
+}
+
+async fn signup_page(State(state): State<AppState>, lang: Lang, jar: CookieJar) -> Response {
+    signup_form(
+        &state,
+        lang.or(Locale::Ja),
+        jar,
+        &SignupForm::default(),
+        Vec::new(),
+        StatusCode::OK,
+    )
+}
+
+async fn hash_password(password: String) -> Result<String, WebError> {
+    // Argon2id is deliberately slow; keep it off the async workers.
+    tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .hash_password(password.as_bytes())
+            .map(|h| h.to_string())
+    })
+    .await
+    .map_err(|e| WebError::Internal(e.to_string()))?
+    .map_err(|e| WebError::Internal(e.to_string()))
+}
+
+async fn password_matches(password: String, hash: Option<String>) -> bool {
+    let Some(hash) = hash else { return false };
+    tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .verify_password(password.as_bytes(), hash.as_str())
+            .is_ok()
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// Starts a fresh session (a new id every sign-in, so a planted id is useless) and
+/// ends the one the browser had.
+async fn start_session(
+    state: &AppState,
+    jar: CookieJar,
+    account_id: i64,
+    ip: &str,
+    headers: &HeaderMap,
+) -> Result<CookieJar, WebError> {
+    if let Some(old) = jar.get(&cookie_name(state, SESSION)) {
+        state
+            .store
+            .delete_session(&secret_hash(old.value()))
+            .await?;
+    }
+    let id = new_secret();
+    let ua = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    state
+        .store
+        .create_session(
+            account_id,
+            &secret_hash(&id),
+            state.inner.settings.session,
+            ip,
+            ua,
+            state.now(),
+        )
+        .await?;
+    let max_age = state.inner.settings.session.absolute.num_seconds();
+    let mut c = cookie(state, SESSION, id);
+    c.set_max_age(cookie::time::Duration::seconds(max_age));
+    // A new CSRF token too, so one seen before sign-in is not valid after it.
+    Ok(jar.add(c).add(cookie(state, CSRF, new_secret())))
+}
+
+async fn signup(
+    State(state): State<AppState>,
+    lang: Lang,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    jar: CookieJar,
+    Form(form): Form<SignupForm>,
+) -> Result<Response, WebError> {
+    let locale = lang.or(Locale::Ja);
+    if !csrf_ok(&state, &jar, &form.csrf) {
+        return Ok(csrf_failed(&state, locale));
+    }
+    let mut errors = Vec::new();
+    let name = check_display_name("display_name", &form.display_name)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let email = Email::parse("email", &form.email)
+        .map_err(|e| errors.push(e))
+        .ok();
+    if let Some(email) = &email {
+        if let Err(e) = check_new_password("password", &form.password, email) {
+            errors.push(e);
+        } else if form.password != form.password_confirm {
+            errors.push(FieldError {
+                field: "password_confirm",
+                problem: Problem::Mismatch,
+            });
+        }
+    }
+    let (Some(name), Some(email), true) = (name, email, errors.is_empty()) else {
+        return Ok(signup_form(
+            &state,
+            locale,
+            jar,
+            &form,
+            errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ));
+    };
+    let hash = hash_password(form.password.clone()).await?;
+    let now = state.now();
+    let mut tx = state.store.begin_write().await?;
+    let id = match Store::create_account(&mut tx, &email, &name, Some(&hash), locale, now).await {
+        Ok(id) => id,
+        Err(StoreError::Conflict(_)) => {
+            tx.rollback().await?;
+            let errors = vec![FieldError {
+                field: "email",
+                problem: Problem::AlreadyRegistered,
+            }];
+            return Ok(signup_form(
+                &state,
+                locale,
+                jar,
+                &form,
+                errors,
+                StatusCode::CONFLICT,
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let token = new_secret();
+    Store::create_token(
+        &mut tx,
+        id,
+        TokenPurpose::VerifyEmail,
+        &secret_hash(&token),
+        now,
+        now + Duration::hours(48),
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(account = id, "account created");
+    let jar = start_session(&state, jar, id, &ip, &headers).await?;
+    Ok((jar, Redirect::to("/account?welcome=1")).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SigninForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct SigninQuery {
+    signed_out: Option<String>,
+}
+
+fn signin_form(
+    state: &AppState,
+    locale: Locale,
+    jar: CookieJar,
+    email: &str,
+    errors: Vec<FieldError>,
+    notice: Option<String>,
+    status: StatusCode,
+) -> Response {
+    form_page(
+        state,
+        locale,
+        jar,
+        FormPage {
+            heading: "signin_title",
+            lead: None,
+            action: "/signin",
+            submit: "signin_submit",
+            fields: vec![
+                ("email", "email", "username", email.to_owned()),
+                ("password", "password", "current-password", String::new()),
+            ],
+            errors,
+            notice,
+            links: vec![("/signup", "sign_up")],
+        },
+        status,
+    )
+}
+
+async fn signin_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    Query(q): Query<SigninQuery>,
+) -> Response {
+    let locale = lang.or(Locale::Ja);
+    let notice = q.signed_out.map(|_| {
+        state
+            .inner
+            .catalogs
+            .text(locale, "signed_out_everywhere")
+            .to_owned()
+    });
+    signin_form(&state, locale, jar, "", Vec::new(), notice, StatusCode::OK)
+}
+
+async fn signin(
+    State(state): State<AppState>,
+    lang: Lang,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    jar: CookieJar,
+    Form(form): Form<SigninForm>,
+) -> Result<Response, WebError> {
+    let locale = lang.or(Locale::Ja);
+    if !csrf_ok(&state, &jar, &form.csrf) {
+        return Ok(csrf_failed(&state, locale));
+    }
+    let c = &state.inner.catalogs;
+    let settings = &state.inner.settings;
+    let now = state.now();
+    let email = match Email::parse("email", &form.email) {
+        Ok(e) => e,
+        Err(e) => {
+            return Ok(signin_form(
+                &state,
+                locale,
+                jar,
+                &form.email,
+                vec![e],
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ));
+        }
+    };
+    let account_key = format!("account:{}", email.key);
+    let ip_key = format!("ip:{ip}");
+    let throttled = state
+        .store
+        .throttle_failures(&account_key, settings.throttle_window, now)
+        .await?
+        >= settings.max_failures_per_account
+        || state
+            .store
+            .throttle_failures(&ip_key, settings.throttle_window, now)
+            .await?
+            >= settings.max_failures_per_ip;
+    if throttled {
+        tracing::warn!(ip = %ip, "sign-in throttled");
+        let notice = Some(c.text(locale, "err_throttled").to_owned());
+        return Ok(signin_form(
+            &state,
+            locale,
+            jar,
+            &form.email,
+            Vec::new(),
+            notice,
+            StatusCode::TOO_MANY_REQUESTS,
+        ));
+    }
+    let account = state.store.account_by_email(&email).await?;
+    let ok = password_matches(
+        form.password.clone(),
+        account.as_ref().and_then(|a| a.password_hash.clone()),
+    )
+    .await;
+    let Some(account) = account.filter(|_| ok) else {
+        state
+            .store
+            .throttle_record_failure(&[&account_key, &ip_key], settings.throttle_window, now)
+            .await?;
+        tracing::info!(ip = %ip, "sign-in failed");
+        let notice = Some(c.text(locale, "err_bad_credentials").to_owned());
+        return Ok(signin_form(
+            &state,
+            locale,
+            jar,
+            &form.email,
+            Vec::new(),
+            notice,
+            StatusCode::UNAUTHORIZED,
+        ));
+    };
+    state.store.throttle_clear(&account_key).await?;
+    let jar = start_session(&state, jar, account.id, &ip, &headers).await?;
+    tracing::info!(account = account.id, "signed in");
+    Ok((jar, Redirect::to("/account")).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn signout(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, WebError> {
+    if !csrf_ok(&state, &jar, &form.csrf) {
+        return Ok(csrf_failed(&state, lang.or(Locale::Ja)));
+    }
+    if let Some(id) = jar.get(&cookie_name(&state, SESSION)) {
+        state.store.delete_session(&secret_hash(id.value())).await?;
+    }
+    let jar = jar.remove(cookie(&state, SESSION, String::new()));
+    Ok((jar, Redirect::to("/")).into_response())
+}
+
+async fn signout_everywhere(
+    State(state): State<AppState>,
+    lang: Lang,
+    viewer: Viewer,
+    jar: CookieJar,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, WebError> {
+    if !csrf_ok(&state, &jar, &form.csrf) {
+        return Ok(csrf_failed(&state, lang.or(Locale::Ja)));
+    }
+    if let Some(account) = viewer.0 {
+        let n = state.store.delete_sessions_of(account.id).await?;
+        tracing::info!(account = account.id, sessions = n, "signed out everywhere");
+    }
+    let jar = jar.remove(cookie(&state, SESSION, String::new()));
+    Ok((jar, Redirect::to("/signin?signed_out=1")).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+async fn verify_email(
+    State(state): State<AppState>,
+    lang: Lang,
+    Query(q): Query<TokenQuery>,
+) -> Result<Response, WebError> {
+    let locale = lang.or(Locale::Ja);
+    let now = state.now();
+    let mut tx = state.store.begin_write().await?;
+    let account = Store::consume_token(
+        &mut tx,
+        TokenPurpose::VerifyEmail,
+        &secret_hash(&q.token),
+        now,
+    )
+    .await?;
+    if let Some(id) = account {
+        Store::mark_email_verified(&mut tx, id, now).await?;
+    }
+    tx.commit().await?;
+    Ok(match account {
+        Some(_) => crate::pages::message_page(
+            &state,
+            locale,
+            StatusCode::OK,
+            "verify_done_title",
+            "verify_done_body",
+        ),
+        None => crate::pages::message_page(
+            &state,
+            locale,
+            StatusCode::BAD_REQUEST,
+            "verify_failed_title",
+            "verify_failed_body",
+        ),
+    })
+}
+
+#[derive(Serialize)]
+struct AccountView {
+    email: String,
+    verified: bool,
+    locale: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct AccountQuery {
+    welcome: Option<String>,
+    saved: Option<String>,
+}
+
+/// The profile form as submitted (or as stored), with its errors.
+struct ProfileForm<'a> {
+    name: &'a str,
+    errors: Vec<FieldError>,
+}
+
+fn account_view(
+    state: &AppState,
+    locale: Locale,
+    jar: CookieJar,
+    account: &Account,
+    form: ProfileForm<'_>,
+    notice: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let ProfileForm { name, errors } = form;
+    let c = &state.inner.catalogs;
+    let (jar, csrf) = csrf_token(state, jar);
+    let mut ctx: Context = base_context(state, locale, "/account");
+    Viewer(Some(account.clone())).describe(&mut ctx);
+    ctx.insert(
+        "account",
+        &AccountView {
+            email: account.email.clone(),
+            verified: account.email_verified_at.is_some(),
+            locale: account.locale.clone(),
+        },
+    );
+    ctx.insert("csrf", &csrf);
+    ctx.insert("notice", &notice);
+    ctx.insert(
+        "name_field",
+        &FieldView {
+            name: "display_name",
+            label: c.text(locale, "field_display_name").to_owned(),
+            r#type: "text",
+            value: name.to_owned(),
+            error: errors.first().map(|e| field_message(state, locale, e)),
+            autocomplete: "name",
+            hint: None,
+        },
+    );
+    let errors: Vec<ErrorView> = errors
+        .iter()
+        .map(|e| ErrorView {
+            field: e.field,
+            message: field_message(state, locale, e),
+        })
+        .collect();
+    ctx.insert("errors", &errors);
+    (jar, render(state, "account.html", &ctx, locale, status)).into_response()
+}
+
+/// What the header shows of the signed-in account.
+#[derive(Debug, Serialize)]
+pub struct MeView {
+    pub display_name: String,
+}
+
+async fn account_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    viewer: Viewer,
+    jar: CookieJar,
+    Query(q): Query<AccountQuery>,
+) -> Response {
+    let Some(account) = viewer.0 else {
+        return Redirect::to("/signin").into_response();
+    };
+    let locale = lang.or(account.locale());
+    let c = &state.inner.catalogs;
+    let notice = if q.welcome.is_some() {
+        Some(c.text(locale, "signup_done").to_owned())
+    } else {
+        q.saved.map(|_| c.text(locale, "saved").to_owned())
+    };
+    account_view(
+        &state,
+        locale,
+        jar,
+        &account,
+        ProfileForm {
+            name: &account.display_name,
+            errors: Vec::new(),
+        },
+        notice,
+        StatusCode::OK,
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct AccountForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    locale: String,
+}
+
+async fn update_account(
+    State(state): State<AppState>,
+    lang: Lang,
+    viewer: Viewer,
+    jar: CookieJar,
+    Form(form): Form<AccountForm>,
+) -> Result<Response, WebError> {
+    let Some(account) = viewer.0 else {
+        return Ok(Redirect::to("/signin").into_response());
+    };
+    let locale = lang.or(account.locale());
+    if !csrf_ok(&state, &jar, &form.csrf) {
+        return Ok(csrf_failed(&state, locale));
+    }
+    let chosen = Locale::parse(&form.locale).unwrap_or(account.locale());
+    match check_display_name("display_name", &form.display_name) {
+        Ok(name) => {
+            state
+                .store
+                .update_account_profile(account.id, &name, chosen, state.now())
+                .await?;
+            Ok(Redirect::to("/account?saved=1").into_response())
+        }
+        Err(e) => Ok(account_view(
+            &state,
+            locale,
+            jar,
+            &account,
+            ProfileForm {
+                name: &form.display_name,
+                errors: vec![e],
+            },
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )),
+    }
+}

@@ -1,0 +1,420 @@
+//! Accounts: sign-up, sign-in, sessions, CSRF, throttling, sign-out everywhere.
+
+use chrono::Duration;
+
+use crate::support::{TestApp, on_both_backends};
+
+on_both_backends!(
+    sign_up_sign_in_sign_out,
+    bad_sign_up_names_the_fields_and_keeps_input,
+    forms_refuse_requests_without_the_csrf_token,
+    sign_in_is_throttled_per_account,
+    sign_out_everywhere_ends_other_sessions,
+    sessions_expire_when_idle_and_at_their_absolute_end,
+    verification_links_work_once,
+);
+
+/// The CSRF token in a page's form.
+fn csrf_of(html: &str) -> String {
+    let start = html
+        .find(r#"name="csrf" value=""#)
+        .expect("a form with a csrf field")
+        + r#"name="csrf" value=""#.len();
+    html[start..start + html[start..].find('"').unwrap()].to_owned()
+}
+
+async fn form_token(client: &reqwest::Client, app: &TestApp, path: &str) -> String {
+    csrf_of(
+        &client
+            .get(app.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    )
+}
+
+pub async fn sign_up(
+    app: &TestApp,
+    client: &reqwest::Client,
+    name: &str,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    let csrf = form_token(client, app, "/signup").await;
+    client
+        .post(app.url("/signup"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("display_name", name),
+            ("email", email),
+            ("password", password),
+            ("password_confirm", password),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+pub async fn sign_in(
+    app: &TestApp,
+    client: &reqwest::Client,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    let csrf = form_token(client, app, "/signin").await;
+    client
+        .post(app.url("/signin"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", email),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+fn session_cookie(res: &reqwest::Response) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("yui_session=") && !c.starts_with("yui_session=;"))
+}
+
+async fn sign_up_sign_in_sign_out(app: &TestApp) {
+    let client = app.client();
+    let res = sign_up(
+        app,
+        &client,
+        "佐藤 花子",
+        "Hanako@Example.JP",
+        "a long passphrase",
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/account?welcome=1");
+    let cookie = session_cookie(&res).expect("signed in after sign-up");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"),
+        "{cookie}"
+    );
+    let first_session = cookie.split(';').next().unwrap().to_owned();
+
+    let html = client
+        .get(app.url("/account?welcome=1"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Hanako@Example.JP") && html.contains("佐藤 花子"));
+    assert!(html.contains("確認のためのメールを送りました"));
+
+    // The same address in another case is the same account.
+    let other = app.client();
+    let res = sign_up(
+        app,
+        &other,
+        "別人",
+        "hanako@example.jp",
+        "another passphrase",
+    )
+    .await;
+    assert_eq!(res.status(), 409);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("このメールアドレスはすでに登録されています")
+    );
+
+    let csrf = form_token(&client, app, "/account").await;
+    let res = client
+        .post(app.url("/signout"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let res = client.get(app.url("/account")).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/signin");
+
+    let res = sign_in(app, &client, "hanako@example.jp", "wrong password!").await;
+    assert_eq!(res.status(), 401);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("メールアドレスまたはパスワードが正しくありません")
+    );
+    let res = sign_in(app, &client, "HANAKO@example.jp", "a long passphrase").await;
+    assert_eq!(res.status(), 303);
+    let second_session = session_cookie(&res)
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_ne!(
+        first_session, second_session,
+        "a new session id at every sign-in"
+    );
+    let html = client
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(r#"<a href="/account">佐藤 花子</a>"#),
+        "the header shows who is signed in"
+    );
+}
+
+async fn bad_sign_up_names_the_fields_and_keeps_input(app: &TestApp) {
+    let client = app.client();
+    let csrf = form_token(&client, app, "/signup").await;
+    let res = client
+        .post(app.url("/signup"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("display_name", "Taro <b>"),
+            ("email", "taro@"),
+            ("password", "short"),
+            ("password_confirm", "short"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("メールアドレス：メールアドレスの形式が正しくありません"),
+        "{html}"
+    );
+    assert!(html.contains(r#"value="taro@""#), "what was typed is kept");
+    assert!(html.contains(r#"value="Taro &lt;b&gt;""#));
+    assert!(!html.contains("short\""), "passwords are never echoed");
+    assert!(html.contains(r#"aria-invalid="true""#));
+
+    let res = client
+        .post(app.url("/signup?lang=en"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("display_name", "Taro"),
+            ("email", "taro@example.jp"),
+            ("password", "long enough pw"),
+            ("password_confirm", "long enough pv"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Password (again): The passwords do not match")
+    );
+}
+
+async fn forms_refuse_requests_without_the_csrf_token(app: &TestApp) {
+    let client = app.client();
+    let form = [
+        ("display_name", "X"),
+        ("email", "x@example.jp"),
+        ("password", "long enough pw"),
+        ("password_confirm", "long enough pw"),
+    ];
+    let res = client
+        .post(app.url("/signup"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    // A token from another browser is no good either.
+    let stolen = form_token(&app.client(), app, "/signup").await;
+    form_token(&client, app, "/signup").await;
+    let mut with_stolen = form.to_vec();
+    with_stolen.push(("csrf", stolen.as_str()));
+    let res = client
+        .post(app.url("/signup"))
+        .form(&with_stolen)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("フォームの有効期限が切れました")
+    );
+    let res = client.post(app.url("/signout")).send().await.unwrap();
+    assert_ne!(res.status(), 303);
+}
+
+async fn sign_in_is_throttled_per_account(app: &TestApp) {
+    let client = app.client();
+    assert_eq!(
+        sign_up(
+            app,
+            &client,
+            "Ken",
+            "ken@example.jp",
+            "the right passphrase"
+        )
+        .await
+        .status(),
+        303
+    );
+    let attacker = app.client();
+    for _ in 0..5 {
+        assert_eq!(
+            sign_in(app, &attacker, "ken@example.jp", "guess guess guess")
+                .await
+                .status(),
+            401
+        );
+    }
+    let res = sign_in(app, &attacker, "ken@example.jp", "the right passphrase").await;
+    assert_eq!(res.status(), 429);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("しばらく受け付けを停止しています")
+    );
+    // The window passes and the right password works again.
+    app.advance(Duration::minutes(16));
+    assert_eq!(
+        sign_in(app, &attacker, "ken@example.jp", "the right passphrase")
+            .await
+            .status(),
+        303
+    );
+}
+
+async fn sign_out_everywhere_ends_other_sessions(app: &TestApp) {
+    let phone = app.client();
+    let laptop = app.client();
+    assert_eq!(
+        sign_up(app, &phone, "Mai", "mai@example.jp", "mai's passphrase")
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(
+        sign_in(app, &laptop, "mai@example.jp", "mai's passphrase")
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(
+        laptop
+            .get(app.url("/account"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let csrf = form_token(&phone, app, "/account").await;
+    let res = phone
+        .post(app.url("/account/signout-everywhere"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        laptop
+            .get(app.url("/account"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303
+    );
+    assert_eq!(
+        phone
+            .get(app.url("/account"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303
+    );
+}
+
+async fn sessions_expire_when_idle_and_at_their_absolute_end(app: &TestApp) {
+    let client = app.client();
+    assert_eq!(
+        sign_up(app, &client, "Yu", "yu@example.jp", "yu's passphrase")
+            .await
+            .status(),
+        303
+    );
+    // Active every 11 hours: the idle limit (12 h) never strikes…
+    for _ in 0..3 {
+        app.advance(Duration::hours(11));
+        assert_eq!(
+            client
+                .get(app.url("/account"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+    }
+    // …but 13 idle hours do.
+    app.advance(Duration::hours(13));
+    assert_eq!(
+        client
+            .get(app.url("/account"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303
+    );
+
+    assert_eq!(
+        sign_in(app, &client, "yu@example.jp", "yu's passphrase")
+            .await
+            .status(),
+        303
+    );
+    for round in 1..=40 {
+        app.advance(Duration::hours(11));
+        if client
+            .get(app.url("/account"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            != 200
+        {
+            // Ended by the absolute limit (14 days = 336 h) although never idle.
+            assert_eq!(round, 31, "ended after {} hours", round * 11);
+            return;
+        }
+    }
+    panic!("a session outlived its absolute expiry");
+}
+
+async fn verification_links_work_once(app: &TestApp) {
+    let res = app.get("/verify?token=not-a-token").await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("確認リンクが無効です"));
+}
