@@ -418,3 +418,47 @@ async fn verification_links_work_once(app: &TestApp) {
     assert_eq!(res.status(), 400);
     assert!(res.text().await.unwrap().contains("確認リンクが無効です"));
 }
+
+on_both_backends!(sign_ins_and_failures_are_audited);
+
+async fn sign_ins_and_failures_are_audited(app: &TestApp) {
+    let client = app.client();
+    assert_eq!(
+        sign_up(app, &client, "Aoi", "aoi@example.jp", "aoi's passphrase")
+            .await
+            .status(),
+        303
+    );
+    // A forged second log line hidden in the address is kept as data, never as a line.
+    let hostile = "aoi@example.jp\r\nINFO sign_in ok";
+    let csrf = form_token(&client, app, "/signin").await;
+    client
+        .post(app.url("/signin"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", hostile),
+            ("password", "x"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        sign_in(app, &client, "aoi@example.jp", "wrong passphrase")
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        sign_in(app, &client, "aoi@example.jp", "aoi's passphrase")
+            .await
+            .status(),
+        303
+    );
+    let entries = app.store.audit_entries(None, 10).await.unwrap();
+    let actions: Vec<&str> = entries.iter().rev().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["sign_up", "sign_in_failed", "sign_in"]);
+    let failed = &entries[1];
+    assert_eq!(failed.detail.0["email"], "aoi@example.jp");
+    assert_eq!(failed.ip, "127.0.0.1", "{entries:?}");
+    assert!(entries[0].actor_id.is_some());
+}

@@ -5,6 +5,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod account;
+pub mod audit;
 pub mod fiscal;
 pub mod locale;
 pub mod tenant;

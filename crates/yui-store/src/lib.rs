@@ -7,6 +7,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
+mod audit;
 mod error;
 mod tenants;
 
@@ -19,6 +20,7 @@ use sqlx::{ConnectOptions, Connection, PgPool, SqlitePool};
 use tracing::instrument;
 
 pub use accounts::{Account, SessionPolicy, TokenPurpose};
+pub use audit::{AuditEntry, AuditRecord};
 pub use error::StoreError;
 pub use tenants::{ApplyOutcome, TenantRecord};
 

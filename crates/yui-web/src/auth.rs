@@ -22,7 +22,8 @@ use subtle::ConstantTimeEq;
 use tera::Context;
 use yui_domain::Locale;
 use yui_domain::account::{Email, FieldError, Problem, check_display_name, check_new_password};
-use yui_store::{Account, Store, StoreError, TokenPurpose};
+use yui_domain::audit::AuditAction;
+use yui_store::{Account, AuditEntry, Store, StoreError, TokenPurpose};
 
 use crate::i18n::Lang;
 use crate::pages::{base_context, render};
@@ -111,6 +112,21 @@ impl FromRequestParts<AppState> for Viewer {
             .session_account(&secret_hash(&id), state.inner.settings.session, state.now())
             .await?;
         Ok(Viewer(account))
+    }
+}
+
+fn audit_entry(
+    actor: Option<i64>,
+    action: AuditAction,
+    detail: serde_json::Value,
+    ip: &str,
+) -> AuditEntry {
+    AuditEntry {
+        tenant_id: None,
+        actor_id: actor,
+        action,
+        detail,
+        ip: ip.to_owned(),
     }
 }
 
@@ -347,15 +363,31 @@ async fn hash_password(password: String) -> Result<String, WebError> {
     .map_err(|e| WebError::Internal(e.to_string()))
 }
 
+/// Checks a password. An unknown account is checked against a throw-away hash so
+/// the answer takes as long as for a real one and does not reveal who is registered.
 async fn password_matches(password: String, hash: Option<String>) -> bool {
-    let Some(hash) = hash else { return false };
-    tokio::task::spawn_blocking(move || {
+    static DECOY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    let known = hash.is_some();
+    let Some(hash) = hash.or_else(|| {
+        DECOY
+            .get_or_init(|| {
+                Argon2::default()
+                    .hash_password(b"decoy password")
+                    .ok()
+                    .map(|h| h.to_string())
+            })
+            .clone()
+    }) else {
+        return false;
+    };
+    let ok = tokio::task::spawn_blocking(move || {
         Argon2::default()
             .verify_password(password.as_bytes(), hash.as_str())
             .is_ok()
     })
     .await
-    .unwrap_or(false)
+    .unwrap_or(false);
+    ok && known
 }
 
 /// Starts a fresh session (a new id every sign-in, so a planted id is useless) and
@@ -467,8 +499,13 @@ async fn signup(
         now + Duration::hours(48),
     )
     .await?;
+    Store::audit_in(
+        &mut tx,
+        &audit_entry(Some(id), AuditAction::SignUp, serde_json::json!({}), &ip),
+        now,
+    )
+    .await?;
     tx.commit().await?;
-    tracing::info!(account = id, "account created");
     let jar = start_session(&state, jar, id, &ip, &headers).await?;
     Ok((jar, Redirect::to("/account?welcome=1")).into_response())
 }
@@ -577,7 +614,14 @@ async fn signin(
             .await?
             >= settings.max_failures_per_ip;
     if throttled {
-        tracing::warn!(ip = %ip, "sign-in throttled");
+        let detail = serde_json::json!({ "email": email.key });
+        state
+            .store
+            .audit(
+                &audit_entry(None, AuditAction::SignInThrottled, detail, &ip),
+                now,
+            )
+            .await?;
         let notice = Some(c.text(locale, "err_throttled").to_owned());
         return Ok(signin_form(
             &state,
@@ -600,7 +644,14 @@ async fn signin(
             .store
             .throttle_record_failure(&[&account_key, &ip_key], settings.throttle_window, now)
             .await?;
-        tracing::info!(ip = %ip, "sign-in failed");
+        let detail = serde_json::json!({ "email": email.key });
+        state
+            .store
+            .audit(
+                &audit_entry(None, AuditAction::SignInFailed, detail, &ip),
+                now,
+            )
+            .await?;
         let notice = Some(c.text(locale, "err_bad_credentials").to_owned());
         return Ok(signin_form(
             &state,
@@ -614,7 +665,18 @@ async fn signin(
     };
     state.store.throttle_clear(&account_key).await?;
     let jar = start_session(&state, jar, account.id, &ip, &headers).await?;
-    tracing::info!(account = account.id, "signed in");
+    state
+        .store
+        .audit(
+            &audit_entry(
+                Some(account.id),
+                AuditAction::SignIn,
+                serde_json::json!({}),
+                &ip,
+            ),
+            now,
+        )
+        .await?;
     Ok((jar, Redirect::to("/account")).into_response())
 }
 
@@ -644,6 +706,7 @@ async fn signout_everywhere(
     State(state): State<AppState>,
     lang: Lang,
     viewer: Viewer,
+    ClientIp(ip): ClientIp,
     jar: CookieJar,
     Form(form): Form<CsrfOnly>,
 ) -> Result<Response, WebError> {
@@ -652,7 +715,14 @@ async fn signout_everywhere(
     }
     if let Some(account) = viewer.0 {
         let n = state.store.delete_sessions_of(account.id).await?;
-        tracing::info!(account = account.id, sessions = n, "signed out everywhere");
+        let detail = serde_json::json!({ "sessions": n });
+        let entry = audit_entry(
+            Some(account.id),
+            AuditAction::SignOutEverywhere,
+            detail,
+            &ip,
+        );
+        state.store.audit(&entry, state.now()).await?;
     }
     let jar = jar.remove(cookie(&state, SESSION, String::new()));
     Ok((jar, Redirect::to("/signin?signed_out=1")).into_response())
@@ -667,6 +737,7 @@ struct TokenQuery {
 async fn verify_email(
     State(state): State<AppState>,
     lang: Lang,
+    ClientIp(ip): ClientIp,
     Query(q): Query<TokenQuery>,
 ) -> Result<Response, WebError> {
     let locale = lang.or(Locale::Ja);
@@ -681,6 +752,13 @@ async fn verify_email(
     .await?;
     if let Some(id) = account {
         Store::mark_email_verified(&mut tx, id, now).await?;
+        let entry = audit_entry(
+            Some(id),
+            AuditAction::EmailVerified,
+            serde_json::json!({}),
+            &ip,
+        );
+        Store::audit_in(&mut tx, &entry, now).await?;
     }
     tx.commit().await?;
     Ok(match account {

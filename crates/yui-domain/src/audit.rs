@@ -1,0 +1,75 @@
+//! What the audit trail records, and how its text is kept safe for log lines.
+
+use serde::Serialize;
+
+/// Things worth a line in the audit trail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    SignUp,
+    SignIn,
+    SignInFailed,
+    SignInThrottled,
+    SignOutEverywhere,
+    PasswordReset,
+    EmailVerified,
+    RoleGranted,
+    RoleRevoked,
+    TokenCreated,
+    TokenUsed,
+    TokenRevoked,
+    Export,
+    TenantCreated,
+    TenantSuspended,
+    TenantResumed,
+}
+
+impl AuditAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::SignUp => "sign_up",
+            AuditAction::SignIn => "sign_in",
+            AuditAction::SignInFailed => "sign_in_failed",
+            AuditAction::SignInThrottled => "sign_in_throttled",
+            AuditAction::SignOutEverywhere => "sign_out_everywhere",
+            AuditAction::PasswordReset => "password_reset",
+            AuditAction::EmailVerified => "email_verified",
+            AuditAction::RoleGranted => "role_granted",
+            AuditAction::RoleRevoked => "role_revoked",
+            AuditAction::TokenCreated => "token_created",
+            AuditAction::TokenUsed => "token_used",
+            AuditAction::TokenRevoked => "token_revoked",
+            AuditAction::Export => "export",
+            AuditAction::TenantCreated => "tenant_created",
+            AuditAction::TenantSuspended => "tenant_suspended",
+            AuditAction::TenantResumed => "tenant_resumed",
+        }
+    }
+}
+
+/// Makes user-supplied text safe for a single log line: CR, LF and other control
+/// characters are written as escapes, so nobody can forge a second line.
+pub fn neutralise(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\r' => out.push_str("\\r"),
+            '\n' => out.push_str("\\n"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn no_line_breaks_survive() {
+        let forged = "taro@example.jp\r\n2026-11-23 INFO sign_in ok\u{2028}\u{7}";
+        let safe = super::neutralise(forged);
+        assert!(!safe.contains('\n') && !safe.contains('\r') && !safe.contains('\u{7}'));
+        assert_eq!(super::neutralise("佐藤"), "佐藤");
+        assert!(safe.starts_with("taro@example.jp\\r\\n2026"));
+    }
+}
