@@ -230,7 +230,40 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         let n = demo::load(&store, &config.tenants_dir, now()).await?;
         tracing::info!(tenants = n, "demo content loaded");
     }
-    let state = yui_web::AppState::new(store.clone()).context("building the web application")?;
+    let templates = yui_mail::Templates::load(Some(&config.tenants_dir))?;
+    let outbox = yui_mail::Outbox::new(templates, config.mail.default_sender()?)?;
+    let worker_config = config.mail.worker_config()?;
+    let node = format!(
+        "{}-{}",
+        std::env::var("HOSTNAME").unwrap_or_else(|_| "yui".to_owned()),
+        std::process::id()
+    );
+    let (stop_mail, mail_stopping) = tokio::sync::watch::channel(false);
+    let mail_waker = std::sync::Arc::new(tokio::sync::Notify::new());
+    let mut mail_workers = Vec::new();
+    for n in 0..config.mail.worker.workers.max(1) {
+        let worker = yui_mail::Worker::new(
+            store.clone(),
+            config.mail.transport()?,
+            format!("{node}-{n}"),
+            worker_config.clone(),
+        )?
+        .with_waker(mail_waker.clone());
+        let mut stopping = mail_stopping.clone();
+        mail_workers.push(tokio::spawn(worker.run(now, async move {
+            let _ = stopping.wait_for(|s| *s).await;
+        })));
+    }
+    tracing::info!(transport = ?config.mail.transport, workers = mail_workers.len(), "mail workers started");
+    let settings = yui_web::WebSettings {
+        public_url: config.public_url.clone(),
+        secure_cookies: config.public_url.starts_with("https://"),
+        ..yui_web::WebSettings::default()
+    };
+    let clock: yui_web::Clock = std::sync::Arc::new(now);
+    let state =
+        yui_web::AppState::with_settings(store.clone(), outbox, settings, clock, mail_waker)
+            .context("building the web application")?;
     let listener = tokio::net::TcpListener::bind(&config.addr)
         .await
         .with_context(|| format!("cannot listen on {}", config.addr))?;
@@ -254,6 +287,10 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             tracing::warn!(seconds = grace.as_secs(), "requests still in flight after the grace period; stopping");
             server.abort();
         }
+    }
+    let _ = stop_mail.send(true);
+    for w in mail_workers {
+        let _ = w.await;
     }
     store.close().await;
     tracing::info!("stopped");

@@ -38,6 +38,11 @@ pub struct Config {
     pub db_max_connections: u32,
     /// Seconds to wait for in-flight requests at shutdown before giving up.
     pub shutdown_timeout_secs: u64,
+    /// The address people reach the platform at (links in mail start with it). An
+    /// `https://` address also makes cookies `Secure` with the `__Host-` prefix.
+    pub public_url: String,
+    /// Mail: transport (file, smtp), sender and worker settings (`[mail]`).
+    pub mail: yui_mail::MailConfig,
     /// Whether `serve` migrates at start. Turn off when the nodes connect as a role
     /// that may not change the schema and `yui migrate` runs as the owner instead.
     pub migrate_on_start: bool,
@@ -55,6 +60,8 @@ impl Default for Config {
             db_max_connections: 10,
             shutdown_timeout_secs: 30,
             migrate_on_start: true,
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            mail: yui_mail::MailConfig::default(),
         }
     }
 }
@@ -72,6 +79,8 @@ impl std::fmt::Debug for Config {
             .field("db_max_connections", &self.db_max_connections)
             .field("shutdown_timeout_secs", &self.shutdown_timeout_secs)
             .field("migrate_on_start", &self.migrate_on_start)
+            .field("public_url", &self.public_url)
+            .field("mail", &self.mail)
             .finish()
     }
 }
@@ -112,7 +121,8 @@ impl Config {
     /// Loads the layers. `file` is `--config`: when given it must exist; otherwise
     /// `yui.toml` in the working directory is read if present.
     pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Config, ConfigError> {
-        Self::load_from(file, overrides, Env::prefixed("YUI_"))
+        // `YUI_MAIL__SMTP_HOST` sets `mail.smtp_host`.
+        Self::load_from(file, overrides, Env::prefixed("YUI_").split("__"))
     }
 
     fn load_from(

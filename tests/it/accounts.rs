@@ -462,3 +462,285 @@ async fn sign_ins_and_failures_are_audited(app: &TestApp) {
     assert_eq!(failed.ip, "127.0.0.1", "{entries:?}");
     assert!(entries[0].actor_id.is_some());
 }
+
+on_both_backends!(
+    verification_mail_arrives_and_confirms_the_address,
+    password_reset_by_mail,
+    magic_link_sign_in
+);
+
+/// The first link in the newest mail to `to`.
+async fn mailed_link(app: &TestApp, to: &str, path: &str) -> String {
+    let deadline = std::time::Duration::from_secs(20);
+    let start = std::time::Instant::now();
+    loop {
+        let link = app
+            .sink
+            .inbox()
+            .messages()
+            .iter()
+            .rev()
+            .filter(|m| m.rcpt_to.iter().any(|r| r.eq_ignore_ascii_case(to)))
+            .flat_map(|m| m.links())
+            .find(|l| l.contains(path));
+        if let Some(link) = link {
+            return link;
+        }
+        assert!(
+            start.elapsed() < deadline,
+            "no mail to {to} with a {path} link"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+async fn verification_mail_arrives_and_confirms_the_address(app: &TestApp) {
+    let client = app.client();
+    assert_eq!(
+        sign_up(app, &client, "Rin", "rin@example.jp", "rin's passphrase")
+            .await
+            .status(),
+        303
+    );
+    let mail = app
+        .sink
+        .inbox()
+        .wait_for_mail_to("rin@example.jp", std::time::Duration::from_secs(20))
+        .await
+        .unwrap();
+    assert!(
+        mail.subject().unwrap().contains("確認") || mail.subject().unwrap().contains("メール"),
+        "{:?}",
+        mail.subject()
+    );
+    let link = mailed_link(app, "rin@example.jp", "/verify?token=").await;
+    assert!(link.starts_with(&app.url("/verify?token=")), "{link}");
+    let html = client
+        .get(app.url("/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("未確認"));
+    let res = client.get(&link).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let html = client
+        .get(app.url("/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("確認済み"));
+    // Once only.
+    assert_eq!(client.get(&link).send().await.unwrap().status(), 400);
+    // Exactly one mail for one sign-up.
+    let n = app
+        .sink
+        .inbox()
+        .messages()
+        .iter()
+        .filter(|m| m.rcpt_to.iter().any(|r| r == "rin@example.jp"))
+        .count();
+    assert_eq!(n, 1);
+}
+
+async fn password_reset_by_mail(app: &TestApp) {
+    let client = app.client();
+    assert_eq!(
+        sign_up(app, &client, "Sora", "sora@example.jp", "old passphrase!")
+            .await
+            .status(),
+        303
+    );
+    let browser = app.client();
+    let csrf = form_token(&browser, app, "/reset").await;
+    // An unknown address gets the same answer and no mail.
+    let res = browser
+        .post(app.url("/reset"))
+        .form(&[("csrf", csrf.as_str()), ("email", "nobody@example.jp")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let unknown = res.text().await.unwrap();
+    let res = browser
+        .post(app.url("/reset"))
+        .form(&[("csrf", csrf.as_str()), ("email", "SORA@example.jp")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.text().await.unwrap(), unknown);
+    let link = mailed_link(app, "sora@example.jp", "/reset/confirm?token=").await;
+    let page = browser
+        .get(&link)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&page);
+    let token = link.split("token=").nth(1).unwrap().to_owned();
+    // A too-short password is refused and the link still works afterwards.
+    let res = browser
+        .post(app.url("/reset/confirm"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("token", token.as_str()),
+            ("password", "short"),
+            ("password_confirm", "short"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let res = browser
+        .post(app.url("/reset/confirm"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("token", token.as_str()),
+            ("password", "new passphrase!"),
+            ("password_confirm", "new passphrase!"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/signin?reset=1");
+    // Every old session ended; the old password no longer works, the new one does.
+    assert_eq!(
+        client
+            .get(app.url("/account"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303
+    );
+    assert_eq!(
+        sign_in(app, &browser, "sora@example.jp", "old passphrase!")
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        sign_in(app, &browser, "sora@example.jp", "new passphrase!")
+            .await
+            .status(),
+        303
+    );
+    let res = browser
+        .post(app.url("/reset/confirm"))
+        .form(&[
+            (
+                "csrf",
+                csrf_of(
+                    &browser
+                        .get(&link)
+                        .send()
+                        .await
+                        .unwrap()
+                        .text()
+                        .await
+                        .unwrap(),
+                )
+                .as_str(),
+            ),
+            ("token", token.as_str()),
+            ("password", "third passphrase"),
+            ("password_confirm", "third passphrase"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400, "a reset link works once");
+}
+
+async fn magic_link_sign_in(app: &TestApp) {
+    let client = app.client();
+    assert_eq!(
+        sign_up(app, &client, "Nagi", "nagi@example.jp", "nagi's passphrase")
+            .await
+            .status(),
+        303
+    );
+    let browser = app.client();
+    let csrf = form_token(&browser, app, "/magic").await;
+    browser
+        .post(app.url("/magic?lang=en"))
+        .form(&[("csrf", csrf.as_str()), ("email", "nagi@example.jp")])
+        .send()
+        .await
+        .unwrap();
+    let link = mailed_link(app, "nagi@example.jp", "/magic/confirm?token=").await;
+    // Following the link (as a mail scanner would) signs nobody in.
+    let page = browser
+        .get(&link)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        browser
+            .get(app.url("/account"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303
+    );
+    let token = link.split("token=").nth(1).unwrap().to_owned();
+    let res = browser
+        .post(app.url("/magic/confirm"))
+        .form(&[("csrf", csrf_of(&page).as_str()), ("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        browser
+            .get(app.url("/account"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    // Fifteen minutes later a new link has expired.
+    let csrf = form_token(&client, app, "/magic").await;
+    client
+        .post(app.url("/magic"))
+        .form(&[("csrf", csrf.as_str()), ("email", "nagi@example.jp")])
+        .send()
+        .await
+        .unwrap();
+    let mut second = mailed_link(app, "nagi@example.jp", "/magic/confirm?token=").await;
+    while second == link {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        second = mailed_link(app, "nagi@example.jp", "/magic/confirm?token=").await;
+    }
+    app.advance(chrono::Duration::minutes(16));
+    let page = client
+        .get(&second)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = second.split("token=").nth(1).unwrap().to_owned();
+    let res = client
+        .post(app.url("/magic/confirm"))
+        .form(&[("csrf", csrf_of(&page).as_str()), ("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400, "an expired link signs nobody in");
+}

@@ -74,14 +74,16 @@ async fn start_driver() -> Option<(Driver, String)> {
     panic!("chromedriver did not start");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn switch_to_english_and_visit_amami() {
-    let Some((driver, chromium)) = start_driver().await else {
-        return;
-    };
+/// A WebDriver session in headless Chromium, ended when dropped by `finish`.
+struct Browser {
+    client: fantoccini::Client,
+    _driver: Driver,
+}
+
+async fn open_browser() -> Option<Browser> {
+    let (driver, chromium) = start_driver().await?;
     // Two TLS back-ends are linked into the test binary; WebDriver needs one chosen.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
     let profile = driver._profile.path().display().to_string();
     let caps = serde_json::json!({
         "goog:chromeOptions": {
@@ -101,47 +103,147 @@ async fn switch_to_english_and_visit_amami() {
         .connect(&format!("http://127.0.0.1:{}", driver.port))
         .await
         .expect("WebDriver session");
+    Some(Browser {
+        client,
+        _driver: driver,
+    })
+}
 
-    let result = async {
-        client.goto(&app.url("/")).await?;
-        let h1 = client.find(Locator::Css("h1")).await?.text().await?;
-        assert_eq!(h1, "参加している地域");
+type Steps = Result<(), fantoccini::error::CmdError>;
+
+async fn text_of(c: &fantoccini::Client, css: &str) -> Result<String, fantoccini::error::CmdError> {
+    c.find(Locator::Css(css)).await?.text().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn switch_to_english_and_visit_amami() {
+    let Some(browser) = open_browser().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let c = &browser.client;
+    let result: Steps = async {
+        c.goto(&app.url("/")).await?;
+        assert_eq!(text_of(c, "h1").await?, "参加している地域");
 
         // Keyboard first: Tab reaches the skip link before anything else.
-        client
-            .find(Locator::Css("body"))
+        c.find(Locator::Css("body"))
             .await?
             .send_keys(&Key::Tab.to_string())
             .await?;
-        let focused = client.active_element().await?.text().await?;
-        assert_eq!(focused, "本文へスキップ");
+        assert_eq!(c.active_element().await?.text().await?, "本文へスキップ");
 
-        client
-            .find(Locator::Css("nav.lang-switch a"))
+        c.find(Locator::Css(".lang-switch a"))
             .await?
             .click()
             .await?;
-        let h1 = client.find(Locator::Css("h1")).await?.text().await?;
-        assert_eq!(h1, "Participating regions");
+        for _ in 0..50 {
+            if text_of(c, "h1").await? != "参加している地域" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(text_of(c, "h1").await?, "Participating regions");
 
-        client
-            .find(Locator::Css(r#"a[href="/t/amami/"]"#))
+        c.find(Locator::Css(r#"a[href="/t/amami/"]"#))
             .await?
             .click()
             .await?;
-        assert_eq!(client.current_url().await?.path(), "/t/amami/");
-        let h1 = client.find(Locator::Css("h1")).await?.text().await?;
-        assert_eq!(h1, "Amami Islands Regional Union");
-        let lang = client
-            .find(Locator::Css("html"))
-            .await?
-            .attr("lang")
-            .await?;
+        arrive(c, "/t/amami/").await?;
+        assert_eq!(text_of(c, "h1").await?, "Amami Islands Regional Union");
+        let lang = c.find(Locator::Css("html")).await?.attr("lang").await?;
         assert_eq!(lang.as_deref(), Some("en"));
-        Ok::<(), fantoccini::error::CmdError>(())
+        Ok(())
     }
     .await;
-    client.close().await.ok();
+    browser.client.close().await.ok();
+    app.stop().await;
+    result.expect("browser steps");
+}
+
+/// Waits for a navigation (a click on a link or a form submission) to arrive at `path`.
+async fn arrive(c: &fantoccini::Client, path: &str) -> Steps {
+    for _ in 0..100 {
+        if c.current_url().await?.path() == path {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!(
+        "never arrived at {path}; at {} with:\n{}",
+        c.current_url().await?,
+        c.source().await?
+    );
+}
+
+async fn fill(c: &fantoccini::Client, id: &str, value: &str) -> Steps {
+    c.find(Locator::Id(id)).await?.send_keys(value).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_up_verify_by_mail_sign_in_sign_out() {
+    let Some(browser) = open_browser().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let c = &browser.client;
+    let result: Steps = async {
+        c.goto(&app.url("/")).await?;
+        c.find(Locator::LinkText("新規登録")).await?.click().await?;
+        fill(c, "f-display_name", "山田 太郎").await?;
+        fill(c, "f-email", "taro@example.jp").await?;
+        fill(c, "f-password", "yamada's passphrase").await?;
+        fill(c, "f-password_confirm", "yamada's passphrase").await?;
+        c.find(Locator::Css("form button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        arrive(c, "/account").await?;
+        assert!(text_of(c, ".account-facts").await?.contains("未確認"));
+
+        // The verification mail arrives at the SMTP sink; open its link.
+        let mail = app
+            .sink
+            .inbox()
+            .wait_for_mail_to("taro@example.jp", std::time::Duration::from_secs(20))
+            .await
+            .unwrap();
+        let link = mail
+            .links()
+            .into_iter()
+            .find(|l| l.contains("/verify?token="))
+            .expect("a verification link");
+        c.goto(&link).await?;
+        assert_eq!(text_of(c, "h1").await?, "メールアドレスを確認しました");
+
+        c.goto(&app.url("/account")).await?;
+        assert!(text_of(c, ".account-facts").await?.contains("確認済み"));
+        c.find(Locator::Css(r#"form[action="/signout"] button"#))
+            .await?
+            .click()
+            .await?;
+        arrive(c, "/").await?;
+        assert!(c.find(Locator::LinkText("ログイン")).await.is_ok());
+
+        c.find(Locator::LinkText("ログイン")).await?.click().await?;
+        fill(c, "f-email", "TARO@example.jp").await?;
+        fill(c, "f-password", "yamada's passphrase").await?;
+        c.find(Locator::Css("form button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        arrive(c, "/account").await?;
+        c.find(Locator::Css(r#"form[action="/signout"] button"#))
+            .await?
+            .click()
+            .await?;
+        arrive(c, "/").await?;
+        c.goto(&app.url("/account")).await?;
+        arrive(c, "/signin").await?;
+        Ok(())
+    }
+    .await;
+    browser.client.close().await.ok();
     app.stop().await;
     result.expect("browser steps");
 }

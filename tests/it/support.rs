@@ -125,6 +125,10 @@ impl Drop for TestDb {
 /// The running application.
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// Mail the application sent, caught by a real SMTP server.
+    pub sink: yui_mail::testing::SmtpSink,
+    mail_worker: Option<tokio::task::JoinHandle<()>>,
+    stop_mail: Option<oneshot::Sender<()>>,
     /// Seconds added to the real clock, so a test can let time pass.
     clock_offset: Arc<AtomicI64>,
     pub store: Store,
@@ -151,23 +155,55 @@ impl TestApp {
 
     /// The app on an existing database, as it is.
     pub async fn start(db: TestDb, store: Store) -> TestApp {
-        let clock_offset = Arc::new(AtomicI64::new(0));
-        let offset = clock_offset.clone();
-        let clock: yui_web::Clock =
-            Arc::new(move || Utc::now() + chrono::Duration::seconds(offset.load(Ordering::SeqCst)));
-        let state =
-            yui_web::AppState::with_settings(store.clone(), yui_web::WebSettings::default(), clock)
-                .expect("app state");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
+        let clock_offset = Arc::new(AtomicI64::new(0));
+        let offset = clock_offset.clone();
+        let clock: yui_web::Clock =
+            Arc::new(move || Utc::now() + chrono::Duration::seconds(offset.load(Ordering::SeqCst)));
+        // Mail leaves through the real SMTP transport to a sink started here.
+        let sink = yui_mail::testing::SmtpSink::start()
+            .await
+            .expect("smtp sink");
+        let transport = yui_mail::Transport::Smtp(
+            yui_mail::SmtpTransport::new(&sink.smtp_settings()).expect("smtp"),
+        );
+        let config = yui_mail::WorkerConfig {
+            poll_interval: std::time::Duration::from_millis(200),
+            ..Default::default()
+        };
+        let waker = Arc::new(tokio::sync::Notify::new());
+        let worker = yui_mail::Worker::new(store.clone(), transport, "test", config)
+            .expect("worker")
+            .with_waker(waker.clone());
+        let (stop_mail, mail_stopping) = oneshot::channel::<()>();
+        let worker_clock = clock.clone();
+        let mail_worker = tokio::spawn(worker.run(move || worker_clock(), async move {
+            let _ = mail_stopping.await;
+        }));
+        let templates = yui_mail::Templates::load(Some(&repo_tenants())).expect("mail templates");
+        let sender = yui_domain::tenant::MailSender {
+            sender_name: "Yui".to_owned(),
+            sender_address: "no-reply@yui.example".to_owned(),
+        };
+        let outbox = yui_mail::Outbox::new(templates, sender).expect("outbox");
+        let settings = yui_web::WebSettings {
+            public_url: format!("http://{addr}"),
+            ..Default::default()
+        };
+        let state = yui_web::AppState::with_settings(store.clone(), outbox, settings, clock, waker)
+            .expect("app state");
         let (tx, rx) = oneshot::channel::<()>();
         let server = tokio::spawn(yui_web::serve(listener, state, async move {
             let _ = rx.await;
         }));
         TestApp {
             addr,
+            sink,
+            mail_worker: Some(mail_worker),
+            stop_mail: Some(stop_mail),
             clock_offset,
             store,
             _db: db,
@@ -209,6 +245,12 @@ impl TestApp {
         }
         if let Some(server) = self.server.take() {
             server.await.expect("server task").expect("server");
+        }
+        if let Some(stop) = self.stop_mail.take() {
+            let _ = stop.send(());
+        }
+        if let Some(worker) = self.mail_worker.take() {
+            worker.await.expect("mail worker");
         }
         self.store.close().await;
     }

@@ -37,6 +37,16 @@ pub fn router() -> Router<AppState> {
         .route("/verify", get(verify_email))
         .route("/account", get(account_page).post(update_account))
         .route("/account/signout-everywhere", post(signout_everywhere))
+        .route("/reset", get(reset_page).post(reset_request))
+        .route(
+            "/reset/confirm",
+            get(reset_confirm_page).post(reset_confirm),
+        )
+        .route("/magic", get(magic_page).post(magic_request))
+        .route(
+            "/magic/confirm",
+            get(magic_confirm_page).post(magic_confirm),
+        )
 }
 
 /// A random secret for a cookie or a mailed link: 256 bits, URL-safe.
@@ -232,6 +242,8 @@ struct FormPage<'a> {
     errors: Vec<FieldError>,
     notice: Option<String>,
     links: Vec<(&'a str, &'a str)>,
+    /// Hidden inputs besides the CSRF token, e.g. a mailed token.
+    hidden: Vec<(&'static str, String)>,
 }
 
 fn form_page(
@@ -287,6 +299,7 @@ fn form_page(
         })
         .collect();
     ctx.insert("links", &links);
+    ctx.insert("hidden", &page.hidden);
     (jar, render(state, "auth_form.html", &ctx, locale, status)).into_response()
 }
 
@@ -321,6 +334,7 @@ fn signup_form(
             errors,
             notice: None,
             links: vec![("/signin", "sign_in")],
+            hidden: Vec::new(),
         },
         status,
     )
@@ -496,7 +510,25 @@ async fn signup(
         TokenPurpose::VerifyEmail,
         &secret_hash(&token),
         now,
-        now + Duration::hours(48),
+        now + Duration::minutes(VERIFY_MINUTES),
+    )
+    .await?;
+    let account = Account {
+        id,
+        email: email.address.clone(),
+        display_name: name.clone(),
+        password_hash: None,
+        email_verified_at: None,
+        locale: locale.tag().to_owned(),
+    };
+    let link = format!("/verify?token={token}");
+    queue_link_mail(
+        &state,
+        &mut tx,
+        &account,
+        yui_mail::MailKind::VerifyEmail,
+        &link,
+        VERIFY_MINUTES,
     )
     .await?;
     Store::audit_in(
@@ -506,6 +538,7 @@ async fn signup(
     )
     .await?;
     tx.commit().await?;
+    state.inner.mail_waker.notify_one();
     let jar = start_session(&state, jar, id, &ip, &headers).await?;
     Ok((jar, Redirect::to("/account?welcome=1")).into_response())
 }
@@ -523,6 +556,7 @@ pub struct SigninForm {
 #[derive(Debug, Default, Deserialize)]
 struct SigninQuery {
     signed_out: Option<String>,
+    reset: Option<String>,
 }
 
 fn signin_form(
@@ -549,7 +583,12 @@ fn signin_form(
             ],
             errors,
             notice,
-            links: vec![("/signup", "sign_up")],
+            links: vec![
+                ("/signup", "sign_up"),
+                ("/reset", "forgot_password"),
+                ("/magic", "magic_link_link"),
+            ],
+            hidden: Vec::new(),
         },
         status,
     )
@@ -562,13 +601,12 @@ async fn signin_page(
     Query(q): Query<SigninQuery>,
 ) -> Response {
     let locale = lang.or(Locale::Ja);
-    let notice = q.signed_out.map(|_| {
-        state
-            .inner
-            .catalogs
-            .text(locale, "signed_out_everywhere")
-            .to_owned()
-    });
+    let c = &state.inner.catalogs;
+    let notice = match (q.signed_out, q.reset) {
+        (Some(_), _) => Some(c.text(locale, "signed_out_everywhere").to_owned()),
+        (None, Some(_)) => Some(c.text(locale, "reset_done").to_owned()),
+        _ => None,
+    };
     signin_form(&state, locale, jar, "", Vec::new(), notice, StatusCode::OK)
 }
 
@@ -928,4 +966,419 @@ async fn update_account(
             StatusCode::UNPROCESSABLE_ENTITY,
         )),
     }
+}
+
+/// Queues a mail with a one-time link for an account, in the caller's transaction.
+async fn queue_link_mail(
+    state: &AppState,
+    tx: &mut yui_store::StoreTx,
+    account: &Account,
+    kind: yui_mail::MailKind,
+    path_with_token: &str,
+    minutes: i64,
+) -> Result<(), WebError> {
+    let mail = yui_mail::NewMail {
+        tenant: None,
+        to: account.email.clone(),
+        locale: account.locale(),
+        kind,
+        vars: serde_json::json!({
+            "display_name": account.display_name,
+            "link": format!("{}{}", state.inner.settings.public_url.trim_end_matches('/'), path_with_token),
+            "expires_minutes": minutes,
+        }),
+    };
+    state
+        .inner
+        .outbox
+        .enqueue(tx, &mail, state.now())
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    Ok(())
+}
+
+/// Minutes a mailed link stays valid.
+const VERIFY_MINUTES: i64 = 48 * 60;
+const RESET_MINUTES: i64 = 60;
+const MAGIC_MINUTES: i64 = 15;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct EmailForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+}
+
+fn email_form(
+    state: &AppState,
+    locale: Locale,
+    jar: CookieJar,
+    which: &'static str,
+    email: &str,
+    errors: Vec<FieldError>,
+    notice: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let (heading, lead, submit) = match which {
+        "/reset" => ("reset_title", "reset_lead", "reset_submit"),
+        _ => ("magic_title", "magic_lead", "magic_submit"),
+    };
+    form_page(
+        state,
+        locale,
+        jar,
+        FormPage {
+            heading,
+            lead: Some(lead),
+            action: which,
+            submit,
+            fields: vec![("email", "email", "email", email.to_owned())],
+            errors,
+            notice,
+            links: vec![("/signin", "sign_in")],
+            hidden: Vec::new(),
+        },
+        status,
+    )
+}
+
+async fn reset_page(State(state): State<AppState>, lang: Lang, jar: CookieJar) -> Response {
+    email_form(
+        &state,
+        lang.or(Locale::Ja),
+        jar,
+        "/reset",
+        "",
+        Vec::new(),
+        None,
+        StatusCode::OK,
+    )
+}
+
+async fn magic_page(State(state): State<AppState>, lang: Lang, jar: CookieJar) -> Response {
+    email_form(
+        &state,
+        lang.or(Locale::Ja),
+        jar,
+        "/magic",
+        "",
+        Vec::new(),
+        None,
+        StatusCode::OK,
+    )
+}
+
+/// Sends a reset or sign-in link when the address belongs to an account. The answer
+/// is the same either way, so the form does not reveal who is registered.
+async fn send_link(
+    state: &AppState,
+    locale: Locale,
+    jar: CookieJar,
+    which: &'static str,
+    form: EmailForm,
+) -> Result<Response, WebError> {
+    if !csrf_ok(state, &jar, &form.csrf) {
+        return Ok(csrf_failed(state, locale));
+    }
+    let email = match Email::parse("email", &form.email) {
+        Ok(e) => e,
+        Err(e) => {
+            return Ok(email_form(
+                state,
+                locale,
+                jar,
+                which,
+                &form.email,
+                vec![e],
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ));
+        }
+    };
+    if let Some(account) = state.store.account_by_email(&email).await? {
+        let (purpose, kind, minutes, path) = match which {
+            "/reset" => (
+                TokenPurpose::PasswordReset,
+                yui_mail::MailKind::PasswordReset,
+                RESET_MINUTES,
+                "/reset/confirm",
+            ),
+            _ => (
+                TokenPurpose::MagicLink,
+                yui_mail::MailKind::MagicLink,
+                MAGIC_MINUTES,
+                "/magic/confirm",
+            ),
+        };
+        let token = new_secret();
+        let now = state.now();
+        let mut tx = state.store.begin_write().await?;
+        Store::create_token(
+            &mut tx,
+            account.id,
+            purpose,
+            &secret_hash(&token),
+            now,
+            now + Duration::minutes(minutes),
+        )
+        .await?;
+        queue_link_mail(
+            state,
+            &mut tx,
+            &account,
+            kind,
+            &format!("{path}?token={token}"),
+            minutes,
+        )
+        .await?;
+        tx.commit().await?;
+        state.inner.mail_waker.notify_one();
+    }
+    let notice = Some(state.inner.catalogs.text(locale, "link_sent").to_owned());
+    Ok(email_form(
+        state,
+        locale,
+        jar,
+        which,
+        "",
+        Vec::new(),
+        notice,
+        StatusCode::OK,
+    ))
+}
+
+async fn reset_request(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    Form(form): Form<EmailForm>,
+) -> Result<Response, WebError> {
+    send_link(&state, lang.or(Locale::Ja), jar, "/reset", form).await
+}
+
+async fn magic_request(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    Form(form): Form<EmailForm>,
+) -> Result<Response, WebError> {
+    send_link(&state, lang.or(Locale::Ja), jar, "/magic", form).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct NewPasswordForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirm: String,
+}
+
+fn new_password_form(
+    state: &AppState,
+    locale: Locale,
+    jar: CookieJar,
+    token: &str,
+    errors: Vec<FieldError>,
+    status: StatusCode,
+) -> Response {
+    form_page(
+        state,
+        locale,
+        jar,
+        FormPage {
+            heading: "reset_confirm_title",
+            lead: None,
+            action: "/reset/confirm",
+            submit: "save",
+            fields: vec![
+                ("password", "password", "new-password", String::new()),
+                (
+                    "password_confirm",
+                    "password",
+                    "new-password",
+                    String::new(),
+                ),
+            ],
+            errors,
+            notice: None,
+            links: Vec::new(),
+            hidden: vec![("token", token.to_owned())],
+        },
+        status,
+    )
+}
+
+async fn reset_confirm_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    Query(q): Query<TokenQuery>,
+) -> Response {
+    new_password_form(
+        &state,
+        lang.or(Locale::Ja),
+        jar,
+        &q.token,
+        Vec::new(),
+        StatusCode::OK,
+    )
+}
+
+async fn reset_confirm(
+    State(state): State<AppState>,
+    lang: Lang,
+    ClientIp(ip): ClientIp,
+    jar: CookieJar,
+    Form(form): Form<NewPasswordForm>,
+) -> Result<Response, WebError> {
+    let locale = lang.or(Locale::Ja);
+    if !csrf_ok(&state, &jar, &form.csrf) {
+        return Ok(csrf_failed(&state, locale));
+    }
+    let now = state.now();
+    let mut tx = state.store.begin_write().await?;
+    let Some(id) = Store::consume_token(
+        &mut tx,
+        TokenPurpose::PasswordReset,
+        &secret_hash(&form.token),
+        now,
+    )
+    .await?
+    else {
+        tx.rollback().await?;
+        return Ok(crate::pages::message_page(
+            &state,
+            locale,
+            StatusCode::BAD_REQUEST,
+            "verify_failed_title",
+            "link_failed_body",
+        ));
+    };
+    let account = state.store.account(id).await?;
+    let email = Email {
+        address: account.email.clone(),
+        key: account.email.to_lowercase(),
+    };
+    let problem = match check_new_password("password", &form.password, &email) {
+        Err(e) => Some(e),
+        Ok(()) if form.password != form.password_confirm => Some(FieldError {
+            field: "password_confirm",
+            problem: Problem::Mismatch,
+        }),
+        Ok(()) => None,
+    };
+    if let Some(e) = problem {
+        // The token stays usable: nothing is committed.
+        tx.rollback().await?;
+        return Ok(new_password_form(
+            &state,
+            locale,
+            jar,
+            &form.token,
+            vec![e],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ));
+    }
+    let hash = hash_password(form.password.clone()).await?;
+    Store::set_password(&mut tx, id, &hash, now).await?;
+    // Following the link proved the mailbox is theirs.
+    Store::mark_email_verified(&mut tx, id, now).await?;
+    Store::audit_in(
+        &mut tx,
+        &audit_entry(
+            Some(id),
+            AuditAction::PasswordReset,
+            serde_json::json!({}),
+            &ip,
+        ),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    let jar = jar.remove(cookie(&state, SESSION, String::new()));
+    Ok((jar, Redirect::to("/signin?reset=1")).into_response())
+}
+
+async fn magic_confirm_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    Query(q): Query<TokenQuery>,
+) -> Response {
+    // A page with a button rather than signing in on GET: mail scanners that follow
+    // links must not use up (or use) the token.
+    form_page(
+        &state,
+        lang.or(Locale::Ja),
+        jar,
+        FormPage {
+            heading: "magic_confirm_title",
+            lead: Some("magic_confirm_lead"),
+            action: "/magic/confirm",
+            submit: "signin_submit",
+            fields: Vec::new(),
+            errors: Vec::new(),
+            notice: None,
+            links: Vec::new(),
+            hidden: vec![("token", q.token)],
+        },
+        StatusCode::OK,
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    token: String,
+}
+
+async fn magic_confirm(
+    State(state): State<AppState>,
+    lang: Lang,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    jar: CookieJar,
+    Form(form): Form<TokenForm>,
+) -> Result<Response, WebError> {
+    let locale = lang.or(Locale::Ja);
+    if !csrf_ok(&state, &jar, &form.csrf) {
+        return Ok(csrf_failed(&state, locale));
+    }
+    let now = state.now();
+    let mut tx = state.store.begin_write().await?;
+    let Some(id) = Store::consume_token(
+        &mut tx,
+        TokenPurpose::MagicLink,
+        &secret_hash(&form.token),
+        now,
+    )
+    .await?
+    else {
+        tx.rollback().await?;
+        return Ok(crate::pages::message_page(
+            &state,
+            locale,
+            StatusCode::BAD_REQUEST,
+            "verify_failed_title",
+            "link_failed_body",
+        ));
+    };
+    Store::mark_email_verified(&mut tx, id, now).await?;
+    let detail = serde_json::json!({ "method": "magic_link" });
+    Store::audit_in(
+        &mut tx,
+        &audit_entry(Some(id), AuditAction::SignIn, detail, &ip),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    let jar = start_session(&state, jar, id, &ip, &headers).await?;
+    Ok((jar, Redirect::to("/account")).into_response())
 }

@@ -46,6 +46,8 @@ pub fn system_clock() -> Clock {
 /// Settings of the web edge.
 #[derive(Debug, Clone)]
 pub struct WebSettings {
+    /// The address people reach the platform at; links in mail start with it.
+    pub public_url: String,
     /// Served over TLS: cookies get `Secure` and the `__Host-` prefix.
     pub secure_cookies: bool,
     pub session: SessionPolicy,
@@ -59,6 +61,7 @@ pub struct WebSettings {
 impl Default for WebSettings {
     fn default() -> Self {
         WebSettings {
+            public_url: "http://127.0.0.1:8080".to_owned(),
             secure_cookies: false,
             session: SessionPolicy {
                 idle: Duration::hours(12),
@@ -77,6 +80,9 @@ struct Shared {
     assets: assets::Assets,
     settings: WebSettings,
     clock: Clock,
+    outbox: yui_mail::Outbox,
+    /// Wakes the mail workers after a commit that queued mail.
+    mail_waker: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -90,14 +96,22 @@ impl std::fmt::Debug for Shared {
 impl AppState {
     /// Builds the state: templates and message catalogs are compiled into the binary
     /// and checked here, so a broken template fails at start-up, not on a request.
-    pub fn new(store: Store) -> Result<AppState, WebError> {
-        Self::with_settings(store, WebSettings::default(), system_clock())
+    pub fn new(store: Store, outbox: yui_mail::Outbox) -> Result<AppState, WebError> {
+        Self::with_settings(
+            store,
+            outbox,
+            WebSettings::default(),
+            system_clock(),
+            Arc::default(),
+        )
     }
 
     pub fn with_settings(
         store: Store,
+        outbox: yui_mail::Outbox,
         settings: WebSettings,
         clock: Clock,
+        mail_waker: Arc<tokio::sync::Notify>,
     ) -> Result<AppState, WebError> {
         Ok(AppState {
             store,
@@ -107,6 +121,8 @@ impl AppState {
                 assets: assets::Assets::new(),
                 settings,
                 clock,
+                outbox,
+                mail_waker,
             }),
         })
     }

@@ -1,0 +1,73 @@
+//! Mail for Yui: a transactional outbox, the worker that delivers it, the templates
+//! and the transports.
+//!
+//! # How a mail travels
+//!
+//! 1. **Enqueue.** The code that makes a change (an account signs up, a coordinator
+//!    invites a staff member) calls [`Outbox::enqueue`] with the same [`StoreTx`]
+//!    that writes the change. The mail is rendered right there (subject, text and
+//!    HTML in the recipient's [`Locale`], with the tenant's sender and overrides) and
+//!    inserted as one `mail_outbox` row. If the transaction rolls back, the mail
+//!    never existed; if it commits, the mail will be sent.
+//! 2. **Claim.** A [`Worker`] (one or several per node, on any number of nodes)
+//!    claims a batch of due rows in a short writing transaction: on PostgreSQL with
+//!    `FOR UPDATE SKIP LOCKED`, on SQLite under `BEGIN IMMEDIATE`. A claim sets a
+//!    lease (`claimed_until`) and a fresh claim token and counts the attempt.
+//! 3. **Send.** The worker hands each row to its [`Transport`] (SMTP, `.eml` files,
+//!    or memory). It only starts a send while the remaining lease is longer than
+//!    the send timeout, so a lease cannot run out under a send in flight.
+//! 4. **Record.** After the SMTP server accepted the mail, a second short
+//!    transaction marks the row `sent`, but only if the claim token still matches.
+//!    A temporary failure schedules the next attempt with exponential backoff and a
+//!    cap ([`WorkerConfig::backoff`]); a permanent one (5xx) or the last allowed
+//!    attempt marks it `failed`.
+//!
+//! A worker that dies between claim and record leaves its rows claimed; they become
+//! due again when the lease runs out, and the next claim counts another attempt.
+//! SMTP itself is at-least-once at one point: if the connection breaks after the
+//! server stored the message but before it answered, the row is retried. The
+//! Message-ID is fixed at enqueue time, so such a copy is recognisably the same mail.
+//!
+//! # Templates
+//!
+//! Each [`MailKind`] has a subject, a text and an HTML template per locale, embedded
+//! in the binary (`templates/<locale>/<kind>.{subject,txt,html}`). A tenant folder
+//! may override any part in `tenants/<slug>/mail/<locale>/<kind>.<part>`; see
+//! [`Templates::load`]. Only the HTML part is escaped. Subjects are rendered with
+//! the tenant and platform names only, so user input never reaches a header.
+//!
+//! # Time
+//!
+//! The library never reads the wall clock: `now` is a parameter of every call, and
+//! [`Worker::run`] takes a clock from the caller. Elapsed time inside one batch is
+//! measured with a monotonic [`std::time::Instant`].
+//!
+//! # Testing
+//!
+//! [`testing::SmtpSink`] is a small SMTP server for tests (this crate's and other
+//! suites'), which records what it receives and can be told to refuse deliveries.
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
+mod config;
+mod error;
+mod outbox;
+mod templates;
+pub mod testing;
+mod transport;
+mod worker;
+
+pub use config::{MailConfig, TransportKind, WorkerSettings};
+pub use error::MailError;
+pub use outbox::{MailStatus, MailTenant, NewMail, Outbox, OutboxEntry, QueuedMail, StatusCounts};
+pub use templates::{MailKind, RenderedMail, Templates};
+pub use transport::{
+    FileTransport, MemoryTransport, SendError, SmtpSettings, SmtpTransport, TlsMode, Transport,
+};
+pub use worker::{Claim, RunReport, Worker, WorkerConfig};
+
+pub use yui_domain::Locale;
+pub use yui_domain::tenant::MailSender;
+pub use yui_store::StoreTx;
+
+/// Result of a mail operation.
+pub type Result<T, E = MailError> = std::result::Result<T, E>;
