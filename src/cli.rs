@@ -48,6 +48,11 @@ enum Command {
         #[command(subcommand)]
         command: TenantCommand,
     },
+    /// Bootstrap platform operators and grant roles.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
     /// The matching engine.
     Match {
         #[command(subcommand)]
@@ -68,6 +73,32 @@ enum TenantCommand {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Make an account (created when missing) a platform operator.
+    CreateOperator {
+        #[arg(long)]
+        email: String,
+    },
+    /// Grant a role in a tenant to an existing account.
+    Grant {
+        #[arg(long)]
+        email: String,
+        /// Tenant slug, e.g. iwate.
+        #[arg(long)]
+        tenant: String,
+        /// tenant_admin, coordinator, municipal_staff, mentor, host_member or talent.
+        #[arg(long)]
+        role: String,
+        /// Last day the role works (YYYY-MM-DD, Japan time), e.g. the fiscal year's end.
+        #[arg(long, value_name = "DATE")]
+        until: Option<chrono::NaiveDate>,
+        /// Grant it on the tenant's child tenants (aggregate reads) instead.
+        #[arg(long)]
+        children: bool,
     },
 }
 
@@ -173,9 +204,118 @@ async fn run_with_config(command: Command, config: Config) -> anyhow::Result<()>
             store.close().await;
             print_tenants(&list?, json)
         }
+        Command::Admin { command } => {
+            let store = connect(&config, config.migrate_on_start).await?;
+            let result = admin(&store, command).await;
+            store.close().await;
+            result
+        }
         // Handled in `run` before any configuration is read.
         Command::Match { .. } => Ok(()),
     }
+}
+
+async fn admin(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
+    use yui_authz::{NewGrant, Role, Scope};
+    use yui_domain::account::Email;
+    use yui_domain::audit::AuditAction;
+    let now = now();
+    let (email, role, scope, tenant, until) = match &command {
+        AdminCommand::CreateOperator { email } => {
+            (email, Role::PlatformOperator, Scope::Global, None, None)
+        }
+        AdminCommand::Grant {
+            email,
+            tenant,
+            role,
+            until,
+            children,
+        } => {
+            let role = Role::parse(role).filter(|r| *r != Role::PlatformOperator).ok_or_else(|| {
+                anyhow::anyhow!("--role: unknown role {role:?}; use tenant_admin, coordinator, municipal_staff, mentor, host_member or talent")
+            })?;
+            let until = match until {
+                Some(d) => Some(
+                    yui_domain::fiscal::after_day_in_tokyo(*d)
+                        .ok_or_else(|| anyhow::anyhow!("--until: {d} is out of range"))?,
+                ),
+                None => None,
+            };
+            let scope = if *children {
+                Scope::Children
+            } else {
+                Scope::Tenant
+            };
+            (email, role, scope, Some(tenant.clone()), until)
+        }
+    };
+    let email = Email::parse("email", email)
+        .map_err(|_| anyhow::anyhow!("--email: {email:?} is not an email address"))?;
+    let tenant_id = match &tenant {
+        Some(slug) => match store.tenant_by_slug(slug).await {
+            Ok(t) => Some(t.id),
+            Err(yui_store::StoreError::NotFound) => anyhow::bail!("--tenant: no tenant {slug:?}"),
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
+    let account = match (store.account_by_email(&email).await?, &command) {
+        (Some(a), _) => a.id,
+        (None, AdminCommand::CreateOperator { .. }) => {
+            let mut tx = store.begin_write().await?;
+            let id = Store::create_account(&mut tx, &email, "", None, yui_domain::Locale::Ja, now)
+                .await?;
+            tx.commit().await?;
+            println!(
+                "created account {id} for {}; it signs in with a link by mail (/magic) or a password reset",
+                email.address
+            );
+            id
+        }
+        (None, _) => anyhow::bail!(
+            "--email: no account with address {}; it must sign up first",
+            email.address
+        ),
+    };
+    let grant = yui_authz::grant(
+        store,
+        &NewGrant {
+            account_id: account,
+            role,
+            scope,
+            tenant: tenant.clone(),
+            valid_until: until,
+            granted_by: None,
+        },
+        now,
+    )
+    .await?;
+    let detail = serde_json::json!({
+        "account": account, "role": role.as_str(), "scope": scope.as_str(), "until": until, "by": "cli",
+    });
+    store
+        .audit(
+            &yui_store::AuditEntry {
+                tenant_id,
+                actor_id: None,
+                action: AuditAction::RoleGranted,
+                detail,
+                ip: String::new(),
+            },
+            now,
+        )
+        .await?;
+    println!(
+        "granted {} to {} in {}{}",
+        role.as_str(),
+        email.address,
+        tenant.as_deref().unwrap_or("the whole platform"),
+        grant
+            .valid_until
+            .map(|u| format!(" until {}", u.with_timezone(&yui_domain::fiscal::tokyo())))
+            .unwrap_or_default()
+    );
+    Ok(())
 }
 
 fn print_tenants(list: &[yui_store::TenantRecord], json: bool) -> anyhow::Result<()> {

@@ -391,3 +391,107 @@ fn json_log_lines_when_asked() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn admin_bootstrap_from_the_command_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let apply = yui(tmp.path())
+        .args(["tenant", "apply"])
+        .arg(repo_tenants().join("iwate"))
+        .arg(repo_tenants().join("kamaishi"))
+        .output()
+        .unwrap();
+    assert!(apply.status.success());
+    let out = yui(tmp.path())
+        .args(["admin", "create-operator", "--email", "Ops@Yui.example"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("granted platform_operator to Ops@Yui.example")
+    );
+
+    let fail = |args: &[&str]| {
+        let out = yui(tmp.path()).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let err = fail(&[
+        "admin",
+        "grant",
+        "--email",
+        "nobody@example.jp",
+        "--tenant",
+        "iwate",
+        "--role",
+        "coordinator",
+    ]);
+    assert!(
+        err.contains("--email: no account with address nobody@example.jp"),
+        "{err}"
+    );
+    for hostile in ["role::x", "*", "r:tenant_admin", "platform_operator"] {
+        let err = fail(&[
+            "admin",
+            "grant",
+            "--email",
+            "ops@yui.example",
+            "--tenant",
+            "iwate",
+            "--role",
+            hostile,
+        ]);
+        assert!(err.contains("--role: unknown role"), "{hostile}: {err}");
+    }
+    let err = fail(&[
+        "admin",
+        "grant",
+        "--email",
+        "ops@yui.example",
+        "--tenant",
+        "iwate/*",
+        "--role",
+        "coordinator",
+    ]);
+    assert!(err.contains("--tenant: no tenant \"iwate/*\""), "{err}");
+
+    let out = yui(tmp.path())
+        .args([
+            "admin",
+            "grant",
+            "--email",
+            "ops@yui.example",
+            "--tenant",
+            "kamaishi",
+            "--role",
+            "coordinator",
+            "--until",
+            "2027-03-31",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("until 2027-04-01 00:00:00 +09:00"),
+        "{out:?}"
+    );
+
+    let store = yui_store::Store::connect(
+        &format!("sqlite://{}", tmp.path().join("yui.db").display()),
+        &Default::default(),
+    )
+    .await
+    .unwrap();
+    let grants = yui_authz::list_grants(&store, Some("kamaishi"))
+        .await
+        .unwrap();
+    assert_eq!(grants.len(), 1);
+    assert_eq!(grants[0].role.as_str(), "coordinator");
+    let audit = store.audit_entries(None, 10).await.unwrap();
+    assert_eq!(
+        audit.iter().filter(|a| a.action == "role_granted").count(),
+        2
+    );
+    store.close().await;
+}
