@@ -401,8 +401,11 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         ..yui_web::WebSettings::default()
     };
     let clock: yui_web::Clock = std::sync::Arc::new(now);
+    let authz = yui_authz::SharedAuthz::new(yui_authz::Authz::load(&store, now()).await?);
+    // Role changes made on other nodes arrive within a second.
+    let refresher = authz.spawn_refresher(store.clone(), Duration::from_millis(500), now);
     let state =
-        yui_web::AppState::with_settings(store.clone(), outbox, settings, clock, mail_waker)
+        yui_web::AppState::with_settings(store.clone(), authz, outbox, settings, clock, mail_waker)
             .context("building the web application")?;
     let listener = tokio::net::TcpListener::bind(&config.addr)
         .await
@@ -428,6 +431,8 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             server.abort();
         }
     }
+    refresher.abort();
+    refresher.abort();
     let _ = stop_mail.send(true);
     for w in mail_workers {
         let _ = w.await;

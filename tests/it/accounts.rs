@@ -15,7 +15,7 @@ on_both_backends!(
 );
 
 /// The CSRF token in a page's form.
-fn csrf_of(html: &str) -> String {
+pub fn csrf_of(html: &str) -> String {
     let start = html
         .find(r#"name="csrf" value=""#)
         .expect("a form with a csrf field")
@@ -23,7 +23,7 @@ fn csrf_of(html: &str) -> String {
     html[start..start + html[start..].find('"').unwrap()].to_owned()
 }
 
-async fn form_token(client: &reqwest::Client, app: &TestApp, path: &str) -> String {
+pub async fn form_token(client: &reqwest::Client, app: &TestApp, path: &str) -> String {
     csrf_of(
         &client
             .get(app.url(path))

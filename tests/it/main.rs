@@ -9,4 +9,5 @@ mod browser;
 mod match_cli;
 mod pages;
 mod serve_cli;
+mod staff;
 mod tenant_files;

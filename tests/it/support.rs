@@ -125,6 +125,8 @@ impl Drop for TestDb {
 /// The running application.
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The application's authorizer, to grant roles in tests.
+    pub authz: yui_authz::SharedAuthz,
     /// Mail the application sent, caught by a real SMTP server.
     pub sink: yui_mail::testing::SmtpSink,
     mail_worker: Option<tokio::task::JoinHandle<()>>,
@@ -189,18 +191,31 @@ impl TestApp {
             sender_address: "no-reply@yui.example".to_owned(),
         };
         let outbox = yui_mail::Outbox::new(templates, sender).expect("outbox");
+        let authz = yui_authz::SharedAuthz::new(
+            yui_authz::Authz::load(&store, Utc::now())
+                .await
+                .expect("authz"),
+        );
         let settings = yui_web::WebSettings {
             public_url: format!("http://{addr}"),
             ..Default::default()
         };
-        let state = yui_web::AppState::with_settings(store.clone(), outbox, settings, clock, waker)
-            .expect("app state");
+        let state = yui_web::AppState::with_settings(
+            store.clone(),
+            authz.clone(),
+            outbox,
+            settings,
+            clock,
+            waker,
+        )
+        .expect("app state");
         let (tx, rx) = oneshot::channel::<()>();
         let server = tokio::spawn(yui_web::serve(listener, state, async move {
             let _ = rx.await;
         }));
         TestApp {
             addr,
+            authz,
             sink,
             mail_worker: Some(mail_worker),
             stop_mail: Some(stop_mail),
@@ -210,6 +225,11 @@ impl TestApp {
             shutdown: Some(tx),
             server: Some(server),
         }
+    }
+
+    /// The application's current time.
+    pub fn now(&self) -> chrono::DateTime<Utc> {
+        Utc::now() + chrono::Duration::seconds(self.clock_offset.load(Ordering::SeqCst))
     }
 
     /// Lets time pass for the application.

@@ -21,6 +21,8 @@ pub enum Problem {
     PasswordIsEmail,
     Mismatch,
     AlreadyRegistered,
+    InvalidDate,
+    InvalidChoice,
 }
 
 /// An email address as typed (case kept for display) with its comparison key.

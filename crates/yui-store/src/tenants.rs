@@ -198,3 +198,39 @@ impl Store {
         Ok(row.map(|(c,)| c.0))
     }
 }
+
+impl Store {
+    /// Suspends or resumes a tenant. Nothing is deleted either way.
+    #[instrument(skip_all, fields(tenant = %slug), err(level = "warn"))]
+    pub async fn set_tenant_status(
+        &self,
+        slug: &str,
+        status: TenantStatus,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        with_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let row: Option<(i64,)> = sqlx::query_as("UPDATE tenants SET status = $1, updated_at = $2 WHERE slug = $3 RETURNING id")
+                .bind(status.as_str())
+                .bind(now)
+                .bind(slug)
+                .fetch_optional(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            row.map(|(id,)| id).ok_or(StoreError::NotFound)
+        })
+    }
+
+    /// Live staff grants per tenant id, for the operator console.
+    #[instrument(skip_all, err(level = "warn"))]
+    pub async fn staff_counts(&self) -> Result<Vec<(i64, i64)>> {
+        with_pool!(self, pool => {
+            Ok(sqlx::query_as(
+                "SELECT tenant_id, CAST(COUNT(*) AS BIGINT) FROM role_grants
+                 WHERE revoked_at IS NULL AND tenant_id IS NOT NULL GROUP BY tenant_id",
+            )
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+}

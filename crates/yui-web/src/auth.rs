@@ -125,7 +125,7 @@ impl FromRequestParts<AppState> for Viewer {
     }
 }
 
-fn audit_entry(
+pub(crate) fn audit_entry(
     actor: Option<i64>,
     action: AuditAction,
     detail: serde_json::Value,
@@ -159,7 +159,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
 
 /// The CSRF token of this browser (double-submit: a cookie and the same value in each
 /// form), created on first use.
-fn csrf_token(state: &AppState, jar: CookieJar) -> (CookieJar, String) {
+pub(crate) fn csrf_token(state: &AppState, jar: CookieJar) -> (CookieJar, String) {
     match jar.get(&cookie_name(state, CSRF)) {
         Some(c) if !c.value().is_empty() => {
             let token = c.value().to_owned();
@@ -172,13 +172,13 @@ fn csrf_token(state: &AppState, jar: CookieJar) -> (CookieJar, String) {
     }
 }
 
-fn csrf_ok(state: &AppState, jar: &CookieJar, submitted: &str) -> bool {
+pub(crate) fn csrf_ok(state: &AppState, jar: &CookieJar, submitted: &str) -> bool {
     jar.get(&cookie_name(state, CSRF)).is_some_and(|c| {
         !submitted.is_empty() && bool::from(c.value().as_bytes().ct_eq(submitted.as_bytes()))
     })
 }
 
-fn csrf_failed(state: &AppState, locale: Locale) -> Response {
+pub(crate) fn csrf_failed(state: &AppState, locale: Locale) -> Response {
     crate::pages::message_page(
         state,
         locale,
@@ -189,7 +189,7 @@ fn csrf_failed(state: &AppState, locale: Locale) -> Response {
 }
 
 /// A field error as a sentence in the user's language.
-fn field_message(state: &AppState, locale: Locale, e: &FieldError) -> String {
+pub(crate) fn field_message(state: &AppState, locale: Locale, e: &FieldError) -> String {
     let c = &state.inner.catalogs;
     let label = c.text(locale, &format!("field_{}", e.field)).to_owned();
     let text = match e.problem {
@@ -204,26 +204,28 @@ fn field_message(state: &AppState, locale: Locale, e: &FieldError) -> String {
         Problem::PasswordIsEmail => c.text(locale, "err_password_is_email").to_owned(),
         Problem::Mismatch => c.text(locale, "err_mismatch").to_owned(),
         Problem::AlreadyRegistered => c.text(locale, "err_already_registered").to_owned(),
+        Problem::InvalidDate => c.text(locale, "err_invalid_date").to_owned(),
+        Problem::InvalidChoice => c.text(locale, "err_invalid_choice").to_owned(),
     };
     let sep = if locale == Locale::Ja { "：" } else { ": " };
     format!("{label}{sep}{text}")
 }
 
 #[derive(Serialize)]
-struct FieldView {
-    name: &'static str,
-    label: String,
-    r#type: &'static str,
-    value: String,
-    error: Option<String>,
-    autocomplete: &'static str,
-    hint: Option<String>,
+pub(crate) struct FieldView {
+    pub(crate) name: &'static str,
+    pub(crate) label: String,
+    pub(crate) r#type: &'static str,
+    pub(crate) value: String,
+    pub(crate) error: Option<String>,
+    pub(crate) autocomplete: &'static str,
+    pub(crate) hint: Option<String>,
 }
 
 #[derive(Serialize)]
-struct ErrorView {
-    field: &'static str,
-    message: String,
+pub(crate) struct ErrorView {
+    pub(crate) field: &'static str,
+    pub(crate) message: String,
 }
 
 #[derive(Serialize)]

@@ -5,6 +5,7 @@
 //! start exactly this on port 0.
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
+mod admin;
 mod api;
 mod assets;
 pub mod auth;
@@ -31,6 +32,8 @@ pub use i18n::Catalogs;
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub store: Store,
+    /// Who may do what; refreshed from the database when another node changes it.
+    pub authz: yui_authz::SharedAuthz,
     inner: Arc<Shared>,
 }
 
@@ -96,9 +99,14 @@ impl std::fmt::Debug for Shared {
 impl AppState {
     /// Builds the state: templates and message catalogs are compiled into the binary
     /// and checked here, so a broken template fails at start-up, not on a request.
-    pub fn new(store: Store, outbox: yui_mail::Outbox) -> Result<AppState, WebError> {
+    pub fn new(
+        store: Store,
+        authz: yui_authz::SharedAuthz,
+        outbox: yui_mail::Outbox,
+    ) -> Result<AppState, WebError> {
         Self::with_settings(
             store,
+            authz,
             outbox,
             WebSettings::default(),
             system_clock(),
@@ -108,6 +116,7 @@ impl AppState {
 
     pub fn with_settings(
         store: Store,
+        authz: yui_authz::SharedAuthz,
         outbox: yui_mail::Outbox,
         settings: WebSettings,
         clock: Clock,
@@ -115,6 +124,7 @@ impl AppState {
     ) -> Result<AppState, WebError> {
         Ok(AppState {
             store,
+            authz,
             inner: Arc::new(Shared {
                 tera: pages::templates()?,
                 catalogs: Catalogs::load()?,
@@ -148,6 +158,7 @@ pub fn router(state: AppState) -> Router {
     let mut app = Router::new()
         .merge(pages::router())
         .merge(auth::router())
+        .merge(admin::router())
         .merge(api::router())
         .merge(assets::router())
         .fallback(pages::not_found)

@@ -41,6 +41,8 @@ pub fn templates() -> Result<Tera, WebError> {
             include_str!("../templates/auth_form.html"),
         ),
         ("account.html", include_str!("../templates/account.html")),
+        ("ops.html", include_str!("../templates/ops.html")),
+        ("staff.html", include_str!("../templates/staff.html")),
     ])?;
     Ok(tera)
 }

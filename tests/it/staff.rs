@@ -1,0 +1,399 @@
+//! Staff management, the operator console, and the isolation matrix: every route ×
+//! role × own/other tenant, including accounts named like roles and patterns.
+
+use yui_authz::{NewGrant, Role, Scope};
+
+use crate::accounts::{form_token, sign_up};
+use crate::support::{TestApp, on_both_backends};
+
+on_both_backends!(
+    tenant_admin_invites_lists_and_revokes_staff,
+    operator_suspends_and_resumes_a_tenant,
+    isolation_matrix,
+    grants_end_on_their_own
+);
+
+/// Signs up an account and returns its browser and id.
+async fn person(app: &TestApp, name: &str, email: &str) -> (reqwest::Client, i64) {
+    let client = app.client();
+    assert_eq!(
+        sign_up(app, &client, name, email, "a passphrase long enough")
+            .await
+            .status(),
+        303,
+        "{email}"
+    );
+    let e = yui_domain::account::Email::parse("email", email).unwrap();
+    (
+        client,
+        app.store.account_by_email(&e).await.unwrap().unwrap().id,
+    )
+}
+
+async fn grant(app: &TestApp, account_id: i64, role: Role, tenant: Option<&str>) -> i64 {
+    let scope = if role == Role::PlatformOperator {
+        Scope::Global
+    } else {
+        Scope::Tenant
+    };
+    let g = NewGrant {
+        account_id,
+        role,
+        scope,
+        tenant: tenant.map(str::to_owned),
+        valid_until: None,
+        granted_by: None,
+    };
+    app.authz.grant(&app.store, &g, app.now()).await.unwrap().id
+}
+
+async fn tenant_admin_invites_lists_and_revokes_staff(app: &TestApp) {
+    let (admin, admin_id) = person(app, "釜石 管理者", "admin@kamaishi.example").await;
+    grant(app, admin_id, Role::TenantAdmin, Some("kamaishi")).await;
+    let html = admin
+        .get(app.url("/t/kamaishi/staff"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("admin@kamaishi.example"));
+
+    // Bad input names the field and keeps what was typed.
+    let csrf = form_token(&admin, app, "/t/kamaishi/staff").await;
+    let res = admin
+        .post(app.url("/t/kamaishi/staff"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", "new-coordinator@example"),
+            ("role", "platform_operator"),
+            ("until", "2027-02-30"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("メールアドレス：メールアドレスの形式が正しくありません"));
+    assert!(html.contains("役割：一覧から選んでください"));
+    assert!(html.contains("有効期限（任意）：日付の形式が正しくありません"));
+    assert!(html.contains(r#"value="new-coordinator@example""#));
+
+    // A contractor's coordinator until the fiscal year's end: a new account, invited by mail.
+    let res = admin
+        .post(app.url("/t/kamaishi/staff"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", "coord@contractor.example"),
+            ("role", "coordinator"),
+            ("until", "2027-03-31"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let mail = app
+        .sink
+        .inbox()
+        .wait_for_mail_to(
+            "coord@contractor.example",
+            std::time::Duration::from_secs(20),
+        )
+        .await
+        .unwrap();
+    assert!(
+        mail.header("from")
+            .unwrap()
+            .contains("kamaishi@mail.yui.example"),
+        "the tenant's sender"
+    );
+    let link = mail
+        .links()
+        .into_iter()
+        .find(|l| l.contains("/reset/confirm?token="))
+        .expect("a link to set a password");
+    assert!(link.starts_with(&app.url("/")));
+    let html = admin
+        .get(app.url("/t/kamaishi/staff"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("coord@contractor.example") && html.contains("2027-03-31"),
+        "{html}"
+    );
+
+    let grants = yui_authz::list_grants(&app.store, Some("kamaishi"))
+        .await
+        .unwrap();
+    let coord = grants.iter().find(|g| g.role == Role::Coordinator).unwrap();
+    let csrf = form_token(&admin, app, "/t/kamaishi/staff").await;
+    let res = admin
+        .post(app.url(&format!("/t/kamaishi/staff/{}/revoke", coord.id)))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let html = admin
+        .get(app.url("/t/kamaishi/staff"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("coord@contractor.example"));
+    let audit = app
+        .store
+        .audit_entries(
+            Some(app.store.tenant_by_slug("kamaishi").await.unwrap().id),
+            10,
+        )
+        .await
+        .unwrap();
+    let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
+    assert_eq!(actions, ["role_revoked", "role_granted"]);
+}
+
+async fn operator_suspends_and_resumes_a_tenant(app: &TestApp) {
+    let (ops, ops_id) = person(app, "運営", "ops@yui.example").await;
+    grant(app, ops_id, Role::PlatformOperator, None).await;
+    let (admin, admin_id) = person(app, "Admin", "admin@kamaishi.example").await;
+    grant(app, admin_id, Role::TenantAdmin, Some("kamaishi")).await;
+    let html = ops
+        .get(app.url("/ops/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("運営コンソール") && html.contains("奄美群島広域事務組合"));
+    assert!(html.contains("<td>1</td>"), "kamaishi has one staff member");
+
+    let csrf = form_token(&ops, app, "/ops/").await;
+    let res = ops
+        .post(app.url("/ops/tenants/kamaishi/suspend"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let res = app.get("/t/kamaishi/").await;
+    assert_eq!(res.status(), 503);
+    assert!(res.text().await.unwrap().contains("一時停止中"));
+    // Nothing was deleted: staff and data are still there.
+    assert_eq!(
+        yui_authz::list_grants(&app.store, Some("kamaishi"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let tenants: Vec<serde_json::Value> = app.get("/api/v1/tenants").await.json().await.unwrap();
+    assert!(tenants.iter().all(|t| t["slug"] != "kamaishi"));
+    // A tenant admin cannot do it.
+    let csrf_admin = form_token(&admin, app, "/t/kamaishi/staff").await;
+    let res = admin
+        .post(app.url("/ops/tenants/kamaishi/resume"))
+        .form(&[("csrf", csrf_admin.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+
+    let res = ops
+        .post(app.url("/ops/tenants/kamaishi/resume"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(app.get("/t/kamaishi/").await.status(), 200);
+    let actions: Vec<String> = app
+        .store
+        .audit_entries(None, 3)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.action)
+        .collect();
+    assert!(
+        actions.contains(&"tenant_suspended".to_owned())
+            && actions.contains(&"tenant_resumed".to_owned())
+    );
+}
+
+async fn grants_end_on_their_own(app: &TestApp) {
+    let (admin, admin_id) = person(app, "Admin", "a@kamaishi.example").await;
+    let g = NewGrant {
+        account_id: admin_id,
+        role: Role::TenantAdmin,
+        scope: Scope::Tenant,
+        tenant: Some("kamaishi".into()),
+        valid_until: Some(app.now() + chrono::Duration::days(1)),
+        granted_by: None,
+    };
+    app.authz.grant(&app.store, &g, app.now()).await.unwrap();
+    assert_eq!(
+        admin
+            .get(app.url("/t/kamaishi/staff"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    // A day and a half later (signed in all along) the grant has ended by itself.
+    for _ in 0..3 {
+        app.advance(chrono::Duration::hours(11));
+        assert_eq!(
+            admin
+                .get(app.url("/account"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+    }
+    assert_eq!(
+        admin
+            .get(app.url("/t/kamaishi/staff"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+}
+
+async fn isolation_matrix(app: &TestApp) {
+    let (ops, ops_id) = person(app, "Operator", "ops@yui.example").await;
+    grant(app, ops_id, Role::PlatformOperator, None).await;
+    let (iwate_admin, id) = person(app, "Iwate admin", "admin@iwate.example").await;
+    let iwate_grant = grant(app, id, Role::TenantAdmin, Some("iwate")).await;
+    let (kamaishi_admin, id) = person(app, "Kamaishi admin", "admin@kamaishi.example").await;
+    let kamaishi_grant = grant(app, id, Role::TenantAdmin, Some("kamaishi")).await;
+    let (talent, id) = person(app, "Talent", "talent@example.jp").await;
+    grant(app, id, Role::Talent, Some("kamaishi")).await;
+    // Accounts named like roles and domain patterns hold nothing by their names.
+    let mut hostile = Vec::new();
+    for (i, name) in ["r:tenant_admin", "role::x", "*", "iwate/*", "u:1"]
+        .iter()
+        .enumerate()
+    {
+        hostile.push(person(app, name, &format!("hostile{i}@example.jp")).await.0);
+    }
+    let anon = app.client();
+
+    // Who, where, what status.
+    let mut cases: Vec<(&str, &reqwest::Client, &str, u16)> = vec![
+        ("anon", &anon, "/t/kamaishi/staff", 303),
+        ("anon", &anon, "/ops/", 303),
+        ("operator", &ops, "/ops/", 200),
+        ("iwate admin", &iwate_admin, "/t/iwate/staff", 200),
+        ("iwate admin", &iwate_admin, "/t/kamaishi/staff", 404),
+        ("iwate admin", &iwate_admin, "/t/amami/staff", 404),
+        ("iwate admin", &iwate_admin, "/ops/", 404),
+        ("kamaishi admin", &kamaishi_admin, "/t/kamaishi/staff", 200),
+        ("kamaishi admin", &kamaishi_admin, "/t/iwate/staff", 404),
+        (
+            "kamaishi admin",
+            &kamaishi_admin,
+            "/t/ichinoseki/staff",
+            404,
+        ),
+        ("kamaishi admin", &kamaishi_admin, "/ops/", 404),
+        ("talent", &talent, "/t/kamaishi/staff", 404),
+        ("talent", &talent, "/ops/", 404),
+    ];
+    for h in &hostile {
+        cases.push(("hostile", h, "/t/iwate/staff", 404));
+        cases.push(("hostile", h, "/t/kamaishi/staff", 404));
+        cases.push(("hostile", h, "/ops/", 404));
+    }
+    for (who, client, path, expected) in &cases {
+        let res = client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status().as_u16(), *expected, "{who} GET {path}");
+        let body = res.text().await.unwrap();
+        if *expected == 404 {
+            for secret in [
+                "admin@iwate.example",
+                "admin@kamaishi.example",
+                "talent@example.jp",
+            ] {
+                assert!(!body.contains(secret), "{who} GET {path} leaked {secret}");
+            }
+        }
+    }
+
+    // Writes: another tenant's grant through either tenant's path is unknown.
+    let csrf = form_token(&kamaishi_admin, app, "/t/kamaishi/staff").await;
+    for path in [
+        format!("/t/kamaishi/staff/{iwate_grant}/revoke"),
+        format!("/t/iwate/staff/{iwate_grant}/revoke"),
+    ] {
+        let res = kamaishi_admin
+            .post(app.url(&path))
+            .form(&[("csrf", csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404, "kamaishi admin POST {path}");
+    }
+    let res = kamaishi_admin
+        .post(app.url("/t/iwate/staff"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", "x@example.jp"),
+            ("role", "tenant_admin"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404, "kamaishi admin cannot invite into iwate");
+    let res = kamaishi_admin
+        .post(app.url("/ops/tenants/iwate/suspend"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    let csrf_h = form_token(&hostile[3], app, "/signin").await;
+    let res = hostile[3]
+        .post(app.url(&format!("/t/kamaishi/staff/{kamaishi_grant}/revoke")))
+        .form(&[("csrf", csrf_h.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    // Everything is still in place.
+    assert_eq!(
+        yui_authz::list_grants(&app.store, Some("iwate"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        yui_authz::list_grants(&app.store, Some("kamaishi"))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(
+        !app.store
+            .audit_entries(None, 50)
+            .await
+            .unwrap()
+            .iter()
+            .any(|a| a.action.starts_with("tenant_"))
+    );
+}
