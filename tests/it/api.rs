@@ -56,14 +56,19 @@ async fn openapi_documents_every_json_endpoint(app: &TestApp) {
     let doc: Value = res.json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let paths = doc["paths"].as_object().unwrap();
-    for path in ["/healthz", "/readyz", "/api/v1/tenants"] {
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/api/v1/tenants",
+        "/api/v1/tenants/{slug}/staff",
+    ] {
         assert!(
             paths.contains_key(path),
             "{path} missing from OpenAPI: {:?}",
             paths.keys()
         );
         // Every documented endpoint really answers with JSON.
-        let res = app.get(path).await;
+        let res = app.get(&path.replace("{slug}", "iwate")).await;
         assert!(
             res.headers()["content-type"]
                 .to_str()
@@ -74,6 +79,10 @@ async fn openapi_documents_every_json_endpoint(app: &TestApp) {
     }
     let schemas = doc["components"]["schemas"].as_object().unwrap();
     assert!(schemas.contains_key("TenantSummary"));
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
 }
 
 #[tokio::test]

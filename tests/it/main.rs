@@ -11,3 +11,4 @@ mod pages;
 mod serve_cli;
 mod staff;
 mod tenant_files;
+mod tokens;

@@ -10,6 +10,7 @@ mod accounts;
 mod audit;
 mod error;
 mod tenants;
+mod tokens;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -23,6 +24,7 @@ pub use accounts::{Account, SessionPolicy, TokenPurpose};
 pub use audit::{AuditEntry, AuditRecord};
 pub use error::StoreError;
 pub use tenants::{ApplyOutcome, TenantRecord};
+pub use tokens::{ApiToken, TokenPrincipal};
 
 /// Result of a store operation.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

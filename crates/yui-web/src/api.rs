@@ -19,10 +19,26 @@ use crate::{AppState, WebError};
         title = "Yui API",
         description = "Regional side-job programs on one platform."
     ),
-    paths(healthz, readyz, list_tenants),
-    components(schemas(Health, TenantSummary, TenantNames, ApiError))
+    paths(healthz, readyz, list_tenants, crate::tokens::api_staff),
+    components(schemas(Health, TenantSummary, TenantNames, ApiError, crate::tokens::StaffMember)),
+    modifiers(&BearerScheme)
 )]
 pub struct ApiDoc;
+
+/// Declares the `bearer` security scheme: personal API tokens.
+#[derive(Debug)]
+struct BearerScheme;
+
+impl utoipa::Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -12,6 +12,7 @@ pub mod auth;
 mod error;
 mod i18n;
 mod pages;
+mod tokens;
 mod trace;
 
 use std::future::Future;
@@ -159,6 +160,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::router())
         .merge(auth::router())
         .merge(admin::router())
+        .merge(tokens::router())
         .merge(api::router())
         .merge(assets::router())
         .fallback(pages::not_found)

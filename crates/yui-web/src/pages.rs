@@ -43,6 +43,7 @@ pub fn templates() -> Result<Tera, WebError> {
         ("account.html", include_str!("../templates/account.html")),
         ("ops.html", include_str!("../templates/ops.html")),
         ("staff.html", include_str!("../templates/staff.html")),
+        ("tokens.html", include_str!("../templates/tokens.html")),
     ])?;
     Ok(tera)
 }

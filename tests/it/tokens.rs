@@ -1,0 +1,206 @@
+//! Personal API tokens: shown once, stored hashed, revocable, one tenant each.
+
+use serde_json::Value;
+use yui_authz::{NewGrant, Role, Scope};
+
+use crate::accounts::{csrf_of, form_token, sign_up};
+use crate::support::{TestApp, on_both_backends};
+
+on_both_backends!(api_tokens_work_in_their_tenant_only);
+
+fn token_in(html: &str) -> String {
+    let start = html
+        .find(r#"id="new-token" type="text" readonly value=""#)
+        .expect("the new token")
+        + r#"id="new-token" type="text" readonly value=""#.len();
+    html[start..start + html[start..].find('"').unwrap()].to_owned()
+}
+
+async fn api_tokens_work_in_their_tenant_only(app: &TestApp) {
+    let admin = app.client();
+    assert_eq!(
+        sign_up(
+            app,
+            &admin,
+            "Admin",
+            "admin@kamaishi.example",
+            "a passphrase long enough"
+        )
+        .await
+        .status(),
+        303
+    );
+    let id = app
+        .store
+        .account_by_email(
+            &yui_domain::account::Email::parse("e", "admin@kamaishi.example").unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let g = NewGrant {
+        account_id: id,
+        role: Role::TenantAdmin,
+        scope: Scope::Tenant,
+        tenant: Some("kamaishi".into()),
+        valid_until: None,
+        granted_by: None,
+    };
+    app.authz.grant(&app.store, &g, app.now()).await.unwrap();
+
+    // Only tenants the account holds a role in can be chosen.
+    let csrf = form_token(&admin, app, "/account/tokens").await;
+    let res = admin
+        .post(app.url("/account/tokens"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("name", "CSV"),
+            ("tenant", "iwate"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("地域：一覧から選んでください")
+    );
+
+    let res = admin
+        .post(app.url("/account/tokens"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("name", "集計スクリプト"),
+            ("tenant", "kamaishi"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let token = token_in(&res.text().await.unwrap());
+    assert!(token.starts_with("yui_"));
+    // Shown once: the list never shows it again, and the database holds only its hash.
+    let page = admin
+        .get(app.url("/account/tokens"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("集計スクリプト") && !page.contains(&token));
+
+    let api = reqwest::Client::new();
+    let res = api
+        .get(app.url("/api/v1/tenants/kamaishi/staff"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let staff: Vec<Value> = res.json().await.unwrap();
+    assert_eq!(staff[0]["email"], "admin@kamaishi.example");
+    assert_eq!(staff[0]["role"], "tenant_admin");
+    // Another tenant, even a sibling under the same prefecture: 404, nothing of it.
+    for other in ["iwate", "ichinoseki", "amami", "atlantis"] {
+        let res = api
+            .get(app.url(&format!("/api/v1/tenants/{other}/staff")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404, "{other}");
+        assert_eq!(
+            res.json::<Value>().await.unwrap(),
+            serde_json::json!({ "error": "not_found" })
+        );
+    }
+    let res = api
+        .get(app.url("/api/v1/tenants/kamaishi/staff"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(res.headers()["www-authenticate"], "Bearer");
+    let res = api
+        .get(app.url("/api/v1/tenants/kamaishi/staff"))
+        .bearer_auth("yui_forged")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+
+    // Someone else cannot revoke it.
+    let other = app.client();
+    assert_eq!(
+        sign_up(
+            app,
+            &other,
+            "Other",
+            "other@example.jp",
+            "a passphrase long enough"
+        )
+        .await
+        .status(),
+        303
+    );
+    let tokens = app.store.api_tokens(id).await.unwrap();
+    let csrf_other = form_token(&other, app, "/signin").await;
+    let res = other
+        .post(app.url(&format!("/account/tokens/{}/revoke", tokens[0].id)))
+        .form(&[("csrf", csrf_other.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    assert_eq!(
+        api.get(app.url("/api/v1/tenants/kamaishi/staff"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    let page = admin
+        .get(app.url("/account/tokens"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let res = admin
+        .post(app.url(&format!("/account/tokens/{}/revoke", tokens[0].id)))
+        .form(&[("csrf", csrf_of(&page).as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        api.get(app.url("/api/v1/tenants/kamaishi/staff"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+
+    let actions: Vec<String> = app
+        .store
+        .audit_entries(None, 20)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.action)
+        .collect();
+    for a in ["token_created", "token_used", "token_revoked"] {
+        assert!(actions.iter().any(|x| x == a), "{a} in {actions:?}");
+    }
+}
