@@ -158,6 +158,9 @@ async fn tenant_admin_invites_lists_and_revokes_staff(app: &TestApp) {
         .unwrap();
     let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
     assert_eq!(actions, ["role_revoked", "role_granted"]);
+    let page = admin.get(app.url("/t/kamaishi/audit")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("role_revoked") && page.contains("admin@kamaishi.example"));
+    assert!(!page.contains("sign_up"), "platform events are not a tenant's");
 }
 
 async fn operator_suspends_and_resumes_a_tenant(app: &TestApp) {
@@ -312,8 +315,19 @@ async fn isolation_matrix(app: &TestApp) {
         ("kamaishi admin", &kamaishi_admin, "/ops/", 404),
         ("talent", &talent, "/t/kamaishi/staff", 404),
         ("talent", &talent, "/ops/", 404),
+        ("anon", &anon, "/t/kamaishi/audit", 303),
+        ("anon", &anon, "/ops/audit", 303),
+        ("operator", &ops, "/ops/audit", 200),
+        ("kamaishi admin", &kamaishi_admin, "/t/kamaishi/audit", 200),
+        ("kamaishi admin", &kamaishi_admin, "/t/iwate/audit", 404),
+        ("kamaishi admin", &kamaishi_admin, "/ops/audit", 404),
+        ("iwate admin", &iwate_admin, "/t/iwate/audit", 200),
+        ("iwate admin", &iwate_admin, "/t/ichinoseki/audit", 404),
+        ("talent", &talent, "/t/kamaishi/audit", 404),
     ];
     for h in &hostile {
+        cases.push(("hostile", h, "/t/iwate/audit", 404));
+        cases.push(("hostile", h, "/ops/audit", 404));
         cases.push(("hostile", h, "/t/iwate/staff", 404));
         cases.push(("hostile", h, "/t/kamaishi/staff", 404));
         cases.push(("hostile", h, "/ops/", 404));

@@ -31,6 +31,8 @@ pub fn router() -> Router<AppState> {
         .route("/ops/tenants/{slug}/{action}", post(set_status))
         .route("/t/{slug}/staff", get(staff_page).post(invite))
         .route("/t/{slug}/staff/{grant}/revoke", post(revoke))
+        .route("/t/{slug}/audit", get(tenant_audit))
+        .route("/ops/audit", get(platform_audit))
 }
 
 /// Roles a tenant admin may hand out (never platform_operator).
@@ -498,4 +500,102 @@ async fn revoke(
     entry.tenant_id = Some(tenant.id);
     state.store.audit(&entry, now).await?;
     Ok(Redirect::to(&format!("/t/{slug}/staff?done=revoked")).into_response())
+}
+
+/// Renders audit entries, newest first.
+async fn render_audit(
+    state: &AppState,
+    locale: Locale,
+    viewer: &Viewer,
+    tenant: Option<&TenantRecord>,
+    path: &str,
+) -> Result<Response, WebError> {
+    #[derive(Serialize)]
+    struct Row {
+        time: String,
+        action: String,
+        actor: String,
+        ip: String,
+        detail: String,
+    }
+    let tz = yui_domain::fiscal::tokyo();
+    let mut rows = Vec::new();
+    for e in state.store.audit_entries(tenant.map(|t| t.id), 200).await? {
+        let actor = match e.actor_id {
+            Some(id) => state
+                .store
+                .account(id)
+                .await
+                .map(|a| a.email)
+                .unwrap_or_else(|_| format!("#{id}")),
+            None => "-".to_owned(),
+        };
+        rows.push(Row {
+            time: e
+                .created_at
+                .with_timezone(&tz)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string(),
+            action: e.action,
+            actor,
+            ip: e.ip,
+            detail: e.detail.0.to_string(),
+        });
+    }
+    let c = &state.inner.catalogs;
+    let mut ctx = base_context(state, locale, path);
+    viewer.describe(&mut ctx);
+    ctx.insert(
+        "scope_name",
+        &tenant.map_or_else(
+            || c.text(locale, "audit_platform").to_owned(),
+            |t| t.tenant.name.get(locale).to_owned(),
+        ),
+    );
+    ctx.insert("entries", &rows);
+    Ok(render(state, "audit.html", &ctx, locale, StatusCode::OK))
+}
+
+/// A tenant's audit log, for those who may read it there (its admins).
+async fn tenant_audit(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    lang: Lang,
+    viewer: Viewer,
+) -> Result<Response, WebError> {
+    let me = match signed_in(&viewer) {
+        Ok(id) => id,
+        Err(r) => return Ok(r),
+    };
+    if !state.authz.check(me, &slug, "audit", "read", state.now()) {
+        return Ok(not_found_page(&state, lang).await);
+    }
+    let Ok(tenant) = state.store.tenant_by_slug(&slug).await else {
+        return Ok(not_found_page(&state, lang).await);
+    };
+    let locale = lang.or(tenant.tenant.default_locale);
+    render_audit(
+        &state,
+        locale,
+        &viewer,
+        Some(&tenant),
+        &format!("/t/{slug}/audit"),
+    )
+    .await
+}
+
+/// Every audit entry, for platform operators.
+async fn platform_audit(
+    State(state): State<AppState>,
+    lang: Lang,
+    viewer: Viewer,
+) -> Result<Response, WebError> {
+    let me = match signed_in(&viewer) {
+        Ok(id) => id,
+        Err(r) => return Ok(r),
+    };
+    if !state.authz.check_platform(me, "audit", "read", state.now()) {
+        return Ok(not_found_page(&state, lang).await);
+    }
+    render_audit(&state, lang.or(Locale::Ja), &viewer, None, "/ops/audit").await
 }

@@ -44,6 +44,7 @@ pub fn templates() -> Result<Tera, WebError> {
         ("ops.html", include_str!("../templates/ops.html")),
         ("staff.html", include_str!("../templates/staff.html")),
         ("tokens.html", include_str!("../templates/tokens.html")),
+        ("audit.html", include_str!("../templates/audit.html")),
     ])?;
     Ok(tera)
 }
