@@ -369,6 +369,8 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     if demo {
         let n = demo::load(&store, &config.tenants_dir, now()).await?;
         tracing::info!(tenants = n, "demo content loaded");
+        let accounts = demo::load_accounts(&store, now()).await?;
+        tracing::info!(password = demo::DEMO_PASSWORD, accounts = %accounts.join(", "), "demo accounts ready");
     }
     let templates = yui_mail::Templates::load(Some(&config.tenants_dir))?;
     let outbox = yui_mail::Outbox::new(templates, config.mail.default_sender()?)?;

@@ -42,3 +42,85 @@ pub async fn load(store: &Store, tenants_dir: &Path, now: DateTime<Utc>) -> anyh
     }
     Ok(loaded)
 }
+
+/// The password of every demo account. Demo data is for trying Yui out, never for a
+/// deployment that holds real people's data.
+pub const DEMO_PASSWORD: &str = "yui-demo-2026";
+
+/// Demo accounts: a platform operator and an administrator per tenant, plus a
+/// contracted coordinator in Amami whose role ends with the fiscal year. Returns
+/// the addresses. Existing accounts and grants are left as they are.
+pub async fn load_accounts(store: &Store, now: DateTime<Utc>) -> anyhow::Result<Vec<String>> {
+    use yui_authz::{NewGrant, Role, Scope};
+    use yui_domain::account::Email;
+    let fy_end = yui_domain::fiscal::after_day_in_tokyo(
+        yui_domain::FiscalYear::containing(
+            now.with_timezone(&yui_domain::fiscal::tokyo()).date_naive(),
+        )
+        .last_day()
+        .ok_or_else(|| anyhow::anyhow!("fiscal year out of range"))?,
+    );
+    let mut people: Vec<(String, String, Role, Option<String>, Option<DateTime<Utc>>)> = vec![(
+        "operator@demo.yui.example".into(),
+        "運営 太郎".into(),
+        Role::PlatformOperator,
+        None,
+        None,
+    )];
+    for record in store.list_tenants().await? {
+        let slug = record.tenant.slug.clone();
+        let name = format!("{} 管理者", record.tenant.name.ja);
+        people.push((
+            format!("admin@{slug}.demo.yui.example"),
+            name,
+            Role::TenantAdmin,
+            Some(slug),
+            None,
+        ));
+    }
+    people.push((
+        "coordinator@amami.demo.yui.example".into(),
+        "奄美 事務局".into(),
+        Role::Coordinator,
+        Some("amami".into()),
+        fy_end,
+    ));
+    let hash = yui_web::auth::hash_password(DEMO_PASSWORD.to_owned()).await?;
+    let mut emails = Vec::new();
+    for (address, name, role, tenant, until) in people {
+        if let Some(t) = &tenant
+            && store.tenant_by_slug(t).await.is_err()
+        {
+            continue;
+        }
+        let email = Email::parse("email", &address).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let id = match store.account_by_email(&email).await? {
+            Some(a) => a.id,
+            None => {
+                let mut tx = store.begin_write().await?;
+                let id =
+                    Store::create_account(&mut tx, &email, &name, Some(&hash), Locale::Ja, now)
+                        .await?;
+                Store::mark_email_verified(&mut tx, id, now).await?;
+                tx.commit().await?;
+                id
+            }
+        };
+        let scope = if role == Role::PlatformOperator {
+            Scope::Global
+        } else {
+            Scope::Tenant
+        };
+        let grant = NewGrant {
+            account_id: id,
+            role,
+            scope,
+            tenant,
+            valid_until: until,
+            granted_by: None,
+        };
+        yui_authz::grant(store, &grant, now).await?;
+        emails.push(address);
+    }
+    Ok(emails)
+}

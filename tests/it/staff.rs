@@ -158,9 +158,19 @@ async fn tenant_admin_invites_lists_and_revokes_staff(app: &TestApp) {
         .unwrap();
     let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
     assert_eq!(actions, ["role_revoked", "role_granted"]);
-    let page = admin.get(app.url("/t/kamaishi/audit")).send().await.unwrap().text().await.unwrap();
+    let page = admin
+        .get(app.url("/t/kamaishi/audit"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("role_revoked") && page.contains("admin@kamaishi.example"));
-    assert!(!page.contains("sign_up"), "platform events are not a tenant's");
+    assert!(
+        !page.contains("sign_up"),
+        "platform events are not a tenant's"
+    );
 }
 
 async fn operator_suspends_and_resumes_a_tenant(app: &TestApp) {

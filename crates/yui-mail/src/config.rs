@@ -243,9 +243,15 @@ mod tests {
         assert!(!debug.contains("hunter2"), "{debug}");
         assert!(debug.contains("<redacted>"));
         assert_eq!(c.smtp_settings().unwrap().port(), 465);
-        assert_eq!(c.transport().unwrap().describe(), "smtp smtp.example.jp:465");
+        assert_eq!(
+            c.transport().unwrap().describe(),
+            "smtp smtp.example.jp:465"
+        );
         assert_eq!(c.worker_config().unwrap().max_attempts, 3);
-        assert_eq!(c.default_sender().unwrap().sender_name, "岩手県 遠恋複業 事務局");
+        assert_eq!(
+            c.default_sender().unwrap().sender_name,
+            "岩手県 遠恋複業 事務局"
+        );
     }
 
     #[test]
@@ -255,7 +261,12 @@ mod tests {
         let c: MailConfig = toml::from_str("transport = \"smtp\"").unwrap();
         assert!(c.validate().unwrap_err().to_string().contains("smtp_host"));
         let c: MailConfig = toml::from_str("from_default = \"not an address\"").unwrap();
-        assert!(c.validate().unwrap_err().to_string().contains("from_default"));
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("from_default")
+        );
         let c: MailConfig = toml::from_str("[worker]\nlease_seconds = 10").unwrap();
         assert!(c.validate().unwrap_err().to_string().contains("lease"));
     }

@@ -28,6 +28,51 @@
 //! server stored the message but before it answered, the row is retried. The
 //! Message-ID is fixed at enqueue time, so such a copy is recognisably the same mail.
 //!
+//! ```no_run
+//! # async fn demo(store: yui_store::Store, config: yui_mail::MailConfig) -> yui_mail::Result<()> {
+//! use yui_mail::{Locale, MailKind, NewMail, Outbox, Templates, Worker};
+//! # let now = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+//!
+//! // At start-up.
+//! let outbox = Outbox::new(
+//!     Templates::load(Some(std::path::Path::new("tenants")))?,
+//!     config.default_sender()?,
+//! )?;
+//! let worker = Worker::new(store.clone(), config.transport()?, "node-1", config.worker_config()?)?;
+//! let waker = worker.waker();
+//! // tokio::spawn(worker.run(|| <wall clock>, shutdown_signal));
+//!
+//! // In a request: the mail commits with the account it announces.
+//! let mut tx = store.begin_write().await?;
+//! // … insert the account …
+//! outbox
+//!     .enqueue(&mut tx, &NewMail {
+//!         tenant: None,
+//!         to: "hanako@example.jp".into(),
+//!         locale: Locale::Ja,
+//!         kind: MailKind::VerifyEmail,
+//!         vars: serde_json::json!({
+//!             "display_name": "山田 花子",
+//!             "link": "https://yui.example/verify?token=…",
+//!             "expires_minutes": 1440,
+//!         }),
+//!     }, now)
+//!     .await?;
+//! tx.commit().await?;
+//! waker.notify_one();
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Schema
+//!
+//! `mail_outbox` (migration `0004_mail_outbox.sql`): the rendered mail (`from_name`,
+//! `from_address`, `to_address`, `subject`, `body_text`, `body_html`, `message_id`,
+//! `template`, `locale`, nullable `tenant_id`), its state (`status` pending / sent /
+//! failed, `attempts`, `next_attempt_at`, `last_error`, `sent_at`) and the current
+//! claim (`claimed_by`, `claim_token`, `claimed_until`). Workers find due rows
+//! through the partial index `mail_outbox_due`.
+//!
 //! # Templates
 //!
 //! Each [`MailKind`] has a subject, a text and an HTML template per locale, embedded

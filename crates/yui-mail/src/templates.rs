@@ -226,10 +226,11 @@ impl Templates {
                             MailKind::ALL.map(MailKind::name).join(", ")
                         )));
                     };
-                    let content = std::fs::read_to_string(&file).map_err(|source| MailError::Io {
-                        context: format!("reading {}", file.display()),
-                        source,
-                    })?;
+                    let content =
+                        std::fs::read_to_string(&file).map_err(|source| MailError::Io {
+                            context: format!("reading {}", file.display()),
+                            source,
+                        })?;
                     found.push((override_name(&slug, locale, kind, part), content));
                 }
             }
@@ -433,9 +434,9 @@ fn escape_html(input: &str) -> String {
 
 /// A link's lifetime in words: "24時間", "30分", "7日間"; "24 hours", "1 minute".
 fn expiry_in_words(minutes: u64, locale: Locale) -> String {
-    let (n, unit) = if minutes >= 2 * 1440 && minutes % 1440 == 0 {
+    let (n, unit) = if minutes >= 2 * 1440 && minutes.is_multiple_of(1440) {
         (minutes / 1440, 'd')
-    } else if minutes >= 60 && minutes % 60 == 0 {
+    } else if minutes >= 60 && minutes.is_multiple_of(60) {
         (minutes / 60, 'h')
     } else {
         (minutes, 'm')
@@ -485,7 +486,10 @@ mod tests {
                 let r = t.render(None, locale, kind, &v).unwrap();
                 assert!(!r.subject.contains('\n'));
                 assert!(r.text.contains("https://yui.example/verify?token=a&b=1"));
-                assert!(r.html.contains("https://yui.example/verify?token=a&amp;b=1"));
+                assert!(
+                    r.html
+                        .contains("https://yui.example/verify?token=a&amp;b=1")
+                );
             }
         }
     }
@@ -497,7 +501,11 @@ mod tests {
             .render(None, Locale::Ja, MailKind::VerifyEmail, &vars())
             .unwrap();
         assert!(r.text.starts_with("<b>山田 花子</b> 様\n"), "{}", r.text);
-        assert!(r.html.contains("&lt;b&gt;山田 花子&lt;/b&gt; 様"), "{}", r.html);
+        assert!(
+            r.html.contains("&lt;b&gt;山田 花子&lt;/b&gt; 様"),
+            "{}",
+            r.html
+        );
         assert!(!r.html.contains("<b>山田"));
         assert_eq!(r.subject, "【Yui（結）】メールアドレス確認のお願い");
         assert!(r.text.contains("リンクの有効期限は24時間です。"));
@@ -507,7 +515,12 @@ mod tests {
     fn missing_variable_is_an_error() {
         let t = Templates::builtin().unwrap();
         let err = t
-            .render(None, Locale::En, MailKind::MagicLink, &json!({"display_name": ""}))
+            .render(
+                None,
+                Locale::En,
+                MailKind::MagicLink,
+                &json!({"display_name": ""}),
+            )
             .unwrap_err();
         assert!(err.to_string().contains("magic_link"), "{err}");
         let err = t

@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
@@ -220,12 +220,23 @@ fn take_one(counter: &AtomicUsize) -> bool {
         .is_ok()
 }
 
-async fn read_line<R: AsyncBufRead + Unpin>(r: &mut R, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+type Reader = BufReader<tokio::net::tcp::OwnedReadHalf>;
+
+async fn read_line(r: &mut Reader, buf: &mut Vec<u8>) -> std::io::Result<usize> {
     buf.clear();
-    r.take(MAX_LINE).read_until(b'\n', buf).await
+    let n = r.take(MAX_LINE).read_until(b'\n', buf).await?;
+    // lettre writes a message and its final "." in two writes; with Nagle on its
+    // side, the second waits for our ACK, which Linux delays by up to 40 ms. Ask
+    // for quick ACKs again after each read (the kernel keeps turning them off).
+    #[cfg(target_os = "linux")]
+    socket2::SockRef::from(r.get_ref().as_ref())
+        .set_tcp_quickack(true)
+        .ok();
+    Ok(n)
 }
 
 async fn session(stream: TcpStream, state: &State) -> std::io::Result<()> {
+    stream.set_nodelay(true)?;
     let (reader, mut writer) = stream.into_split();
     let mut reader = BufReader::new(reader);
     writer.write_all(b"220 yui-sink ESMTP ready\r\n").await?;
@@ -335,17 +346,14 @@ async fn session(stream: TcpStream, state: &State) -> std::io::Result<()> {
             "" => "500 5.5.2 Empty command".to_owned(),
             _ => "502 5.5.2 Command not recognized".to_owned(),
         };
-        writer.write_all(reply.as_bytes()).await?;
-        writer.write_all(b"\r\n").await?;
+        // One write per reply: split writes meet Nagle and delayed ACKs (40 ms each).
+        writer.write_all(format!("{reply}\r\n").as_bytes()).await?;
     }
 }
 
 /// Reads a message up to the lone dot, undoing dot-stuffing. `None` if the
 /// client went away. Stops storing past the size limit but reads to the end.
-async fn read_data<R: AsyncBufRead + Unpin>(
-    reader: &mut R,
-    line: &mut Vec<u8>,
-) -> std::io::Result<Option<Vec<u8>>> {
+async fn read_data(reader: &mut Reader, line: &mut Vec<u8>) -> std::io::Result<Option<Vec<u8>>> {
     let mut data = Vec::new();
     loop {
         if read_line(reader, line).await? == 0 {
@@ -431,7 +439,12 @@ impl ReceivedMail {
         let text = self.text_body().unwrap_or_default();
         let mut links = Vec::new();
         let mut rest = text.as_str();
-        while let Some(start) = rest.find("http://").into_iter().chain(rest.find("https://")).min() {
+        while let Some(start) = rest
+            .find("http://")
+            .into_iter()
+            .chain(rest.find("https://"))
+            .min()
+        {
             let tail = &rest[start..];
             let end = tail
                 .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '」' | '）'))
@@ -504,7 +517,13 @@ fn find_part(raw: &str, mime: &str, depth: usize) -> Option<String> {
         for line in body.split_inclusive('\n') {
             let bare = line.trim_end_matches(['\r', '\n']);
             if bare == delimiter || bare == format!("{delimiter}--") {
-                if let Some(part) = current.take() {
+                if let Some(mut part) = current.take() {
+                    // The line break before a delimiter belongs to the delimiter.
+                    if part.ends_with("\r\n") {
+                        part.truncate(part.len() - 2);
+                    } else if part.ends_with('\n') {
+                        part.truncate(part.len() - 1);
+                    }
                     parts.push(part);
                 }
                 if bare != delimiter {
@@ -632,8 +651,14 @@ mod tests {
 
     #[test]
     fn encoded_words() {
-        assert_eq!(decode_words("=?utf-8?b?44GC44GE?= =?utf-8?b?44GG?="), "あいう");
-        assert_eq!(decode_words("Hello =?utf-8?q?w=C3=B6rld_x?= !"), "Hello wörld x !");
+        assert_eq!(
+            decode_words("=?utf-8?b?44GC44GE?= =?utf-8?b?44GG?="),
+            "あいう"
+        );
+        assert_eq!(
+            decode_words("Hello =?utf-8?q?w=C3=B6rld_x?= !"),
+            "Hello wörld x !"
+        );
         assert_eq!(decode_words("plain text"), "plain text");
     }
 
@@ -641,8 +666,11 @@ mod tests {
     fn multipart_bodies() {
         let raw = "Subject: x\r\nContent-Type: multipart/alternative; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n44GC44GEIGh0dHBzOi8veS5leGFtcGxlL3Y/dD0xIGVuZA==\r\n--b1\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n<p>a=3Db =\r\nc</p>\r\n--b1--\r\n";
         let mail = ReceivedMail::from_message(raw);
-        assert_eq!(mail.text_body().as_deref(), Some("あい https://y.example/v?t=1 end"));
-        assert_eq!(mail.html_body().as_deref(), Some("<p>a=b c</p>\n"));
+        assert_eq!(
+            mail.text_body().as_deref(),
+            Some("あい https://y.example/v?t=1 end")
+        );
+        assert_eq!(mail.html_body().as_deref(), Some("<p>a=b c</p>"));
         assert_eq!(mail.links(), ["https://y.example/v?t=1"]);
     }
 
@@ -650,6 +678,9 @@ mod tests {
     fn envelope_paths() {
         assert_eq!(mailbox_path("<a@b.jp> BODY=8BITMIME"), "a@b.jp");
         assert_eq!(mailbox_path(" a@b.jp"), "a@b.jp");
-        assert_eq!(plain_user(&BASE64.encode(b"\0yui\0secret")).as_deref(), Some("yui"));
+        assert_eq!(
+            plain_user(&BASE64.encode(b"\0yui\0secret")).as_deref(),
+            Some("yui")
+        );
     }
 }

@@ -105,13 +105,8 @@ pub struct RunReport {
 
 enum Outcome {
     Sent,
-    Retry {
-        at: DateTime<Utc>,
-        error: String,
-    },
-    Failed {
-        error: String,
-    },
+    Retry { at: DateTime<Utc>, error: String },
+    Failed { error: String },
 }
 
 /// Delivers the outbox. Run one or more per node; they coordinate only through
@@ -251,16 +246,18 @@ impl Worker {
                     ),
                 }
             } else {
-                let result =
-                    match tokio::time::timeout(self.config.send_timeout, self.transport.send(&mail))
-                        .await
-                    {
-                        Ok(result) => result,
-                        Err(_) => Err(SendError::transient(format!(
-                            "timed out after {:?}",
-                            self.config.send_timeout
-                        ))),
-                    };
+                let result = match tokio::time::timeout(
+                    self.config.send_timeout,
+                    self.transport.send(&mail),
+                )
+                .await
+                {
+                    Ok(result) => result,
+                    Err(_) => Err(SendError::transient(format!(
+                        "timed out after {:?}",
+                        self.config.send_timeout
+                    ))),
+                };
                 let at = now + delta(started.elapsed());
                 match result {
                     Ok(()) => Outcome::Sent,
@@ -358,17 +355,23 @@ impl Worker {
         const RELEASE: &str = "claimed_by = NULL, claim_token = NULL, claimed_until = NULL";
         let (sql, time, error) = match outcome {
             Outcome::Sent => (
-                format!("UPDATE mail_outbox SET status = 'sent', sent_at = $1, last_error = $2, {RELEASE} WHERE id = $3 AND claim_token = $4 AND status = 'pending'"),
+                format!(
+                    "UPDATE mail_outbox SET status = 'sent', sent_at = $1, last_error = $2, {RELEASE} WHERE id = $3 AND claim_token = $4 AND status = 'pending'"
+                ),
                 at,
                 None,
             ),
             Outcome::Retry { at: next, error } => (
-                format!("UPDATE mail_outbox SET next_attempt_at = $1, last_error = $2, {RELEASE} WHERE id = $3 AND claim_token = $4 AND status = 'pending'"),
+                format!(
+                    "UPDATE mail_outbox SET next_attempt_at = $1, last_error = $2, {RELEASE} WHERE id = $3 AND claim_token = $4 AND status = 'pending'"
+                ),
                 *next,
                 Some(error.as_str()),
             ),
             Outcome::Failed { error } => (
-                format!("UPDATE mail_outbox SET status = 'failed', next_attempt_at = $1, last_error = $2, {RELEASE} WHERE id = $3 AND claim_token = $4 AND status = 'pending'"),
+                format!(
+                    "UPDATE mail_outbox SET status = 'failed', next_attempt_at = $1, last_error = $2, {RELEASE} WHERE id = $3 AND claim_token = $4 AND status = 'pending'"
+                ),
                 at,
                 Some(error.as_str()),
             ),

@@ -228,7 +228,7 @@ pub(crate) struct ErrorView {
     pub(crate) message: String,
 }
 
-#[derive(Serialize)]
+#[derive(Debug, Serialize)]
 struct LinkView {
     href: String,
     text: String,
@@ -367,7 +367,7 @@ async fn signup_page(State(state): State<AppState>, lang: Lang, jar: CookieJar) 
     )
 }
 
-async fn hash_password(password: String) -> Result<String, WebError> {
+pub async fn hash_password(password: String) -> Result<String, WebError> {
     // Argon2id is deliberately slow; keep it off the async workers.
     tokio::task::spawn_blocking(move || {
         Argon2::default()
@@ -838,7 +838,7 @@ struct ProfileForm<'a> {
     errors: Vec<FieldError>,
 }
 
-fn account_view(
+async fn account_view(
     state: &AppState,
     locale: Locale,
     jar: CookieJar,
@@ -846,12 +846,13 @@ fn account_view(
     form: ProfileForm<'_>,
     notice: Option<String>,
     status: StatusCode,
-) -> Response {
+) -> Result<Response, WebError> {
     let ProfileForm { name, errors } = form;
     let c = &state.inner.catalogs;
     let (jar, csrf) = csrf_token(state, jar);
     let mut ctx: Context = base_context(state, locale, "/account");
     Viewer(Some(account.clone())).describe(&mut ctx);
+    ctx.insert("places", &work_places(state, locale, account.id).await?);
     ctx.insert(
         "account",
         &AccountView {
@@ -882,7 +883,77 @@ fn account_view(
         })
         .collect();
     ctx.insert("errors", &errors);
-    (jar, render(state, "account.html", &ctx, locale, status)).into_response()
+    Ok((jar, render(state, "account.html", &ctx, locale, status)).into_response())
+}
+
+/// A place the account works in, with the pages its roles open.
+#[derive(Debug, Serialize)]
+struct WorkPlace {
+    name: String,
+    roles: String,
+    links: Vec<LinkView>,
+}
+
+/// The tenants (and the console) the account holds roles in, for the account page.
+async fn work_places(
+    state: &AppState,
+    locale: Locale,
+    account_id: i64,
+) -> Result<Vec<WorkPlace>, WebError> {
+    let c = &state.inner.catalogs;
+    let now = state.now();
+    let authz = state.authz.snapshot();
+    let mut places = Vec::new();
+    if authz.check_platform(account_id, "tenant", "read", now) {
+        places.push(WorkPlace {
+            name: c.text(locale, "audit_platform").to_owned(),
+            roles: c.text(locale, "role_platform_operator").to_owned(),
+            links: vec![
+                LinkView {
+                    href: "/ops/".into(),
+                    text: c.text(locale, "ops_title").to_owned(),
+                },
+                LinkView {
+                    href: "/ops/audit".into(),
+                    text: c.text(locale, "audit_title").to_owned(),
+                },
+            ],
+        });
+    }
+    for record in state.store.list_tenants().await? {
+        let (slug, names) = (record.tenant.slug.as_str(), &record.tenant.name);
+        let roles: Vec<String> = authz
+            .roles(account_id, slug, now)
+            .into_iter()
+            .filter(|(_, scope)| *scope == yui_authz::Scope::Tenant)
+            .map(|(r, _)| c.text(locale, &format!("role_{}", r.as_str())).to_owned())
+            .collect();
+        if roles.is_empty() {
+            continue;
+        }
+        let mut links = vec![LinkView {
+            href: format!("/t/{slug}/"),
+            text: c.text(locale, "visit_region").to_owned(),
+        }];
+        if authz.check(account_id, slug, "staff", "read", now) {
+            links.push(LinkView {
+                href: format!("/t/{slug}/staff"),
+                text: c.text(locale, "staff_title").to_owned(),
+            });
+        }
+        if authz.check(account_id, slug, "audit", "read", now) {
+            links.push(LinkView {
+                href: format!("/t/{slug}/audit"),
+                text: c.text(locale, "audit_title").to_owned(),
+            });
+        }
+        places.push(WorkPlace {
+            name: names.get(locale).to_owned(),
+            roles: roles.join("・"),
+            links,
+        });
+    }
+    Ok(places)
 }
 
 /// What the header shows of the signed-in account.
@@ -920,6 +991,8 @@ async fn account_page(
         notice,
         StatusCode::OK,
     )
+    .await
+    .unwrap_or_else(IntoResponse::into_response)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -966,7 +1039,8 @@ async fn update_account(
             },
             None,
             StatusCode::UNPROCESSABLE_ENTITY,
-        )),
+        )
+        .await?),
     }
 }
 

@@ -39,7 +39,9 @@ async fn message_ids(db: &TestDb) -> BTreeSet<String> {
 
 /// How often each Message-ID arrived, once the sink has been quiet for a moment.
 async fn arrivals(sink: &SmtpSink, at_least: usize) -> BTreeMap<String, usize> {
-    sink.wait_for(at_least, Duration::from_secs(30)).await.unwrap();
+    sink.wait_for(at_least, Duration::from_secs(30))
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     let mut counts = BTreeMap::new();
     for mail in sink.messages() {
@@ -48,7 +50,10 @@ async fn arrivals(sink: &SmtpSink, at_least: usize) -> BTreeMap<String, usize> {
     counts
 }
 
-both!(workers_send_each_mail_exactly_once, super::workers_send_each_mail_exactly_once);
+both!(
+    workers_send_each_mail_exactly_once,
+    super::workers_send_each_mail_exactly_once
+);
 async fn workers_send_each_mail_exactly_once(db: &TestDb) {
     let sink = SmtpSink::start().await.unwrap();
     let queued = fill(db).await;
@@ -65,7 +70,11 @@ async fn workers_send_each_mail_exactly_once(db: &TestDb) {
             let mut sent = 0;
             loop {
                 let report = worker.run_once(t0()).await.unwrap();
-                assert_eq!((report.lost, report.retried, report.failed), (0, 0, 0), "{report:?}");
+                assert_eq!(
+                    (report.lost, report.retried, report.failed),
+                    (0, 0, 0),
+                    "{report:?}"
+                );
                 sent += report.sent;
                 if report.claimed == 0 {
                     return sent;
@@ -76,7 +85,10 @@ async fn workers_send_each_mail_exactly_once(db: &TestDb) {
     let per_worker: Vec<usize> = tasks.join_all().await;
     assert_eq!(per_worker.iter().sum::<usize>(), MAILS, "{per_worker:?}");
     // The workers really ran side by side: more than one of them sent mail.
-    assert!(per_worker.iter().filter(|&&n| n > 0).count() >= 2, "{per_worker:?}");
+    assert!(
+        per_worker.iter().filter(|&&n| n > 0).count() >= 2,
+        "{per_worker:?}"
+    );
 
     let arrived = arrivals(&sink, MAILS).await;
     let twice: Vec<_> = arrived.iter().filter(|(_, n)| **n > 1).collect();
@@ -96,11 +108,18 @@ async fn workers_send_each_mail_exactly_once(db: &TestDb) {
     assert_eq!((sent, retried), (MAILS as i64, 0));
     eprintln!(
         "{}: {MAILS} mails, workers sent {per_worker:?}, each arrived once",
-        if db.is_postgres() { "postgres" } else { "sqlite" }
+        if db.is_postgres() {
+            "postgres"
+        } else {
+            "sqlite"
+        }
     );
 }
 
-both!(naive_claim_control_sends_duplicates, super::naive_claim_control_sends_duplicates);
+both!(
+    naive_claim_control_sends_duplicates,
+    super::naive_claim_control_sends_duplicates
+);
 async fn naive_claim_control_sends_duplicates(db: &TestDb) {
     let sink = SmtpSink::start().await.unwrap();
     let queued = fill(db).await;
@@ -158,7 +177,11 @@ async fn naive_claim_control_sends_duplicates(db: &TestDb) {
     );
     eprintln!(
         "{} control: {} deliveries for {MAILS} mails ({duplicates} duplicates)",
-        if db.is_postgres() { "postgres" } else { "sqlite" },
+        if db.is_postgres() {
+            "postgres"
+        } else {
+            "sqlite"
+        },
         sink.len()
     );
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use sqlx::Connection;
 use yui_store::{ConnectSettings, Store};
 
+#[derive(Debug)]
 pub struct TestDb {
     pub store: Store,
     _dir: Option<tempfile::TempDir>,
@@ -53,7 +54,9 @@ impl TestDb {
                 if std::env::var("CI").as_deref() == Ok("true") {
                     panic!("PostgreSQL at YUI_TEST_POSTGRES_URL is required under CI=true: {why}");
                 }
-                eprintln!("skipping a PostgreSQL test: cannot connect ({why}); set YUI_TEST_POSTGRES_URL");
+                eprintln!(
+                    "skipping a PostgreSQL test: cannot connect ({why}); set YUI_TEST_POSTGRES_URL"
+                );
                 return None;
             }
         };
@@ -98,6 +101,7 @@ impl Drop for TestDb {
             return;
         };
         // Drop runs outside async (and after a panic too): use a runtime of our own.
+        let db_name = name.clone();
         let dropped = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -105,7 +109,7 @@ impl Drop for TestDb {
                 .unwrap();
             rt.block_on(async {
                 let mut admin = sqlx::PgConnection::connect(&admin_url).await?;
-                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)"))
                     .execute(&mut admin)
                     .await?;
                 admin.close().await
@@ -128,7 +132,10 @@ fn database_urls() {
         database_url("postgres://u:p@h/db?sslmode=disable", "x"),
         "postgres://u:p@h/x?sslmode=disable"
     );
-    assert_eq!(database_url("postgres://h:5432", "x"), "postgres://h:5432/x");
+    assert_eq!(
+        database_url("postgres://h:5432", "x"),
+        "postgres://h:5432/x"
+    );
 }
 
 /// Runs an async test body once per backend: `both!(name, body_fn)` defines

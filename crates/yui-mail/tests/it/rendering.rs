@@ -43,27 +43,73 @@ fn japanese_and_english_templates() {
     let t = Templates::builtin().unwrap();
     let tenant = sample_tenant();
     let expected = [
-        (MailKind::VerifyEmail, "【岩手県】メールアドレス確認のお願い", "Please confirm your email address for Iwate Prefecture", "メールアドレスの確認を完了してください", "confirm your email address"),
-        (MailKind::PasswordReset, "【岩手県】パスワード再設定のご案内", "Reset your Iwate Prefecture password", "新しいパスワードを設定してください", "choose a new one"),
-        (MailKind::MagicLink, "【岩手県】ログイン用リンクのお知らせ", "Your sign-in link for Iwate Prefecture", "パスワードを入力せずにログインできます", "sign in without a password"),
-        (MailKind::StaffInvitation, "【岩手県】運営メンバーへのご招待", "You are invited to help run Iwate Prefecture", "「コーディネーター」として参加するよう招待", "as コーディネーター"),
+        (
+            MailKind::VerifyEmail,
+            "【岩手県】メールアドレス確認のお願い",
+            "Please confirm your email address for Iwate Prefecture",
+            "メールアドレスの確認を完了してください",
+            "confirm your email address",
+        ),
+        (
+            MailKind::PasswordReset,
+            "【岩手県】パスワード再設定のご案内",
+            "Reset your Iwate Prefecture password",
+            "新しいパスワードを設定してください",
+            "choose a new one",
+        ),
+        (
+            MailKind::MagicLink,
+            "【岩手県】ログイン用リンクのお知らせ",
+            "Your sign-in link for Iwate Prefecture",
+            "パスワードを入力せずにログインできます",
+            "sign in without a password",
+        ),
+        (
+            MailKind::StaffInvitation,
+            "【岩手県】運営メンバーへのご招待",
+            "You are invited to help run Iwate Prefecture",
+            "「コーディネーター」として参加するよう招待",
+            "as コーディネーター",
+        ),
     ];
     for (kind, ja_subject, en_subject, ja_phrase, en_phrase) in expected {
-        let ja = t.render(Some(&tenant), Locale::Ja, kind, &vars(kind)).unwrap();
+        let ja = t
+            .render(Some(&tenant), Locale::Ja, kind, &vars(kind))
+            .unwrap();
         assert_eq!(ja.subject, ja_subject);
         assert!(ja.text.contains(ja_phrase), "{kind} ja: {}", ja.text);
-        assert!(ja.text.starts_with("佐藤 & <健> 様\n"), "{kind} ja: {}", ja.text);
-        assert!(ja.text.contains("有効期限は30分です"), "{kind} ja: {}", ja.text);
+        assert!(
+            ja.text.starts_with("佐藤 & <健> 様\n"),
+            "{kind} ja: {}",
+            ja.text
+        );
+        assert!(ja.text.contains("有効期限は30分"), "{kind} ja: {}", ja.text);
         assert!(ja.text.contains("https://yui.example/t/abc?x=1&y=2"));
         assert!(ja.html.contains("<html lang=\"ja\">"));
-        assert!(ja.html.contains("佐藤 &amp; &lt;健&gt; 様"), "{kind} ja html");
-        assert!(ja.html.contains("href=\"https://yui.example/t/abc?x=1&amp;y=2\""));
+        assert!(
+            ja.html.contains("佐藤 &amp; &lt;健&gt; 様"),
+            "{kind} ja html"
+        );
+        assert!(
+            ja.html
+                .contains("href=\"https://yui.example/t/abc?x=1&amp;y=2\"")
+        );
 
-        let en = t.render(Some(&tenant), Locale::En, kind, &vars(kind)).unwrap();
+        let en = t
+            .render(Some(&tenant), Locale::En, kind, &vars(kind))
+            .unwrap();
         assert_eq!(en.subject, en_subject);
         assert!(en.text.contains(en_phrase), "{kind} en: {}", en.text);
-        assert!(en.text.starts_with("Hello 佐藤 & <健>,\n"), "{kind} en: {}", en.text);
-        assert!(en.text.contains("expires in 30 minutes"), "{kind} en: {}", en.text);
+        assert!(
+            en.text.starts_with("Hello 佐藤 & <健>,\n"),
+            "{kind} en: {}",
+            en.text
+        );
+        assert!(
+            en.text.contains("expires in 30 minutes"),
+            "{kind} en: {}",
+            en.text
+        );
         assert!(en.html.contains("<html lang=\"en\">"));
         assert!(en.html.contains("Hello 佐藤 &amp; &lt;健&gt;,"));
         assert!(!en.text.contains("&amp;"));
@@ -71,10 +117,14 @@ fn japanese_and_english_templates() {
     // Without a name the greeting still reads naturally.
     let mut anonymous = vars(MailKind::VerifyEmail);
     anonymous["display_name"] = json!("");
-    let ja = t.render(None, Locale::Ja, MailKind::VerifyEmail, &anonymous).unwrap();
+    let ja = t
+        .render(None, Locale::Ja, MailKind::VerifyEmail, &anonymous)
+        .unwrap();
     assert!(ja.text.starts_with("ご登録いただいた方へ\n"), "{}", ja.text);
     assert_eq!(ja.subject, "【Yui（結）】メールアドレス確認のお願い");
-    let en = t.render(None, Locale::En, MailKind::VerifyEmail, &anonymous).unwrap();
+    let en = t
+        .render(None, Locale::En, MailKind::VerifyEmail, &anonymous)
+        .unwrap();
     assert!(en.text.starts_with("Hello,\n"), "{}", en.text);
 }
 
@@ -107,20 +157,43 @@ fn overrides_replace_only_the_parts_they_provide() {
     let t = Templates::load(Some(root.path())).unwrap();
     assert_eq!(
         t.overrides().collect::<Vec<_>>(),
-        ["tenants/iwate/ja/verify_email.html", "tenants/iwate/ja/verify_email.subject"]
+        [
+            "tenants/iwate/ja/verify_email.html",
+            "tenants/iwate/ja/verify_email.subject"
+        ]
     );
     let iwate = sample_tenant();
     let v = vars(MailKind::VerifyEmail);
-    let r = t.render(Some(&iwate), Locale::Ja, MailKind::VerifyEmail, &v).unwrap();
+    let r = t
+        .render(Some(&iwate), Locale::Ja, MailKind::VerifyEmail, &v)
+        .unwrap();
     assert_eq!(r.subject, "【岩手県 遠恋複業】 ご登録の確認");
     // The text part was not overridden.
-    assert!(r.text.contains("岩手県にご登録いただき、ありがとうございます。"), "{}", r.text);
-    assert!(r.html.contains("佐藤 &amp; &lt;健&gt; 様、いわてへようこそ。"), "{}", r.html);
-    assert!(r.html.contains("<html lang=\"ja\">"), "the override extends the layout");
+    assert!(
+        r.text
+            .contains("岩手県にご登録いただき、ありがとうございます。"),
+        "{}",
+        r.text
+    );
+    assert!(
+        r.html
+            .contains("佐藤 &amp; &lt;健&gt; 様、いわてへようこそ。"),
+        "{}",
+        r.html
+    );
+    assert!(
+        r.html.contains("<html lang=\"ja\">"),
+        "the override extends the layout"
+    );
 
     // English, other kinds and other tenants keep the built-in templates.
-    let en = t.render(Some(&iwate), Locale::En, MailKind::VerifyEmail, &v).unwrap();
-    assert_eq!(en.subject, "Please confirm your email address for Iwate Prefecture");
+    let en = t
+        .render(Some(&iwate), Locale::En, MailKind::VerifyEmail, &v)
+        .unwrap();
+    assert_eq!(
+        en.subject,
+        "Please confirm your email address for Iwate Prefecture"
+    );
     let reset = t
         .render(Some(&iwate), Locale::Ja, MailKind::PasswordReset, &v)
         .unwrap();
@@ -133,7 +206,9 @@ fn overrides_replace_only_the_parts_they_provide() {
         },
         ..sample_tenant()
     };
-    let other = t.render(Some(&kamaishi), Locale::Ja, MailKind::VerifyEmail, &v).unwrap();
+    let other = t
+        .render(Some(&kamaishi), Locale::Ja, MailKind::VerifyEmail, &v)
+        .unwrap();
     assert_eq!(other.subject, "【釜石市】メールアドレス確認のお願い");
 }
 
@@ -141,7 +216,11 @@ fn overrides_replace_only_the_parts_they_provide() {
 fn bad_overrides_stop_the_start_up() {
     // A subject may not use what a user typed.
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "iwate/mail/ja/magic_link.subject", "{{ display_name }}様へ");
+    write(
+        dir.path(),
+        "iwate/mail/ja/magic_link.subject",
+        "{{ display_name }}様へ",
+    );
     let err = Templates::load(Some(dir.path())).unwrap_err().to_string();
     assert!(err.contains("tenants/iwate/ja/magic_link.subject"), "{err}");
     assert!(err.contains("display_name"), "{err}");
@@ -155,9 +234,18 @@ fn bad_overrides_stop_the_start_up() {
     // So is a locale we do not speak, and a variable no caller passes.
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "iwate/mail/fr/verify_email.txt", "x");
-    assert!(Templates::load(Some(dir.path())).unwrap_err().to_string().contains("fr"));
+    assert!(
+        Templates::load(Some(dir.path()))
+            .unwrap_err()
+            .to_string()
+            .contains("fr")
+    );
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "iwate/mail/ja/verify_email.txt", "{{ nickname }}");
+    write(
+        dir.path(),
+        "iwate/mail/ja/verify_email.txt",
+        "{{ nickname }}",
+    );
     let err = Templates::load(Some(dir.path())).unwrap_err().to_string();
     assert!(err.contains("nickname"), "{err}");
 }
@@ -171,7 +259,10 @@ fn the_repository_tenant_folders_load() {
     Templates::load(Some(&repo_tenants())).unwrap();
 }
 
-both!(tenant_sender_and_overrides_over_smtp, super::tenant_sender_and_overrides_over_smtp);
+both!(
+    tenant_sender_and_overrides_over_smtp,
+    super::tenant_sender_and_overrides_over_smtp
+);
 async fn tenant_sender_and_overrides_over_smtp(db: &TestDb) {
     // The real Iwate tenant, applied as `yui tenant apply` would.
     let folder = repo_tenants().join("iwate");
@@ -200,22 +291,45 @@ async fn tenant_sender_and_overrides_over_smtp(db: &TestDb) {
         kind: MailKind::VerifyEmail,
         vars: json!({"display_name": "", "link": "https://yui.example/iwate/verify?t=1", "expires_minutes": 60}),
     };
-    let ids = enqueue_committed(db, &outbox, &[mail("ja@example.jp", Locale::Ja), mail("en@example.jp", Locale::En)]).await;
+    let ids = enqueue_committed(
+        db,
+        &outbox,
+        &[
+            mail("ja@example.jp", Locale::Ja),
+            mail("en@example.jp", Locale::En),
+        ],
+    )
+    .await;
 
     let sink = SmtpSink::start().await.unwrap();
     let worker = smtp_worker(db, &sink, "node-a", test_config());
     assert_eq!(worker.run_once(t0()).await.unwrap().sent, 2);
-    let ja = sink.wait_for_mail_to("ja@example.jp", Duration::from_secs(5)).await.unwrap();
-    let en = sink.wait_for_mail_to("en@example.jp", Duration::from_secs(5)).await.unwrap();
+    let ja = sink
+        .wait_for_mail_to("ja@example.jp", Duration::from_secs(5))
+        .await
+        .unwrap();
+    let en = sink
+        .wait_for_mail_to("en@example.jp", Duration::from_secs(5))
+        .await
+        .unwrap();
 
     assert_eq!(ja.mail_from, "iwate@mail.yui.example");
     let from = ja.header("From").unwrap();
-    assert!(from.contains("岩手県 遠恋複業 事務局") && from.contains("<iwate@mail.yui.example>"), "{from}");
-    assert_eq!(ja.subject().as_deref(), Some("【岩手県 遠恋複業】 ご登録の確認"));
+    assert!(
+        from.contains("岩手県 遠恋複業 事務局") && from.contains("<iwate@mail.yui.example>"),
+        "{from}"
+    );
+    assert_eq!(
+        ja.subject().as_deref(),
+        Some("【岩手県 遠恋複業】 ご登録の確認")
+    );
     assert!(ja.text_body().unwrap().contains("岩手県にご登録いただき"));
     assert!(ja.html_body().unwrap().contains("いわてへようこそ"));
     assert!(ja.message_id().unwrap().ends_with("@mail.yui.example>"));
-    assert_eq!(en.subject().as_deref(), Some("Please confirm your email address for Iwate Prefecture"));
+    assert_eq!(
+        en.subject().as_deref(),
+        Some("Please confirm your email address for Iwate Prefecture")
+    );
     assert!(en.text_body().unwrap().contains("expires in 1 hour."));
 
     let entry = Outbox::entry(&db.store, ids[0]).await.unwrap();
@@ -234,7 +348,10 @@ async fn invalid_addresses_are_refused_at_enqueue() {
             ..crate::verify_mail("x@example.jp", Locale::Ja)
         };
         let err = outbox.enqueue(&mut tx, &mail, t0()).await.unwrap_err();
-        assert!(matches!(err, yui_mail::MailError::Address(_)), "{to:?}: {err}");
+        assert!(
+            matches!(err, yui_mail::MailError::Address(_)),
+            "{to:?}: {err}"
+        );
     }
     tx.rollback().await.unwrap();
 }

@@ -37,7 +37,10 @@ impl Client {
     }
 
     async fn send(&mut self, line: &str) -> String {
-        self.writer.write_all(format!("{line}\r\n").as_bytes()).await.unwrap();
+        self.writer
+            .write_all(format!("{line}\r\n").as_bytes())
+            .await
+            .unwrap();
         self.reply().await
     }
 }
@@ -53,11 +56,19 @@ async fn sink_speaks_smtp() {
     assert!(c.send("DATA").await.starts_with("503 "));
     assert!(c.send("FROB").await.starts_with("502 "));
     // RSET forgets the transaction.
-    assert!(c.send("MAIL FROM:<old@example.jp>").await.starts_with("250 "));
+    assert!(
+        c.send("MAIL FROM:<old@example.jp>")
+            .await
+            .starts_with("250 ")
+    );
     assert!(c.send("RSET").await.starts_with("250 "));
     assert!(c.send("RCPT TO:<x@example.jp>").await.starts_with("503 "));
 
-    assert!(c.send("MAIL FROM:<from@example.jp> BODY=8BITMIME").await.starts_with("250 "));
+    assert!(
+        c.send("MAIL FROM:<from@example.jp> BODY=8BITMIME")
+            .await
+            .starts_with("250 ")
+    );
     assert!(c.send("RCPT TO:<one@example.jp>").await.starts_with("250 "));
     assert!(c.send("rcpt to:<two@example.jp>").await.starts_with("250 "));
     assert!(c.send("DATA").await.starts_with("354 "));
@@ -68,7 +79,10 @@ async fn sink_speaks_smtp() {
     let mail = &sink.wait_for(1, Duration::from_secs(5)).await.unwrap()[0];
     assert_eq!(mail.mail_from, "from@example.jp");
     assert_eq!(mail.rcpt_to, ["one@example.jp", "two@example.jp"]);
-    assert_eq!(mail.data, "Subject: dots\r\n\r\n.leading dot\r\nplain\r\n..\r\n");
+    assert_eq!(
+        mail.data,
+        "Subject: dots\r\n\r\n.leading dot\r\nplain\r\n..\r\n"
+    );
     assert_eq!(mail.subject().as_deref(), Some("dots"));
 }
 
@@ -107,9 +121,13 @@ async fn credentials_reach_the_server() {
         &[crate::verify_mail("auth@example.jp", yui_mail::Locale::En)],
     )
     .await;
-    let worker = yui_mail::Worker::new(db.store.clone(), transport, "n", crate::test_config()).unwrap();
+    let worker =
+        yui_mail::Worker::new(db.store.clone(), transport, "n", crate::test_config()).unwrap();
     assert_eq!(worker.run_once(crate::t0()).await.unwrap().sent, 1);
-    let mail = sink.wait_for_mail_to("auth@example.jp", Duration::from_secs(5)).await.unwrap();
+    let mail = sink
+        .wait_for_mail_to("auth@example.jp", Duration::from_secs(5))
+        .await
+        .unwrap();
     assert_eq!(mail.auth_user.as_deref(), Some("iwate-relay"));
     assert_eq!(ids.len(), 1);
 }
