@@ -1044,6 +1044,33 @@ async fn update_account(
     }
 }
 
+/// Opens a writing transaction and uses a mailed token in it: the account it was
+/// for, or `None` (nothing changed) when the token is unknown, used or expired.
+async fn use_token(
+    state: &AppState,
+    purpose: TokenPurpose,
+    token: &str,
+) -> Result<Option<(yui_store::StoreTx, i64)>, WebError> {
+    let mut tx = state.store.begin_write().await?;
+    match Store::consume_token(&mut tx, purpose, &secret_hash(token), state.now()).await? {
+        Some(id) => Ok(Some((tx, id))),
+        None => {
+            tx.rollback().await?;
+            Ok(None)
+        }
+    }
+}
+
+fn link_failed(state: &AppState, locale: Locale) -> Response {
+    crate::pages::message_page(
+        state,
+        locale,
+        StatusCode::BAD_REQUEST,
+        "verify_failed_title",
+        "link_failed_body",
+    )
+}
+
 /// Queues a mail with a one-time link for an account, in the caller's transaction.
 async fn queue_link_mail(
     state: &AppState,
@@ -1317,23 +1344,9 @@ async fn reset_confirm(
         return Ok(csrf_failed(&state, locale));
     }
     let now = state.now();
-    let mut tx = state.store.begin_write().await?;
-    let Some(id) = Store::consume_token(
-        &mut tx,
-        TokenPurpose::PasswordReset,
-        &secret_hash(&form.token),
-        now,
-    )
-    .await?
+    let Some((mut tx, id)) = use_token(&state, TokenPurpose::PasswordReset, &form.token).await?
     else {
-        tx.rollback().await?;
-        return Ok(crate::pages::message_page(
-            &state,
-            locale,
-            StatusCode::BAD_REQUEST,
-            "verify_failed_title",
-            "link_failed_body",
-        ));
+        return Ok(link_failed(&state, locale));
     };
     let account = state.store.account(id).await?;
     let email = Email {
@@ -1428,23 +1441,8 @@ async fn magic_confirm(
         return Ok(csrf_failed(&state, locale));
     }
     let now = state.now();
-    let mut tx = state.store.begin_write().await?;
-    let Some(id) = Store::consume_token(
-        &mut tx,
-        TokenPurpose::MagicLink,
-        &secret_hash(&form.token),
-        now,
-    )
-    .await?
-    else {
-        tx.rollback().await?;
-        return Ok(crate::pages::message_page(
-            &state,
-            locale,
-            StatusCode::BAD_REQUEST,
-            "verify_failed_title",
-            "link_failed_body",
-        ));
+    let Some((mut tx, id)) = use_token(&state, TokenPurpose::MagicLink, &form.token).await? else {
+        return Ok(link_failed(&state, locale));
     };
     Store::mark_email_verified(&mut tx, id, now).await?;
     let detail = serde_json::json!({ "method": "magic_link" });
