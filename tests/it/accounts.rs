@@ -204,6 +204,10 @@ async fn bad_sign_up_names_the_fields_and_keeps_input(app: &TestApp) {
     assert!(html.contains(r#"value="Taro &lt;b&gt;""#));
     assert!(!html.contains("short\""), "passwords are never echoed");
     assert!(html.contains(r#"aria-invalid="true""#));
+    assert!(
+        html.contains("パスワード：10文字以上で入力してください"),
+        "every problem at once"
+    );
 
     let res = client
         .post(app.url("/signup?lang=en"))

@@ -463,8 +463,17 @@ async fn signup(
     let email = Email::parse("email", &form.email)
         .map_err(|e| errors.push(e))
         .ok();
-    if let Some(email) = &email {
-        if let Err(e) = check_new_password("password", &form.password, email) {
+    // The password is checked even when the address is wrong, so every problem shows at once.
+    let no_email = Email {
+        address: String::new(),
+        key: String::new(),
+    };
+    {
+        if let Err(e) = check_new_password(
+            "password",
+            &form.password,
+            email.as_ref().unwrap_or(&no_email),
+        ) {
             errors.push(e);
         } else if form.password != form.password_confirm {
             errors.push(FieldError {
