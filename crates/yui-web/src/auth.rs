@@ -468,19 +468,17 @@ async fn signup(
         address: String::new(),
         key: String::new(),
     };
-    {
-        if let Err(e) = check_new_password(
-            "password",
-            &form.password,
-            email.as_ref().unwrap_or(&no_email),
-        ) {
-            errors.push(e);
-        } else if form.password != form.password_confirm {
-            errors.push(FieldError {
-                field: "password_confirm",
-                problem: Problem::Mismatch,
-            });
-        }
+    if let Err(e) = check_new_password(
+        "password",
+        &form.password,
+        email.as_ref().unwrap_or(&no_email),
+    ) {
+        errors.push(e);
+    } else if form.password != form.password_confirm {
+        errors.push(FieldError {
+            field: "password_confirm",
+            problem: Problem::Mismatch,
+        });
     }
     let (Some(name), Some(email), true) = (name, email, errors.is_empty()) else {
         return Ok(signup_form(
