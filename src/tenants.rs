@@ -130,5 +130,11 @@ pub async fn apply(
             })?;
         applied.push((folder.tenant.slug, outcome));
     }
+    // Authorization knows tenants by their place in the tree: make every node reload.
+    if applied.iter().any(|(_, o)| *o != ApplyOutcome::Unchanged) {
+        yui_authz::bump_policy_version(store)
+            .await
+            .map_err(|e| TenantLoadError::File(format!("tenants applied, but roles were not reloaded: {e}")))?;
+    }
     Ok(applied)
 }

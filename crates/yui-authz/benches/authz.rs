@@ -46,7 +46,16 @@ const ROLES: [Role; 5] = [
     Role::HostMember,
 ];
 const OBJECTS: usize = 40;
-const ACTIONS: [&str; 8] = ["read", "write", "create", "delete", "select", "support", "run", "write_own"];
+const ACTIONS: [&str; 8] = [
+    "read",
+    "write",
+    "create",
+    "delete",
+    "select",
+    "support",
+    "run",
+    "write_own",
+];
 const ACCOUNTS: usize = 10_000;
 
 fn now() -> DateTime<Utc> {
@@ -74,20 +83,28 @@ fn world(n: usize, requests: usize, rng: &mut Rng) -> World {
         for (r, role) in ROLES.iter().enumerate() {
             for k in 0..20 {
                 // Two of an admin's twenty are reads on the children (aggregates).
-                let scope = if *role == Role::TenantAdmin && k < 2 { Scope::Children } else { Scope::Tenant };
+                let scope = if *role == Role::TenantAdmin && k < 2 {
+                    Scope::Children
+                } else {
+                    Scope::Tenant
+                };
                 permissions.push(PermissionRule {
                     role: *role,
                     scope,
                     tenant_id: Some(t.id),
                     object: objects[(r * 7 + k) % OBJECTS].clone(),
-                    action: if k % 5 == 4 { "*".to_owned() } else { ACTIONS[(r + k) % ACTIONS.len()].to_owned() },
+                    action: if k % 5 == 4 {
+                        "*".to_owned()
+                    } else {
+                        ACTIONS[(r + k) % ACTIONS.len()].to_owned()
+                    },
                 });
             }
         }
     }
     let mut grants = Vec::new();
     let mut homes: Vec<Vec<i64>> = vec![Vec::new(); ACCOUNTS + 1];
-    for account in 1..=ACCOUNTS {
+    for (account, home) in homes.iter_mut().enumerate().skip(1) {
         let count = match rng.below(20) {
             0 => 3,
             1..=5 => 2,
@@ -106,8 +123,13 @@ fn world(n: usize, requests: usize, rng: &mut Rng) -> World {
                 1 => Some(now() + chrono::Duration::days(1)),
                 _ => None,
             };
-            homes[account].push(tenant);
-            grants.push(GrantRule { account_id: account as i64, role, place, valid_until });
+            home.push(tenant);
+            grants.push(GrantRule {
+                account_id: account as i64,
+                role,
+                place,
+                valid_until,
+            });
         }
     }
     let requests = (0..requests)
@@ -126,7 +148,12 @@ fn world(n: usize, requests: usize, rng: &mut Rng) -> World {
             )
         })
         .collect();
-    World { tenants, permissions, grants, requests }
+    World {
+        tenants,
+        permissions,
+        grants,
+        requests,
+    }
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -139,12 +166,12 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 fn fmt(d: Duration) -> String {
     let ns = d.as_nanos();
-    if ns < 10_000 {
+    if ns < 1_000 {
         format!("{ns} ns")
-    } else if ns < 10_000_000 {
-        format!("{:.1} µs", ns as f64 / 1e3)
+    } else if ns < 1_000_000 {
+        format!("{:.2} µs", ns as f64 / 1e3)
     } else {
-        format!("{:.1} ms", ns as f64 / 1e6)
+        format!("{:.2} ms", ns as f64 / 1e6)
     }
 }
 
@@ -161,7 +188,10 @@ fn main() {
     let sizes = arg_list(&args, "--sizes", &[10, 100, 1800]);
     let requests = arg_list(&args, "--requests", &[100_000])[0];
     let casbin_samples = arg_list(&args, "--casbin", &[1000, 200, 20]);
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
 
     // What timing one call costs by itself.
     let mut empty: Vec<Duration> = (0..100_000)
@@ -176,7 +206,9 @@ fn main() {
         "timer overhead per measured call: p50 {} (included in the per-call columns below)",
         fmt(percentile(&empty, 0.5))
     );
-    println!("{requests} requests per size; 10,000 accounts; 5 roles x 20 permissions per tenant\n");
+    println!(
+        "{requests} requests per size; 10,000 accounts; 5 roles x 20 permissions per tenant\n"
+    );
     println!(
         "| tenants | p rules | g rules | load | index p50 | index p99 | index mean (batch) | allowed | casbin n | casbin p50 | casbin p99 |"
     );
@@ -187,7 +219,13 @@ fn main() {
         let w = world(n, requests, &mut rng);
         let started = Instant::now();
         let authz = rt
-            .block_on(Authz::from_rules(&w.tenants, &w.permissions, &w.grants, 1, now()))
+            .block_on(Authz::from_rules(
+                &w.tenants,
+                &w.permissions,
+                &w.grants,
+                1,
+                now(),
+            ))
             .unwrap();
         let load = started.elapsed();
         let (p_rules, g_rules) = casbin_rules(&authz);
@@ -212,13 +250,21 @@ fn main() {
         let mean = s.elapsed() / w.requests.len() as u32;
 
         // Plain casbin on the first few requests, checked against the index as it goes.
-        let samples = casbin_samples.get(i).copied().unwrap_or(10).min(w.requests.len());
+        let samples = casbin_samples
+            .get(i)
+            .copied()
+            .unwrap_or(10)
+            .min(w.requests.len());
         let mut slow = Vec::with_capacity(samples);
         for (a, t, o, act) in w.requests.iter().take(samples) {
             let s = Instant::now();
             let ok = black_box(authz.check_with_casbin(*a, Some(t), o, act).unwrap());
             slow.push(s.elapsed());
-            assert_eq!(ok, authz.check(*a, t, o, act, now()), "casbin and the index disagree");
+            assert_eq!(
+                ok,
+                authz.check(*a, t, o, act, now()),
+                "casbin and the index disagree"
+            );
         }
         slow.sort();
         let (cp50, cp99) = if samples == 0 {
@@ -240,5 +286,8 @@ fn main() {
 /// How many p and g rules casbin holds (g: the live grants).
 fn casbin_rules(authz: &Authz) -> (usize, usize) {
     use casbin::MgmtApi;
-    (authz.enforcer().get_policy().len(), authz.enforcer().get_grouping_policy().len())
+    (
+        authz.enforcer().get_policy().len(),
+        authz.enforcer().get_grouping_policy().len(),
+    )
 }

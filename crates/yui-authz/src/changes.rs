@@ -32,7 +32,10 @@ pub(crate) enum Change {
         revoked_by: Option<i64>,
     },
     /// Revokes one grant by id; it must be live.
-    RevokeId { id: i64, revoked_by: Option<i64> },
+    RevokeId {
+        id: i64,
+        revoked_by: Option<i64>,
+    },
     /// Removes every permission and revokes every grant.
     Clear,
 }
@@ -51,7 +54,11 @@ pub(crate) struct Applied {
     pub outcomes: Vec<Outcome>,
 }
 
-pub(crate) async fn apply(store: &Store, changes: &[Change], now: DateTime<Utc>) -> Result<Applied> {
+pub(crate) async fn apply(
+    store: &Store,
+    changes: &[Change],
+    now: DateTime<Utc>,
+) -> Result<Applied> {
     with_pool!(store, pool => {
         let mut tx = pool.begin_write().await?;
         let (version,): (i64,) = sqlx::query_as(BUMP_VERSION).fetch_one(&mut *tx).await?;

@@ -84,7 +84,12 @@ pub(crate) async fn load_permissions(store: &Store) -> Result<Vec<(i64, Permissi
     let mut out = Vec::with_capacity(rows.len());
     for (id, role, scope, tenant_id, object, action) in rows {
         let (Some(role), Some(scope)) = (Role::parse(&role), Scope::parse(&scope)) else {
-            tracing::warn!(id, role, scope, "role_permissions: unknown role or scope, ignored");
+            tracing::warn!(
+                id,
+                role,
+                scope,
+                "role_permissions: unknown role or scope, ignored"
+            );
             continue;
         };
         let rule = PermissionRule {
@@ -126,7 +131,8 @@ type RawGrant = (
     DateTime<Utc>,
 );
 
-const SELECT_GRANTS: &str = "SELECT id, account_id, role, scope, tenant_id, valid_until, granted_by, created_at
+const SELECT_GRANTS: &str =
+    "SELECT id, account_id, role, scope, tenant_id, valid_until, granted_by, created_at
      FROM role_grants WHERE revoked_at IS NULL";
 
 fn parse_grants(rows: Vec<RawGrant>) -> Vec<GrantRow> {

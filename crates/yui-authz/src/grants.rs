@@ -83,7 +83,10 @@ pub async fn grant(store: &Store, new: &NewGrant, now: DateTime<Utc>) -> Result<
         return Err(AuthzError::Invalid(if new.role == Role::PlatformOperator {
             "scope: platform_operator is granted platform-wide only (scope global)".to_owned()
         } else {
-            format!("scope: {} is granted in a tenant (scope tenant or children)", new.role)
+            format!(
+                "scope: {} is granted in a tenant (scope tenant or children)",
+                new.role
+            )
         }));
     }
     let tenant = match (&new.tenant, new.scope) {

@@ -131,7 +131,10 @@ impl fmt::Debug for Authz {
 
 fn dedup(rules: Vec<Vec<String>>) -> Vec<Vec<String>> {
     let mut seen = HashSet::with_capacity(rules.len());
-    rules.into_iter().filter(|r| seen.insert(r.clone())).collect()
+    rules
+        .into_iter()
+        .filter(|r| seen.insert(r.clone()))
+        .collect()
 }
 
 impl Authz {
@@ -162,7 +165,12 @@ impl Authz {
         for p in permissions {
             p.check().map_err(AuthzError::Invalid)?;
         }
-        let p = dedup(permissions.iter().filter_map(|p| p.to_casbin(&tree)).collect());
+        let p = dedup(
+            permissions
+                .iter()
+                .filter_map(|p| p.to_casbin(&tree))
+                .collect(),
+        );
         let g = dedup(
             grants
                 .iter()
@@ -290,7 +298,12 @@ impl Authz {
 
     /// The roles `account_id` holds at `now` that bear on requests in `tenant_slug`
     /// (its own, its parent's for children, the global ones), with their scopes.
-    pub fn roles(&self, account_id: i64, tenant_slug: &str, now: DateTime<Utc>) -> Vec<(Role, Scope)> {
+    pub fn roles(
+        &self,
+        account_id: i64,
+        tenant_slug: &str,
+        now: DateTime<Utc>,
+    ) -> Vec<(Role, Scope)> {
         match self.index.tenant(tenant_slug) {
             Some(t) => self.index.roles(account_id, Some(t), now),
             None => Vec::new(),
@@ -320,7 +333,11 @@ impl Authz {
 
     /// A newer snapshot when the stored policy changed since this one was loaded, or a
     /// loaded grant has ended by `now`; `None` when this one is current.
-    pub async fn refresh_if_changed(&self, store: &Store, now: DateTime<Utc>) -> Result<Option<Authz>> {
+    pub async fn refresh_if_changed(
+        &self,
+        store: &Store,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Authz>> {
         let version = policy_version(store).await?;
         if version == self.version && self.next_end.is_none_or(|end| now < end) {
             return Ok(None);
@@ -338,7 +355,9 @@ pub struct SharedAuthz {
 
 impl fmt::Debug for SharedAuthz {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("SharedAuthz").field(&self.snapshot()).finish()
+        f.debug_tuple("SharedAuthz")
+            .field(&self.snapshot())
+            .finish()
     }
 }
 
@@ -371,7 +390,13 @@ impl SharedAuthz {
 
     /// [`Authz::check_platform`] on the current snapshot.
     #[inline]
-    pub fn check_platform(&self, account_id: i64, object: &str, action: &str, now: DateTime<Utc>) -> bool {
+    pub fn check_platform(
+        &self,
+        account_id: i64,
+        object: &str,
+        action: &str,
+        now: DateTime<Utc>,
+    ) -> bool {
         let guard = self.current.read().unwrap_or_else(PoisonError::into_inner);
         guard.check_platform(account_id, object, action, now)
     }
@@ -381,7 +406,10 @@ impl SharedAuthz {
     pub fn replace(&self, authz: Authz) {
         let mut guard = self.current.write().unwrap_or_else(PoisonError::into_inner);
         if (authz.version, authz.as_of) >= (guard.version, guard.as_of) {
-            *guard = Arc::new(authz);
+            let old = std::mem::replace(&mut *guard, Arc::new(authz));
+            drop(guard);
+            // A large snapshot takes a while to free: not while readers wait.
+            drop(old);
         }
     }
 
@@ -391,7 +419,11 @@ impl SharedAuthz {
         let current = self.snapshot();
         match current.refresh_if_changed(store, now).await? {
             Some(fresh) => {
-                tracing::debug!(from = current.version, to = fresh.version, "policy reloaded");
+                tracing::debug!(
+                    from = current.version,
+                    to = fresh.version,
+                    "policy reloaded"
+                );
                 self.replace(fresh);
                 Ok(true)
             }
@@ -423,7 +455,12 @@ impl SharedAuthz {
     /// made on another node takes effect here within `every` plus a reload. `clock`
     /// gives the current time (the binary passes `chrono::Utc::now`). A failed poll is
     /// logged and the current snapshot kept. Abort the handle to stop it.
-    pub fn spawn_refresher<C>(&self, store: Store, every: Duration, clock: C) -> tokio::task::JoinHandle<()>
+    pub fn spawn_refresher<C>(
+        &self,
+        store: Store,
+        every: Duration,
+        clock: C,
+    ) -> tokio::task::JoinHandle<()>
     where
         C: Fn() -> DateTime<Utc> + Send + Sync + 'static,
     {

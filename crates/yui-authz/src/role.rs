@@ -132,8 +132,7 @@ pub fn valid_name(s: &str) -> bool {
     let b = s.as_bytes();
     matches!(b.first(), Some(b'a'..=b'z'))
         && b.len() <= 64
-        && b
-            .iter()
+        && b.iter()
             .all(|c| matches!(c, b'a'..=b'z' | b'0'..=b'9' | b'_'))
 }
 
@@ -245,7 +244,16 @@ mod tests {
             assert!(valid_name(ok), "{ok}");
         }
         for bad in [
-            "", "*", "role::x", "r:tenant_admin", "iwate/*", "Kpi", "1a", "_a", "a b", "ａ",
+            "",
+            "*",
+            "role::x",
+            "r:tenant_admin",
+            "iwate/*",
+            "Kpi",
+            "1a",
+            "_a",
+            "a b",
+            "ａ",
         ] {
             assert!(!valid_name(bad), "{bad}");
         }
@@ -256,8 +264,11 @@ mod tests {
     #[test]
     fn defaults_are_well_formed() {
         for p in DEFAULT_PERMISSIONS {
-            assert!(scope_allowed(p.role, p.scope) || p.scope == Scope::Children, "{p:?}");
-            assert!(valid_rule_name(p.object) && valid_rule_name(p.action), "{p:?}");
+            assert!(scope_allowed(p.role, p.scope), "{p:?}");
+            assert!(
+                valid_rule_name(p.object) && valid_rule_name(p.action),
+                "{p:?}"
+            );
         }
     }
 }

@@ -40,7 +40,9 @@ impl TenantTree {
             let mut segments = vec![node.slug.as_str()];
             let mut cur = node.parent_id;
             while let Some(pid) = cur {
-                let Some(p) = nodes_by_id.get(&pid) else { break };
+                let Some(p) = nodes_by_id.get(&pid) else {
+                    break;
+                };
                 if segments.len() >= MAX_DEPTH {
                     break;
                 }
@@ -90,7 +92,9 @@ impl TenantTree {
 
     /// Every tenant: (id, slug).
     pub fn iter(&self) -> impl Iterator<Item = (i64, &str)> {
-        self.by_id.iter().map(|(id, (slug, _))| (*id, slug.as_str()))
+        self.by_id
+            .iter()
+            .map(|(id, (slug, _))| (*id, slug.as_str()))
     }
 
     /// The tenant whose domain is `t:<path>`.
@@ -167,7 +171,9 @@ impl GrantRule {
     /// Reads a casbin g rule back. The role must fit the scope.
     pub fn from_casbin(rule: &[String], tenants: &TenantTree) -> Result<GrantRule, String> {
         let [sub, role, domain, rest @ ..] = rule else {
-            return Err(format!("grouping rule {rule:?}: expected at least 3 fields"));
+            return Err(format!(
+                "grouping rule {rule:?}: expected at least 3 fields"
+            ));
         };
         let account_id = parse_subject(sub)
             .ok_or_else(|| format!("grouping rule {rule:?}: subject must be u:<account id>"))?;
@@ -316,9 +322,21 @@ mod tests {
 
     fn tree() -> TenantTree {
         TenantTree::new(&[
-            TenantNode { id: 1, slug: "iwate".into(), parent_id: None },
-            TenantNode { id: 2, slug: "ichinoseki".into(), parent_id: Some(1) },
-            TenantNode { id: 3, slug: "amami".into(), parent_id: None },
+            TenantNode {
+                id: 1,
+                slug: "iwate".into(),
+                parent_id: None,
+            },
+            TenantNode {
+                id: 2,
+                slug: "ichinoseki".into(),
+                parent_id: Some(1),
+            },
+            TenantNode {
+                id: 3,
+                slug: "amami".into(),
+                parent_id: None,
+            },
         ])
     }
 
@@ -338,19 +356,44 @@ mod tests {
     #[test]
     fn grant_rules_round_trip() {
         let t = tree();
-        let until = DateTime::parse_from_rfc3339("2026-03-31T15:00:00Z").unwrap().with_timezone(&Utc);
+        let until = DateTime::parse_from_rfc3339("2026-03-31T15:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         for rule in [
-            GrantRule { account_id: 7, role: Role::TenantAdmin, place: GrantPlace::Children(1), valid_until: Some(until) },
-            GrantRule { account_id: 7, role: Role::Coordinator, place: GrantPlace::Tenant(2), valid_until: None },
-            GrantRule { account_id: 9, role: Role::PlatformOperator, place: GrantPlace::Global, valid_until: None },
+            GrantRule {
+                account_id: 7,
+                role: Role::TenantAdmin,
+                place: GrantPlace::Children(1),
+                valid_until: Some(until),
+            },
+            GrantRule {
+                account_id: 7,
+                role: Role::Coordinator,
+                place: GrantPlace::Tenant(2),
+                valid_until: None,
+            },
+            GrantRule {
+                account_id: 9,
+                role: Role::PlatformOperator,
+                place: GrantPlace::Global,
+                valid_until: None,
+            },
         ] {
             let c = rule.to_casbin(&t).unwrap();
             assert_eq!(GrantRule::from_casbin(&c, &t).unwrap(), rule);
         }
-        let c = GrantRule { account_id: 7, role: Role::TenantAdmin, place: GrantPlace::Children(1), valid_until: Some(until) }
-            .to_casbin(&t)
-            .unwrap();
-        assert_eq!(c, ["u:7", "r:tenant_admin", "t:iwate/*", "2026-03-31T15:00:00Z"]);
+        let c = GrantRule {
+            account_id: 7,
+            role: Role::TenantAdmin,
+            place: GrantPlace::Children(1),
+            valid_until: Some(until),
+        }
+        .to_casbin(&t)
+        .unwrap();
+        assert_eq!(
+            c,
+            ["u:7", "r:tenant_admin", "t:iwate/*", "2026-03-31T15:00:00Z"]
+        );
     }
 
     #[test]

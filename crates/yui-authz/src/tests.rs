@@ -35,8 +35,24 @@ const OBJECTS: &[&str] = &["kpi", "event", "staff", "report", "tenant", "*"];
 const ACTIONS: &[&str] = &["read", "write", "create", "write_own", "*"];
 /// What requests may name: rule names plus hostile strings.
 const REQUEST_NAMES: &[&str] = &[
-    "kpi", "event", "staff", "report", "tenant", "read", "write", "create", "write_own", "*",
-    "r:tenant_admin", "role::x", "iwate/*", "t:t0", "u:1", "", "KPI", "nothing",
+    "kpi",
+    "event",
+    "staff",
+    "report",
+    "tenant",
+    "read",
+    "write",
+    "create",
+    "write_own",
+    "*",
+    "r:tenant_admin",
+    "role::x",
+    "iwate/*",
+    "t:t0",
+    "u:1",
+    "",
+    "KPI",
+    "nothing",
 ];
 
 struct World {
@@ -139,19 +155,28 @@ async fn fast_path_equals_casbin_on_random_policies() {
                         };
                         (g.account_id, format!("t{}", t - 1))
                     }
-                    None => (rng.below(10) as i64, if rng.chance(90) {
-                        format!("t{}", rng.below(w.tenants.len() + 1))
-                    } else {
-                        (*rng.pick(&["*", "t:t0", "t0/*", "", "iwate/*"])).to_owned()
-                    }),
+                    None => (
+                        rng.below(10) as i64,
+                        if rng.chance(90) {
+                            format!("t{}", rng.below(w.tenants.len() + 1))
+                        } else {
+                            (*rng.pick(&["*", "t:t0", "t0/*", "", "iwate/*"])).to_owned()
+                        },
+                    ),
                 };
-                let names: &[&str] = if rng.chance(80) { &REQUEST_NAMES[..9] } else { REQUEST_NAMES };
+                let names: &[&str] = if rng.chance(80) {
+                    &REQUEST_NAMES[..9]
+                } else {
+                    REQUEST_NAMES
+                };
                 let mut obj = *rng.pick(names);
                 let mut act = *rng.pick(names);
                 let own: Vec<&PermissionRule> = w
                     .permissions
                     .iter()
-                    .filter(|p| holder.is_some_and(|g| g.role == p.role && g.place.scope() == p.scope))
+                    .filter(|p| {
+                        holder.is_some_and(|g| g.role == p.role && g.place.scope() == p.scope)
+                    })
                     .collect();
                 if !own.is_empty() && rng.chance(80) {
                     let p = *rng.pick(&own);
@@ -169,7 +194,9 @@ async fn fast_path_equals_casbin_on_random_policies() {
                     early.check(account, &slug, obj, act, later)
                 };
                 let tenant = (!platform).then_some(slug.as_str());
-                let slow = reference.check_with_casbin(account, tenant, obj, act).unwrap();
+                let slow = reference
+                    .check_with_casbin(account, tenant, obj, act)
+                    .unwrap();
                 assert_eq!(
                     fast, slow,
                     "seed {seed}: account {account} tenant {tenant:?} {obj}:{act} at {later}"
@@ -179,12 +206,17 @@ async fn fast_path_equals_casbin_on_random_policies() {
 
                 // Under the name checks too: the index itself matches casbin on any
                 // strings, wildcards and hostile ones included.
-                if let (Some(t), Some(d)) = (reference.index.tenant(&slug), reference.domains.get(&slug)) {
+                if let (Some(t), Some(d)) =
+                    (reference.index.tenant(&slug), reference.domains.get(&slug))
+                {
                     let raw_fast = reference.index.decide(account, Some(t), obj, act, later);
                     let raw_slow = reference
                         .enforce_raw(&rules::subject(account), &d.dom, &d.up, obj, act)
                         .unwrap();
-                    assert_eq!(raw_fast, raw_slow, "seed {seed}: raw {account} {slug} {obj}:{act}");
+                    assert_eq!(
+                        raw_fast, raw_slow,
+                        "seed {seed}: raw {account} {slug} {obj}:{act}"
+                    );
                 }
             }
         }
@@ -197,10 +229,26 @@ async fn fast_path_equals_casbin_on_random_policies() {
 
 fn iwate_world() -> World {
     let tenants = vec![
-        TenantNode { id: 1, slug: "iwate".into(), parent_id: None },
-        TenantNode { id: 2, slug: "ichinoseki".into(), parent_id: Some(1) },
-        TenantNode { id: 3, slug: "kamaishi".into(), parent_id: Some(1) },
-        TenantNode { id: 4, slug: "amami".into(), parent_id: None },
+        TenantNode {
+            id: 1,
+            slug: "iwate".into(),
+            parent_id: None,
+        },
+        TenantNode {
+            id: 2,
+            slug: "ichinoseki".into(),
+            parent_id: Some(1),
+        },
+        TenantNode {
+            id: 3,
+            slug: "kamaishi".into(),
+            parent_id: Some(1),
+        },
+        TenantNode {
+            id: 4,
+            slug: "amami".into(),
+            parent_id: None,
+        },
     ];
     let permissions = DEFAULT_PERMISSIONS
         .iter()
@@ -212,7 +260,12 @@ fn iwate_world() -> World {
             action: p.action.to_owned(),
         })
         .collect();
-    let g = |account_id, role, place| GrantRule { account_id, role, place, valid_until: None };
+    let g = |account_id, role, place| GrantRule {
+        account_id,
+        role,
+        place,
+        valid_until: None,
+    };
     let grants = vec![
         g(1, Role::TenantAdmin, GrantPlace::Tenant(1)),
         g(1, Role::TenantAdmin, GrantPlace::Children(1)),
@@ -223,7 +276,11 @@ fn iwate_world() -> World {
             ..g(4, Role::Coordinator, GrantPlace::Tenant(3))
         },
     ];
-    World { tenants, permissions, grants }
+    World {
+        tenants,
+        permissions,
+        grants,
+    }
 }
 
 #[tokio::test]
@@ -265,20 +322,43 @@ async fn hostile_names_gain_nothing() {
     let a = snapshot(&iwate_world(), t0()).await;
     let now = t0();
     let hostile = [
-        "*", "r:tenant_admin", "role::x", "iwate/*", "t:iwate", "u:1", "", "staff:*", "Staff",
+        "*",
+        "r:tenant_admin",
+        "role::x",
+        "iwate/*",
+        "t:iwate",
+        "u:1",
+        "",
+        "staff:*",
+        "Staff",
     ];
     for account in [0, 1, 2, 3, 4, 99] {
         for name in hostile {
             // As a tenant slug.
             for (obj, act) in [("kpi", "read"), ("staff", "invite"), ("tenant", "suspend")] {
-                assert!(!a.check(account, name, obj, act, now), "{account} in {name:?}");
+                assert!(
+                    !a.check(account, name, obj, act, now),
+                    "{account} in {name:?}"
+                );
             }
             // As an object or action, even where the account holds `staff:*`/`tenant:*`.
             for tenant in ["iwate", "ichinoseki", "amami"] {
-                assert!(!a.check(account, tenant, name, "read", now), "{account} {name:?}:read");
-                assert!(!a.check(account, tenant, "staff", name, now), "{account} staff:{name:?}");
-                assert!(!a.check(account, tenant, name, name, now), "{account} {name:?}:{name:?}");
-                assert!(!a.check_with_casbin(account, Some(tenant), name, name).unwrap());
+                assert!(
+                    !a.check(account, tenant, name, "read", now),
+                    "{account} {name:?}:read"
+                );
+                assert!(
+                    !a.check(account, tenant, "staff", name, now),
+                    "{account} staff:{name:?}"
+                );
+                assert!(
+                    !a.check(account, tenant, name, name, now),
+                    "{account} {name:?}:{name:?}"
+                );
+                assert!(
+                    !a.check_with_casbin(account, Some(tenant), name, name)
+                        .unwrap()
+                );
             }
             assert!(!a.check_platform(account, name, "create", now));
         }
@@ -292,8 +372,14 @@ async fn hostile_names_gain_nothing() {
     // The control: were a subject spelt like a role, casbin itself would let it in
     // (g(x, x) holds for any x). Subjects are built from integer account ids only, so no
     // request can be spelt that way.
-    assert!(a.enforce_raw("r:tenant_admin", "t:iwate", "", "staff", "invite").unwrap());
-    assert!(!a.enforce_raw("u:999", "t:iwate", "", "staff", "invite").unwrap());
+    assert!(
+        a.enforce_raw("r:tenant_admin", "t:iwate", "", "staff", "invite")
+            .unwrap()
+    );
+    assert!(
+        !a.enforce_raw("u:999", "t:iwate", "", "staff", "invite")
+            .unwrap()
+    );
 
     // Hostile rules never reach casbin: the typed rules refuse them.
     let bad = PermissionRule {
@@ -304,6 +390,10 @@ async fn hostile_names_gain_nothing() {
         action: "read".into(),
     };
     let w = iwate_world();
-    assert!(Authz::from_rules(&w.tenants, &[bad], &[], 1, t0()).await.is_err());
+    assert!(
+        Authz::from_rules(&w.tenants, &[bad], &[], 1, t0())
+            .await
+            .is_err()
+    );
     assert!(!valid_rule_name("iwate/*"));
 }

@@ -8,8 +8,8 @@ use std::time::{Duration as StdDuration, Instant};
 use casbin::{CoreApi, Enforcer, Filter, MgmtApi};
 use chrono::Duration;
 use yui_authz::{
-    Authz, AuthzError, DEFAULT_PERMISSIONS, NewGrant, Role, Scope, SharedAuthz, SqlAdapter,
-    grant, list_grants, policy_version, revoke,
+    Authz, AuthzError, DEFAULT_PERMISSIONS, NewGrant, Role, Scope, SharedAuthz, SqlAdapter, grant,
+    list_grants, policy_version, revoke,
 };
 use yui_store::Store;
 
@@ -65,12 +65,18 @@ async fn migration_seeds_the_default_permissions(f: Fixture) {
             )
         })
         .collect();
-    assert_eq!(stored, code, "migration 0003 and DEFAULT_PERMISSIONS differ");
+    assert_eq!(
+        stored, code,
+        "migration 0003 and DEFAULT_PERMISSIONS differ"
+    );
     assert_eq!(policy_version(&f.store).await.unwrap(), 1);
     // Nobody holds anything yet.
     let authz = Authz::load(&f.store, t0()).await.unwrap();
     assert!(!authz.check(f.account("admin"), "iwate", "kpi", "read", t0()));
-    assert_eq!(authz.enforcer().get_policy().len(), DEFAULT_PERMISSIONS.len());
+    assert_eq!(
+        authz.enforcer().get_policy().len(),
+        DEFAULT_PERMISSIONS.len()
+    );
 }
 
 async fn grants_decide_and_end_on_their_own(f: Fixture) {
@@ -82,19 +88,59 @@ async fn grants_decide_and_end_on_their_own(f: Fixture) {
         f.account("contractor"),
         f.account("operator"),
     );
-    authz.grant(&f.store, &new_grant(admin, Role::TenantAdmin, Scope::Tenant, Some("iwate")), now).await.unwrap();
-    authz.grant(&f.store, &new_grant(admin, Role::TenantAdmin, Scope::Children, Some("iwate")), now).await.unwrap();
-    authz.grant(&f.store, &new_grant(coordinator, Role::Coordinator, Scope::Tenant, Some("ichinoseki")), now).await.unwrap();
-    authz.grant(&f.store, &new_grant(operator, Role::PlatformOperator, Scope::Global, None), now).await.unwrap();
+    authz
+        .grant(
+            &f.store,
+            &new_grant(admin, Role::TenantAdmin, Scope::Tenant, Some("iwate")),
+            now,
+        )
+        .await
+        .unwrap();
+    authz
+        .grant(
+            &f.store,
+            &new_grant(admin, Role::TenantAdmin, Scope::Children, Some("iwate")),
+            now,
+        )
+        .await
+        .unwrap();
+    authz
+        .grant(
+            &f.store,
+            &new_grant(
+                coordinator,
+                Role::Coordinator,
+                Scope::Tenant,
+                Some("ichinoseki"),
+            ),
+            now,
+        )
+        .await
+        .unwrap();
+    authz
+        .grant(
+            &f.store,
+            &new_grant(operator, Role::PlatformOperator, Scope::Global, None),
+            now,
+        )
+        .await
+        .unwrap();
     // The contractor's staff lose access when fiscal year 2025 ends (JST midnight).
-    let fy_end = chrono::DateTime::parse_from_rfc3339("2026-04-01T00:00:00+09:00").unwrap().to_utc();
+    let fy_end = chrono::DateTime::parse_from_rfc3339("2026-04-01T00:00:00+09:00")
+        .unwrap()
+        .to_utc();
     let contract = authz
         .grant(
             &f.store,
             &NewGrant {
                 valid_until: Some(fy_end),
                 granted_by: Some(admin),
-                ..new_grant(contractor, Role::Coordinator, Scope::Tenant, Some("kamaishi"))
+                ..new_grant(
+                    contractor,
+                    Role::Coordinator,
+                    Scope::Tenant,
+                    Some("kamaishi"),
+                )
             },
             now,
         )
@@ -133,7 +179,8 @@ async fn grants_decide_and_end_on_their_own(f: Fixture) {
         (operator, "amami", "talent", "read"),
     ] {
         assert_eq!(
-            snap.check_with_casbin(account, Some(tenant), obj, act).unwrap(),
+            snap.check_with_casbin(account, Some(tenant), obj, act)
+                .unwrap(),
             snap.check(account, tenant, obj, act, now),
             "{account} {tenant} {obj}:{act}"
         );
@@ -141,20 +188,43 @@ async fn grants_decide_and_end_on_their_own(f: Fixture) {
 
     // Listing: by tenant (both scopes), and the platform-wide ones.
     let iwate = list_grants(&f.store, Some("iwate")).await.unwrap();
-    let roles: Vec<_> = iwate.iter().map(|g| (g.account_id, g.role, g.scope)).collect();
-    assert_eq!(roles, [(admin, Role::TenantAdmin, Scope::Tenant), (admin, Role::TenantAdmin, Scope::Children)]);
+    let roles: Vec<_> = iwate
+        .iter()
+        .map(|g| (g.account_id, g.role, g.scope))
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            (admin, Role::TenantAdmin, Scope::Tenant),
+            (admin, Role::TenantAdmin, Scope::Children)
+        ]
+    );
     let kamaishi = list_grants(&f.store, Some("kamaishi")).await.unwrap();
     assert!(kamaishi[0].live_at(before) && !kamaishi[0].live_at(fy_end));
     let global = list_grants(&f.store, None).await.unwrap();
     assert_eq!(global.len(), 1);
     assert_eq!(global[0].tenant, None);
-    assert!(matches!(list_grants(&f.store, Some("nowhere")).await, Err(AuthzError::NotFound)));
+    assert!(matches!(
+        list_grants(&f.store, Some("nowhere")).await,
+        Err(AuthzError::NotFound)
+    ));
 
     // Revoking takes effect at once on this node.
-    authz.revoke(&f.store, contract.id, Some(admin), now).await.unwrap();
+    authz
+        .revoke(&f.store, contract.id, Some(admin), now)
+        .await
+        .unwrap();
     assert!(!authz.check(contractor, "kamaishi", "hearing", "create", now));
-    assert!(list_grants(&f.store, Some("kamaishi")).await.unwrap().is_empty());
-    assert!(matches!(revoke(&f.store, contract.id, None, now).await, Err(AuthzError::NotFound)));
+    assert!(
+        list_grants(&f.store, Some("kamaishi"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(matches!(
+        revoke(&f.store, contract.id, None, now).await,
+        Err(AuthzError::NotFound)
+    ));
 }
 
 async fn grants_are_validated(f: Fixture) {
@@ -164,46 +234,131 @@ async fn grants_are_validated(f: Fixture) {
         Err(AuthzError::Invalid(msg)) => msg,
         other => panic!("expected Invalid, got {other:?}"),
     };
-    let msg = invalid(grant(&f.store, &new_grant(a, Role::PlatformOperator, Scope::Tenant, Some("iwate")), now).await);
+    let msg = invalid(
+        grant(
+            &f.store,
+            &new_grant(a, Role::PlatformOperator, Scope::Tenant, Some("iwate")),
+            now,
+        )
+        .await,
+    );
     assert!(msg.starts_with("scope:"), "{msg}");
-    let msg = invalid(grant(&f.store, &new_grant(a, Role::Coordinator, Scope::Global, None), now).await);
+    let msg = invalid(
+        grant(
+            &f.store,
+            &new_grant(a, Role::Coordinator, Scope::Global, None),
+            now,
+        )
+        .await,
+    );
     assert!(msg.starts_with("scope:"), "{msg}");
-    let msg = invalid(grant(&f.store, &new_grant(a, Role::Coordinator, Scope::Tenant, None), now).await);
+    let msg = invalid(
+        grant(
+            &f.store,
+            &new_grant(a, Role::Coordinator, Scope::Tenant, None),
+            now,
+        )
+        .await,
+    );
     assert!(msg.starts_with("tenant:"), "{msg}");
-    let msg = invalid(grant(&f.store, &new_grant(a, Role::PlatformOperator, Scope::Global, Some("iwate")), now).await);
+    let msg = invalid(
+        grant(
+            &f.store,
+            &new_grant(a, Role::PlatformOperator, Scope::Global, Some("iwate")),
+            now,
+        )
+        .await,
+    );
     assert!(msg.starts_with("tenant:"), "{msg}");
-    let msg = invalid(grant(&f.store, &new_grant(a, Role::Mentor, Scope::Tenant, Some("nowhere")), now).await);
+    let msg = invalid(
+        grant(
+            &f.store,
+            &new_grant(a, Role::Mentor, Scope::Tenant, Some("nowhere")),
+            now,
+        )
+        .await,
+    );
     assert!(msg.contains("nowhere"), "{msg}");
-    let ended = NewGrant { valid_until: Some(now), ..new_grant(a, Role::Mentor, Scope::Tenant, Some("iwate")) };
+    let ended = NewGrant {
+        valid_until: Some(now),
+        ..new_grant(a, Role::Mentor, Scope::Tenant, Some("iwate"))
+    };
     let msg = invalid(grant(&f.store, &ended, now).await);
     assert!(msg.starts_with("valid_until:"), "{msg}");
     // An account that does not exist.
-    invalid(grant(&f.store, &new_grant(987_654, Role::Mentor, Scope::Tenant, Some("iwate")), now).await);
-    assert!(matches!(revoke(&f.store, 987_654, None, now).await, Err(AuthzError::NotFound)));
+    invalid(
+        grant(
+            &f.store,
+            &new_grant(987_654, Role::Mentor, Scope::Tenant, Some("iwate")),
+            now,
+        )
+        .await,
+    );
+    assert!(matches!(
+        revoke(&f.store, 987_654, None, now).await,
+        Err(AuthzError::NotFound)
+    ));
     // Nothing was stored and no node was made to reload.
     assert_eq!(policy_version(&f.store).await.unwrap(), 1);
-    assert_eq!(query_i64(&f.store, "SELECT COUNT(*) FROM role_grants").await, 0);
+    assert_eq!(
+        query_i64(&f.store, "SELECT COUNT(*) FROM role_grants").await,
+        0
+    );
 }
 
 async fn granting_again_replaces_and_keeps_history(f: Fixture) {
     let now = t0();
     let a = f.account("contractor");
     let base = new_grant(a, Role::Coordinator, Scope::Tenant, Some("kamaishi"));
-    let first = grant(&f.store, &NewGrant { valid_until: Some(now + Duration::days(1)), ..base.clone() }, now).await.unwrap();
+    let first = grant(
+        &f.store,
+        &NewGrant {
+            valid_until: Some(now + Duration::days(1)),
+            ..base.clone()
+        },
+        now,
+    )
+    .await
+    .unwrap();
     // The same grant again changes nothing, not even the version.
     let v = policy_version(&f.store).await.unwrap();
-    let same = grant(&f.store, &NewGrant { valid_until: Some(now + Duration::days(1)), ..base.clone() }, now).await.unwrap();
+    let same = grant(
+        &f.store,
+        &NewGrant {
+            valid_until: Some(now + Duration::days(1)),
+            ..base.clone()
+        },
+        now,
+    )
+    .await
+    .unwrap();
     assert_eq!(same, first);
     assert_eq!(policy_version(&f.store).await.unwrap(), v);
     // Extended to the fiscal year's end: one live grant, the old one kept as revoked.
     let later = now + Duration::days(365);
-    let extended = grant(&f.store, &NewGrant { valid_until: Some(later), ..base.clone() }, now).await.unwrap();
+    let extended = grant(
+        &f.store,
+        &NewGrant {
+            valid_until: Some(later),
+            ..base.clone()
+        },
+        now,
+    )
+    .await
+    .unwrap();
     assert_ne!(extended.id, first.id);
     assert_eq!(policy_version(&f.store).await.unwrap(), v + 1);
     let live = list_grants(&f.store, Some("kamaishi")).await.unwrap();
     assert_eq!(live.len(), 1);
     assert_eq!(live[0].valid_until, Some(later));
-    assert_eq!(query_i64(&f.store, "SELECT COUNT(*) FROM role_grants WHERE revoked_at IS NOT NULL").await, 1);
+    assert_eq!(
+        query_i64(
+            &f.store,
+            "SELECT COUNT(*) FROM role_grants WHERE revoked_at IS NOT NULL"
+        )
+        .await,
+        1
+    );
     let authz = Authz::load(&f.store, now).await.unwrap();
     assert!(authz.check(a, "kamaishi", "round", "run", now + Duration::days(30)));
 }
@@ -212,22 +367,49 @@ async fn ended_grants_leave_casbin_at_the_next_reload(f: Fixture) {
     let now = t0();
     let a = f.account("mentor");
     let end = now + Duration::hours(1);
-    grant(&f.store, &NewGrant { valid_until: Some(end), ..new_grant(a, Role::Mentor, Scope::Tenant, Some("amami")) }, now)
-        .await
-        .unwrap();
+    grant(
+        &f.store,
+        &NewGrant {
+            valid_until: Some(end),
+            ..new_grant(a, Role::Mentor, Scope::Tenant, Some("amami"))
+        },
+        now,
+    )
+    .await
+    .unwrap();
     let authz = Authz::load(&f.store, now).await.unwrap();
     assert_eq!(authz.next_end(), Some(end));
     assert_eq!(authz.enforcer().get_grouping_policy().len(), 1);
-    assert!(authz.check_with_casbin(a, Some("amami"), "checkin", "write").unwrap());
+    assert!(
+        authz
+            .check_with_casbin(a, Some("amami"), "checkin", "write")
+            .unwrap()
+    );
     // The index stops at the end; casbin's view is refreshed by the next poll.
     assert!(!authz.check(a, "amami", "checkin", "write", end));
-    assert!(authz.refresh_if_changed(&f.store, end - Duration::minutes(1)).await.unwrap().is_none());
-    let fresh = authz.refresh_if_changed(&f.store, end).await.unwrap().expect("a reload at the end");
+    assert!(
+        authz
+            .refresh_if_changed(&f.store, end - Duration::minutes(1))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let fresh = authz
+        .refresh_if_changed(&f.store, end)
+        .await
+        .unwrap()
+        .expect("a reload at the end");
     assert!(fresh.enforcer().get_grouping_policy().is_empty());
-    assert!(!fresh.check_with_casbin(a, Some("amami"), "checkin", "write").unwrap());
+    assert!(
+        !fresh
+            .check_with_casbin(a, Some("amami"), "checkin", "write")
+            .unwrap()
+    );
     assert_eq!(fresh.next_end(), None);
     // A snapshot loaded after the end never had it.
-    let late = Authz::load(&f.store, end + Duration::days(1)).await.unwrap();
+    let late = Authz::load(&f.store, end + Duration::days(1))
+        .await
+        .unwrap();
     assert!(late.enforcer().get_grouping_policy().is_empty());
 }
 
@@ -236,29 +418,70 @@ async fn casbin_reads_and_writes_our_tables_through_the_adapter(f: Fixture) {
     let mentor = f.account("mentor");
     let sub = format!("u:{mentor}");
     let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<String>>();
-    let mut e = Enforcer::new(yui_authz::model().await.unwrap(), SqlAdapter::new(f.store.clone(), now))
-        .await
-        .unwrap();
+    let mut e = Enforcer::new(
+        yui_authz::model().await.unwrap(),
+        SqlAdapter::new(f.store.clone(), now),
+    )
+    .await
+    .unwrap();
     assert_eq!(e.get_policy().len(), DEFAULT_PERMISSIONS.len());
 
     // A grant added through casbin lands in role_grants and bumps the version.
-    assert!(e.add_grouping_policy(s(&[&sub, "r:mentor", "t:iwate/kamaishi", ""])).await.unwrap());
+    assert!(
+        e.add_grouping_policy(s(&[&sub, "r:mentor", "t:iwate/kamaishi", ""]))
+            .await
+            .unwrap()
+    );
     assert_eq!(policy_version(&f.store).await.unwrap(), 2);
     let grants = list_grants(&f.store, Some("kamaishi")).await.unwrap();
-    assert_eq!((grants[0].account_id, grants[0].role, grants[0].scope), (mentor, Role::Mentor, Scope::Tenant));
+    assert_eq!(
+        (grants[0].account_id, grants[0].role, grants[0].scope),
+        (mentor, Role::Mentor, Scope::Tenant)
+    );
     // A permission narrowed to one tenant lands in role_permissions with its tenant id.
-    assert!(e.add_policy(s(&["r:mentor", "tenant", "t:iwate/kamaishi", "survey", "read"])).await.unwrap());
-    assert_eq!(query_i64(&f.store, "SELECT COUNT(*) FROM role_permissions WHERE tenant_id IS NOT NULL").await, 1);
+    assert!(
+        e.add_policy(s(&[
+            "r:mentor",
+            "tenant",
+            "t:iwate/kamaishi",
+            "survey",
+            "read"
+        ]))
+        .await
+        .unwrap()
+    );
+    assert_eq!(
+        query_i64(
+            &f.store,
+            "SELECT COUNT(*) FROM role_permissions WHERE tenant_id IS NOT NULL"
+        )
+        .await,
+        1
+    );
     let authz = Authz::load(&f.store, now).await.unwrap();
     assert!(authz.check(mentor, "kamaishi", "survey", "read", now));
     assert!(!authz.check(mentor, "ichinoseki", "survey", "read", now));
     assert!(authz.check(mentor, "kamaishi", "checkin", "write", now));
 
     // casbin enforces over what it loaded from our tables.
-    assert!(e.enforce((sub.as_str(), "t:iwate/kamaishi", "t:iwate/*", "checkin", "write")).unwrap());
+    assert!(
+        e.enforce((
+            sub.as_str(),
+            "t:iwate/kamaishi",
+            "t:iwate/*",
+            "checkin",
+            "write"
+        ))
+        .unwrap()
+    );
 
     // A filtered load sees only the mentor's grants (and says it is filtered).
-    e.load_filtered_policy(Filter { p: vec!["r:mentor"], g: vec![&sub] }).await.unwrap();
+    e.load_filtered_policy(Filter {
+        p: vec!["r:mentor"],
+        g: vec![&sub],
+    })
+    .await
+    .unwrap();
     assert!(e.is_filtered());
     assert!(e.get_policy().iter().all(|p| p[0] == "r:mentor"));
     assert_eq!(e.get_grouping_policy().len(), 1);
@@ -266,51 +489,131 @@ async fn casbin_reads_and_writes_our_tables_through_the_adapter(f: Fixture) {
     assert!(!e.is_filtered());
 
     // Removing through casbin revokes the grant and deletes the permission.
-    assert!(e.remove_grouping_policy(s(&[&sub, "r:mentor", "t:iwate/kamaishi", ""])).await.unwrap());
-    assert!(list_grants(&f.store, Some("kamaishi")).await.unwrap().is_empty());
+    assert!(
+        e.remove_grouping_policy(s(&[&sub, "r:mentor", "t:iwate/kamaishi", ""]))
+            .await
+            .unwrap()
+    );
+    assert!(
+        list_grants(&f.store, Some("kamaishi"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(e.remove_filtered_policy(3, s(&["survey"])).await.unwrap());
-    assert_eq!(query_i64(&f.store, "SELECT COUNT(*) FROM role_permissions WHERE tenant_id IS NOT NULL").await, 0);
+    assert_eq!(
+        query_i64(
+            &f.store,
+            "SELECT COUNT(*) FROM role_permissions WHERE tenant_id IS NOT NULL"
+        )
+        .await,
+        0
+    );
 
     // save_policy makes the tables hold exactly casbin's model.
-    e.add_grouping_policy(s(&[&sub, "r:mentor", "t:amami", ""])).await.unwrap();
+    e.add_grouping_policy(s(&[&sub, "r:mentor", "t:amami", ""]))
+        .await
+        .unwrap();
     let before = policy_version(&f.store).await.unwrap();
-    e.get_mut_model().remove_policy("p", "p", s(&["r:mentor", "tenant", "*", "checkin", "write"]));
-    e.get_mut_model().add_policy("g", "g", s(&[&sub, "r:talent", "t:amami", "2026-04-01T00:00:00Z"]));
+    e.get_mut_model().remove_policy(
+        "p",
+        "p",
+        s(&["r:mentor", "tenant", "*", "checkin", "write"]),
+    );
+    e.get_mut_model().add_policy(
+        "g",
+        "g",
+        s(&[&sub, "r:talent", "t:amami", "2026-04-01T00:00:00Z"]),
+    );
     e.save_policy().await.unwrap();
     assert_eq!(policy_version(&f.store).await.unwrap(), before + 1);
     let authz = Authz::load(&f.store, now).await.unwrap();
     assert!(!authz.check(mentor, "amami", "checkin", "write", now));
     assert!(authz.check(mentor, "amami", "checkin", "read", now));
     assert!(authz.check(mentor, "amami", "profile", "write_own", now));
-    assert_eq!(authz.roles(mentor, "amami", now), [(Role::Mentor, Scope::Tenant), (Role::Talent, Scope::Tenant)]);
+    assert_eq!(
+        authz.roles(mentor, "amami", now),
+        [(Role::Mentor, Scope::Tenant), (Role::Talent, Scope::Tenant)]
+    );
     let talent = list_grants(&f.store, Some("amami")).await.unwrap();
-    assert_eq!(talent.iter().find(|g| g.role == Role::Talent).unwrap().valid_until.unwrap().to_rfc3339(), "2026-04-01T00:00:00+00:00");
+    assert_eq!(
+        talent
+            .iter()
+            .find(|g| g.role == Role::Talent)
+            .unwrap()
+            .valid_until
+            .unwrap()
+            .to_rfc3339(),
+        "2026-04-01T00:00:00+00:00"
+    );
 }
 
 async fn hostile_names_gain_nothing(f: Fixture) {
     let now = t0();
     let a = f.account("talent");
     let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<String>>();
-    grant(&f.store, &new_grant(a, Role::Talent, Scope::Tenant, Some("amami")), now).await.unwrap();
-    for slug in ["*", "iwate/*", "t:iwate", "iwate/ichinoseki", "r:tenant_admin", ""] {
-        let r = grant(&f.store, &new_grant(a, Role::TenantAdmin, Scope::Tenant, Some(slug)), now).await;
+    grant(
+        &f.store,
+        &new_grant(a, Role::Talent, Scope::Tenant, Some("amami")),
+        now,
+    )
+    .await
+    .unwrap();
+    for slug in [
+        "*",
+        "iwate/*",
+        "t:iwate",
+        "iwate/ichinoseki",
+        "r:tenant_admin",
+        "",
+    ] {
+        let r = grant(
+            &f.store,
+            &new_grant(a, Role::TenantAdmin, Scope::Tenant, Some(slug)),
+            now,
+        )
+        .await;
         assert!(matches!(r, Err(AuthzError::Invalid(_))), "{slug:?}: {r:?}");
     }
     let authz = Authz::load(&f.store, now).await.unwrap();
-    for name in ["*", "r:tenant_admin", "role::x", "iwate/*", "t:amami", "u:1", "", "profile:*"] {
-        assert!(!authz.check(a, name, "profile", "write_own", now), "tenant {name:?}");
-        assert!(!authz.check(a, "amami", name, "write_own", now), "object {name:?}");
-        assert!(!authz.check(a, "amami", "profile", name, now), "action {name:?}");
-        assert!(!authz.check(a, "amami", name, name, now), "{name:?}:{name:?}");
+    for name in [
+        "*",
+        "r:tenant_admin",
+        "role::x",
+        "iwate/*",
+        "t:amami",
+        "u:1",
+        "",
+        "profile:*",
+    ] {
+        assert!(
+            !authz.check(a, name, "profile", "write_own", now),
+            "tenant {name:?}"
+        );
+        assert!(
+            !authz.check(a, "amami", name, "write_own", now),
+            "object {name:?}"
+        );
+        assert!(
+            !authz.check(a, "amami", "profile", name, now),
+            "action {name:?}"
+        );
+        assert!(
+            !authz.check(a, "amami", name, name, now),
+            "{name:?}:{name:?}"
+        );
     }
     assert!(authz.check(a, "amami", "profile", "write_own", now));
 
     // casbin rules that would smuggle in role inheritance, a direct permission, a
     // wildcard domain or a name-shaped subject are refused by the adapter, and nothing
     // is stored.
-    let mut e = Enforcer::new(yui_authz::model().await.unwrap(), SqlAdapter::new(f.store.clone(), now))
-        .await
-        .unwrap();
+    let mut e = Enforcer::new(
+        yui_authz::model().await.unwrap(),
+        SqlAdapter::new(f.store.clone(), now),
+    )
+    .await
+    .unwrap();
     let v = policy_version(&f.store).await.unwrap();
     for rule in [
         s(&["r:talent", "r:tenant_admin", "t:amami", ""]),
@@ -320,7 +623,10 @@ async fn hostile_names_gain_nothing(f: Fixture) {
         s(&["role::x", "r:tenant_admin", "t:amami", ""]),
         s(&[&format!("u:{a}"), "tenant_admin", "t:amami", ""]),
     ] {
-        assert!(e.add_grouping_policy(rule.clone()).await.is_err(), "{rule:?}");
+        assert!(
+            e.add_grouping_policy(rule.clone()).await.is_err(),
+            "{rule:?}"
+        );
     }
     for rule in [
         s(&[&format!("u:{a}"), "tenant", "*", "staff", "invite"]),
@@ -333,7 +639,10 @@ async fn hostile_names_gain_nothing(f: Fixture) {
     assert_eq!(policy_version(&f.store).await.unwrap(), v);
     let authz = Authz::load(&f.store, now).await.unwrap();
     assert!(!authz.check(a, "amami", "staff", "invite", now));
-    assert_eq!(authz.roles(a, "amami", now), [(Role::Talent, Scope::Tenant)]);
+    assert_eq!(
+        authz.roles(a, "amami", now),
+        [(Role::Talent, Scope::Tenant)]
+    );
 }
 
 /// Two app nodes on one database: a role change on one takes effect on the other
@@ -361,25 +670,50 @@ async fn a_change_on_one_node_reaches_another_within_two_seconds(f: Fixture) {
 
     assert!(!node_b.check(coordinator, "ichinoseki", "event", "create", now));
     let g = node_a
-        .grant(&f.store, &new_grant(coordinator, Role::Coordinator, Scope::Tenant, Some("ichinoseki")), now)
+        .grant(
+            &f.store,
+            &new_grant(
+                coordinator,
+                Role::Coordinator,
+                Scope::Tenant,
+                Some("ichinoseki"),
+            ),
+            now,
+        )
         .await
         .unwrap();
     assert!(node_a.check(coordinator, "ichinoseki", "event", "create", now));
-    let took = waits_for(node_b.clone(), true).await.expect("the grant reached node B within 2 s");
+    let took = waits_for(node_b.clone(), true)
+        .await
+        .expect("the grant reached node B within 2 s");
     eprintln!("grant seen on node B after {took:?}");
 
     node_a.revoke(&f.store, g.id, None, now).await.unwrap();
-    let took = waits_for(node_b.clone(), false).await.expect("the revocation reached node B within 2 s");
+    let took = waits_for(node_b.clone(), false)
+        .await
+        .expect("the revocation reached node B within 2 s");
     eprintln!("revocation seen on node B after {took:?}");
 
     // The control: without polling, node C still answers from its first snapshot.
     assert!(!node_c.check(coordinator, "ichinoseki", "event", "create", now));
     node_a
-        .grant(&f.store, &new_grant(coordinator, Role::Coordinator, Scope::Tenant, Some("kamaishi")), now)
+        .grant(
+            &f.store,
+            &new_grant(
+                coordinator,
+                Role::Coordinator,
+                Scope::Tenant,
+                Some("kamaishi"),
+            ),
+            now,
+        )
         .await
         .unwrap();
     tokio::time::sleep(StdDuration::from_millis(1200)).await;
-    assert!(!node_c.check(coordinator, "kamaishi", "event", "create", now), "node C has no poller");
+    assert!(
+        !node_c.check(coordinator, "kamaishi", "event", "create", now),
+        "node C has no poller"
+    );
     assert!(node_b.check(coordinator, "kamaishi", "event", "create", now));
     poller.abort();
     store_b.close().await;

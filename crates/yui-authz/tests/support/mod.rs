@@ -31,7 +31,10 @@ fn postgres_admin_url() -> String {
 fn with_database(url: &str, name: &str) -> String {
     let (scheme, rest) = url.split_once("://").expect("a URL");
     let (authority, tail) = rest.split_once('/').unwrap_or((rest, ""));
-    let query = tail.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
+    let query = tail
+        .split_once('?')
+        .map(|(_, q)| format!("?{q}"))
+        .unwrap_or_default();
     format!("{scheme}://{authority}/{name}{query}")
 }
 
@@ -50,7 +53,11 @@ impl TestDb {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}", dir.path().join("yui.db").display());
-                Some(TestDb { url, _dir: Some(dir), postgres: None })
+                Some(TestDb {
+                    url,
+                    _dir: Some(dir),
+                    postgres: None,
+                })
             }
             Backend::Postgres => {
                 let admin = postgres_admin_url();
@@ -81,9 +88,15 @@ impl TestDb {
 
     /// A new connection pool on the database (one per simulated app node).
     pub async fn connect(&self) -> Store {
-        Store::connect(&self.url, &ConnectSettings { max_connections: 4, ..Default::default() })
-            .await
-            .expect("connect to the test database")
+        Store::connect(
+            &self.url,
+            &ConnectSettings {
+                max_connections: 4,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("connect to the test database")
     }
 }
 
@@ -99,9 +112,10 @@ impl Drop for TestDb {
                     .expect("runtime");
                 rt.block_on(async move {
                     if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
-                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                            .execute(&mut conn)
-                            .await;
+                        let _ =
+                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute(&mut conn)
+                                .await;
                     }
                 });
             })
@@ -131,10 +145,25 @@ impl Fixture {
             store.apply_tenant(&tenant, "<svg/>", t0()).await.unwrap();
         }
         let mut accounts = std::collections::HashMap::new();
-        for name in ["admin", "coordinator", "contractor", "operator", "mentor", "talent", "other"] {
-            accounts.insert(name, create_account(&store, &format!("{name}@example.jp")).await);
+        for name in [
+            "admin",
+            "coordinator",
+            "contractor",
+            "operator",
+            "mentor",
+            "talent",
+            "other",
+        ] {
+            accounts.insert(
+                name,
+                create_account(&store, &format!("{name}@example.jp")).await,
+            );
         }
-        Some(Fixture { store, db, accounts })
+        Some(Fixture {
+            store,
+            db,
+            accounts,
+        })
     }
 
     pub fn account(&self, name: &str) -> i64 {
@@ -145,8 +174,20 @@ impl Fixture {
 pub async fn create_account(store: &Store, email: &str) -> i64 {
     let sql = "INSERT INTO accounts (email, email_lower, created_at, updated_at) VALUES ($1, $1, $2, $2) RETURNING id";
     let (id,): (i64,) = match store {
-        Store::Sqlite(pool) => sqlx::query_as(sql).bind(email).bind(t0()).fetch_one(pool).await,
-        Store::Postgres(pool) => sqlx::query_as(sql).bind(email).bind(t0()).fetch_one(pool).await,
+        Store::Sqlite(pool) => {
+            sqlx::query_as(sql)
+                .bind(email)
+                .bind(t0())
+                .fetch_one(pool)
+                .await
+        }
+        Store::Postgres(pool) => {
+            sqlx::query_as(sql)
+                .bind(email)
+                .bind(t0())
+                .fetch_one(pool)
+                .await
+        }
     }
     .expect("create account");
     id
