@@ -10,7 +10,9 @@
 //! (`Prepared::from_instance`), `solve_min`/`solve_med` the deferred-acceptance run from
 //! the index over `--repeat` runs, `total` = validate + index + the first (cold) solve,
 //! and `peak_rss_mb` the process's high-water resident memory (VmHWM, the same as
-//! getrusage's ru_maxrss) covering generation, index and solves.
+//! getrusage's ru_maxrss) covering generation, index and solves. `index_cpu` and
+//! `solve_cpu_min` are the same steps in CPU time of the thread (Linux schedstat), which
+//! other processes on the machine inflate less than wall time.
 //!
 //! The second form writes the instance as `yui match solve` input, runs the JSON path
 //! (`cli::solve_json`: parse, validate, index, solve, render) on it, writes that output,
@@ -76,15 +78,20 @@ fn run() -> Result<(), String> {
     let validate_ms = ms(start);
 
     let start = Instant::now();
+    let cpu = cpu_ms();
     let prepared = Prepared::from_instance(instance);
     let index_ms = ms(start);
+    let index_cpu = cpu_ms() - cpu;
 
     let mut solve_ms = Vec::with_capacity(repeat.max(1));
+    let mut solve_cpu = Vec::with_capacity(repeat.max(1));
     let mut matching = None;
     for _ in 0..repeat.max(1) {
         let start = Instant::now();
+        let cpu = cpu_ms();
         let m = prepared.solve();
         solve_ms.push(ms(start));
+        solve_cpu.push(cpu_ms() - cpu);
         if let Some(previous) = &matching
             && previous != &m
         {
@@ -94,13 +101,15 @@ fn run() -> Result<(), String> {
     }
     let first_solve = solve_ms[0];
     solve_ms.sort_by(f64::total_cmp);
+    solve_cpu.sort_by(f64::total_cmp);
     let matching = matching.ok_or("no solve ran")?;
     let details = matching.details(prepared.capacities());
 
     println!(
         "shape={shape_name} talents={} prefs={} projects={} capacity={} entries={entries} \
          gen={gen_ms:.1} validate={validate_ms:.2} index={index_ms:.2} solve_min={:.2} \
-         solve_med={:.2} total={:.2} peak_rss_mb={:.1} matched={} unmatched={} first_choice={}",
+         solve_med={:.2} total={:.2} index_cpu={index_cpu:.2} solve_cpu_min={:.2} \
+         peak_rss_mb={:.1} matched={} unmatched={} first_choice={}",
         shape.talents,
         shape.prefs_per_talent,
         shape.projects,
@@ -108,6 +117,7 @@ fn run() -> Result<(), String> {
         solve_ms[0],
         solve_ms[solve_ms.len() / 2],
         validate_ms + index_ms + first_solve,
+        solve_cpu[0],
         peak_rss_mb().unwrap_or(f64::NAN),
         details.matched,
         details.unmatched.len(),
@@ -166,6 +176,14 @@ fn write_ids(json: &mut String, prefix: char, ids: &[u32]) {
 
 fn ms(start: Instant) -> f64 {
     start.elapsed().as_secs_f64() * 1e3
+}
+
+/// CPU time of this thread so far, in ms (Linux schedstat), to see through other load.
+fn cpu_ms() -> f64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(f64::NAN, |ns| ns / 1e6)
 }
 
 /// Peak resident set size in MB (10⁶ bytes), from /proc/self/status (Linux).

@@ -16,13 +16,15 @@
 //! Bad input gives an [`InputError`] naming the field, e.g.
 //! `talents[3].prefs[1]: unknown project "p9"`; nothing is written on stdout then.
 
-use std::collections::{BTreeMap, HashMap};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::check::{Violation, check};
+use crate::ids::IdIndex;
 use crate::instance::{Instance, InstanceBuilder, InstanceError, Side};
 use crate::prepare::Prepared;
 
@@ -63,7 +65,7 @@ impl std::error::Error for InputError {}
 /// What `yui match check` prints, and whether the matching passed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckOutcome {
-    /// The report as JSON (one line, newline-terminated).
+    /// The report as JSON on one line (no trailing newline).
     pub json: String,
     /// True when there are no violations and no blocking pairs.
     pub ok: bool,
@@ -72,16 +74,20 @@ pub struct CheckOutcome {
 /// A round read from JSON: the index-based instance and the ids behind the indices.
 #[derive(Clone, Debug)]
 pub struct Round {
+    /// The lists, with talents and projects numbered in input order.
     pub instance: Instance,
+    /// `talent_ids[t]` is talent `t`'s id.
     pub talent_ids: Vec<String>,
+    /// `project_ids[p]` is project `p`'s id.
     pub project_ids: Vec<String>,
 }
 
-/// Runs `yui match solve`: returns the JSON text to print (one line, newline-terminated).
+/// Runs `yui match solve`: returns the JSON text to print (one line, no trailing newline).
 pub fn solve_json(input: &str) -> Result<String, InputError> {
-    let doc = parse_document(input)?;
-    let round = parse_round(&doc, "")?;
-    drop(doc);
+    let round = match parse_round_fast(input) {
+        Some(round) => round?,
+        None => parse_round(&parse_document(input)?, "")?,
+    };
     Ok(render_solution(&round))
 }
 
@@ -136,76 +142,151 @@ fn parse_document(input: &str) -> Result<Value, InputError> {
 
 /// Reads `{"talents": […], "projects": […]}`; `prefix` is put before every field path.
 pub fn parse_round(doc: &Value, prefix: &str) -> Result<Round, InputError> {
-    let root_path = if prefix.is_empty() {
-        "input".to_owned()
-    } else {
-        prefix.trim_end_matches('.').to_owned()
-    };
     let obj = doc.as_object().ok_or_else(|| {
-        InputError::new(
-            &root_path,
-            r#"expected an object with "talents" and "projects""#,
-        )
+        let root = if prefix.is_empty() {
+            "input"
+        } else {
+            prefix.trim_end_matches('.')
+        };
+        InputError::new(root, r#"expected an object with "talents" and "projects""#)
     })?;
     let talents = array_field(obj, "talents", prefix)?;
     let projects = array_field(obj, "projects", prefix)?;
-
-    // Ids first: every list may name participants that come later.
-    let mut talent_index = HashMap::with_capacity(talents.len());
-    let mut talent_ids = Vec::with_capacity(talents.len());
     let mut talent_lists = Vec::with_capacity(talents.len());
     for (i, item) in talents.iter().enumerate() {
-        let path = || format!("{prefix}talents[{i}]");
-        let (id, prefs) = participant(item, &path)?;
-        if let Some(&first) = talent_index.get(id) {
-            return Err(InputError::new(
-                format!("{}.id", path()),
-                format!("duplicate talent id {id:?} (also {prefix}talents[{first}])"),
-            ));
-        }
-        talent_index.insert(id, i as u32);
-        talent_ids.push(id.to_owned());
-        talent_lists.push(prefs);
+        let (id, prefs) = participant(item, &|| format!("{prefix}talents[{i}]"))?;
+        talent_lists.push((id, prefs.as_slice()));
     }
-    let mut project_index = HashMap::with_capacity(projects.len());
-    let mut project_ids = Vec::with_capacity(projects.len());
     let mut project_lists = Vec::with_capacity(projects.len());
-    let mut capacities = Vec::with_capacity(projects.len());
     for (i, item) in projects.iter().enumerate() {
         let path = || format!("{prefix}projects[{i}]");
         let (id, prefs) = participant(item, &path)?;
-        if let Some(&first) = project_index.get(id) {
-            return Err(InputError::new(
-                format!("{}.id", path()),
-                format!("duplicate project id {id:?} (also {prefix}projects[{first}])"),
-            ));
-        }
-        capacities.push(capacity(item, &path)?);
-        project_index.insert(id, i as u32);
-        project_ids.push(id.to_owned());
-        project_lists.push(prefs);
+        project_lists.push((id, capacity(item, &path)?, prefs.as_slice()));
     }
+    assemble(&talent_lists, &project_lists, prefix)
+}
 
+/// The `solve` input as plain structs, borrowing ids from the input text. Parsing into
+/// these is several times faster than into [`Value`]; when it fails, the input is read
+/// again as a [`Value`] to say precisely what is wrong, so both paths accept the same
+/// documents and give the same results.
+#[derive(Deserialize)]
+struct FastRound<'a> {
+    #[serde(borrow)]
+    talents: Vec<FastTalent<'a>>,
+    #[serde(borrow)]
+    projects: Vec<FastProject<'a>>,
+}
+
+#[derive(Deserialize)]
+struct FastTalent<'a> {
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    #[serde(borrow)]
+    prefs: Vec<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct FastProject<'a> {
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    capacity: u32,
+    #[serde(borrow)]
+    prefs: Vec<Cow<'a, str>>,
+}
+
+fn parse_round_fast(input: &str) -> Option<Result<Round, InputError>> {
+    let fast: FastRound<'_> = serde_json::from_str(input).ok()?;
+    let talents: Vec<_> = fast
+        .talents
+        .iter()
+        .map(|t| (t.id.as_ref(), t.prefs.as_slice()))
+        .collect();
+    let projects: Vec<_> = fast
+        .projects
+        .iter()
+        .map(|p| (p.id.as_ref(), p.capacity, p.prefs.as_slice()))
+        .collect();
+    Some(assemble(&talents, &projects, ""))
+}
+
+/// An entry of a preference list as parsed: an id, or something else.
+trait Entry {
+    fn id(&self) -> Option<&str>;
+    fn kind(&self) -> &'static str;
+}
+
+impl Entry for Value {
+    fn id(&self) -> Option<&str> {
+        self.as_str()
+    }
+    fn kind(&self) -> &'static str {
+        kind(self)
+    }
+}
+
+impl Entry for Cow<'_, str> {
+    fn id(&self) -> Option<&str> {
+        Some(self)
+    }
+    fn kind(&self) -> &'static str {
+        "a string"
+    }
+}
+
+/// Checks ids and resolves every list into an [`Instance`].
+fn assemble<E: Entry>(
+    talents: &[(&str, &[E])],
+    projects: &[(&str, u32, &[E])],
+    prefix: &str,
+) -> Result<Round, InputError> {
+    let talent_index = index_ids(talents.iter().map(|t| t.0), "talent", "talents", prefix)?;
+    let project_index = index_ids(projects.iter().map(|p| p.0), "project", "projects", prefix)?;
     let mut builder = Instance::builder();
     let mut list = Vec::new();
-    for (i, prefs) in talent_lists.iter().enumerate() {
+    for (i, (_, prefs)) in talents.iter().enumerate() {
         resolve(prefs, &project_index, "project", &mut list, |j| {
             format!("{prefix}talents[{i}].prefs[{j}]")
         })?;
         builder.talent(&list);
     }
-    for (i, prefs) in project_lists.iter().enumerate() {
+    for (i, (_, capacity, prefs)) in projects.iter().enumerate() {
         resolve(prefs, &talent_index, "talent", &mut list, |j| {
             format!("{prefix}projects[{i}].prefs[{j}]")
         })?;
-        builder.project(capacities[i], &list);
+        builder.project(*capacity, &list);
     }
+    let talent_ids: Vec<String> = talents.iter().map(|t| t.0.to_owned()).collect();
+    let project_ids: Vec<String> = projects.iter().map(|p| p.0.to_owned()).collect();
     let instance = build(builder, &talent_ids, &project_ids, prefix)?;
     Ok(Round {
         instance,
         talent_ids,
         project_ids,
     })
+}
+
+/// Maps ids to their positions, rejecting empty and repeated ids.
+fn index_ids<'a>(
+    ids: impl ExactSizeIterator<Item = &'a str>,
+    what: &str,
+    list: &str,
+    prefix: &str,
+) -> Result<IdIndex<'a>, InputError> {
+    let mut index = IdIndex::with_capacity(ids.len());
+    for (i, id) in ids.enumerate() {
+        let path = || format!("{prefix}{list}[{i}].id");
+        if id.is_empty() {
+            return Err(InputError::new(path(), "must not be empty"));
+        }
+        if let Some(first) = index.insert(id, i as u32) {
+            return Err(InputError::new(
+                path(),
+                format!("duplicate {what} id {id:?} (also {prefix}{list}[{first}])"),
+            ));
+        }
+    }
+    Ok(index)
 }
 
 fn array_field<'a>(
@@ -233,12 +314,6 @@ fn participant<'a>(
     })?;
     let id = match obj.get("id") {
         None => return Err(InputError::new(format!("{}.id", path()), "missing")),
-        Some(Value::String(id)) if id.is_empty() => {
-            return Err(InputError::new(
-                format!("{}.id", path()),
-                "must not be empty",
-            ));
-        }
         Some(Value::String(id)) => id.as_str(),
         Some(other) => {
             return Err(InputError::new(
@@ -279,23 +354,23 @@ fn capacity(item: &Value, path: &dyn Fn() -> String) -> Result<u32, InputError> 
 }
 
 /// Maps a list of ids to indices into `out`; duplicates are left to [`Instance`]'s check.
-fn resolve(
-    prefs: &[Value],
-    index: &HashMap<&str, u32>,
+fn resolve<E: Entry>(
+    prefs: &[E],
+    index: &IdIndex<'_>,
     what: &str,
     out: &mut Vec<u32>,
     path: impl Fn(usize) -> String,
 ) -> Result<(), InputError> {
     out.clear();
     for (j, v) in prefs.iter().enumerate() {
-        let Value::String(id) = v else {
+        let Some(id) = v.id() else {
             return Err(InputError::new(
                 path(j),
-                format!("expected a {what} id (string), got {}", kind(v)),
+                format!("expected a {what} id (string), got {}", v.kind()),
             ));
         };
-        match index.get(id.as_str()) {
-            Some(&k) => out.push(k),
+        match index.get(id) {
+            Some(k) => out.push(k),
             None => return Err(InputError::new(path(j), format!("unknown {what} {id:?}"))),
         }
     }
@@ -339,7 +414,10 @@ fn build(
     })
 }
 
-fn parse_assignments(value: Option<&Value>, round: &Round) -> Result<Vec<(u32, u32)>, InputError> {
+fn parse_assignments<'a>(
+    value: Option<&Value>,
+    round: &'a Round,
+) -> Result<Vec<(u32, u32)>, InputError> {
     let items = match value {
         None => return Err(InputError::new("assignments", "missing")),
         Some(Value::Array(items)) => items,
@@ -350,11 +428,12 @@ fn parse_assignments(value: Option<&Value>, round: &Round) -> Result<Vec<(u32, u
             ));
         }
     };
-    let index = |ids: &[String]| -> HashMap<String, u32> {
-        ids.iter()
-            .enumerate()
-            .map(|(i, id)| (id.clone(), i as u32))
-            .collect()
+    let index = |ids: &'a [String]| -> IdIndex<'a> {
+        let mut index = IdIndex::with_capacity(ids.len());
+        for (i, id) in ids.iter().enumerate() {
+            index.insert(id, i as u32);
+        }
+        index
     };
     let (talents, projects) = (index(&round.talent_ids), index(&round.project_ids));
     let mut out = Vec::with_capacity(items.len());
@@ -365,13 +444,12 @@ fn parse_assignments(value: Option<&Value>, round: &Round) -> Result<Vec<(u32, u
                 format!("expected an object, got {}", kind(item)),
             ));
         }
-        let lookup = |field: &str, ids: &HashMap<String, u32>| -> Result<u32, InputError> {
+        let lookup = |field: &str, ids: &IdIndex<'_>| -> Result<u32, InputError> {
             let path = format!("assignments[{i}].{field}");
             match item.get(field) {
                 None => Err(InputError::new(path, "missing")),
                 Some(Value::String(id)) => ids
                     .get(id)
-                    .copied()
                     .ok_or_else(|| InputError::new(path, format!("unknown {field} {id:?}"))),
                 Some(other) => Err(InputError::new(
                     path,
@@ -564,16 +642,268 @@ impl<'a> ViolationOut<'a> {
                     project: p,
                     capacity,
                     assigned,
-                    message: format!("{p} has {assigned} talents assigned but {capacity} seats"),
+                    message: format!("{p} has {assigned} talents assigned, capacity {capacity}"),
                 }
             }
         }
     }
 }
 
+/// Compact JSON on one line, without the final newline (the caller prints one).
 fn to_line<T: Serialize>(value: &T) -> String {
     // Serializing plain structs, strings and integers cannot fail.
-    let mut json = serde_json::to_string(value).unwrap_or_default();
-    json.push('\n');
-    json
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ROUND: &str = r#"{
+        "talents": [
+            {"id": "t1", "prefs": ["p2", "p1"]},
+            {"id": "t2", "prefs": ["p1"]},
+            {"id": "t3", "prefs": ["p1", "p2"]}
+        ],
+        "projects": [
+            {"id": "p1", "capacity": 2, "prefs": ["t3", "t1"]},
+            {"id": "p2", "capacity": 1, "prefs": ["t1", "t3"]}
+        ]
+    }"#;
+
+    fn err(input: &str) -> String {
+        solve_json(input).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn solves_the_contract_shape() {
+        let out = solve_json(ROUND).unwrap();
+        assert!(!out.contains('\n'));
+        let want = serde_json::json!({
+            "assignments": [
+                {"talent": "t1", "project": "p2", "rank": 1},
+                {"talent": "t3", "project": "p1", "rank": 1}
+            ],
+            "unmatched_talents": ["t2"],
+            "open_seats": {"p1": 1, "p2": 0},
+            "summary": {
+                "talents": 3, "projects": 2, "matched": 2, "unmatched": 1,
+                "first_choice": 2, "second_choice": 0, "third_choice": 0, "later_choice": 0,
+                "seats": 3, "open_seats": 1
+            }
+        });
+        assert_eq!(serde_json::from_str::<Value>(&out).unwrap(), want);
+    }
+
+    #[test]
+    fn output_is_sorted_by_id() {
+        let input = r#"{"talents": [
+                {"id": "t9", "prefs": ["b"]}, {"id": "t10", "prefs": ["a"]},
+                {"id": "t2", "prefs": ["a", "b"]}, {"id": "z", "prefs": []}, {"id": "a", "prefs": []}],
+            "projects": [
+                {"id": "b", "capacity": 1, "prefs": ["t2", "t9"]},
+                {"id": "a", "capacity": 5, "prefs": ["t10", "t2"]}]}"#;
+        let out: Value = serde_json::from_str(&solve_json(input).unwrap()).unwrap();
+        let talents: Vec<&str> = out["assignments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["talent"].as_str().unwrap())
+            .collect();
+        assert_eq!(talents, ["t10", "t2", "t9"]);
+        assert_eq!(out["assignments"][2]["project"], "b");
+        assert_eq!(out["unmatched_talents"], serde_json::json!(["a", "z"]));
+        assert_eq!(out["open_seats"], serde_json::json!({"a": 3, "b": 0}));
+        assert!(
+            solve_json(input)
+                .unwrap()
+                .contains(r#""open_seats":{"a":3,"b":0}"#)
+        );
+    }
+
+    #[test]
+    fn escapes_extra_fields_and_repeated_keys() {
+        // Escaped ids are owned strings in the fast path; unknown fields are ignored;
+        // a repeated key makes the fast path give way to the Value reader (last wins).
+        let input = r#"{"talents": [{"id": "t\u0031", "name": "x", "prefs": ["p\"1"]}],
+            "projects": [{"id": "p\"1", "capacity": 0, "capacity": 1, "prefs": ["t1"]}],
+            "round": 3}"#;
+        let out: Value = serde_json::from_str(&solve_json(input).unwrap()).unwrap();
+        assert_eq!(
+            out["assignments"],
+            serde_json::json!([{"talent": "t1", "project": "p\"1", "rank": 1}])
+        );
+    }
+
+    #[test]
+    fn empty_round() {
+        let out: Value =
+            serde_json::from_str(&solve_json(r#"{"talents": [], "projects": []}"#).unwrap())
+                .unwrap();
+        assert_eq!(out["assignments"], serde_json::json!([]));
+        assert_eq!(out["open_seats"], serde_json::json!({}));
+    }
+
+    #[test]
+    fn bad_input_names_the_field() {
+        let cases = [
+            ("{", "input: invalid JSON"),
+            ("[]", "input: expected an object"),
+            (r#"{"projects": []}"#, "talents: missing"),
+            (
+                r#"{"talents": {}, "projects": []}"#,
+                "talents: expected an array",
+            ),
+            (
+                r#"{"talents": [3], "projects": []}"#,
+                "talents[0]: expected an object",
+            ),
+            (
+                r#"{"talents": [{"prefs": []}], "projects": []}"#,
+                "talents[0].id: missing",
+            ),
+            (
+                r#"{"talents": [{"id": 1, "prefs": []}], "projects": []}"#,
+                "talents[0].id: expected a string",
+            ),
+            (
+                r#"{"talents": [{"id": "", "prefs": []}], "projects": []}"#,
+                "talents[0].id: must not be empty",
+            ),
+            (
+                r#"{"talents": [{"id": "t"}], "projects": []}"#,
+                "talents[0].prefs: missing",
+            ),
+            (
+                r#"{"talents": [{"id": "a", "prefs": []}, {"id": "a", "prefs": []}], "projects": []}"#,
+                r#"talents[1].id: duplicate talent id "a" (also talents[0])"#,
+            ),
+            (
+                r#"{"talents": [], "projects": [{"id": "p", "capacity": 1, "prefs": []}, {"id": "p", "capacity": 1, "prefs": []}]}"#,
+                r#"projects[1].id: duplicate project id "p""#,
+            ),
+            (
+                r#"{"talents": [], "projects": [{"id": "p", "capacity": -1, "prefs": []}]}"#,
+                "projects[0].capacity: must not be negative, got -1",
+            ),
+            (
+                r#"{"talents": [], "projects": [{"id": "p", "capacity": 1.5, "prefs": []}]}"#,
+                "projects[0].capacity: expected a whole number",
+            ),
+            (
+                r#"{"talents": [], "projects": [{"id": "p", "capacity": "2", "prefs": []}]}"#,
+                "projects[0].capacity: expected a non-negative integer, got a string",
+            ),
+            (
+                r#"{"talents": [], "projects": [{"id": "p", "prefs": []}]}"#,
+                "projects[0].capacity: missing",
+            ),
+            (
+                r#"{"talents": [], "projects": [{"id": "p", "capacity": 4294967296, "prefs": []}]}"#,
+                "projects[0].capacity: too large",
+            ),
+            (
+                r#"{"talents": [{"id": "t", "prefs": ["p", "p9"]}], "projects": [{"id": "p", "capacity": 1, "prefs": []}]}"#,
+                r#"talents[0].prefs[1]: unknown project "p9""#,
+            ),
+            (
+                r#"{"talents": [{"id": "t", "prefs": [7]}], "projects": []}"#,
+                "talents[0].prefs[0]: expected a project id (string), got a number",
+            ),
+            (
+                r#"{"talents": [{"id": "t", "prefs": []}], "projects": [{"id": "p", "capacity": 1, "prefs": ["t", "x"]}]}"#,
+                r#"projects[0].prefs[1]: unknown talent "x""#,
+            ),
+            (
+                r#"{"talents": [{"id": "t", "prefs": ["p", "q", "p"]}], "projects": [{"id": "p", "capacity": 1, "prefs": []}, {"id": "q", "capacity": 1, "prefs": []}]}"#,
+                r#"talents[0].prefs[2]: duplicate project "p" (also prefs[0])"#,
+            ),
+            (
+                r#"{"talents": [{"id": "t", "prefs": []}], "projects": [{"id": "p", "capacity": 1, "prefs": ["t", "t"]}]}"#,
+                r#"projects[0].prefs[1]: duplicate talent "t" (also prefs[0])"#,
+            ),
+        ];
+        for (input, want) in cases {
+            let got = err(input);
+            assert!(
+                got.starts_with(want),
+                "for {input}\n got: {got}\nwant: {want}"
+            );
+        }
+    }
+
+    #[test]
+    fn check_accepts_a_solved_matching() {
+        let solved: Value = serde_json::from_str(&solve_json(ROUND).unwrap()).unwrap();
+        let input = format!(
+            r#"{{"instance": {ROUND}, "assignments": {}}}"#,
+            solved["assignments"]
+        );
+        let outcome = check_json(&input).unwrap();
+        assert!(outcome.ok);
+        assert_eq!(
+            serde_json::from_str::<Value>(&outcome.json).unwrap(),
+            serde_json::json!({"ok": true, "violations": [], "blocking_pairs": []})
+        );
+    }
+
+    #[test]
+    fn check_reports_edits() {
+        // t3 moved from p1 to p2 (pushing out t1, and over p2's one seat), t2 put on p1.
+        let input = format!(
+            r#"{{"instance": {ROUND}, "assignments": [
+                {{"talent": "t1", "project": "p2"}},
+                {{"talent": "t3", "project": "p2"}},
+                {{"talent": "t2", "project": "p1"}}]}}"#
+        );
+        let outcome = check_json(&input).unwrap();
+        assert!(!outcome.ok);
+        let report: Value = serde_json::from_str(&outcome.json).unwrap();
+        assert_eq!(
+            report["violations"],
+            serde_json::json!([
+                {"kind": "unacceptable", "talent": "t2", "project": "p1",
+                 "listed_by_talent": true, "listed_by_project": false,
+                 "message": "t2 is assigned to p1, but p1 does not list t2"},
+                {"kind": "over_capacity", "project": "p2", "capacity": 1, "assigned": 2,
+                 "message": "p2 has 2 talents assigned, capacity 1"}
+            ])
+        );
+        // t3 would rather have p1, which has a seat and lists t3.
+        assert_eq!(
+            report["blocking_pairs"],
+            serde_json::json!([{"talent": "t3", "project": "p1", "talent_rank": 1, "project_rank": 1}])
+        );
+    }
+
+    #[test]
+    fn check_input_errors_name_the_field() {
+        let cases = [
+            (r#"{"assignments": []}"#.to_owned(), "instance: missing"),
+            (format!(r#"{{"instance": {ROUND}}}"#), "assignments: missing"),
+            (
+                r#"{"instance": {"talents": [{"id": "t", "prefs": ["x"]}], "projects": []}, "assignments": []}"#.to_owned(),
+                r#"instance.talents[0].prefs[0]: unknown project "x""#,
+            ),
+            (
+                format!(r#"{{"instance": {ROUND}, "assignments": [{{"talent": "t9", "project": "p1"}}]}}"#),
+                r#"assignments[0].talent: unknown talent "t9""#,
+            ),
+            (
+                format!(r#"{{"instance": {ROUND}, "assignments": [{{"talent": "t1"}}]}}"#),
+                "assignments[0].project: missing",
+            ),
+            (
+                format!(r#"{{"instance": {ROUND}, "assignments": [{{"talent": "t1", "project": 2}}]}}"#),
+                "assignments[0].project: expected a project id (string), got a number",
+            ),
+        ];
+        for (input, want) in cases {
+            let got = check_json(&input).unwrap_err().to_string();
+            assert!(
+                got.starts_with(want),
+                "for {input}\n got: {got}\nwant: {want}"
+            );
+        }
+    }
 }

@@ -10,6 +10,14 @@ pub(crate) const LAST: u32 = 1 << 31;
 /// Talents longer than this take the general (transposing) path when building keys.
 const SCAN_LIMIT: usize = 32;
 
+/// Talent-side entries per block when matching entries (see `locate_project_entries`):
+/// 8 MB of lists, which stay in the last-level cache during a sweep.
+const BLOCK_ENTRIES: usize = 2 << 20;
+
+/// Most sweeps of the project lists; larger instances get larger blocks, so building
+/// the index stays linear in the number of entries.
+const MAX_SWEEPS: usize = 8;
+
 /// Per-entry ranks, 16 bits wide when every project list is shorter than 65,535 talents
 /// (halving the solver's hottest array), 32 bits otherwise.
 #[derive(Clone, Debug)]
@@ -45,12 +53,15 @@ impl Key for u32 {
     }
 }
 
-/// An instance compiled for [`Prepared::solve`]: talent lists with, in the same entry
-/// position, the 0-based rank the project gives that talent (or "not listed").
+/// An instance compiled for [`Prepared::solve`]: the talent lists with, at each entry,
+/// the 0-based rank the project gives that talent (or "not listed"), so a proposal
+/// learns where it stands with one array read.
 ///
-/// Build it once per instance; solving reads only these arrays. [`Prepared::from_instance`]
-/// reuses the instance's buffers, so the peak memory of building is the instance plus
-/// one 16- or 32-bit array per talent-side entry.
+/// Building it is linear in the number of entries. [`Prepared::from_instance`] reuses the
+/// instance's buffers: at 1M talents × 10 the index is the talent lists (40 MB), the
+/// ranks (20 MB as `u16`) and the offsets, and building it needs the project lists on
+/// top for a moment, with no other large temporary (unless some talent lists more than
+/// 32 projects, where a linear but memory-hungrier path is taken).
 #[derive(Clone, Debug)]
 pub struct Prepared {
     pub(crate) talent_start: Vec<u32>,
@@ -76,10 +87,13 @@ impl Prepared {
             project_prefs,
             capacity,
         } = instance;
-        let t0 = std::time::Instant::now();
-        let project_entry_pos =
-            locate_project_entries(&talent_start, &entry_project, &project_start, project_prefs);
-        eprintln!("locate {:?}", t0.elapsed());
+        let project_entry_pos = locate_project_entries(
+            &talent_start,
+            &entry_project,
+            &project_start,
+            project_prefs,
+            BLOCK_ENTRIES.max(entry_project.len().div_ceil(MAX_SWEEPS)),
+        );
         let longest_project = project_start
             .windows(2)
             .map(|w| w[1] - w[0])
@@ -98,7 +112,6 @@ impl Prepared {
                 entry_project.len(),
             ))
         };
-        eprintln!("locate+scatter {:?}", t0.elapsed());
         drop(project_entry_pos);
         for w in talent_start.windows(2) {
             if w[1] > w[0] {
@@ -153,6 +166,71 @@ impl Prepared {
     }
 }
 
+/// Marks a project-side entry already rewritten into a talent-side position.
+const DONE: u32 = 1 << 31;
+
+/// Lookups per batch in `locate_project_entries`.
+const BATCH: usize = 256;
+
+/// Pending lookups: project-side entry `q` of project `p`, whose talent's list must be
+/// searched for `p`.
+struct Batch {
+    q: [u32; BATCH + 1],
+    p: [u32; BATCH + 1],
+    range: [(u32, u32); BATCH],
+    len: usize,
+}
+
+impl Default for Batch {
+    fn default() -> Self {
+        Self {
+            q: [0; BATCH + 1],
+            p: [0; BATCH + 1],
+            range: [(0, 0); BATCH],
+            len: 0,
+        }
+    }
+}
+
+impl Batch {
+    /// Appends `(q, p)` when `keep`; writes the slot either way (there is one spare).
+    #[inline]
+    fn push_if(&mut self, q: u32, p: u32, keep: bool) {
+        self.q[self.len] = q;
+        self.p[self.len] = p;
+        self.len += usize::from(keep);
+    }
+
+    /// Resolves the pending lookups in three short loops: the talents' list bounds,
+    /// a touch of each list (so the cache lines arrive together), then the searches.
+    fn flush(&mut self, talent_start: &[u32], entry_project: &[u32], project_prefs: &mut [u32]) {
+        let n = self.len;
+        for i in 0..n {
+            let t = project_prefs[self.q[i] as usize] as usize;
+            self.range[i] = (talent_start[t], talent_start[t + 1]);
+        }
+        let mut touched = 0u32;
+        for &(s, e) in &self.range[..n] {
+            if s < e {
+                touched ^= entry_project[s as usize] ^ entry_project[e as usize - 1];
+            }
+        }
+        std::hint::black_box(touched);
+        for i in 0..n {
+            let (s, e) = self.range[i];
+            let p = self.p[i];
+            let mut found = NONE;
+            for (pos, &x) in (s..e).zip(&entry_project[s as usize..e as usize]) {
+                if x == p {
+                    found = pos | DONE;
+                }
+            }
+            project_prefs[self.q[i] as usize] = found;
+        }
+        self.len = 0;
+    }
+}
+
 /// Rewrites each project-side entry into the position of the same pair on the talent
 /// side (or [`NONE`] when the talent does not list the project), in place.
 ///
@@ -164,6 +242,7 @@ fn locate_project_entries(
     entry_project: &[u32],
     project_start: &[u32],
     mut project_prefs: Vec<u32>,
+    block_entries: usize,
 ) -> Vec<u32> {
     let longest_talent = talent_start
         .windows(2)
@@ -171,31 +250,38 @@ fn locate_project_entries(
         .max()
         .unwrap_or(0);
     if longest_talent <= SCAN_LIMIT {
-        // Each lookup misses the cache on the talent's list; touching the list
-        // AHEAD entries early keeps many misses in flight instead of one at a time.
-        const AHEAD: usize = 16;
-        let len = project_prefs.len();
-        let mut touched = 0u32;
-        let mut p = 0usize;
-        for q in 0..len {
-            if q + AHEAD < len {
-                let t = project_prefs[q + AHEAD] as usize;
-                touched ^= entry_project[talent_start[t] as usize];
-            }
-            while project_start[p + 1] as usize <= q {
-                p += 1;
-            }
-            let t = project_prefs[q] as usize;
-            let (s, e) = (talent_start[t] as usize, talent_start[t + 1] as usize);
-            let mut found = NONE;
-            for (i, &x) in entry_project[s..e].iter().enumerate() {
-                if x as usize == p {
-                    found = (s + i) as u32;
+        // A lookup in a talent's list is a cache miss when the lists are large. Two
+        // things keep the misses cheap: talents are taken in blocks whose lists fit in
+        // the last-level cache (each block sweeps the project lists, a sequential read),
+        // and lookups are batched so that their loads are issued back to back and
+        // overlap, instead of each waiting behind the previous one's compare loop.
+        let num_talents = talent_start.len() - 1;
+        let mut batch = Batch::default();
+        let mut t0 = 0usize;
+        while t0 < num_talents {
+            let limit = talent_start[t0] as usize + block_entries;
+            let more = talent_start[t0 + 2..].partition_point(|&s| s as usize <= limit);
+            let t1 = t0 + 1 + more;
+            let (lo, width) = (t0 as u32, (t1 - t0) as u32);
+            for (p, w) in project_start.windows(2).enumerate() {
+                for q in w[0]..w[1] {
+                    // Rewritten entries carry DONE, which puts them above any block.
+                    // Branch-free: the entry is always written and kept only if in range.
+                    let keep = project_prefs[q as usize].wrapping_sub(lo) < width;
+                    batch.push_if(q, p as u32, keep);
+                    if batch.len == BATCH {
+                        batch.flush(talent_start, entry_project, &mut project_prefs);
+                    }
                 }
             }
-            project_prefs[q] = found;
+            batch.flush(talent_start, entry_project, &mut project_prefs);
+            t0 = t1;
         }
-        std::hint::black_box(touched);
+        for slot in &mut project_prefs {
+            if *slot != NONE {
+                *slot &= !DONE;
+            }
+        }
         return project_prefs;
     }
 
@@ -280,6 +366,71 @@ mod tests {
         assert_eq!(prep.talent_entries(2).collect::<Vec<_>>(), vec![(1, None)]);
         assert_eq!(prep.talent_entries(3).count(), 0);
         assert!(matches!(prep.keys, Keys::Narrow(_)));
+    }
+
+    /// The talent-side position of every project-side entry, by searching each list.
+    fn naive_positions(inst: &Instance) -> Vec<u32> {
+        let mut out = Vec::new();
+        for p in 0..inst.num_projects() as u32 {
+            for &t in inst.project_prefs(p) {
+                let start = inst.talent_start[t as usize];
+                out.push(
+                    inst.talent_prefs(t)
+                        .iter()
+                        .position(|&x| x == p)
+                        .map_or(NONE, |i| start + i as u32),
+                );
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn small_blocks_and_batches_find_every_entry() {
+        let shape = crate::synth::Shape {
+            talents: 2_000,
+            projects: 150,
+            prefs_per_talent: 6,
+            capacity: 2,
+        };
+        let mut inst = crate::synth::generate(&shape, 3);
+        // Point some talents' last choice elsewhere, so that some entries on both
+        // sides are not mutual.
+        for t in (0..2_000).step_by(7) {
+            let range = inst.talent_start[t] as usize..inst.talent_start[t + 1] as usize;
+            let other = (0..150).find(|p| !inst.talent_prefs[range.clone()].contains(p));
+            inst.talent_prefs[range.end - 1] = other.unwrap();
+        }
+        let (ts, tp, ps, pp, cap) = inst.into_csr();
+        let inst = Instance::from_csr(ts, tp, ps, pp, cap).unwrap();
+        let want = naive_positions(&inst);
+        for block in [1, 5, 64, 1 << 20] {
+            let got = locate_project_entries(
+                &inst.talent_start,
+                &inst.talent_prefs,
+                &inst.project_start,
+                inst.project_prefs.clone(),
+                block,
+            );
+            assert_eq!(got, want, "block of {block} entries");
+        }
+    }
+
+    #[test]
+    fn long_project_lists_get_wide_keys() {
+        let n = 70_000u32;
+        let mut b = Instance::builder();
+        for _ in 0..n {
+            b.talent(&[0]);
+        }
+        let all: Vec<u32> = (0..n).rev().collect();
+        b.project(2, &all);
+        let prep = Prepared::new(&b.build().unwrap());
+        assert!(matches!(prep.keys, Keys::Wide(_)));
+        assert_eq!(prep.rank_at(0), Some(n - 1));
+        let m = prep.solve();
+        let pairs: Vec<_> = m.pairs().collect();
+        assert_eq!(pairs, vec![(n - 2, 0), (n - 1, 0)]);
     }
 
     #[test]

@@ -154,7 +154,6 @@ impl Prepared {
         let mut heap = vec![0u64; total as usize];
         let mut run = Run {
             entry_project: &self.entry_project,
-            keys,
             seats: &mut seats,
             heap: &mut heap,
         };
@@ -251,20 +250,19 @@ impl<K: Key> Lane<K> {
 }
 
 /// The state of one deferred-acceptance run.
-struct Run<'a, K> {
+struct Run<'a> {
     entry_project: &'a [u32],
-    keys: &'a [K],
     seats: &'a mut [Seats],
     heap: &'a mut [u64],
 }
 
-impl<K: Key> Run<'_, K> {
+impl Run<'_> {
     /// Entry `pos` (project word `raw`, key `key`) proposes. Returns the entry that
     /// proposes next in this chain (the same talent's next choice, or the displaced
     /// talent's), or NONE when the chain ends (accepted without displacing anyone, or
     /// a talent ran out of choices).
     #[inline]
-    fn propose(&mut self, pos: u32, raw: u32, key: K) -> u32 {
+    fn propose<K: Key>(&mut self, pos: u32, raw: u32, key: K) -> u32 {
         let last = raw & LAST != 0;
         if key != K::NO_KEY {
             let rank = key.rank();
