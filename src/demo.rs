@@ -60,7 +60,9 @@ pub async fn load_accounts(store: &Store, now: DateTime<Utc>) -> anyhow::Result<
         .last_day()
         .ok_or_else(|| anyhow::anyhow!("fiscal year out of range"))?,
     );
-    let mut people: Vec<(String, String, Role, Option<String>, Option<DateTime<Utc>>)> = vec![(
+    // (address, display name, role, tenant, last instant)
+    type Person = (String, String, Role, Option<String>, Option<DateTime<Utc>>);
+    let mut people: Vec<Person> = vec![(
         "operator@demo.yui.example".into(),
         "運営 太郎".into(),
         Role::PlatformOperator,

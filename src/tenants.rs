@@ -132,9 +132,9 @@ pub async fn apply(
     }
     // Authorization knows tenants by their place in the tree: make every node reload.
     if applied.iter().any(|(_, o)| *o != ApplyOutcome::Unchanged) {
-        yui_authz::bump_policy_version(store)
-            .await
-            .map_err(|e| TenantLoadError::File(format!("tenants applied, but roles were not reloaded: {e}")))?;
+        yui_authz::bump_policy_version(store).await.map_err(|e| {
+            TenantLoadError::File(format!("tenants applied, but roles were not reloaded: {e}"))
+        })?;
     }
     Ok(applied)
 }

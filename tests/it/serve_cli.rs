@@ -48,6 +48,7 @@ impl Server {
                 Ok(l) => l,
                 Err(_) => {
                     let _ = child.kill();
+                    let _ = child.wait();
                     panic!("yui serve did not start; it said:\n{}", seen.join("\n"));
                 }
             };

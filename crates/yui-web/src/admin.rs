@@ -59,13 +59,13 @@ pub struct CsrfForm {
     csrf: String,
 }
 
-/// The signed-in account, or the sign-in page for the anonymous.
-fn signed_in(viewer: &Viewer) -> Result<i64, Response> {
-    viewer
-        .0
-        .as_ref()
-        .map(|a| a.id)
-        .ok_or_else(|| Redirect::to("/signin").into_response())
+/// The signed-in account's id.
+fn signed_in(viewer: &Viewer) -> Option<i64> {
+    viewer.0.as_ref().map(|a| a.id)
+}
+
+fn to_sign_in() -> Response {
+    Redirect::to("/signin").into_response()
 }
 
 async fn console(
@@ -76,9 +76,8 @@ async fn console(
     Query(q): Query<Notice>,
 ) -> Result<Response, WebError> {
     let locale = lang.or(Locale::Ja);
-    let me = match signed_in(&viewer) {
-        Ok(id) => id,
-        Err(r) => return Ok(r),
+    let Some(me) = signed_in(&viewer) else {
+        return Ok(to_sign_in());
     };
     if !state
         .authz
@@ -141,9 +140,8 @@ async fn set_status(
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
     let locale = lang.or(Locale::Ja);
-    let me = match signed_in(&viewer) {
-        Ok(id) => id,
-        Err(r) => return Ok(r),
+    let Some(me) = signed_in(&viewer) else {
+        return Ok(to_sign_in());
     };
     let (status, audit) = match action.as_str() {
         "suspend" => (TenantStatus::Suspended, AuditAction::TenantSuspended),
@@ -176,7 +174,9 @@ async fn staff_tenant(
     slug: &str,
     action: &str,
 ) -> Result<(i64, TenantRecord), Response> {
-    let me = signed_in(viewer)?;
+    let Some(me) = signed_in(viewer) else {
+        return Err(to_sign_in());
+    };
     if !state.authz.check(me, slug, "staff", action, state.now()) {
         return Err(not_found_page(state, lang).await);
     }
@@ -563,9 +563,8 @@ async fn tenant_audit(
     lang: Lang,
     viewer: Viewer,
 ) -> Result<Response, WebError> {
-    let me = match signed_in(&viewer) {
-        Ok(id) => id,
-        Err(r) => return Ok(r),
+    let Some(me) = signed_in(&viewer) else {
+        return Ok(to_sign_in());
     };
     if !state.authz.check(me, &slug, "audit", "read", state.now()) {
         return Ok(not_found_page(&state, lang).await);
@@ -590,9 +589,8 @@ async fn platform_audit(
     lang: Lang,
     viewer: Viewer,
 ) -> Result<Response, WebError> {
-    let me = match signed_in(&viewer) {
-        Ok(id) => id,
-        Err(r) => return Ok(r),
+    let Some(me) = signed_in(&viewer) else {
+        return Ok(to_sign_in());
     };
     if !state.authz.check_platform(me, "audit", "read", state.now()) {
         return Ok(not_found_page(&state, lang).await);

@@ -1120,16 +1120,28 @@ pub struct EmailForm {
     email: String,
 }
 
+/// What the reset / sign-in-link form shows.
+enum EmailStep {
+    /// The empty form.
+    Blank,
+    /// The address as typed, and what is wrong with it.
+    Invalid(String, FieldError),
+    /// The answer after a request, the same whether the address is registered or not.
+    Sent(String),
+}
+
 fn email_form(
     state: &AppState,
     locale: Locale,
     jar: CookieJar,
     which: &'static str,
-    email: &str,
-    errors: Vec<FieldError>,
-    notice: Option<String>,
-    status: StatusCode,
+    step: EmailStep,
 ) -> Response {
+    let (email, errors, notice, status) = match step {
+        EmailStep::Blank => (String::new(), Vec::new(), None, StatusCode::OK),
+        EmailStep::Invalid(email, e) => (email, vec![e], None, StatusCode::UNPROCESSABLE_ENTITY),
+        EmailStep::Sent(notice) => (String::new(), Vec::new(), Some(notice), StatusCode::OK),
+    };
     let (heading, lead, submit) = match which {
         "/reset" => ("reset_title", "reset_lead", "reset_submit"),
         _ => ("magic_title", "magic_lead", "magic_submit"),
@@ -1143,7 +1155,7 @@ fn email_form(
             lead: Some(lead),
             action: which,
             submit,
-            fields: vec![("email", "email", "email", email.to_owned())],
+            fields: vec![("email", "email", "email", email)],
             errors,
             notice,
             links: vec![("/signin", "sign_in")],
@@ -1154,29 +1166,11 @@ fn email_form(
 }
 
 async fn reset_page(State(state): State<AppState>, lang: Lang, jar: CookieJar) -> Response {
-    email_form(
-        &state,
-        lang.or(Locale::Ja),
-        jar,
-        "/reset",
-        "",
-        Vec::new(),
-        None,
-        StatusCode::OK,
-    )
+    email_form(&state, lang.or(Locale::Ja), jar, "/reset", EmailStep::Blank)
 }
 
 async fn magic_page(State(state): State<AppState>, lang: Lang, jar: CookieJar) -> Response {
-    email_form(
-        &state,
-        lang.or(Locale::Ja),
-        jar,
-        "/magic",
-        "",
-        Vec::new(),
-        None,
-        StatusCode::OK,
-    )
+    email_form(&state, lang.or(Locale::Ja), jar, "/magic", EmailStep::Blank)
 }
 
 /// Sends a reset or sign-in link when the address belongs to an account. The answer
@@ -1199,10 +1193,7 @@ async fn send_link(
                 locale,
                 jar,
                 which,
-                &form.email,
-                vec![e],
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
+                EmailStep::Invalid(form.email.clone(), e),
             ));
         }
     };
@@ -1245,16 +1236,13 @@ async fn send_link(
         tx.commit().await?;
         state.inner.mail_waker.notify_one();
     }
-    let notice = Some(state.inner.catalogs.text(locale, "link_sent").to_owned());
+    let notice = state.inner.catalogs.text(locale, "link_sent").to_owned();
     Ok(email_form(
         state,
         locale,
         jar,
         which,
-        "",
-        Vec::new(),
-        notice,
-        StatusCode::OK,
+        EmailStep::Sent(notice),
     ))
 }
 
