@@ -748,3 +748,85 @@ async fn magic_link_sign_in(app: &TestApp) {
         .unwrap();
     assert_eq!(res.status(), 400, "an expired link signs nobody in");
 }
+
+/// Served over TLS: cookies are `Secure` and carry the `__Host-` prefix. (The test
+/// speaks plain HTTP, so it reads the headers rather than letting a client store them.)
+#[tokio::test]
+async fn cookies_are_secure_and_host_bound_over_tls() {
+    let app = TestApp::spawn_with(crate::support::Backend::Sqlite, |s| {
+        s.public_url = "https://yui.example".to_owned();
+        s.secure_cookies = true;
+    })
+    .await
+    .unwrap();
+    let res = app.get("/signup").await;
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        cookie.starts_with("__Host-yui_csrf=")
+            && cookie.contains("Secure")
+            && cookie.contains("Path=/")
+            && !cookie.contains("Domain"),
+        "{cookie}"
+    );
+    let csrf = cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .split('=')
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let res = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(app.url("/signup"))
+        .header("cookie", format!("__Host-yui_csrf={csrf}"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("display_name", "TLS"),
+            ("email", "tls@example.jp"),
+            ("password", "a long passphrase"),
+            ("password_confirm", "a long passphrase"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let session = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("__Host-yui_session="))
+        .expect("a __Host- session cookie");
+    assert!(
+        session.contains("Secure")
+            && session.contains("HttpOnly")
+            && session.contains("SameSite=Lax"),
+        "{session}"
+    );
+    app.stop().await;
+}
+
+/// Many accounts tried from one address: the address is throttled too.
+#[tokio::test]
+async fn sign_in_is_throttled_per_address() {
+    let app = TestApp::spawn_with(crate::support::Backend::Sqlite, |s| {
+        s.max_failures_per_ip = 8
+    })
+    .await
+    .unwrap();
+    let client = app.client();
+    for i in 0..8 {
+        assert_eq!(
+            sign_in(&app, &client, &format!("user{i}@example.jp"), "guess guess")
+                .await
+                .status(),
+            401
+        );
+    }
+    let res = sign_in(&app, &client, "someone-else@example.jp", "guess guess").await;
+    assert_eq!(res.status(), 429);
+    app.stop().await;
+}

@@ -143,6 +143,14 @@ pub struct TestApp {
 impl TestApp {
     /// The app with the repository's tenants applied and the demo loaded.
     pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// The same, with web settings adjusted (the public URL is set to the test server's).
+    pub async fn spawn_with(
+        backend: Backend,
+        adjust: impl FnOnce(&mut yui_web::WebSettings),
+    ) -> Option<TestApp> {
         let db = TestDb::create(backend).await?;
         let store = db.store().await;
         let dirs = yui::tenants::folders(&repo_tenants()).expect("tenant folders");
@@ -152,11 +160,15 @@ impl TestApp {
         yui::demo::load(&store, &repo_tenants(), Utc::now())
             .await
             .expect("demo");
-        Some(Self::start(db, store).await)
+        Some(Self::start(db, store, adjust).await)
     }
 
     /// The app on an existing database, as it is.
-    pub async fn start(db: TestDb, store: Store) -> TestApp {
+    pub async fn start(
+        db: TestDb,
+        store: Store,
+        adjust: impl FnOnce(&mut yui_web::WebSettings),
+    ) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -196,10 +208,11 @@ impl TestApp {
                 .await
                 .expect("authz"),
         );
-        let settings = yui_web::WebSettings {
+        let mut settings = yui_web::WebSettings {
             public_url: format!("http://{addr}"),
             ..Default::default()
         };
+        adjust(&mut settings);
         let state = yui_web::AppState::with_settings(
             store.clone(),
             authz.clone(),
