@@ -8,6 +8,7 @@ mod api;
 mod browser;
 mod match_cli;
 mod pages;
+mod row_security;
 mod serve_cli;
 mod staff;
 mod tenant_files;

@@ -31,6 +31,9 @@ pub fn postgres_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
+/// The PostgreSQL role the application connects as in tests.
+pub const APP_ROLE: &str = "yui_app_test";
+
 /// A database that exists for one test and is removed afterwards.
 pub struct TestDb {
     pub url: String,
@@ -93,7 +96,56 @@ impl TestDb {
         .await
         .expect("connect to the test database");
         store.migrate().await.expect("migrate");
-        store
+        let Store::Postgres(owner) = &store else {
+            return store;
+        };
+        // As in production: the tables' owner migrates, the application connects as a
+        // role that owns nothing and has no BYPASSRLS, so row-level security holds.
+        let exists: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_roles WHERE rolname = $1")
+            .bind(APP_ROLE)
+            .fetch_optional(owner)
+            .await
+            .unwrap();
+        if exists.is_none() {
+            // Tests run in parallel: another may create it first.
+            let _ = sqlx::query(&format!(
+                "CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS"
+            ))
+            .execute(owner)
+            .await;
+        }
+        for grant in [
+            format!("GRANT USAGE ON SCHEMA public TO {APP_ROLE}"),
+            format!(
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {APP_ROLE}"
+            ),
+            format!("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}"),
+        ] {
+            sqlx::query(&grant).execute(owner).await.unwrap();
+        }
+        store.close().await;
+        Store::connect(
+            &self.app_url(),
+            &ConnectSettings {
+                max_connections: 5,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("connect as the application role")
+    }
+
+    /// The URL the application uses: on PostgreSQL, as the non-owner application role.
+    pub fn app_url(&self) -> String {
+        match self.postgres {
+            Some(_) => {
+                let mut url = reqwest::Url::parse(&self.url).unwrap();
+                url.set_username(APP_ROLE).unwrap();
+                url.set_password(None).unwrap();
+                url.to_string()
+            }
+            None => self.url.clone(),
+        }
     }
 }
 

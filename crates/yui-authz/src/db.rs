@@ -20,6 +20,21 @@ macro_rules! with_pool {
 }
 pub(crate) use with_pool;
 
+/// Runs one read against the policy tables, which hold every tenant's rows: on
+/// PostgreSQL inside a transaction in the platform scope (row-level security), with
+/// `$conn` bound to its connection.
+macro_rules! platform_read {
+    ($store:expr, $conn:ident => $body:expr) => {{
+        let mut tx = $store.begin_read_in(::yui_store::TenantScope::Platform).await?;
+        let out = ::yui_store::with_tx!(&mut tx, c => {
+            let $conn = &mut **c;
+            $body
+        });
+        tx.commit().await?;
+        out
+    }};
+}
+
 /// Starting a transaction that will write: `BEGIN IMMEDIATE` on SQLite, so it waits for
 /// the lock up front instead of failing with "database is locked" when it upgrades.
 pub(crate) trait WritePool {
@@ -37,7 +52,12 @@ impl WritePool for SqlitePool {
 impl WritePool for PgPool {
     type Db = sqlx::Postgres;
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
-        Ok(self.begin().await?)
+        let mut tx = self.begin().await?;
+        // Policy changes touch every tenant's rows: the platform scope of row-level security.
+        sqlx::query("SELECT set_config('app.tenant_id', '*', true)")
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
     }
 }
 
@@ -76,7 +96,7 @@ pub(crate) async fn load_tenants(store: &Store) -> Result<Vec<TenantNode>> {
 /// Every permission row that parses; a malformed one is logged and left out (it grants
 /// nothing).
 pub(crate) async fn load_permissions(store: &Store) -> Result<Vec<(i64, PermissionRule)>> {
-    let rows: Vec<(i64, String, String, Option<i64>, String, String)> = with_pool!(store, pool => {
+    let rows: Vec<(i64, String, String, Option<i64>, String, String)> = platform_read!(store, pool => {
         sqlx::query_as("SELECT id, role, scope, tenant_id, object, action FROM role_permissions ORDER BY id")
             .fetch_all(pool)
             .await?
@@ -160,7 +180,7 @@ fn parse_grants(rows: Vec<RawGrant>) -> Vec<GrantRow> {
 
 /// Every grant not revoked (ended ones included), oldest first.
 pub(crate) async fn load_grants(store: &Store) -> Result<Vec<GrantRow>> {
-    let rows: Vec<RawGrant> = with_pool!(store, pool => {
+    let rows: Vec<RawGrant> = platform_read!(store, pool => {
         sqlx::query_as(&format!("{SELECT_GRANTS} ORDER BY id"))
             .fetch_all(pool)
             .await?
@@ -170,7 +190,7 @@ pub(crate) async fn load_grants(store: &Store) -> Result<Vec<GrantRow>> {
 
 /// The grants held in or on one tenant (`None`: the platform-wide ones), oldest first.
 pub(crate) async fn load_grants_of(store: &Store, tenant_id: Option<i64>) -> Result<Vec<GrantRow>> {
-    let rows: Vec<RawGrant> = with_pool!(store, pool => {
+    let rows: Vec<RawGrant> = platform_read!(store, pool => {
         sqlx::query_as(&format!("{SELECT_GRANTS} AND tenant_id IS NOT DISTINCT FROM $1 ORDER BY id"))
             .bind(tenant_id)
             .fetch_all(pool)
@@ -181,7 +201,7 @@ pub(crate) async fn load_grants_of(store: &Store, tenant_id: Option<i64>) -> Res
 
 /// One grant by id, if it has not been revoked.
 pub(crate) async fn load_grant(store: &Store, id: i64) -> Result<Option<GrantRow>> {
-    let rows: Vec<RawGrant> = with_pool!(store, pool => {
+    let rows: Vec<RawGrant> = platform_read!(store, pool => {
         sqlx::query_as(&format!("{SELECT_GRANTS} AND id = $1"))
             .bind(id)
             .fetch_all(pool)

@@ -42,6 +42,16 @@ impl From<sqlx::Error> for AuthzError {
     }
 }
 
+impl From<yui_store::StoreError> for AuthzError {
+    fn from(e: yui_store::StoreError) -> Self {
+        match e {
+            yui_store::StoreError::NotFound => AuthzError::NotFound,
+            yui_store::StoreError::Unavailable(s) => AuthzError::Unavailable(s),
+            other => AuthzError::Unavailable(other.to_string()),
+        }
+    }
+}
+
 /// casbin's adapter errors carry any error; ours go in whole and come back out in
 /// [`AuthzError::Casbin`].
 impl From<AuthzError> for casbin::Error {

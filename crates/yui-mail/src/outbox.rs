@@ -9,7 +9,7 @@ use lettre::Address;
 use yui_domain::locale::Localized;
 use yui_domain::tenant::MailSender;
 use yui_domain::{Locale, Tenant};
-use yui_store::{Store, StoreTx, with_pool, with_tx};
+use yui_store::{Store, StoreTx, TenantScope, with_tx};
 
 use crate::templates::{MailKind, Templates};
 use crate::{MailError, Result};
@@ -231,7 +231,9 @@ impl Outbox {
     /// One outbox row.
     #[tracing::instrument(skip_all, fields(mail_id = id), err(level = "warn"))]
     pub async fn entry(store: &Store, id: i64) -> Result<OutboxEntry> {
-        let row = with_pool!(store, pool => {
+        // The outbox holds every tenant's mail: the platform scope of row-level security.
+        let mut tx = store.begin_read_in(TenantScope::Platform).await?;
+        let row = with_tx!(&mut tx, conn => {
             sqlx::query_as::<_, OutboxEntry>(
                 "SELECT id, tenant_id, template, locale, from_name, from_address, to_address,
                         subject, message_id, status, attempts, next_attempt_at, claimed_by,
@@ -239,20 +241,23 @@ impl Outbox {
                  FROM mail_outbox WHERE id = $1",
             )
             .bind(id)
-            .fetch_one(pool)
+            .fetch_one(&mut **conn)
             .await
         })?;
+        tx.commit().await?;
         Ok(row)
     }
 
     /// How many rows are pending, sent and failed (for health pages and metrics).
     #[tracing::instrument(skip_all, err(level = "warn"))]
     pub async fn counts(store: &Store) -> Result<StatusCounts> {
-        let rows: Vec<(String, i64)> = with_pool!(store, pool => {
+        let mut tx = store.begin_read_in(TenantScope::Platform).await?;
+        let rows: Vec<(String, i64)> = with_tx!(&mut tx, conn => {
             sqlx::query_as("SELECT status, COUNT(*) FROM mail_outbox GROUP BY status")
-                .fetch_all(pool)
+                .fetch_all(&mut **conn)
                 .await
         })?;
+        tx.commit().await?;
         let mut counts = StatusCounts::default();
         for (status, n) in rows {
             match status.as_str() {
@@ -270,7 +275,7 @@ impl Outbox {
     /// rows went.
     #[tracing::instrument(skip_all, err(level = "warn"))]
     pub async fn purge(store: &Store, before: DateTime<Utc>) -> Result<u64> {
-        let mut tx = store.begin_write().await?;
+        let mut tx = store.begin_write_in(TenantScope::Platform).await?;
         let n = with_tx!(&mut tx, conn => {
             sqlx::query("DELETE FROM mail_outbox WHERE status IN ('sent', 'failed') AND created_at < $1")
                 .bind(before)

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use tokio::sync::Notify;
-use yui_store::{Store, StoreTx, with_tx};
+use yui_store::{Store, StoreTx, TenantScope, with_tx};
 
 use crate::outbox::{QUEUED_COLUMNS, QueuedMail};
 use crate::transport::{SendError, Transport};
@@ -195,7 +195,7 @@ impl Worker {
     pub async fn claim(&self, now: DateTime<Utc>) -> Result<Claim> {
         let token = uuid::Uuid::new_v4().simple().to_string();
         let lease_until = now + delta(self.config.lease);
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.store.begin_write_in(TenantScope::Platform).await?;
         let sql = match &tx {
             StoreTx::Sqlite(_) => claim_sql(CLAIM_SQLITE),
             StoreTx::Postgres(_) => claim_sql(CLAIM_POSTGRES),
@@ -376,7 +376,7 @@ impl Worker {
                 Some(error.as_str()),
             ),
         };
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.store.begin_write_in(TenantScope::Platform).await?;
         let n = with_tx!(&mut tx, conn => {
             sqlx::query(&sql)
                 .bind(time)
@@ -393,7 +393,7 @@ impl Worker {
 
     /// Hands unsent rows of a claim back, due at once and without the attempt.
     async fn release(&self, ids: &[i64], token: &str, at: DateTime<Utc>) -> Result<usize> {
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.store.begin_write_in(TenantScope::Platform).await?;
         let mut released = 0;
         for &id in ids {
             let n = with_tx!(&mut tx, conn => {

@@ -5,7 +5,7 @@ use sqlx::types::Json;
 use tracing::instrument;
 use yui_domain::audit::{AuditAction, neutralise};
 
-use crate::{Result, Store, StoreTx, WritePool, with_pool, with_tx};
+use crate::{Result, Store, StoreTx, TenantScope, with_tx};
 
 /// One audit event to record.
 #[derive(Debug, Clone)]
@@ -48,11 +48,14 @@ impl Store {
     /// Records an event on its own.
     #[instrument(skip_all, fields(tenant = entry.tenant_id), err(level = "warn"))]
     pub async fn audit(&self, entry: &AuditEntry, now: DateTime<Utc>) -> Result<()> {
-        with_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            insert!(&mut *tx, entry, now);
-            tx.commit().await?;
+        let scope = entry
+            .tenant_id
+            .map_or(TenantScope::Platform, TenantScope::Tenant);
+        let mut tx = self.begin_write_in(scope).await?;
+        with_tx!(&mut tx, conn => {
+            insert!(&mut **conn, entry, now);
         });
+        tx.commit().await?;
         entry.log();
         Ok(())
     }
@@ -74,26 +77,30 @@ impl Store {
         tenant_id: Option<i64>,
         limit: i64,
     ) -> Result<Vec<AuditRecord>> {
-        with_pool!(self, pool => {
-            let rows = match tenant_id {
+        // The platform's log is every tenant's rows too: only operators get here.
+        let scope = tenant_id.map_or(TenantScope::Platform, TenantScope::Tenant);
+        let mut tx = self.begin_read_in(scope).await?;
+        let rows = with_tx!(&mut tx, conn => {
+            match tenant_id {
                 Some(t) => sqlx::query_as(
                     "SELECT id, tenant_id, actor_id, action, detail, ip, created_at FROM audit_log
                      WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2",
                 )
                 .bind(t)
                 .bind(limit)
-                .fetch_all(pool)
+                .fetch_all(&mut **conn)
                 .await?,
                 None => sqlx::query_as(
                     "SELECT id, tenant_id, actor_id, action, detail, ip, created_at FROM audit_log
                      ORDER BY id DESC LIMIT $1",
                 )
                 .bind(limit)
-                .fetch_all(pool)
+                .fetch_all(&mut **conn)
                 .await?,
-            };
-            Ok(rows)
-        })
+            }
+        });
+        tx.commit().await?;
+        Ok(rows)
     }
 }
 

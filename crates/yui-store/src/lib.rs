@@ -91,6 +91,26 @@ impl WritePool for PgPool {
     }
 }
 
+/// Whose rows a transaction may see on PostgreSQL, where row-level security is the
+/// second wall between tenants (the first: every query filters by tenant id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TenantScope {
+    /// One tenant's rows (and platform rows, which have no tenant).
+    Tenant(i64),
+    /// Every tenant's rows: platform work such as the mail workers, the policy
+    /// loader and the operator console. Each use is a deliberate choice in code.
+    Platform,
+}
+
+impl TenantScope {
+    fn setting(self) -> String {
+        match self {
+            TenantScope::Tenant(id) => id.to_string(),
+            TenantScope::Platform => "*".to_owned(),
+        }
+    }
+}
+
 /// A writing transaction on either backend. Crates that add rows which must commit
 /// together with a change (the mail outbox, the audit log) take `&mut StoreTx` and
 /// match on it, writing the same SQL for both arms (see [`with_tx!`]).
@@ -128,6 +148,17 @@ macro_rules! with_tx {
             $crate::StoreTx::Postgres($conn) => $body,
         }
     };
+}
+
+async fn set_scope(tx: &mut StoreTx, scope: TenantScope) -> Result<()> {
+    // SQLite has no row-level security; its queries filter by tenant id alone.
+    if let StoreTx::Postgres(conn) = tx {
+        sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
+            .bind(scope.setting())
+            .execute(&mut **conn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Connection settings beyond the URL.
@@ -245,12 +276,32 @@ impl Store {
         Ok(())
     }
 
-    /// Starts a writing transaction (`BEGIN IMMEDIATE` on SQLite).
+    /// Starts a writing transaction (`BEGIN IMMEDIATE` on SQLite) that sees no
+    /// tenant's rows on PostgreSQL: for accounts and other platform rows.
     pub async fn begin_write(&self) -> Result<StoreTx> {
         Ok(match self {
             Store::Sqlite(pool) => StoreTx::Sqlite(pool.begin_write().await?),
             Store::Postgres(pool) => StoreTx::Postgres(pool.begin_write().await?),
         })
+    }
+
+    /// Starts a writing transaction in a tenant scope: on PostgreSQL the scope is set
+    /// with `set_config('app.tenant_id', …, true)`, which ends with the transaction,
+    /// so a pooled connection never carries it to the next user.
+    pub async fn begin_write_in(&self, scope: TenantScope) -> Result<StoreTx> {
+        let mut tx = self.begin_write().await?;
+        set_scope(&mut tx, scope).await?;
+        Ok(tx)
+    }
+
+    /// Starts a reading transaction in a tenant scope (deferred on SQLite).
+    pub async fn begin_read_in(&self, scope: TenantScope) -> Result<StoreTx> {
+        let mut tx = match self {
+            Store::Sqlite(pool) => StoreTx::Sqlite(pool.begin().await?),
+            Store::Postgres(pool) => StoreTx::Postgres(pool.begin().await?),
+        };
+        set_scope(&mut tx, scope).await?;
+        Ok(tx)
     }
 
     /// Closes the pool, waiting for connections in use to be returned.

@@ -6,7 +6,7 @@ use tracing::instrument;
 use yui_domain::tenant::Introduction;
 use yui_domain::{Locale, Tenant, TenantStatus};
 
-use crate::{Result, Store, StoreError, WritePool, with_pool};
+use crate::{Result, Store, StoreError, TenantScope, WritePool, with_pool, with_tx};
 
 /// A tenant as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -164,8 +164,8 @@ impl Store {
         intro: &Introduction,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        with_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
+        let mut tx = self.begin_write_in(TenantScope::Tenant(tenant_id)).await?;
+        with_tx!(&mut tx, conn => {
             sqlx::query(
                 "INSERT INTO tenant_introductions (tenant_id, locale, content, updated_at) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (tenant_id, locale) DO UPDATE SET content = excluded.content, updated_at = excluded.updated_at",
@@ -174,11 +174,10 @@ impl Store {
             .bind(locale.tag())
             .bind(Json(intro))
             .bind(now)
-            .execute(&mut *tx)
+            .execute(&mut **conn)
             .await?;
-            tx.commit().await?;
         });
-        Ok(())
+        tx.commit().await
     }
 
     /// A tenant's introduction in one locale, if one was written.
@@ -188,13 +187,15 @@ impl Store {
         tenant_id: i64,
         locale: Locale,
     ) -> Result<Option<Introduction>> {
-        let row: Option<(Json<Introduction>,)> = with_pool!(self, pool => {
+        let mut tx = self.begin_read_in(TenantScope::Tenant(tenant_id)).await?;
+        let row: Option<(Json<Introduction>,)> = with_tx!(&mut tx, conn => {
             sqlx::query_as("SELECT content FROM tenant_introductions WHERE tenant_id = $1 AND locale = $2")
                 .bind(tenant_id)
                 .bind(locale.tag())
-                .fetch_optional(pool)
+                .fetch_optional(&mut **conn)
                 .await?
         });
+        tx.commit().await?;
         Ok(row.map(|(c,)| c.0))
     }
 }
@@ -224,13 +225,16 @@ impl Store {
     /// Live staff grants per tenant id, for the operator console.
     #[instrument(skip_all, err(level = "warn"))]
     pub async fn staff_counts(&self) -> Result<Vec<(i64, i64)>> {
-        with_pool!(self, pool => {
-            Ok(sqlx::query_as(
+        let mut tx = self.begin_read_in(TenantScope::Platform).await?;
+        let rows = with_tx!(&mut tx, conn => {
+            sqlx::query_as(
                 "SELECT tenant_id, CAST(COUNT(*) AS BIGINT) FROM role_grants
                  WHERE revoked_at IS NULL AND tenant_id IS NOT NULL GROUP BY tenant_id",
             )
-            .fetch_all(pool)
-            .await?)
-        })
+            .fetch_all(&mut **conn)
+            .await?
+        });
+        tx.commit().await?;
+        Ok(rows)
     }
 }

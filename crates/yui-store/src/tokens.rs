@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use tracing::instrument;
 
-use crate::{Result, Store, StoreError, WritePool, with_pool};
+use crate::{Result, Store, StoreError, TenantScope, with_tx};
 
 /// A token as listed to its owner (never the secret).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -34,8 +34,8 @@ impl Store {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<i64> {
-        with_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
+        let mut tx = self.begin_write_in(TenantScope::Tenant(tenant_id)).await?;
+        with_tx!(&mut tx, conn => {
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO api_tokens (account_id, tenant_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
             )
@@ -44,7 +44,7 @@ impl Store {
             .bind(name)
             .bind(token_hash)
             .bind(now)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut **conn)
             .await?;
             tx.commit().await?;
             Ok(id)
@@ -54,16 +54,20 @@ impl Store {
     /// The owner's live tokens, newest first.
     #[instrument(skip_all, fields(account = account_id), err(level = "warn"))]
     pub async fn api_tokens(&self, account_id: i64) -> Result<Vec<ApiToken>> {
-        with_pool!(self, pool => {
-            Ok(sqlx::query_as(
+        // An account's tokens may lie in several tenants; the query filters by account.
+        let mut tx = self.begin_read_in(TenantScope::Platform).await?;
+        let rows = with_tx!(&mut tx, conn => {
+            sqlx::query_as(
                 "SELECT k.id, k.tenant_id, t.slug AS tenant_slug, k.name, k.created_at, k.last_used_at
                  FROM api_tokens k JOIN tenants t ON t.id = k.tenant_id
                  WHERE k.account_id = $1 AND k.revoked_at IS NULL ORDER BY k.id DESC",
             )
             .bind(account_id)
-            .fetch_all(pool)
-            .await?)
-        })
+            .fetch_all(&mut **conn)
+            .await?
+        });
+        tx.commit().await?;
+        Ok(rows)
     }
 
     /// Revokes one of the owner's tokens; another account's token is not found.
@@ -74,15 +78,15 @@ impl Store {
         token_id: i64,
         now: DateTime<Utc>,
     ) -> Result<i64> {
-        with_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
+        let mut tx = self.begin_write_in(TenantScope::Platform).await?;
+        with_tx!(&mut tx, conn => {
             let row: Option<(i64,)> = sqlx::query_as(
                 "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND account_id = $3 AND revoked_at IS NULL RETURNING tenant_id",
             )
             .bind(now)
             .bind(token_id)
             .bind(account_id)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **conn)
             .await?;
             tx.commit().await?;
             row.map(|(t,)| t).ok_or(StoreError::NotFound)
@@ -96,19 +100,19 @@ impl Store {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<TokenPrincipal>> {
-        let row: Option<(i64, i64, i64)> = with_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            let row = sqlx::query_as(
+        // Which tenant the token belongs to is what this finds out.
+        let mut tx = self.begin_write_in(TenantScope::Platform).await?;
+        let row: Option<(i64, i64, i64)> = with_tx!(&mut tx, conn => {
+            sqlx::query_as(
                 "UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL
                  RETURNING id, account_id, tenant_id",
             )
             .bind(now)
             .bind(token_hash)
-            .fetch_optional(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            row
+            .fetch_optional(&mut **conn)
+            .await?
         });
+        tx.commit().await?;
         Ok(row.map(|(token_id, account_id, tenant_id)| TokenPrincipal {
             token_id,
             account_id,

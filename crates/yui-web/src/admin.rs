@@ -413,7 +413,10 @@ async fn invite(
         .map_err(|e| WebError::Internal(e.to_string()))?;
 
     // The invitation: a new account sets its password through a reset link.
-    let mut tx = state.store.begin_write().await?;
+    let mut tx = state
+        .store
+        .begin_write_in(yui_store::TenantScope::Tenant(tenant.id))
+        .await?;
     let path = if new_account {
         let token = new_secret();
         Store::create_token(
