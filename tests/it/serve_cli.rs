@@ -138,6 +138,32 @@ async fn serve_on_postgres_behaves_the_same() {
         .unwrap();
     assert!(body.contains("Amami"));
     assert!(server.terminate().0.success());
+
+    // As ops/README.md describes: migrations as the owner, the node as a role that owns
+    // nothing and cannot bypass row-level security, skipping migrations at start.
+    db.store().await.close().await;
+    let out = yui(tmp.path())
+        .env("YUI_DATABASE_URL", &db.url)
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let mut cmd = yui(tmp.path());
+    cmd.env("YUI_DATABASE_URL", db.app_url())
+        .env("YUI_MIGRATE_ON_START", "false")
+        .args(["serve", "--demo", "--addr", "127.0.0.1:0"]);
+    let server = Server::start(cmd);
+    let body = reqwest::get(server.url("/t/iwate/"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        body.contains("遠恋複業 — 岩手と首都圏をつなぐ複業"),
+        "the introduction is read through row-level security"
+    );
+    assert!(server.terminate().0.success());
 }
 
 #[tokio::test]
