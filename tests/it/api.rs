@@ -95,4 +95,20 @@ async fn readyz_reports_a_database_that_stopped_answering() {
     assert_eq!(res.status(), 503);
     assert_eq!(res.json::<Value>().await.unwrap()["status"], "unavailable");
     assert_eq!(app.get("/healthz").await.status(), 200);
+    // A page that reads the session answers with the HTML error page, not JSON.
+    let res = app
+        .client()
+        .get(app.url("/"))
+        .header("cookie", "yui_session=abc")
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_server_error());
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(res.text().await.unwrap().contains("エラーが発生しました"));
 }

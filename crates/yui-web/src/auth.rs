@@ -104,7 +104,8 @@ impl Viewer {
 }
 
 impl FromRequestParts<AppState> for Viewer {
-    type Rejection = WebError;
+    /// A database failure answers with the HTML error page in the visitor's language.
+    type Rejection = Response;
 
     async fn from_request_parts(
         parts: &mut Parts,
@@ -117,11 +118,21 @@ impl FromRequestParts<AppState> for Viewer {
         else {
             return Ok(Viewer(None));
         };
-        let account = state
+        match state
             .store
             .session_account(&secret_hash(&id), state.inner.settings.session, state.now())
-            .await?;
-        Ok(Viewer(account))
+            .await
+        {
+            Ok(account) => Ok(Viewer(account)),
+            Err(e) => {
+                let Ok(lang) = Lang::from_request_parts(parts, state).await;
+                Err(crate::pages::error_page(
+                    state,
+                    lang.or(Locale::Ja),
+                    e.into(),
+                ))
+            }
+        }
     }
 }
 

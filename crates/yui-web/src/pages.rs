@@ -139,7 +139,7 @@ pub async fn not_found(State(state): State<AppState>, lang: Lang) -> Response {
     not_found_page(&state, lang).await
 }
 
-fn error_page(state: &AppState, locale: Locale, err: WebError) -> Response {
+pub(crate) fn error_page(state: &AppState, locale: Locale, err: WebError) -> Response {
     match err {
         WebError::NotFound => message_page(
             state,
