@@ -141,7 +141,7 @@ async fn serve_on_postgres_behaves_the_same() {
 
     // As ops/README.md describes: migrations as the owner, the node as a role that owns
     // nothing and cannot bypass row-level security, skipping migrations at start.
-    db.store().await.close().await;
+    db.app_store().await.close().await;
     let out = yui(tmp.path())
         .env("YUI_DATABASE_URL", &db.url)
         .arg("migrate")

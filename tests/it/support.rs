@@ -8,170 +8,13 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::Utc;
 use tokio::sync::oneshot;
-use yui_store::{ConnectSettings, Store};
+use yui_store::Store;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
+pub use yui_testkit::{APP_ROLE, Backend, TestDb};
 
 /// The repository's own `tenants/` folder.
 pub fn repo_tenants() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tenants")
-}
-
-fn ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
-/// Where the tests find PostgreSQL (a server on which they may create databases).
-pub fn postgres_admin_url() -> String {
-    std::env::var("YUI_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
-
-/// The PostgreSQL role the application connects as in tests.
-pub const APP_ROLE: &str = "yui_app_test";
-
-/// A database that exists for one test and is removed afterwards.
-pub struct TestDb {
-    pub url: String,
-    _dir: Option<tempfile::TempDir>,
-    postgres: Option<(String, String)>,
-}
-
-impl TestDb {
-    /// A fresh database, or `None` when PostgreSQL is not available outside CI (the
-    /// test is skipped). Under `CI=true` a missing PostgreSQL fails the test.
-    pub async fn create(backend: Backend) -> Option<TestDb> {
-        match backend {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir().expect("temp dir");
-                let url = format!("sqlite://{}", dir.path().join("yui.db").display());
-                Some(TestDb {
-                    url,
-                    _dir: Some(dir),
-                    postgres: None,
-                })
-            }
-            Backend::Postgres => {
-                use sqlx::Connection;
-                let admin = postgres_admin_url();
-                let mut conn = match sqlx::PgConnection::connect(&admin).await {
-                    Ok(c) => c,
-                    Err(e) if !ci() => {
-                        eprintln!(
-                            "skipping PostgreSQL test: cannot connect to {admin}: {e} (set YUI_TEST_POSTGRES_URL)"
-                        );
-                        return None;
-                    }
-                    Err(e) => panic!("CI=true but PostgreSQL is unavailable at {admin}: {e}"),
-                };
-                let name = format!("yui_test_{}", uuid::Uuid::new_v4().simple());
-                sqlx::query(&format!("CREATE DATABASE {name}"))
-                    .execute(&mut conn)
-                    .await
-                    .expect("create database");
-                conn.close().await.ok();
-                let mut url = reqwest::Url::parse(&admin).expect("YUI_TEST_POSTGRES_URL is a URL");
-                url.set_path(&format!("/{name}"));
-                Some(TestDb {
-                    url: url.to_string(),
-                    _dir: None,
-                    postgres: Some((admin, name)),
-                })
-            }
-        }
-    }
-
-    pub async fn store(&self) -> Store {
-        let store = Store::connect(
-            &self.url,
-            &ConnectSettings {
-                max_connections: 5,
-                ..Default::default()
-            },
-        )
-        .await
-        .expect("connect to the test database");
-        store.migrate().await.expect("migrate");
-        let Store::Postgres(owner) = &store else {
-            return store;
-        };
-        // As in production: the tables' owner migrates, the application connects as a
-        // role that owns nothing and has no BYPASSRLS, so row-level security holds.
-        let exists: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_roles WHERE rolname = $1")
-            .bind(APP_ROLE)
-            .fetch_optional(owner)
-            .await
-            .unwrap();
-        if exists.is_none() {
-            // Tests run in parallel: another may create it first.
-            let _ = sqlx::query(&format!(
-                "CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS"
-            ))
-            .execute(owner)
-            .await;
-        }
-        for grant in [
-            format!("GRANT USAGE ON SCHEMA public TO {APP_ROLE}"),
-            format!(
-                "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {APP_ROLE}"
-            ),
-            format!("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}"),
-        ] {
-            sqlx::query(&grant).execute(owner).await.unwrap();
-        }
-        store.close().await;
-        Store::connect(
-            &self.app_url(),
-            &ConnectSettings {
-                max_connections: 5,
-                ..Default::default()
-            },
-        )
-        .await
-        .expect("connect as the application role")
-    }
-
-    /// The URL the application uses: on PostgreSQL, as the non-owner application role.
-    pub fn app_url(&self) -> String {
-        match self.postgres {
-            Some(_) => {
-                let mut url = reqwest::Url::parse(&self.url).unwrap();
-                url.set_username(APP_ROLE).unwrap();
-                url.set_password(None).unwrap();
-                url.to_string()
-            }
-            None => self.url.clone(),
-        }
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Some((admin, name)) = self.postgres.take() {
-            // Drop runs outside async context; a short-lived runtime on its own thread
-            // removes the database even when the test panicked.
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("runtime");
-                rt.block_on(async move {
-                    use sqlx::Connection;
-                    if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
-                        let _ =
-                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                                .execute(&mut conn)
-                                .await;
-                    }
-                });
-            })
-            .join();
-        }
-    }
 }
 
 /// The running application.
@@ -204,7 +47,7 @@ impl TestApp {
         adjust: impl FnOnce(&mut yui_web::WebSettings),
     ) -> Option<TestApp> {
         let db = TestDb::create(backend).await?;
-        let store = db.store().await;
+        let store = db.app_store().await;
         let dirs = yui::tenants::folders(&repo_tenants()).expect("tenant folders");
         yui::tenants::apply(&store, &dirs, Utc::now())
             .await
