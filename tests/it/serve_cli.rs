@@ -179,7 +179,8 @@ async fn sigterm_lets_a_request_in_flight_finish() {
         .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Long enough for the server to have accepted the connection even on a busy machine.
+    tokio::time::sleep(Duration::from_millis(600)).await;
     let pid = server.child.id().to_string();
     assert!(
         Command::new("kill")
