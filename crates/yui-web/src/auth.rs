@@ -671,55 +671,58 @@ async fn signin(
             .throttle_failures(&ip_key, settings.throttle_window, now)
             .await?
             >= settings.max_failures_per_ip;
-    if throttled {
-        let detail = serde_json::json!({ "email": email.key });
-        state
-            .store
-            .audit(
-                &audit_entry(None, AuditAction::SignInThrottled, detail, &ip),
-                now,
-            )
-            .await?;
-        let notice = Some(c.text(locale, "err_throttled").to_owned());
-        return Ok(signin_form(
-            &state,
-            locale,
-            jar,
-            &form.email,
-            Vec::new(),
-            notice,
+    // Either the account, or why it is refused (what to audit, what to say, the status).
+    let outcome = if throttled {
+        Err((
+            AuditAction::SignInThrottled,
+            "err_throttled",
             StatusCode::TOO_MANY_REQUESTS,
-        ));
-    }
-    let account = state.store.account_by_email(&email).await?;
-    let ok = password_matches(
-        form.password.clone(),
-        account.as_ref().and_then(|a| a.password_hash.clone()),
-    )
-    .await;
-    let Some(account) = account.filter(|_| ok) else {
-        state
-            .store
-            .throttle_record_failure(&[&account_key, &ip_key], settings.throttle_window, now)
-            .await?;
-        let detail = serde_json::json!({ "email": email.key });
-        state
-            .store
-            .audit(
-                &audit_entry(None, AuditAction::SignInFailed, detail, &ip),
-                now,
-            )
-            .await?;
-        let notice = Some(c.text(locale, "err_bad_credentials").to_owned());
-        return Ok(signin_form(
-            &state,
-            locale,
-            jar,
-            &form.email,
-            Vec::new(),
-            notice,
-            StatusCode::UNAUTHORIZED,
-        ));
+        ))
+    } else {
+        let account = state.store.account_by_email(&email).await?;
+        let ok = password_matches(
+            form.password.clone(),
+            account.as_ref().and_then(|a| a.password_hash.clone()),
+        )
+        .await;
+        match account.filter(|_| ok) {
+            Some(account) => Ok(account),
+            None => {
+                state
+                    .store
+                    .throttle_record_failure(
+                        &[&account_key, &ip_key],
+                        settings.throttle_window,
+                        now,
+                    )
+                    .await?;
+                Err((
+                    AuditAction::SignInFailed,
+                    "err_bad_credentials",
+                    StatusCode::UNAUTHORIZED,
+                ))
+            }
+        }
+    };
+    let account = match outcome {
+        Ok(account) => account,
+        Err((action, notice, status)) => {
+            let detail = serde_json::json!({ "email": email.key });
+            state
+                .store
+                .audit(&audit_entry(None, action, detail, &ip), now)
+                .await?;
+            let notice = Some(c.text(locale, notice).to_owned());
+            return Ok(signin_form(
+                &state,
+                locale,
+                jar,
+                &form.email,
+                Vec::new(),
+                notice,
+                status,
+            ));
+        }
     };
     state.store.throttle_clear(&account_key).await?;
     let jar = start_session(&state, jar, account.id, &ip, &headers).await?;
