@@ -24,16 +24,7 @@ pub fn csrf_of(html: &str) -> String {
 }
 
 pub async fn form_token(client: &reqwest::Client, app: &TestApp, path: &str) -> String {
-    csrf_of(
-        &client
-            .get(app.url(path))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    )
+    csrf_of(&app.page(client, path).await)
 }
 
 pub async fn sign_up(
@@ -104,14 +95,7 @@ async fn sign_up_sign_in_sign_out(app: &TestApp) {
     );
     let first_session = cookie.split(';').next().unwrap().to_owned();
 
-    let html = client
-        .get(app.url("/account?welcome=1"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&client, "/account?welcome=1").await;
     assert!(html.contains("Hanako@Example.JP") && html.contains("佐藤 花子"));
     assert!(html.contains("確認のためのメールを送りました"));
 
@@ -165,14 +149,7 @@ async fn sign_up_sign_in_sign_out(app: &TestApp) {
         first_session, second_session,
         "a new session id at every sign-in"
     );
-    let html = client
-        .get(app.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&client, "/").await;
     assert!(
         html.contains(r#"<a href="/account">佐藤 花子</a>"#),
         "the header shows who is signed in"
@@ -323,15 +300,7 @@ async fn sign_out_everywhere_ends_other_sessions(app: &TestApp) {
             .status(),
         303
     );
-    assert_eq!(
-        laptop
-            .get(app.url("/account"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(app.status(&laptop, "/account").await, 200);
     let csrf = form_token(&phone, app, "/account").await;
     let res = phone
         .post(app.url("/account/signout-everywhere"))
@@ -340,24 +309,8 @@ async fn sign_out_everywhere_ends_other_sessions(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
-    assert_eq!(
-        laptop
-            .get(app.url("/account"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        303
-    );
-    assert_eq!(
-        phone
-            .get(app.url("/account"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        303
-    );
+    assert_eq!(app.status(&laptop, "/account").await, 303);
+    assert_eq!(app.status(&phone, "/account").await, 303);
 }
 
 async fn sessions_expire_when_idle_and_at_their_absolute_end(app: &TestApp) {
@@ -371,27 +324,11 @@ async fn sessions_expire_when_idle_and_at_their_absolute_end(app: &TestApp) {
     // Active every 11 hours: the idle limit (12 h) never strikes…
     for _ in 0..3 {
         app.advance(Duration::hours(11));
-        assert_eq!(
-            client
-                .get(app.url("/account"))
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            200
-        );
+        assert_eq!(app.status(&client, "/account").await, 200);
     }
     // …but 13 idle hours do.
     app.advance(Duration::hours(13));
-    assert_eq!(
-        client
-            .get(app.url("/account"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        303
-    );
+    assert_eq!(app.status(&client, "/account").await, 303);
 
     assert_eq!(
         sign_in(app, &client, "yu@example.jp", "yu's passphrase")
@@ -401,14 +338,7 @@ async fn sessions_expire_when_idle_and_at_their_absolute_end(app: &TestApp) {
     );
     for round in 1..=40 {
         app.advance(Duration::hours(11));
-        if client
-            .get(app.url("/account"))
-            .send()
-            .await
-            .unwrap()
-            .status()
-            != 200
-        {
+        if app.status(&client, "/account").await != 200 {
             // Ended by the absolute limit (14 days = 336 h) although never idle.
             assert_eq!(round, 31, "ended after {} hours", round * 11);
             return;
@@ -519,25 +449,11 @@ async fn verification_mail_arrives_and_confirms_the_address(app: &TestApp) {
     );
     let link = mailed_link(app, "rin@example.jp", "/verify?token=").await;
     assert!(link.starts_with(&app.url("/verify?token=")), "{link}");
-    let html = client
-        .get(app.url("/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&client, "/account").await;
     assert!(html.contains("未確認"));
     let res = client.get(&link).send().await.unwrap();
     assert_eq!(res.status(), 200);
-    let html = client
-        .get(app.url("/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&client, "/account").await;
     assert!(html.contains("確認済み"));
     // Once only.
     assert_eq!(client.get(&link).send().await.unwrap().status(), 400);
@@ -617,15 +533,7 @@ async fn password_reset_by_mail(app: &TestApp) {
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/signin?reset=1");
     // Every old session ended; the old password no longer works, the new one does.
-    assert_eq!(
-        client
-            .get(app.url("/account"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        303
-    );
+    assert_eq!(app.status(&client, "/account").await, 303);
     assert_eq!(
         sign_in(app, &browser, "sora@example.jp", "old passphrase!")
             .await
@@ -691,15 +599,7 @@ async fn magic_link_sign_in(app: &TestApp) {
         .text()
         .await
         .unwrap();
-    assert_eq!(
-        browser
-            .get(app.url("/account"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        303
-    );
+    assert_eq!(app.status(&browser, "/account").await, 303);
     let token = link.split("token=").nth(1).unwrap().to_owned();
     let res = browser
         .post(app.url("/magic/confirm"))
@@ -708,15 +608,7 @@ async fn magic_link_sign_in(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
-    assert_eq!(
-        browser
-            .get(app.url("/account"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(app.status(&browser, "/account").await, 200);
     // Fifteen minutes later a new link has expired.
     let csrf = form_token(&client, app, "/magic").await;
     client

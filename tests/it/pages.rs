@@ -76,35 +76,14 @@ async fn english_by_query_header_or_remembered_switch(app: &TestApp) {
             && cookie.contains("Path=/"),
         "{cookie}"
     );
-    let html = client
-        .get(app.url("/t/amami/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&client, "/t/amami/").await;
     assert!(html.contains(r#"<html lang="en">"#));
     assert!(html.contains("Amami"));
     // Remembered across pages, and switched back the same way.
-    let html = client
-        .get(app.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&client, "/").await;
     assert!(html.contains("Participating regions"));
     client.get(app.url("/lang/ja?next=/")).send().await.unwrap();
-    let html = client
-        .get(app.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&client, "/").await;
     assert!(html.contains("参加している地域"));
 
     // The switch only returns to local paths.

@@ -14,7 +14,7 @@ on_both_backends!(
 );
 
 /// Signs up an account and returns its browser and id.
-async fn person(app: &TestApp, name: &str, email: &str) -> (reqwest::Client, i64) {
+pub async fn person(app: &TestApp, name: &str, email: &str) -> (reqwest::Client, i64) {
     let client = app.client();
     assert_eq!(
         sign_up(app, &client, name, email, "a passphrase long enough")
@@ -30,7 +30,7 @@ async fn person(app: &TestApp, name: &str, email: &str) -> (reqwest::Client, i64
     )
 }
 
-async fn grant(app: &TestApp, account_id: i64, role: Role, tenant: Option<&str>) -> i64 {
+pub async fn grant(app: &TestApp, account_id: i64, role: Role, tenant: Option<&str>) -> i64 {
     let scope = if role == Role::PlatformOperator {
         Scope::Global
     } else {
@@ -50,14 +50,7 @@ async fn grant(app: &TestApp, account_id: i64, role: Role, tenant: Option<&str>)
 async fn tenant_admin_invites_lists_and_revokes_staff(app: &TestApp) {
     let (admin, admin_id) = person(app, "釜石 管理者", "admin@kamaishi.example").await;
     grant(app, admin_id, Role::TenantAdmin, Some("kamaishi")).await;
-    let html = admin
-        .get(app.url("/t/kamaishi/staff"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&admin, "/t/kamaishi/staff").await;
     assert!(html.contains("admin@kamaishi.example"));
 
     // Bad input names the field and keeps what was typed.
@@ -114,14 +107,7 @@ async fn tenant_admin_invites_lists_and_revokes_staff(app: &TestApp) {
         .find(|l| l.contains("/reset/confirm?token="))
         .expect("a link to set a password");
     assert!(link.starts_with(&app.url("/")));
-    let html = admin
-        .get(app.url("/t/kamaishi/staff"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&admin, "/t/kamaishi/staff").await;
     assert!(
         html.contains("coord@contractor.example") && html.contains("2027-03-31"),
         "{html}"
@@ -139,14 +125,7 @@ async fn tenant_admin_invites_lists_and_revokes_staff(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
-    let html = admin
-        .get(app.url("/t/kamaishi/staff"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&admin, "/t/kamaishi/staff").await;
     assert!(!html.contains("coord@contractor.example"));
     let audit = app
         .store
@@ -158,14 +137,7 @@ async fn tenant_admin_invites_lists_and_revokes_staff(app: &TestApp) {
         .unwrap();
     let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
     assert_eq!(actions, ["role_revoked", "role_granted"]);
-    let page = admin
-        .get(app.url("/t/kamaishi/audit"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&admin, "/t/kamaishi/audit").await;
     assert!(page.contains("role_revoked") && page.contains("admin@kamaishi.example"));
     assert!(
         !page.contains("sign_up"),
@@ -178,14 +150,7 @@ async fn operator_suspends_and_resumes_a_tenant(app: &TestApp) {
     grant(app, ops_id, Role::PlatformOperator, None).await;
     let (admin, admin_id) = person(app, "Admin", "admin@kamaishi.example").await;
     grant(app, admin_id, Role::TenantAdmin, Some("kamaishi")).await;
-    let html = ops
-        .get(app.url("/ops/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&ops, "/ops/").await;
     assert!(html.contains("運営コンソール") && html.contains("奄美群島広域事務組合"));
     assert!(html.contains("<td>1</td>"), "kamaishi has one staff member");
 
@@ -253,37 +218,13 @@ async fn grants_end_on_their_own(app: &TestApp) {
         granted_by: None,
     };
     app.authz.grant(&app.store, &g, app.now()).await.unwrap();
-    assert_eq!(
-        admin
-            .get(app.url("/t/kamaishi/staff"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(app.status(&admin, "/t/kamaishi/staff").await, 200);
     // A day and a half later (signed in all along) the grant has ended by itself.
     for _ in 0..3 {
         app.advance(chrono::Duration::hours(11));
-        assert_eq!(
-            admin
-                .get(app.url("/account"))
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            200
-        );
+        assert_eq!(app.status(&admin, "/account").await, 200);
     }
-    assert_eq!(
-        admin
-            .get(app.url("/t/kamaishi/staff"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        404
-    );
+    assert_eq!(app.status(&admin, "/t/kamaishi/staff").await, 404);
 }
 
 async fn isolation_matrix(app: &TestApp) {

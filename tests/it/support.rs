@@ -159,6 +159,28 @@ impl TestApp {
             .expect("client")
     }
 
+    /// The status of a GET by `client` (which keeps its cookies).
+    pub async fn status(&self, client: &reqwest::Client, path: &str) -> reqwest::StatusCode {
+        client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+            .status()
+    }
+
+    /// The body of a GET by `client`.
+    pub async fn page(&self, client: &reqwest::Client, path: &str) -> String {
+        client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+            .text()
+            .await
+            .expect("body")
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client()
             .get(self.url(path))

@@ -1,9 +1,10 @@
 //! Personal API tokens: shown once, stored hashed, revocable, one tenant each.
 
 use serde_json::Value;
-use yui_authz::{NewGrant, Role, Scope};
+use yui_authz::Role;
 
-use crate::accounts::{csrf_of, form_token, sign_up};
+use crate::accounts::{csrf_of, form_token};
+use crate::staff::{grant, person};
 use crate::support::{TestApp, on_both_backends};
 
 on_both_backends!(api_tokens_work_in_their_tenant_only);
@@ -17,37 +18,8 @@ fn token_in(html: &str) -> String {
 }
 
 async fn api_tokens_work_in_their_tenant_only(app: &TestApp) {
-    let admin = app.client();
-    assert_eq!(
-        sign_up(
-            app,
-            &admin,
-            "Admin",
-            "admin@kamaishi.example",
-            "a passphrase long enough"
-        )
-        .await
-        .status(),
-        303
-    );
-    let id = app
-        .store
-        .account_by_email(
-            &yui_domain::account::Email::parse("e", "admin@kamaishi.example").unwrap(),
-        )
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
-    let g = NewGrant {
-        account_id: id,
-        role: Role::TenantAdmin,
-        scope: Scope::Tenant,
-        tenant: Some("kamaishi".into()),
-        valid_until: None,
-        granted_by: None,
-    };
-    app.authz.grant(&app.store, &g, app.now()).await.unwrap();
+    let (admin, id) = person(app, "Admin", "admin@kamaishi.example").await;
+    grant(app, id, Role::TenantAdmin, Some("kamaishi")).await;
 
     // Only tenants the account holds a role in can be chosen.
     let csrf = form_token(&admin, app, "/account/tokens").await;
@@ -84,14 +56,7 @@ async fn api_tokens_work_in_their_tenant_only(app: &TestApp) {
     let token = token_in(&res.text().await.unwrap());
     assert!(token.starts_with("yui_"));
     // Shown once: the list never shows it again, and the database holds only its hash.
-    let page = admin
-        .get(app.url("/account/tokens"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&admin, "/account/tokens").await;
     assert!(page.contains("集計スクリプト") && !page.contains(&token));
 
     let api = reqwest::Client::new();
@@ -135,19 +100,7 @@ async fn api_tokens_work_in_their_tenant_only(app: &TestApp) {
     assert_eq!(res.status(), 401);
 
     // Someone else cannot revoke it.
-    let other = app.client();
-    assert_eq!(
-        sign_up(
-            app,
-            &other,
-            "Other",
-            "other@example.jp",
-            "a passphrase long enough"
-        )
-        .await
-        .status(),
-        303
-    );
+    let (other, _) = person(app, "Other", "other@example.jp").await;
     let tokens = app.store.api_tokens(id).await.unwrap();
     let csrf_other = form_token(&other, app, "/signin").await;
     let res = other
@@ -167,14 +120,7 @@ async fn api_tokens_work_in_their_tenant_only(app: &TestApp) {
         200
     );
 
-    let page = admin
-        .get(app.url("/account/tokens"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&admin, "/account/tokens").await;
     let res = admin
         .post(app.url(&format!("/account/tokens/{}/revoke", tokens[0].id)))
         .form(&[("csrf", csrf_of(&page).as_str())])
