@@ -18,8 +18,8 @@ use yui_domain::{Locale, TenantStatus};
 use yui_store::{Store, TenantRecord, TokenPurpose};
 
 use crate::auth::{
-    ClientIp, ErrorView, FieldView, Viewer, audit_entry, csrf_failed, csrf_ok, csrf_token,
-    field_message, new_secret, secret_hash,
+    ClientIp, FieldView, Viewer, audit_entry, csrf_failed, csrf_ok, csrf_token, error_views,
+    new_secret, secret_hash,
 };
 use crate::i18n::Lang;
 use crate::pages::{base_context, not_found_page, render};
@@ -270,29 +270,17 @@ async fn render_staff(
     ctx.insert("notice", &view.notice.map(|k| c.text(locale, k)));
     ctx.insert(
         "email_field",
-        &FieldView {
-            name: "email",
-            label: c.text(locale, "field_email").to_owned(),
-            r#type: "email",
-            value: view.form.email.clone(),
-            error: view
-                .errors
-                .iter()
-                .find(|e| e.field == "email")
-                .map(|e| field_message(state, locale, e)),
-            autocomplete: "off",
-            hint: None,
-        },
+        &FieldView::new(
+            state,
+            locale,
+            "email",
+            "email",
+            view.form.email.clone(),
+            "off",
+            &view.errors,
+        ),
     );
-    let errors: Vec<ErrorView> = view
-        .errors
-        .iter()
-        .map(|e| ErrorView {
-            field: e.field,
-            message: field_message(state, locale, e),
-        })
-        .collect();
-    ctx.insert("errors", &errors);
+    ctx.insert("errors", &error_views(state, locale, &view.errors));
     Ok((jar, render(state, "staff.html", &ctx, locale, view.status)).into_response())
 }
 

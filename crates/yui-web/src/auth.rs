@@ -222,21 +222,68 @@ pub(crate) fn field_message(state: &AppState, locale: Locale, e: &FieldError) ->
     format!("{label}{sep}{text}")
 }
 
+/// One labelled input as the `form_field.html` template shows it.
 #[derive(Serialize)]
 pub(crate) struct FieldView {
-    pub(crate) name: &'static str,
-    pub(crate) label: String,
-    pub(crate) r#type: &'static str,
-    pub(crate) value: String,
-    pub(crate) error: Option<String>,
-    pub(crate) autocomplete: &'static str,
-    pub(crate) hint: Option<String>,
+    name: &'static str,
+    label: String,
+    r#type: &'static str,
+    value: String,
+    error: Option<String>,
+    autocomplete: &'static str,
+    hint: Option<String>,
 }
 
+impl FieldView {
+    /// An input named `name`, labelled by the message `field_<name>`, with its error
+    /// (if `errors` has one for it) in the user's language.
+    pub(crate) fn new(
+        state: &AppState,
+        locale: Locale,
+        name: &'static str,
+        r#type: &'static str,
+        value: String,
+        autocomplete: &'static str,
+        errors: &[FieldError],
+    ) -> FieldView {
+        FieldView {
+            name,
+            label: state
+                .inner
+                .catalogs
+                .text(locale, &format!("field_{name}"))
+                .to_owned(),
+            r#type,
+            value,
+            error: errors
+                .iter()
+                .find(|e| e.field == name)
+                .map(|e| field_message(state, locale, e)),
+            autocomplete,
+            hint: None,
+        }
+    }
+}
+
+/// A form's errors for the summary at its top, each linking to its field.
 #[derive(Serialize)]
 pub(crate) struct ErrorView {
-    pub(crate) field: &'static str,
-    pub(crate) message: String,
+    field: &'static str,
+    message: String,
+}
+
+pub(crate) fn error_views(
+    state: &AppState,
+    locale: Locale,
+    errors: &[FieldError],
+) -> Vec<ErrorView> {
+    errors
+        .iter()
+        .map(|e| ErrorView {
+            field: e.field,
+            message: field_message(state, locale, e),
+        })
+        .collect()
 }
 
 #[derive(Debug, Serialize)]
@@ -272,28 +319,12 @@ fn form_page(
         .fields
         .into_iter()
         .map(|(name, ty, autocomplete, value)| FieldView {
-            name,
-            label: c.text(locale, &format!("field_{name}")).to_owned(),
-            r#type: ty,
-            value,
-            error: page
-                .errors
-                .iter()
-                .find(|e| e.field == name)
-                .map(|e| field_message(state, locale, e)),
-            autocomplete,
             hint: (name == "password" && page.action == "/signup")
                 .then(|| c.text(locale, "password_hint").to_owned()),
+            ..FieldView::new(state, locale, name, ty, value, autocomplete, &page.errors)
         })
         .collect();
-    let errors: Vec<ErrorView> = page
-        .errors
-        .iter()
-        .map(|e| ErrorView {
-            field: e.field,
-            message: field_message(state, locale, e),
-        })
-        .collect();
+    let errors = error_views(state, locale, &page.errors);
     let mut ctx = base_context(state, locale, page.action);
     ctx.insert("heading", c.text(locale, page.heading));
     ctx.insert("lead", &page.lead.map(|l| c.text(locale, l)));
@@ -869,7 +900,6 @@ async fn account_view(
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let ProfileForm { name, errors } = form;
-    let c = &state.inner.catalogs;
     let (jar, csrf) = csrf_token(state, jar);
     let mut ctx: Context = base_context(state, locale, "/account");
     Viewer(Some(account.clone())).describe(&mut ctx);
@@ -886,24 +916,17 @@ async fn account_view(
     ctx.insert("notice", &notice);
     ctx.insert(
         "name_field",
-        &FieldView {
-            name: "display_name",
-            label: c.text(locale, "field_display_name").to_owned(),
-            r#type: "text",
-            value: name.to_owned(),
-            error: errors.first().map(|e| field_message(state, locale, e)),
-            autocomplete: "name",
-            hint: None,
-        },
+        &FieldView::new(
+            state,
+            locale,
+            "display_name",
+            "text",
+            name.to_owned(),
+            "name",
+            &errors,
+        ),
     );
-    let errors: Vec<ErrorView> = errors
-        .iter()
-        .map(|e| ErrorView {
-            field: e.field,
-            message: field_message(state, locale, e),
-        })
-        .collect();
-    ctx.insert("errors", &errors);
+    ctx.insert("errors", &error_views(state, locale, &errors));
     Ok((jar, render(state, "account.html", &ctx, locale, status)).into_response())
 }
 

@@ -16,8 +16,8 @@ use yui_domain::audit::AuditAction;
 use yui_store::TokenPrincipal;
 
 use crate::auth::{
-    ClientIp, ErrorView, FieldView, Viewer, audit_entry, csrf_failed, csrf_ok, csrf_token,
-    field_message, new_secret, secret_hash,
+    ClientIp, FieldView, Viewer, audit_entry, csrf_failed, csrf_ok, csrf_token, error_views,
+    new_secret, secret_hash,
 };
 use crate::error::ApiError;
 use crate::i18n::Lang;
@@ -114,29 +114,17 @@ async fn render_tokens(
     ctx.insert("notice", &view.notice.map(|k| c.text(locale, k)));
     ctx.insert(
         "name_field",
-        &FieldView {
-            name: "token_name",
-            label: c.text(locale, "field_token_name").to_owned(),
-            r#type: "text",
-            value: view.name.to_owned(),
-            error: view
-                .errors
-                .iter()
-                .find(|e| e.field == "token_name")
-                .map(|e| field_message(state, locale, e)),
-            autocomplete: "off",
-            hint: None,
-        },
+        &FieldView::new(
+            state,
+            locale,
+            "token_name",
+            "text",
+            view.name.to_owned(),
+            "off",
+            &view.errors,
+        ),
     );
-    let errors: Vec<ErrorView> = view
-        .errors
-        .iter()
-        .map(|e| ErrorView {
-            field: e.field,
-            message: field_message(state, locale, e),
-        })
-        .collect();
-    ctx.insert("errors", &errors);
+    ctx.insert("errors", &error_views(state, locale, &view.errors));
     let mut res = (jar, render(state, "tokens.html", &ctx, locale, view.status)).into_response();
     // The page may carry a secret: keep it out of every cache.
     res.headers_mut()
