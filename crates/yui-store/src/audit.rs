@@ -30,6 +30,12 @@ pub struct AuditRecord {
 }
 
 impl AuditEntry {
+    /// The same event, recorded in a tenant's log.
+    pub fn in_tenant(mut self, tenant_id: i64) -> AuditEntry {
+        self.tenant_id = Some(tenant_id);
+        self
+    }
+
     /// The event as one log line: every user-supplied part neutralised.
     fn log(&self) {
         tracing::info!(

@@ -159,8 +159,8 @@ async fn set_status(
     }
     let now = state.now();
     let tenant_id = state.store.set_tenant_status(&slug, status, now).await?;
-    let mut entry = audit_entry(Some(me), audit, serde_json::json!({ "tenant": slug }), &ip);
-    entry.tenant_id = Some(tenant_id);
+    let entry = audit_entry(Some(me), audit, serde_json::json!({ "tenant": slug }), &ip)
+        .in_tenant(tenant_id);
     state.store.audit(&entry, now).await?;
     Ok(Redirect::to("/ops/?done=1").into_response())
 }
@@ -446,8 +446,7 @@ async fn invite(
         .map_err(|e| WebError::Internal(e.to_string()))?;
     let detail =
         serde_json::json!({ "account": account.id, "role": role.as_str(), "until": until });
-    let mut entry = audit_entry(Some(me), AuditAction::RoleGranted, detail, &ip);
-    entry.tenant_id = Some(tenant.id);
+    let entry = audit_entry(Some(me), AuditAction::RoleGranted, detail, &ip).in_tenant(tenant.id);
     Store::audit_in(&mut tx, &entry, now).await?;
     tx.commit().await?;
     state.inner.mail_waker.notify_one();
@@ -487,8 +486,7 @@ async fn revoke(
         .await
         .map_err(|e| WebError::Internal(e.to_string()))?;
     let detail = serde_json::json!({ "account": grant.account_id, "role": grant.role.as_str() });
-    let mut entry = audit_entry(Some(me), AuditAction::RoleRevoked, detail, &ip);
-    entry.tenant_id = Some(tenant.id);
+    let entry = audit_entry(Some(me), AuditAction::RoleRevoked, detail, &ip).in_tenant(tenant.id);
     state.store.audit(&entry, now).await?;
     Ok(Redirect::to(&format!("/t/{slug}/staff?done=revoked")).into_response())
 }

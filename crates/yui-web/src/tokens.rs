@@ -213,13 +213,13 @@ async fn create(
         .store
         .create_api_token(account.id, tenant.id, name, &secret_hash(&token), now)
         .await?;
-    let mut entry = audit_entry(
+    let entry = audit_entry(
         Some(account.id),
         AuditAction::TokenCreated,
         serde_json::json!({ "token": id, "name": name }),
         &ip,
-    );
-    entry.tenant_id = Some(tenant.id);
+    )
+    .in_tenant(tenant.id);
     state.store.audit(&entry, now).await?;
     let view = TokensView {
         name: "",
@@ -255,13 +255,13 @@ async fn revoke(
     let now = state.now();
     // Someone else's token id is simply not found.
     let tenant_id = state.store.revoke_api_token(account.id, id, now).await?;
-    let mut entry = audit_entry(
+    let entry = audit_entry(
         Some(account.id),
         AuditAction::TokenRevoked,
         serde_json::json!({ "token": id }),
         &ip,
-    );
-    entry.tenant_id = Some(tenant_id);
+    )
+    .in_tenant(tenant_id);
     state.store.audit(&entry, now).await?;
     Ok(Redirect::to("/account/tokens?revoked=1").into_response())
 }
@@ -342,13 +342,13 @@ pub async fn api_staff(
     if tenant.id != p.tenant_id || !state.authz.check(p.account_id, &slug, "staff", "read", now) {
         return Err(WebError::NotFound);
     }
-    let mut entry = audit_entry(
+    let entry = audit_entry(
         Some(p.account_id),
         AuditAction::TokenUsed,
         serde_json::json!({ "token": p.token_id, "route": "staff" }),
         &ip,
-    );
-    entry.tenant_id = Some(tenant.id);
+    )
+    .in_tenant(tenant.id);
     state.store.audit(&entry, now).await?;
     let mut out = Vec::new();
     for g in yui_authz::list_grants(&state.store, Some(&slug))
