@@ -504,6 +504,10 @@ async fn password_reset_by_mail(app: &TestApp) {
         .text()
         .await
         .unwrap();
+    assert!(
+        page.contains("10文字以上。長めのフレーズがおすすめです。"),
+        "the new password's rule is shown"
+    );
     let csrf = csrf_of(&page);
     let token = link.split("token=").nth(1).unwrap().to_owned();
     // A too-short password is refused and the link still works afterwards.

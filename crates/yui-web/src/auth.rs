@@ -319,7 +319,7 @@ fn form_page(
         .fields
         .into_iter()
         .map(|(name, ty, autocomplete, value)| FieldView {
-            hint: (name == "password" && page.action == "/signup")
+            hint: (name == "password" && page.action != "/signin")
                 .then(|| c.text(locale, "password_hint").to_owned()),
             ..FieldView::new(state, locale, name, ty, value, autocomplete, &page.errors)
         })
