@@ -105,8 +105,21 @@ impl Instance {
             });
         }
         let num_talents = talent_start.len() - 1;
-        check_lists(Side::Talent, &talent_start, &talent_prefs, num_projects)?;
-        check_lists(Side::Project, &project_start, &project_prefs, num_talents)?;
+        let talents = || check_lists(Side::Talent, &talent_start, &talent_prefs, num_projects);
+        let projects = || check_lists(Side::Project, &project_start, &project_prefs, num_talents);
+        if crate::prepare::threads_for(talent_prefs.len()) > 1 {
+            // The two sides are independent; the talent side's error is reported first
+            // either way, so the answer does not depend on which thread finishes first.
+            let (talents, projects) = std::thread::scope(|s| {
+                let other = s.spawn(projects);
+                (talents(), other.join())
+            });
+            talents?;
+            projects.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        } else {
+            talents()?;
+            projects()?;
+        }
         Ok(Self {
             talent_start,
             talent_prefs,

@@ -10,13 +10,31 @@ pub(crate) const LAST: u32 = 1 << 31;
 /// Talents longer than this take the general (transposing) path when building keys.
 const SCAN_LIMIT: usize = 32;
 
-/// Talent-side entries per block when matching entries (see `locate_project_entries`):
-/// 8 MB of lists, which stay in the last-level cache during a sweep.
-const BLOCK_ENTRIES: usize = 2 << 20;
+/// Talent-side entries per block when matching entries (see `scan_keys`): 1M entries
+/// are 4 MB of lists and 2 MB of keys, which stay in the last-level cache while a
+/// block sweeps the project lists, even with a block per core.
+const BLOCK_ENTRIES: usize = 1 << 20;
 
-/// Most sweeps of the project lists; larger instances get larger blocks, so building
-/// the index stays linear in the number of entries.
-const MAX_SWEEPS: usize = 8;
+/// Most blocks (sweeps of the project lists); larger instances get larger blocks, so
+/// building the index stays linear in the number of entries.
+const MAX_BLOCKS: usize = 16;
+
+/// Below this many entries the engine runs on the calling thread alone: starting
+/// threads would cost more than they save.
+const PARALLEL_MIN_ENTRIES: usize = 1 << 18;
+
+/// Most threads used to build the index or run the solver.
+const MAX_THREADS: usize = 8;
+
+/// Threads worth using on an instance of `entries` talent-side entries: one for small
+/// rounds, else one per available core.
+pub(crate) fn threads_for(entries: usize) -> usize {
+    if entries < PARALLEL_MIN_ENTRIES {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS))
+    }
+}
 
 /// Per-entry ranks, 16 bits wide when every project list is shorter than 65,535 talents
 /// (halving the solver's hottest array), 32 bits otherwise.
@@ -87,32 +105,23 @@ impl Prepared {
             project_prefs,
             capacity,
         } = instance;
-        let project_entry_pos = locate_project_entries(
-            &talent_start,
-            &entry_project,
-            &project_start,
-            project_prefs,
-            BLOCK_ENTRIES.max(entry_project.len().div_ceil(MAX_SWEEPS)),
-        );
         let longest_project = project_start
             .windows(2)
             .map(|w| w[1] - w[0])
             .max()
             .unwrap_or(0);
-        let keys = if longest_project < u32::from(u16::MAX) {
-            Keys::Narrow(scatter_ranks(
-                &project_start,
-                &project_entry_pos,
-                entry_project.len(),
-            ))
-        } else {
-            Keys::Wide(scatter_ranks(
-                &project_start,
-                &project_entry_pos,
-                entry_project.len(),
-            ))
+        let lists = Lists {
+            talent_start: &talent_start,
+            entry_project: &entry_project,
+            project_start: &project_start,
+            project_prefs: &project_prefs,
         };
-        drop(project_entry_pos);
+        let keys = if longest_project < u32::from(u16::MAX) {
+            Keys::Narrow(lists.keys())
+        } else {
+            Keys::Wide(lists.keys())
+        };
+        drop(project_prefs);
         for w in talent_start.windows(2) {
             if w[1] > w[0] {
                 entry_project[w[1] as usize - 1] |= LAST;
@@ -166,17 +175,32 @@ impl Prepared {
     }
 }
 
-/// Marks a project-side entry already rewritten into a talent-side position.
-const DONE: u32 = 1 << 31;
+/// The instance's lists, borrowed while the keys are built.
+#[derive(Clone, Copy)]
+struct Lists<'a> {
+    talent_start: &'a [u32],
+    entry_project: &'a [u32],
+    project_start: &'a [u32],
+    project_prefs: &'a [u32],
+}
 
-/// Lookups per batch in `locate_project_entries`.
+/// Talents `t0..t1`, whose entries start at talent-side position `base`, and their keys.
+struct Block<'k, K> {
+    t0: u32,
+    t1: u32,
+    base: u32,
+    keys: &'k mut [K],
+}
+
+/// Lookups per batch in `Lists::scan_block`.
 const BATCH: usize = 256;
 
-/// Pending lookups: project-side entry `q` of project `p`, whose talent's list must be
-/// searched for `p`.
+/// Pending lookups: talent `t` holds rank `rank` in project `p`'s list; the position of
+/// `p` in `t`'s list is still to be found.
 struct Batch {
-    q: [u32; BATCH + 1],
-    p: [u32; BATCH + 1],
+    t: [u32; BATCH],
+    p: [u32; BATCH],
+    rank: [u32; BATCH],
     range: [(u32, u32); BATCH],
     len: usize,
 }
@@ -184,157 +208,206 @@ struct Batch {
 impl Default for Batch {
     fn default() -> Self {
         Self {
-            q: [0; BATCH + 1],
-            p: [0; BATCH + 1],
+            t: [0; BATCH],
+            p: [0; BATCH],
+            rank: [0; BATCH],
             range: [(0, 0); BATCH],
             len: 0,
         }
     }
 }
 
-impl Batch {
-    /// Appends `(q, p)` when `keep`; writes the slot either way (there is one spare).
-    #[inline]
-    fn push_if(&mut self, q: u32, p: u32, keep: bool) {
-        self.q[self.len] = q;
-        self.p[self.len] = p;
-        self.len += usize::from(keep);
+impl<'a> Lists<'a> {
+    /// Every talent-side entry's key: the rank the project gives the talent, or
+    /// `NO_KEY` when the project does not list the talent.
+    fn keys<K: Key + Send>(self) -> Vec<K> {
+        let entries = self.entry_project.len();
+        let mut keys = vec![K::NO_KEY; entries];
+        let longest_talent = self
+            .talent_start
+            .windows(2)
+            .map(|w| (w[1] - w[0]) as usize)
+            .max()
+            .unwrap_or(0);
+        if longest_talent <= SCAN_LIMIT {
+            let threads = threads_for(entries);
+            let blocks = entries.div_ceil(BLOCK_ENTRIES).max(threads).min(MAX_BLOCKS);
+            self.scan_keys(&mut keys, entries.div_ceil(blocks.max(1)), threads);
+        } else {
+            self.transpose_keys(&mut keys);
+        }
+        keys
+    }
+
+    /// The usual round (every talent lists at most [`SCAN_LIMIT`] projects): each
+    /// project-side entry finds its pair by scanning the talent's short list, so no
+    /// memory is needed beyond the keys themselves.
+    ///
+    /// A lookup in a talent's list is a cache miss when the lists are large. Talents
+    /// are therefore taken in blocks whose lists and keys fit in the last-level cache;
+    /// each block sweeps the project lists (a sequential read) for entries naming its
+    /// talents, and batches the lookups so that their loads overlap. Blocks write
+    /// disjoint parts of `keys`, so `threads` threads take blocks from a shared queue.
+    fn scan_keys<K: Key + Send>(self, keys: &mut [K], block_entries: usize, threads: usize) {
+        let num_talents = self.talent_start.len() - 1;
+        let mut blocks = Vec::new();
+        let mut rest = keys;
+        let mut t0 = 0usize;
+        while t0 < num_talents {
+            let base = self.talent_start[t0];
+            let limit = base as usize + block_entries;
+            let more = self.talent_start[t0 + 2..].partition_point(|&s| s as usize <= limit);
+            let t1 = t0 + 1 + more;
+            let len = (self.talent_start[t1] - base) as usize;
+            let (head, tail) = std::mem::take(&mut rest).split_at_mut(len);
+            rest = tail;
+            blocks.push(Block {
+                t0: t0 as u32,
+                t1: t1 as u32,
+                base,
+                keys: head,
+            });
+            t0 = t1;
+        }
+        if threads <= 1 || blocks.len() <= 1 {
+            for block in blocks {
+                self.scan_block(block);
+            }
+            return;
+        }
+        let queue = std::sync::Mutex::new(blocks.into_iter());
+        let next = || queue.lock().ok().and_then(|mut q| q.next());
+        let work = || {
+            while let Some(block) = next() {
+                self.scan_block(block);
+            }
+        };
+        std::thread::scope(|s| {
+            for _ in 1..threads {
+                s.spawn(work);
+            }
+            work();
+        });
+    }
+
+    /// Writes the keys of one block of talents.
+    fn scan_block<K: Key>(self, mut block: Block<'_, K>) {
+        const LANES: usize = 16;
+        let (lo, width) = (block.t0, block.t1 - block.t0);
+        let mut batch = Batch::default();
+        let mut p = 0usize;
+        let mut visit = |q: usize, batch: &mut Batch, block: &mut Block<'_, K>| {
+            // Entries are visited in order, so the project cursor only moves forward.
+            while self.project_start[p + 1] as usize <= q {
+                p += 1;
+            }
+            let i = batch.len;
+            batch.t[i] = self.project_prefs[q];
+            batch.p[i] = p as u32;
+            batch.rank[i] = q as u32 - self.project_start[p];
+            batch.len += 1;
+            if batch.len == BATCH {
+                self.flush(batch, block);
+            }
+        };
+        // Most entries name talents of other blocks: test sixteen at a time (the test
+        // compiles to vector compares) and visit only the entries that pass.
+        let chunks = self.project_prefs.chunks_exact(LANES);
+        let tail = chunks.remainder().len();
+        for (c, chunk) in chunks.enumerate() {
+            let mut mask = 0u32;
+            for (i, &t) in chunk.iter().enumerate() {
+                mask |= u32::from(t.wrapping_sub(lo) < width) << i;
+            }
+            while mask != 0 {
+                visit(
+                    c * LANES + mask.trailing_zeros() as usize,
+                    &mut batch,
+                    &mut block,
+                );
+                mask &= mask - 1;
+            }
+        }
+        let len = self.project_prefs.len();
+        for q in len - tail..len {
+            if self.project_prefs[q].wrapping_sub(lo) < width {
+                visit(q, &mut batch, &mut block);
+            }
+        }
+        self.flush(&mut batch, &mut block);
     }
 
     /// Resolves the pending lookups in three short loops: the talents' list bounds,
     /// a touch of each list (so the cache lines arrive together), then the searches.
-    fn flush(&mut self, talent_start: &[u32], entry_project: &[u32], project_prefs: &mut [u32]) {
-        let n = self.len;
+    fn flush<K: Key>(self, batch: &mut Batch, block: &mut Block<'_, K>) {
+        let n = batch.len;
         for i in 0..n {
-            let t = project_prefs[self.q[i] as usize] as usize;
-            self.range[i] = (talent_start[t], talent_start[t + 1]);
+            let t = batch.t[i] as usize;
+            batch.range[i] = (self.talent_start[t], self.talent_start[t + 1]);
         }
         let mut touched = 0u32;
-        for &(s, e) in &self.range[..n] {
+        for &(s, e) in &batch.range[..n] {
             if s < e {
-                touched ^= entry_project[s as usize] ^ entry_project[e as usize - 1];
+                touched ^= self.entry_project[s as usize] ^ self.entry_project[e as usize - 1];
             }
         }
         std::hint::black_box(touched);
         for i in 0..n {
-            let (s, e) = self.range[i];
-            let p = self.p[i];
+            let (s, e) = batch.range[i];
+            let p = batch.p[i];
             let mut found = NONE;
-            for (pos, &x) in (s..e).zip(&entry_project[s as usize..e as usize]) {
+            for (pos, &x) in (s..e).zip(&self.entry_project[s as usize..e as usize]) {
                 if x == p {
-                    found = pos | DONE;
+                    found = pos;
                 }
             }
-            project_prefs[self.q[i] as usize] = found;
+            if found != NONE {
+                block.keys[(found - block.base) as usize] = K::from_rank(batch.rank[i]);
+            }
         }
-        self.len = 0;
+        batch.len = 0;
     }
-}
 
-/// Rewrites each project-side entry into the position of the same pair on the talent
-/// side (or [`NONE`] when the talent does not list the project), in place.
-///
-/// When every talent list is short (the usual round: about ten choices) this scans the
-/// talent's list, so it needs no memory beyond the project list itself; otherwise it
-/// buckets project entries by talent, which is linear but needs a temporary array.
-fn locate_project_entries(
-    talent_start: &[u32],
-    entry_project: &[u32],
-    project_start: &[u32],
-    mut project_prefs: Vec<u32>,
-    block_entries: usize,
-) -> Vec<u32> {
-    let longest_talent = talent_start
-        .windows(2)
-        .map(|w| (w[1] - w[0]) as usize)
-        .max()
-        .unwrap_or(0);
-    if longest_talent <= SCAN_LIMIT {
-        // A lookup in a talent's list is a cache miss when the lists are large. Two
-        // things keep the misses cheap: talents are taken in blocks whose lists fit in
-        // the last-level cache (each block sweeps the project lists, a sequential read),
-        // and lookups are batched so that their loads are issued back to back and
-        // overlap, instead of each waiting behind the previous one's compare loop.
-        let num_talents = talent_start.len() - 1;
-        let mut batch = Batch::default();
-        let mut t0 = 0usize;
-        while t0 < num_talents {
-            let limit = talent_start[t0] as usize + block_entries;
-            let more = talent_start[t0 + 2..].partition_point(|&s| s as usize <= limit);
-            let t1 = t0 + 1 + more;
-            let (lo, width) = (t0 as u32, (t1 - t0) as u32);
-            for (p, w) in project_start.windows(2).enumerate() {
-                for q in w[0]..w[1] {
-                    // Rewritten entries carry DONE, which puts them above any block.
-                    // Branch-free: the entry is always written and kept only if in range.
-                    let keep = project_prefs[q as usize].wrapping_sub(lo) < width;
-                    batch.push_if(q, p as u32, keep);
-                    if batch.len == BATCH {
-                        batch.flush(talent_start, entry_project, &mut project_prefs);
-                    }
+    /// Some talent lists many projects: group the project-side entries by talent with
+    /// a counting sort, then match them against each talent's list through a stamp per
+    /// project. Linear, but needs eight bytes per entry for the grouping.
+    fn transpose_keys<K: Key>(self, keys: &mut [K]) {
+        let num_talents = self.talent_start.len() - 1;
+        let mut bucket_start = vec![0u32; num_talents + 1];
+        for &t in self.project_prefs {
+            bucket_start[t as usize + 1] += 1;
+        }
+        for i in 0..num_talents {
+            bucket_start[i + 1] += bucket_start[i];
+        }
+        let mut fill = bucket_start.clone();
+        let mut pairs = vec![0u64; self.project_prefs.len()];
+        for (p, w) in self.project_start.windows(2).enumerate() {
+            for q in w[0]..w[1] {
+                let t = self.project_prefs[q as usize] as usize;
+                pairs[fill[t] as usize] = ((p as u64) << 32) | u64::from(q - w[0]);
+                fill[t] += 1;
+            }
+        }
+        drop(fill);
+        let num_projects = self.project_start.len() - 1;
+        let mut stamp = vec![NONE; num_projects];
+        let mut slot = vec![0u32; num_projects];
+        for t in 0..num_talents {
+            let (s, e) = (self.talent_start[t], self.talent_start[t + 1]);
+            for pos in s..e {
+                let p = self.entry_project[pos as usize] as usize;
+                stamp[p] = t as u32;
+                slot[p] = pos;
+            }
+            for &pair in &pairs[bucket_start[t] as usize..bucket_start[t + 1] as usize] {
+                let (p, rank) = ((pair >> 32) as usize, pair as u32);
+                if stamp[p] == t as u32 {
+                    keys[slot[p] as usize] = K::from_rank(rank);
                 }
             }
-            batch.flush(talent_start, entry_project, &mut project_prefs);
-            t0 = t1;
-        }
-        for slot in &mut project_prefs {
-            if *slot != NONE {
-                *slot &= !DONE;
-            }
-        }
-        return project_prefs;
-    }
-
-    // General path: group (project, project-side position) pairs by talent with a
-    // counting sort, then match them against each talent's list through a stamp per
-    // project.
-    let num_talents = talent_start.len() - 1;
-    let mut bucket_start = vec![0u32; num_talents + 1];
-    for &t in &project_prefs {
-        bucket_start[t as usize + 1] += 1;
-    }
-    for i in 0..num_talents {
-        bucket_start[i + 1] += bucket_start[i];
-    }
-    let mut fill = bucket_start.clone();
-    let mut pairs = vec![0u64; project_prefs.len()];
-    for (p, w) in project_start.windows(2).enumerate() {
-        for q in w[0]..w[1] {
-            let t = project_prefs[q as usize] as usize;
-            pairs[fill[t] as usize] = ((p as u64) << 32) | u64::from(q);
-            fill[t] += 1;
         }
     }
-    drop(fill);
-    let num_projects = project_start.len() - 1;
-    let mut stamp = vec![NONE; num_projects];
-    let mut slot = vec![0u32; num_projects];
-    for t in 0..num_talents {
-        for pos in talent_start[t]..talent_start[t + 1] {
-            let p = entry_project[pos as usize] as usize;
-            stamp[p] = t as u32;
-            slot[p] = pos;
-        }
-        for &pair in &pairs[bucket_start[t] as usize..bucket_start[t + 1] as usize] {
-            let (p, q) = ((pair >> 32) as usize, pair as u32 as usize);
-            project_prefs[q] = if stamp[p] == t as u32 { slot[p] } else { NONE };
-        }
-    }
-    project_prefs
-}
-
-/// Writes, at each talent-side position, the 0-based rank the project gives the talent.
-fn scatter_ranks<K: Key>(project_start: &[u32], project_entry_pos: &[u32], len: usize) -> Vec<K> {
-    let mut keys = vec![K::NO_KEY; len];
-    for w in project_start.windows(2) {
-        for q in w[0]..w[1] {
-            let pos = project_entry_pos[q as usize];
-            if pos != NONE {
-                keys[pos as usize] = K::from_rank(q - w[0]);
-            }
-        }
-    }
-    keys
 }
 
 #[cfg(test)]
@@ -368,25 +441,29 @@ mod tests {
         assert!(matches!(prep.keys, Keys::Narrow(_)));
     }
 
-    /// The talent-side position of every project-side entry, by searching each list.
-    fn naive_positions(inst: &Instance) -> Vec<u32> {
+    /// Every talent-side entry's key, by searching the project's list.
+    fn naive_keys(inst: &Instance) -> Vec<u32> {
         let mut out = Vec::new();
-        for p in 0..inst.num_projects() as u32 {
-            for &t in inst.project_prefs(p) {
-                let start = inst.talent_start[t as usize];
-                out.push(
-                    inst.talent_prefs(t)
-                        .iter()
-                        .position(|&x| x == p)
-                        .map_or(NONE, |i| start + i as u32),
-                );
+        for t in 0..inst.num_talents() as u32 {
+            for &p in inst.talent_prefs(t) {
+                let rank = inst.project_prefs(p).iter().position(|&x| x == t);
+                out.push(rank.map_or(u32::MAX, |r| r as u32));
             }
         }
         out
     }
 
+    fn lists(inst: &Instance) -> Lists<'_> {
+        Lists {
+            talent_start: &inst.talent_start,
+            entry_project: &inst.talent_prefs,
+            project_start: &inst.project_start,
+            project_prefs: &inst.project_prefs,
+        }
+    }
+
     #[test]
-    fn small_blocks_and_batches_find_every_entry() {
+    fn every_block_size_and_thread_count_finds_every_key() {
         let shape = crate::synth::Shape {
             talents: 2_000,
             projects: 150,
@@ -403,17 +480,18 @@ mod tests {
         }
         let (ts, tp, ps, pp, cap) = inst.into_csr();
         let inst = Instance::from_csr(ts, tp, ps, pp, cap).unwrap();
-        let want = naive_positions(&inst);
+        let want = naive_keys(&inst);
+        assert!(want.contains(&u32::MAX), "some entries are not mutual");
         for block in [1, 5, 64, 1 << 20] {
-            let got = locate_project_entries(
-                &inst.talent_start,
-                &inst.talent_prefs,
-                &inst.project_start,
-                inst.project_prefs.clone(),
-                block,
-            );
-            assert_eq!(got, want, "block of {block} entries");
+            for threads in [1, 2, 3] {
+                let mut got = vec![u32::NO_KEY; want.len()];
+                lists(&inst).scan_keys(&mut got, block, threads);
+                assert_eq!(got, want, "block of {block} entries, {threads} threads");
+            }
         }
+        let mut got = vec![u32::NO_KEY; want.len()];
+        lists(&inst).transpose_keys(&mut got);
+        assert_eq!(got, want, "transposing path");
     }
 
     #[test]

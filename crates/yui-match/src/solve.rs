@@ -1,6 +1,7 @@
 //! Talent-proposing deferred acceptance with project capacities.
 
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use crate::instance::{Instance, NONE};
 use crate::prepare::{Key, Keys, LAST, Prepared};
@@ -109,17 +110,6 @@ pub fn solve(instance: &Instance) -> Matching {
 /// the entry was the last of its list.
 const HELD_LAST: u64 = 1 << 32;
 
-/// A project's seats during the run: its slice of the shared heap array and the rank
-/// of the worst talent held, cached so a rejection reads one 16-byte record.
-#[derive(Clone, Copy, Debug)]
-#[repr(C, align(16))]
-struct Seats {
-    off: u32,
-    cap: u32,
-    held: u32,
-    worst: u32,
-}
-
 impl Prepared {
     /// Runs talent-proposing deferred acceptance and returns the talent-optimal stable
     /// matching (the unique stable matching every talent likes at least as well as any
@@ -130,13 +120,18 @@ impl Prepared {
     /// Memory besides the index: one `u32` per talent, one 16-byte record per project,
     /// and one `u64` per seat (seats above a project's list length are never allocated).
     pub fn solve(&self) -> Matching {
+        self.solve_on(crate::prepare::threads_for(self.entry_project.len()))
+    }
+
+    /// [`Prepared::solve`] on `threads` threads.
+    pub(crate) fn solve_on(&self, threads: usize) -> Matching {
         match &self.keys {
-            Keys::Narrow(keys) => self.run(keys),
-            Keys::Wide(keys) => self.run(keys),
+            Keys::Narrow(keys) => self.run(keys, threads),
+            Keys::Wide(keys) => self.run(keys, threads),
         }
     }
 
-    fn run<K: Key>(&self, keys: &[K]) -> Matching {
+    fn run<K: Key + Sync>(&self, keys: &[K], threads: usize) -> Matching {
         let mut seats = Vec::with_capacity(self.num_projects());
         let mut total = 0u32;
         for (w, &cap) in self.project_start.windows(2).zip(&self.capacity) {
@@ -146,62 +141,40 @@ impl Prepared {
             seats.push(Seats {
                 off: total,
                 cap,
-                held: 0,
-                worst: 0,
+                held: AtomicU32::new(0),
+                bar: AtomicU32::new(if cap == 0 { 0 } else { u32::MAX }),
             });
             total += cap;
         }
-        let mut heap = vec![0u64; total as usize];
-        let mut run = Run {
+        let run = Run {
             entry_project: &self.entry_project,
-            seats: &mut seats,
-            heap: &mut heap,
+            seats,
+            heap: (0..total).map(|_| AtomicU64::new(0)).collect(),
         };
 
-        // Proposal chains in LANES interleaved lanes. A chain starts with a talent's first
-        // choice and goes on with whoever is displaced, so it needs no queue; the talent
-        // behind an entry is implied by the entry's position. Each lane loads its next
-        // entry one round before using it, so the cache misses of all lanes overlap
-        // instead of queueing. Deferred acceptance gives the same matching in any order.
-        let starts = &self.talent_start;
-        let mut next_talent = 0usize;
-        let mut next_start = || -> u32 {
-            while next_talent + 1 < starts.len() {
-                let (s, e) = (starts[next_talent], starts[next_talent + 1]);
-                next_talent += 1;
-                if s < e {
-                    return s;
+        // Deferred acceptance gives the same matching whatever the order of proposals,
+        // so threads may take talents in any order as long as each proposal is placed
+        // atomically (under the project's lock).
+        let next_talent = AtomicUsize::new(0);
+        let work = || run.chains(&self.talent_start, keys, &next_talent);
+        if threads <= 1 {
+            work();
+        } else {
+            std::thread::scope(|s| {
+                for _ in 1..threads {
+                    s.spawn(work);
                 }
-            }
-            NONE
-        };
-        let mut lanes = [Lane::<K>::IDLE; LANES];
-        for lane in &mut lanes {
-            lane.load(next_start(), run.entry_project, keys);
+                work();
+            });
         }
-        loop {
-            let mut busy = false;
-            for lane in &mut lanes {
-                if lane.pos == NONE {
-                    continue;
-                }
-                busy = true;
-                let mut pos = run.propose(lane.pos, lane.raw, lane.key);
-                if pos == NONE {
-                    pos = next_start();
-                }
-                lane.load(pos, run.entry_project, keys);
-            }
-            if !busy {
-                break;
-            }
-        }
+        let Run { seats, heap, .. } = run;
 
         // Read the matching off the heaps: mark held entries, then find each talent's.
         let mut held = vec![0u64; self.entry_project.len().div_ceil(64)];
         for s in &seats {
-            for &entry in &heap[s.off as usize..(s.off + s.held) as usize] {
-                let pos = (entry as u32) as usize;
+            let n = s.held.load(Ordering::Relaxed);
+            for entry in &heap[s.off as usize..(s.off + n) as usize] {
+                let pos = (entry.load(Ordering::Relaxed) as u32) as usize;
                 held[pos / 64] |= 1 << (pos % 64);
             }
         }
@@ -249,48 +222,156 @@ impl<K: Key> Lane<K> {
     }
 }
 
-/// The state of one deferred-acceptance run.
+/// A project's seats during the run: its slice of the shared heap array, the talents
+/// held, and the bar a proposal must pass, so most rejections read one 16-byte record
+/// and take no lock.
+#[derive(Debug)]
+#[repr(C, align(16))]
+struct Seats {
+    off: u32,
+    cap: u32,
+    /// Number of talents held, with [`LOCKED`] set while a proposal is being placed.
+    held: AtomicU32,
+    /// Proposals the project ranks at `bar` or worse are rejected: `u32::MAX` until the
+    /// seats are full, then the rank of the worst talent held. It only ever falls, so a
+    /// stale read can let a proposal through to the locked check but never rejects one
+    /// wrongly.
+    bar: AtomicU32,
+}
+
+/// Set in [`Seats::held`] while one thread changes the project's heap.
+const LOCKED: u32 = 1 << 31;
+
+impl Seats {
+    /// Takes the project's lock and returns the number of talents held.
+    #[inline]
+    fn lock(&self) -> u32 {
+        loop {
+            let held = self.held.fetch_or(LOCKED, Ordering::Acquire);
+            if held & LOCKED == 0 {
+                return held;
+            }
+            while self.held.load(Ordering::Relaxed) & LOCKED != 0 {
+                std::hint::spin_loop();
+            }
+        }
+    }
+
+    /// Releases the lock, recording `held` talents.
+    #[inline]
+    fn unlock(&self, held: u32) {
+        self.held.store(held, Ordering::Release);
+    }
+}
+
+/// The shared state of one deferred-acceptance run.
 struct Run<'a> {
     entry_project: &'a [u32],
-    seats: &'a mut [Seats],
-    heap: &'a mut [u64],
+    seats: Vec<Seats>,
+    /// Every project's seats as a max-heap by rank, `cap` slots from `off`. Read and
+    /// written only under the project's lock, so relaxed atomics suffice.
+    heap: Vec<AtomicU64>,
 }
 
 impl Run<'_> {
+    /// Runs proposal chains in [`LANES`] interleaved lanes until no talent is left to
+    /// start. A chain starts with a talent's first choice and goes on with whoever is
+    /// displaced, so it needs no queue; the talent behind an entry is implied by the
+    /// entry's position. Each lane loads its next entry one round before using it, so
+    /// the cache misses of all lanes overlap instead of queueing. Talents are taken from
+    /// `next_talent` in chunks, which several threads may share.
+    fn chains<K: Key>(&self, talent_start: &[u32], keys: &[K], next_talent: &AtomicUsize) {
+        const CHUNK: usize = 1024;
+        let num_talents = talent_start.len() - 1;
+        let (mut t, mut end) = (0usize, 0usize);
+        let mut next_start = || -> u32 {
+            loop {
+                if t == end {
+                    t = next_talent.fetch_add(CHUNK, Ordering::Relaxed);
+                    if t >= num_talents {
+                        end = t;
+                        return NONE;
+                    }
+                    end = (t + CHUNK).min(num_talents);
+                }
+                let (s, e) = (talent_start[t], talent_start[t + 1]);
+                t += 1;
+                if s < e {
+                    return s;
+                }
+            }
+        };
+        let mut lanes = [Lane::<K>::IDLE; LANES];
+        for lane in &mut lanes {
+            lane.load(next_start(), self.entry_project, keys);
+        }
+        loop {
+            let mut busy = false;
+            for lane in &mut lanes {
+                if lane.pos == NONE {
+                    continue;
+                }
+                busy = true;
+                let mut pos = self.propose(lane.pos, lane.raw, lane.key);
+                if pos == NONE {
+                    pos = next_start();
+                }
+                lane.load(pos, self.entry_project, keys);
+            }
+            if !busy {
+                break;
+            }
+        }
+    }
+
     /// Entry `pos` (project word `raw`, key `key`) proposes. Returns the entry that
     /// proposes next in this chain (the same talent's next choice, or the displaced
     /// talent's), or NONE when the chain ends (accepted without displacing anyone, or
     /// a talent ran out of choices).
     #[inline]
-    fn propose<K: Key>(&mut self, pos: u32, raw: u32, key: K) -> u32 {
+    fn propose<K: Key>(&self, pos: u32, raw: u32, key: K) -> u32 {
         let last = raw & LAST != 0;
-        if key != K::NO_KEY {
-            let rank = key.rank();
-            let s = &mut self.seats[(raw & !LAST) as usize];
-            let entry = (u64::from(rank) << 33) | if last { HELD_LAST } else { 0 } | u64::from(pos);
-            if s.held < s.cap {
-                let h = &mut self.heap[s.off as usize..(s.off + s.cap) as usize];
-                sift_up(h, s.held as usize, entry);
-                s.held += 1;
-                if s.held == s.cap {
-                    s.worst = (h[0] >> 33) as u32;
-                }
-                return NONE;
-            }
-            if rank < s.worst {
-                let h = &mut self.heap[s.off as usize..(s.off + s.cap) as usize];
-                let out = h[0];
-                sift_down(h, entry);
-                s.worst = (h[0] >> 33) as u32;
-                return if out & HELD_LAST != 0 {
-                    NONE
-                } else {
-                    out as u32 + 1
-                };
-            }
+        let rejected = if last { NONE } else { pos + 1 };
+        if key == K::NO_KEY {
+            return rejected;
         }
-        if last { NONE } else { pos + 1 }
+        let rank = key.rank();
+        let s = &self.seats[(raw & !LAST) as usize];
+        if rank >= s.bar.load(Ordering::Relaxed) {
+            return rejected;
+        }
+        let held = s.lock();
+        let h = &self.heap[s.off as usize..(s.off + s.cap) as usize];
+        let entry = (u64::from(rank) << 33) | if last { HELD_LAST } else { 0 } | u64::from(pos);
+        if held < s.cap {
+            sift_up(h, held as usize, entry);
+            if held + 1 == s.cap {
+                s.bar.store(top_rank(h), Ordering::Relaxed);
+            }
+            s.unlock(held + 1);
+            return NONE;
+        }
+        // Full: under the lock the bar is exact.
+        if rank < s.bar.load(Ordering::Relaxed) {
+            let out = h[0].load(Ordering::Relaxed);
+            sift_down(h, entry);
+            s.bar.store(top_rank(h), Ordering::Relaxed);
+            s.unlock(held);
+            return if out & HELD_LAST != 0 {
+                NONE
+            } else {
+                out as u32 + 1
+            };
+        }
+        s.unlock(held);
+        rejected
     }
+}
+
+/// The rank of the worst talent in a non-empty heap.
+#[inline]
+fn top_rank(h: &[AtomicU64]) -> u32 {
+    (h[0].load(Ordering::Relaxed) >> 33) as u32
 }
 
 /// The first set bit in `from..to` of a bitmap, if any.
@@ -309,21 +390,22 @@ fn first_set(bits: &[u64], from: usize, to: usize) -> Option<usize> {
 
 /// Inserts `entry` at the end of a max-heap of `len` entries.
 #[inline]
-fn sift_up(h: &mut [u64], mut i: usize, entry: u64) {
+fn sift_up(h: &[AtomicU64], mut i: usize, entry: u64) {
     while i > 0 {
         let parent = (i - 1) / 2;
-        if h[parent] >= entry {
+        let above = h[parent].load(Ordering::Relaxed);
+        if above >= entry {
             break;
         }
-        h[i] = h[parent];
+        h[i].store(above, Ordering::Relaxed);
         i = parent;
     }
-    h[i] = entry;
+    h[i].store(entry, Ordering::Relaxed);
 }
 
 /// Replaces the top of a full max-heap with `entry` (which is smaller than the top).
 #[inline]
-fn sift_down(h: &mut [u64], entry: u64) {
+fn sift_down(h: &[AtomicU64], entry: u64) {
     let n = h.len();
     let mut i = 0;
     loop {
@@ -331,17 +413,63 @@ fn sift_down(h: &mut [u64], entry: u64) {
         if left >= n {
             break;
         }
-        let right = left + 1;
-        let child = if right < n && h[right] > h[left] {
-            right
-        } else {
-            left
-        };
-        if h[child] <= entry {
+        let mut child = left;
+        let mut below = h[left].load(Ordering::Relaxed);
+        if left + 1 < n {
+            let right = h[left + 1].load(Ordering::Relaxed);
+            if right > below {
+                (child, below) = (left + 1, right);
+            }
+        }
+        if below <= entry {
             break;
         }
-        h[i] = h[child];
+        h[i].store(below, Ordering::Relaxed);
         i = child;
     }
-    h[i] = entry;
+    h[i].store(entry, Ordering::Relaxed);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth::{Shape, generate};
+
+    /// Threads race for the same few projects here; any lost update or wrong rejection
+    /// would change the matching, which deferred acceptance fixes whatever the order.
+    #[test]
+    fn threads_find_the_same_matching_as_one_thread() {
+        let shapes = [
+            Shape {
+                talents: 4_000,
+                projects: 12,
+                prefs_per_talent: 8,
+                capacity: 3,
+            },
+            Shape {
+                talents: 6_000,
+                projects: 700,
+                prefs_per_talent: 10,
+                capacity: 1,
+            },
+            Shape {
+                talents: 3_000,
+                projects: 300,
+                prefs_per_talent: 5,
+                capacity: 20,
+            },
+        ];
+        for shape in &shapes {
+            for seed in 0..4 {
+                let prepared = Prepared::new(&generate(shape, seed));
+                let one = prepared.solve_on(1);
+                assert!(one.pairs().count() > 0);
+                for threads in [2, 3, 8] {
+                    for _ in 0..3 {
+                        assert_eq!(prepared.solve_on(threads), one, "{shape:?} seed {seed}");
+                    }
+                }
+            }
+        }
+    }
 }
