@@ -33,6 +33,9 @@
 //! instance's memory) and call [`Prepared::solve`]. The engine works on flat `u32`
 //! arrays, allocates nothing per proposal, and its work is linear in the number of
 //! preference entries; the result does not depend on the order of talents or projects.
+//! Rounds of 262,144 entries or more are validated, indexed and solved on every available
+//! core (scoped std threads, at most eight); deferred acceptance reaches the same
+//! matching in any order of proposals, so the result is the same as on one core.
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 

@@ -119,6 +119,9 @@ impl Prepared {
     /// a heap step of O(log capacity), so the work is linear in the number of entries.
     /// Memory besides the index: one `u32` per talent, one 16-byte record per project,
     /// and one `u64` per seat (seats above a project's list length are never allocated).
+    /// Large rounds run on every available core: threads take talents in chunks, and
+    /// each proposal is placed under its project's lock, except rejections by a full
+    /// project, which read its bar without one.
     pub fn solve(&self) -> Matching {
         self.solve_on(crate::prepare::threads_for(self.entry_project.len()))
     }
