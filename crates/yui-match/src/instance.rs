@@ -360,4 +360,74 @@ mod tests {
         let bad = Instance::from_csr(vec![], vec![], vec![0], vec![], vec![]);
         assert_eq!(bad, Err(InstanceError::BadOffsets(Side::Talent)));
     }
+
+    /// Large enough that both sides are checked at once.
+    fn large() -> (Vec<u32>, Vec<u32>, Vec<u32>, Vec<u32>, Vec<u32>) {
+        let shape = crate::synth::Shape {
+            talents: 30_000,
+            projects: 2_000,
+            prefs_per_talent: 10,
+            capacity: 4,
+        };
+        let csr = crate::synth::generate(&shape, 11).into_csr();
+        assert!(crate::prepare::threads_for(csr.1.len()) > 1 || num_cores() == 1);
+        csr
+    }
+
+    fn num_cores() -> usize {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    }
+
+    #[test]
+    fn both_sides_checked_at_once_report_like_one_thread() {
+        let (ts, tp, ps, pp, cap) = large();
+        assert!(
+            Instance::from_csr(ts.clone(), tp.clone(), ps.clone(), pp.clone(), cap.clone()).is_ok()
+        );
+
+        // A project repeats a talent: reported with its position.
+        let mut bad_pp = pp.clone();
+        let (start, end) = (ps[7] as usize, ps[8] as usize);
+        assert!(end - start >= 2);
+        bad_pp[end - 1] = bad_pp[start];
+        let err = Instance::from_csr(
+            ts.clone(),
+            tp.clone(),
+            ps.clone(),
+            bad_pp.clone(),
+            cap.clone(),
+        );
+        assert_eq!(
+            err,
+            Err(InstanceError::Duplicate {
+                side: Side::Project,
+                owner: 7,
+                position: (end - start - 1) as u32,
+                first: 0,
+                value: pp[start],
+            })
+        );
+
+        // Both sides wrong: the talent side's error wins, whichever thread ends first.
+        let mut bad_tp = tp.clone();
+        bad_tp[ts[5] as usize] = 2_000;
+        for _ in 0..5 {
+            let err = Instance::from_csr(
+                ts.clone(),
+                bad_tp.clone(),
+                ps.clone(),
+                bad_pp.clone(),
+                cap.clone(),
+            );
+            assert_eq!(
+                err,
+                Err(InstanceError::OutOfRange {
+                    side: Side::Talent,
+                    owner: 5,
+                    position: 0,
+                    value: 2_000,
+                })
+            );
+        }
+    }
 }
