@@ -362,16 +362,16 @@ mod tests {
     }
 
     /// Large enough that both sides are checked at once.
-    fn large() -> (Vec<u32>, Vec<u32>, Vec<u32>, Vec<u32>, Vec<u32>) {
+    fn large() -> Instance {
         let shape = crate::synth::Shape {
             talents: 30_000,
             projects: 2_000,
             prefs_per_talent: 10,
             capacity: 4,
         };
-        let csr = crate::synth::generate(&shape, 11).into_csr();
-        assert!(crate::prepare::threads_for(csr.1.len()) > 1 || num_cores() == 1);
-        csr
+        let instance = crate::synth::generate(&shape, 11);
+        assert!(crate::prepare::threads_for(instance.num_entries().0) > 1 || num_cores() == 1);
+        instance
     }
 
     fn num_cores() -> usize {
@@ -380,7 +380,7 @@ mod tests {
 
     #[test]
     fn both_sides_checked_at_once_report_like_one_thread() {
-        let (ts, tp, ps, pp, cap) = large();
+        let (ts, tp, ps, pp, cap) = large().into_csr();
         assert!(
             Instance::from_csr(ts.clone(), tp.clone(), ps.clone(), pp.clone(), cap.clone()).is_ok()
         );

@@ -254,8 +254,16 @@ impl Seats {
             if held & LOCKED == 0 {
                 return held;
             }
+            let mut spins = 0u32;
             while self.held.load(Ordering::Relaxed) & LOCKED != 0 {
-                std::hint::spin_loop();
+                // The holder may have been descheduled (more threads than cores):
+                // give way rather than spin through its time slice.
+                spins += 1;
+                if spins < 64 {
+                    std::hint::spin_loop();
+                } else {
+                    std::thread::yield_now();
+                }
             }
         }
     }
@@ -472,6 +480,63 @@ mod tests {
                         assert_eq!(prepared.solve_on(threads), one, "{shape:?} seed {seed}");
                     }
                 }
+            }
+        }
+    }
+
+    /// Irregular rounds: lists that are not mutual, empty lists, capacity 0 and
+    /// capacities far above the list length.
+    #[test]
+    fn threads_agree_on_irregular_rounds() {
+        let mut rng = crate::synth::SplitMix64::new(99);
+        for round in 0..40 {
+            let talents = 200 + rng.below(1_800) as u32;
+            let projects = 1 + rng.below(60) as u32;
+            let mut listed: Vec<Vec<u32>> = vec![Vec::new(); projects as usize];
+            let mut b = Instance::builder();
+            for t in 0..talents {
+                let len = rng.below(u64::from(projects.min(8)) + 1);
+                let mut prefs = Vec::new();
+                while (prefs.len() as u64) < len {
+                    let p = rng.below(u64::from(projects)) as u32;
+                    if !prefs.contains(&p) {
+                        prefs.push(p);
+                    }
+                }
+                for &p in &prefs {
+                    listed[p as usize].push(t);
+                }
+                b.talent(&prefs);
+            }
+            for list in &mut listed {
+                // Drop some who listed the project, add some who did not, shuffle.
+                list.retain(|_| rng.below(5) != 0);
+                for _ in 0..rng.below(20) {
+                    let t = rng.below(u64::from(talents)) as u32;
+                    if !list.contains(&t) {
+                        list.push(t);
+                    }
+                }
+                for i in (1..list.len()).rev() {
+                    list.swap(i, rng.below(i as u64 + 1) as usize);
+                }
+                let capacity = [0, 1, 2, 5, 1_000][rng.below(5) as usize];
+                b.project(capacity, list);
+            }
+            let instance = b.build().unwrap();
+            let prepared = Prepared::new(&instance);
+            let one = prepared.solve_on(1);
+            let pairs: Vec<(u32, u32)> = one.pairs().collect();
+            assert!(
+                crate::check(&instance, &pairs).unwrap().is_ok(),
+                "round {round}"
+            );
+            for threads in [2, 4, 8] {
+                assert_eq!(
+                    prepared.solve_on(threads),
+                    one,
+                    "round {round}, {threads} threads"
+                );
             }
         }
     }
