@@ -1,7 +1,8 @@
 //! Talent-proposing deferred acceptance with project capacities.
 
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::instance::{Instance, NONE};
 use crate::prepare::{Key, Keys, LAST, Prepared};
@@ -117,11 +118,15 @@ impl Prepared {
     ///
     /// Each talent-side entry is proposed at most once, and each proposal costs O(1) plus
     /// a heap step of O(log capacity), so the work is linear in the number of entries.
-    /// Memory besides the index: one `u32` per talent, one 16-byte record per project,
-    /// and one `u64` per seat (seats above a project's list length are never allocated).
-    /// Large rounds run on every available core: threads take talents in chunks, and
-    /// each proposal is placed under its project's lock, except rejections by a full
-    /// project, which read its bar without one.
+    /// Memory besides the index: one 16-byte record per project and one `u64` per seat
+    /// (seats above a project's list length are never allocated), plus the batches in
+    /// flight between threads.
+    ///
+    /// Large rounds run on every available core. Each thread owns a range of projects
+    /// (balanced by list entries) with their seats, and places only proposals to its own
+    /// projects; a proposal to another thread's project is handed over, already read,
+    /// in a batch. No memory is written by two threads except the batches, so the
+    /// threads neither lock nor contend per proposal.
     pub fn solve(&self) -> Matching {
         self.solve_on(crate::prepare::threads_for(self.entry_project.len()))
     }
@@ -135,53 +140,56 @@ impl Prepared {
     }
 
     fn run<K: Key + Sync>(&self, keys: &[K], threads: usize) -> Matching {
-        let mut seats = Vec::with_capacity(self.num_projects());
-        let mut total = 0u32;
-        for (w, &cap) in self.project_start.windows(2).zip(&self.capacity) {
-            // Never more seats than talents listed, so the heap array is at most the
-            // number of project-side entries.
-            let cap = cap.min(w[1] - w[0]);
-            seats.push(Seats {
-                off: total,
-                cap,
-                held: AtomicU32::new(0),
-                bar: AtomicU32::new(if cap == 0 { 0 } else { u32::MAX }),
-            });
-            total += cap;
+        let threads = threads.clamp(1, MAX_PARTS);
+        let num_projects = self.num_projects() as u32;
+        let total = self.entry_project.len();
+        let mut bounds = vec![0u32; threads + 1];
+        for (k, bound) in bounds.iter_mut().enumerate().skip(1) {
+            let target = total * k / threads;
+            *bound = self
+                .project_start
+                .partition_point(|&s| (s as usize) < target)
+                .min(num_projects as usize) as u32;
         }
-        let run = Run {
+        bounds[threads] = num_projects;
+        let mut parts: Vec<Part> = bounds
+            .windows(2)
+            .map(|w| Part::new(self, w[0], w[1]))
+            .collect();
+        let shared = Shared {
+            talent_start: &self.talent_start,
             entry_project: &self.entry_project,
-            seats,
-            heap: (0..total).map(|_| AtomicU64::new(0)).collect(),
+            keys,
+            bounds: &bounds,
+            inbox: (0..threads).map(|_| Mutex::new(Vec::new())).collect(),
+            mail: (0..threads).map(|_| AtomicBool::new(false)).collect(),
+            next_talent: AtomicUsize::new(0),
+            live: AtomicUsize::new(0),
         };
-
-        // Deferred acceptance gives the same matching whatever the order of proposals,
-        // so threads may take talents in any order as long as each proposal is placed
-        // atomically (under the project's lock).
-        let next_talent = AtomicUsize::new(0);
-        let work = || run.chains(&self.talent_start, keys, &next_talent);
-        if threads <= 1 {
-            work();
-        } else {
-            std::thread::scope(|s| {
-                for _ in 1..threads {
-                    s.spawn(work);
-                }
-                work();
-            });
-        }
-        let Run { seats, heap, .. } = run;
+        // Deferred acceptance gives the same matching whatever the order of proposals.
+        std::thread::scope(|s| {
+            let mut parts = parts.iter_mut().enumerate();
+            let first = parts.next();
+            for (k, part) in parts {
+                let shared = &shared;
+                s.spawn(move || shared.work(k, part));
+            }
+            if let Some((k, part)) = first {
+                shared.work(k, part);
+            }
+        });
 
         // Read the matching off the heaps: mark held entries, then find each talent's.
         let mut held = vec![0u64; self.entry_project.len().div_ceil(64)];
-        for s in &seats {
-            let n = s.held.load(Ordering::Relaxed);
-            for entry in &heap[s.off as usize..(s.off + n) as usize] {
-                let pos = (entry.load(Ordering::Relaxed) as u32) as usize;
-                held[pos / 64] |= 1 << (pos % 64);
+        for part in &parts {
+            for s in &part.seats {
+                for &entry in &part.heap[s.off as usize..(s.off + s.held) as usize] {
+                    let pos = (entry as u32) as usize;
+                    held[pos / 64] |= 1 << (pos % 64);
+                }
             }
         }
-        drop(heap);
+        drop(parts);
         let assigned = self
             .talent_start
             .windows(2)
@@ -196,8 +204,17 @@ impl Prepared {
     }
 }
 
-/// Number of proposal chains run side by side (see [`Prepared::run`]).
+/// Number of proposal chains a thread runs side by side (see [`Shared::work`]).
 const LANES: usize = 8;
+
+/// Most threads the solver splits projects among.
+const MAX_PARTS: usize = 8;
+
+/// Proposals handed to another thread go in batches of this many.
+const BATCH: usize = 512;
+
+/// Talents a thread takes at a time.
+const CHUNK: usize = 1024;
 
 /// One proposal chain: the entry it proposes next, with that entry's project and key
 /// already loaded.
@@ -225,164 +242,303 @@ impl<K: Key> Lane<K> {
     }
 }
 
-/// A project's seats during the run: its slice of the shared heap array, the talents
-/// held, and the bar a proposal must pass, so most rejections read one 16-byte record
-/// and take no lock.
-#[derive(Debug)]
+/// A mutual entry proposing, as handed to the thread that owns its project.
+#[derive(Clone, Copy, Debug)]
+struct Proposal {
+    pos: u32,
+    raw: u32,
+    rank: u32,
+}
+
+/// A project's seats during the run: its slice of its part's heap array, and the rank
+/// of the worst talent held, cached so a rejection reads one 16-byte record.
+#[derive(Clone, Copy, Debug)]
 #[repr(C, align(16))]
 struct Seats {
     off: u32,
     cap: u32,
-    /// Number of talents held, with [`LOCKED`] set while a proposal is being placed.
-    held: AtomicU32,
-    /// Proposals the project ranks at `bar` or worse are rejected: `u32::MAX` until the
-    /// seats are full, then the rank of the worst talent held. It only ever falls, so a
-    /// stale read can let a proposal through to the locked check but never rejects one
-    /// wrongly.
-    bar: AtomicU32,
+    held: u32,
+    worst: u32,
 }
 
-/// Set in [`Seats::held`] while one thread changes the project's heap.
-const LOCKED: u32 = 1 << 31;
-
-impl Seats {
-    /// Takes the project's lock and returns the number of talents held.
-    #[inline]
-    fn lock(&self) -> u32 {
-        loop {
-            let held = self.held.fetch_or(LOCKED, Ordering::Acquire);
-            if held & LOCKED == 0 {
-                return held;
-            }
-            let mut spins = 0u32;
-            while self.held.load(Ordering::Relaxed) & LOCKED != 0 {
-                // The holder may have been descheduled (more threads than cores):
-                // give way rather than spin through its time slice.
-                spins += 1;
-                if spins < 64 {
-                    std::hint::spin_loop();
-                } else {
-                    std::thread::yield_now();
-                }
-            }
-        }
-    }
-
-    /// Releases the lock, recording `held` talents.
-    #[inline]
-    fn unlock(&self, held: u32) {
-        self.held.store(held, Ordering::Release);
-    }
-}
-
-/// The shared state of one deferred-acceptance run.
-struct Run<'a> {
-    entry_project: &'a [u32],
+/// The projects `first..` one thread owns: their seats and heaps.
+struct Part {
+    first: u32,
     seats: Vec<Seats>,
-    /// Every project's seats as a max-heap by rank, `cap` slots from `off`. Read and
-    /// written only under the project's lock, so relaxed atomics suffice.
-    heap: Vec<AtomicU64>,
+    /// Every owned project's seats as a max-heap by rank, `cap` slots from `off`.
+    heap: Vec<u64>,
 }
 
-impl Run<'_> {
-    /// Runs proposal chains in [`LANES`] interleaved lanes until no talent is left to
-    /// start. A chain starts with a talent's first choice and goes on with whoever is
-    /// displaced, so it needs no queue; the talent behind an entry is implied by the
-    /// entry's position. Each lane loads its next entry one round before using it, so
-    /// the cache misses of all lanes overlap instead of queueing. Talents are taken from
-    /// `next_talent` in chunks, which several threads may share.
-    fn chains<K: Key>(&self, talent_start: &[u32], keys: &[K], next_talent: &AtomicUsize) {
-        const CHUNK: usize = 1024;
-        let num_talents = talent_start.len() - 1;
-        let (mut t, mut end) = (0usize, 0usize);
-        let mut next_start = || -> u32 {
-            loop {
-                if t == end {
-                    t = next_talent.fetch_add(CHUNK, Ordering::Relaxed);
-                    if t >= num_talents {
-                        end = t;
-                        return NONE;
-                    }
-                    end = (t + CHUNK).min(num_talents);
-                }
-                let (s, e) = (talent_start[t], talent_start[t + 1]);
-                t += 1;
-                if s < e {
-                    return s;
-                }
-            }
-        };
-        let mut lanes = [Lane::<K>::IDLE; LANES];
-        for lane in &mut lanes {
-            lane.load(next_start(), self.entry_project, keys);
+impl Part {
+    fn new(prepared: &Prepared, first: u32, end: u32) -> Self {
+        let mut seats = Vec::with_capacity((end - first) as usize);
+        let mut total = 0u32;
+        for p in first as usize..end as usize {
+            // Never more seats than talents listed, so the heap array is at most the
+            // number of project-side entries.
+            let listed = prepared.project_start[p + 1] - prepared.project_start[p];
+            let cap = prepared.capacity[p].min(listed);
+            seats.push(Seats {
+                off: total,
+                cap,
+                held: 0,
+                worst: 0,
+            });
+            total += cap;
         }
-        loop {
-            let mut busy = false;
-            for lane in &mut lanes {
-                if lane.pos == NONE {
-                    continue;
-                }
-                busy = true;
-                let mut pos = self.propose(lane.pos, lane.raw, lane.key);
-                if pos == NONE {
-                    pos = next_start();
-                }
-                lane.load(pos, self.entry_project, keys);
-            }
-            if !busy {
-                break;
-            }
+        Self {
+            first,
+            seats,
+            heap: vec![0; total as usize],
         }
     }
 
-    /// Entry `pos` (project word `raw`, key `key`) proposes. Returns the entry that
+    /// A mutual entry proposes to a project of this part. Returns the entry that
     /// proposes next in this chain (the same talent's next choice, or the displaced
     /// talent's), or NONE when the chain ends (accepted without displacing anyone, or
     /// a talent ran out of choices).
     #[inline]
-    fn propose<K: Key>(&self, pos: u32, raw: u32, key: K) -> u32 {
+    fn propose(&mut self, Proposal { pos, raw, rank }: Proposal) -> u32 {
         let last = raw & LAST != 0;
-        let rejected = if last { NONE } else { pos + 1 };
-        if key == K::NO_KEY {
-            return rejected;
-        }
-        let rank = key.rank();
-        let s = &self.seats[(raw & !LAST) as usize];
-        if rank >= s.bar.load(Ordering::Relaxed) {
-            return rejected;
-        }
-        let held = s.lock();
-        let h = &self.heap[s.off as usize..(s.off + s.cap) as usize];
+        let s = &mut self.seats[((raw & !LAST) - self.first) as usize];
         let entry = (u64::from(rank) << 33) | if last { HELD_LAST } else { 0 } | u64::from(pos);
-        if held < s.cap {
-            sift_up(h, held as usize, entry);
-            if held + 1 == s.cap {
-                s.bar.store(top_rank(h), Ordering::Relaxed);
+        if s.held < s.cap {
+            let h = &mut self.heap[s.off as usize..(s.off + s.cap) as usize];
+            sift_up(h, s.held as usize, entry);
+            s.held += 1;
+            if s.held == s.cap {
+                s.worst = (h[0] >> 33) as u32;
             }
-            s.unlock(held + 1);
             return NONE;
         }
-        // Full: under the lock the bar is exact.
-        if rank < s.bar.load(Ordering::Relaxed) {
-            let out = h[0].load(Ordering::Relaxed);
+        if rank < s.worst {
+            let h = &mut self.heap[s.off as usize..(s.off + s.cap) as usize];
+            let out = h[0];
             sift_down(h, entry);
-            s.bar.store(top_rank(h), Ordering::Relaxed);
-            s.unlock(held);
+            s.worst = (h[0] >> 33) as u32;
             return if out & HELD_LAST != 0 {
                 NONE
             } else {
                 out as u32 + 1
             };
         }
-        s.unlock(held);
-        rejected
+        if last { NONE } else { pos + 1 }
     }
 }
 
-/// The rank of the worst talent in a non-empty heap.
-#[inline]
-fn top_rank(h: &[AtomicU64]) -> u32 {
-    (h[0].load(Ordering::Relaxed) >> 33) as u32
+/// What the threads of one run share.
+struct Shared<'a, K> {
+    talent_start: &'a [u32],
+    entry_project: &'a [u32],
+    keys: &'a [K],
+    /// Thread `k` owns projects `bounds[k]..bounds[k + 1]`.
+    bounds: &'a [u32],
+    /// Proposals handed to each thread, and whether any are waiting.
+    inbox: Vec<Mutex<Vec<Proposal>>>,
+    mail: Vec<AtomicBool>,
+    next_talent: AtomicUsize,
+    /// Chains that may still be running anywhere: counted before their talents are
+    /// taken, uncounted (lazily) when they end, so 0 means every thread is done.
+    live: AtomicUsize,
+}
+
+impl<K: Key + Sync> Shared<'_, K> {
+    /// The thread that owns project `p`.
+    #[inline]
+    fn owner(&self, p: u32) -> usize {
+        self.bounds[1..self.bounds.len() - 1]
+            .iter()
+            .filter(|&&b| p >= b)
+            .count()
+    }
+
+    /// Runs thread `me` until no chain is left on any thread.
+    ///
+    /// Proposal chains run in [`LANES`] interleaved lanes. A chain starts with a
+    /// talent's first choice and goes on with whoever is displaced, so it needs no
+    /// queue; the talent behind an entry is implied by the entry's position. Each lane
+    /// loads its next entry one round before using it, so the cache misses of all
+    /// lanes overlap instead of queueing. A chain that reaches another thread's project
+    /// is handed over; chains handed here are placed as their batches arrive, and go on
+    /// in a lane.
+    fn work(&self, me: usize, part: &mut Part) {
+        let mut w = Worker {
+            shared: self,
+            me,
+            resume: Vec::new(),
+            received: Vec::new(),
+            out: (0..self.inbox.len()).map(|_| Vec::new()).collect(),
+            ended: 0,
+            talent: 0,
+            talent_end: 0,
+            no_more_talents: false,
+        };
+        let mut lanes = [Lane::<K>::IDLE; LANES];
+        for lane in &mut lanes {
+            lane.load(w.next_start(), self.entry_project, self.keys);
+        }
+        loop {
+            w.take_mail(part);
+            let mut busy = false;
+            for lane in &mut lanes {
+                if lane.pos == NONE {
+                    continue;
+                }
+                busy = true;
+                let mut next = if lane.key == K::NO_KEY {
+                    // Not mutual: the project is never asked.
+                    if lane.raw & LAST != 0 {
+                        NONE
+                    } else {
+                        lane.pos + 1
+                    }
+                } else {
+                    let proposal = Proposal {
+                        pos: lane.pos,
+                        raw: lane.raw,
+                        rank: lane.key.rank(),
+                    };
+                    let owner = self.owner(lane.raw & !LAST);
+                    if owner == me {
+                        part.propose(proposal)
+                    } else {
+                        w.send(owner, proposal);
+                        HANDED
+                    }
+                };
+                if next == NONE {
+                    w.ended += 1;
+                }
+                if next == NONE || next == HANDED {
+                    next = w.next_start();
+                }
+                lane.load(next, self.entry_project, self.keys);
+            }
+            if busy {
+                continue;
+            }
+            // Nothing to run here: hand over what is batched, and stop once no chain is
+            // left on any thread.
+            w.flush();
+            self.live.fetch_sub(w.ended, Ordering::SeqCst);
+            w.ended = 0;
+            if self.live.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            w.take_mail(part);
+            for lane in &mut lanes {
+                lane.load(w.next_start(), self.entry_project, self.keys);
+            }
+            if lanes.iter().all(|l| l.pos == NONE) {
+                std::thread::yield_now();
+            }
+        }
+    }
+}
+
+/// Marks a chain handed to another thread (it neither ends nor goes on here).
+const HANDED: u32 = NONE - 1;
+
+/// One thread's side of a run.
+struct Worker<'s, 'a, K> {
+    shared: &'s Shared<'a, K>,
+    me: usize,
+    /// Entries that go on with chains handed here, to be loaded in a lane.
+    resume: Vec<u32>,
+    /// A drained inbox (kept for its allocation).
+    received: Vec<Proposal>,
+    /// Proposals to hand to each thread.
+    out: Vec<Vec<Proposal>>,
+    /// Chains ended here and not yet uncounted from `live`.
+    ended: usize,
+    talent: usize,
+    talent_end: usize,
+    no_more_talents: bool,
+}
+
+impl<K> Worker<'_, '_, K> {
+    /// Places the proposals handed to this thread.
+    fn take_mail(&mut self, part: &mut Part) {
+        let shared = self.shared;
+        if !shared.mail[self.me].load(Ordering::Acquire) {
+            return;
+        }
+        {
+            let mut inbox = lock(&shared.inbox[self.me]);
+            shared.mail[self.me].store(false, Ordering::Relaxed);
+            std::mem::swap(&mut *inbox, &mut self.received);
+        }
+        for &proposal in &self.received {
+            match part.propose(proposal) {
+                NONE => self.ended += 1,
+                next => self.resume.push(next),
+            }
+        }
+        self.received.clear();
+    }
+
+    /// The next entry to load in a lane: one that goes on with a chain handed here,
+    /// else a new talent's first choice, else NONE.
+    fn next_start(&mut self) -> u32 {
+        if let Some(pos) = self.resume.pop() {
+            return pos;
+        }
+        let starts = self.shared.talent_start;
+        let num_talents = starts.len() - 1;
+        while !self.no_more_talents {
+            if self.talent == self.talent_end {
+                // Counted before they are taken, so `live` never reads 0 while a thread
+                // holds talents it has not started.
+                self.shared.live.fetch_add(CHUNK, Ordering::SeqCst);
+                let t = self.shared.next_talent.fetch_add(CHUNK, Ordering::SeqCst);
+                let end = (t + CHUNK).min(num_talents);
+                self.ended += CHUNK - end.saturating_sub(t);
+                if t >= num_talents {
+                    self.no_more_talents = true;
+                    break;
+                }
+                (self.talent, self.talent_end) = (t, end);
+            }
+            let (s, e) = (starts[self.talent], starts[self.talent + 1]);
+            self.talent += 1;
+            if s < e {
+                return s;
+            }
+            self.ended += 1;
+        }
+        NONE
+    }
+
+    /// Hands a proposal to thread `owner`.
+    #[inline]
+    fn send(&mut self, owner: usize, proposal: Proposal) {
+        self.out[owner].push(proposal);
+        if self.out[owner].len() >= BATCH {
+            self.deliver(owner);
+        }
+    }
+
+    /// Hands over every batch, full or not.
+    fn flush(&mut self) {
+        for owner in 0..self.out.len() {
+            if !self.out[owner].is_empty() {
+                self.deliver(owner);
+            }
+        }
+    }
+
+    fn deliver(&mut self, owner: usize) {
+        let mut inbox = lock(&self.shared.inbox[owner]);
+        inbox.append(&mut self.out[owner]);
+        self.shared.mail[owner].store(true, Ordering::Release);
+    }
+}
+
+/// Locks an inbox; a panic elsewhere cannot leave a batch half written.
+fn lock(inbox: &Mutex<Vec<Proposal>>) -> std::sync::MutexGuard<'_, Vec<Proposal>> {
+    inbox
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The first set bit in `from..to` of a bitmap, if any.
@@ -401,22 +557,21 @@ fn first_set(bits: &[u64], from: usize, to: usize) -> Option<usize> {
 
 /// Inserts `entry` at the end of a max-heap of `len` entries.
 #[inline]
-fn sift_up(h: &[AtomicU64], mut i: usize, entry: u64) {
+fn sift_up(h: &mut [u64], mut i: usize, entry: u64) {
     while i > 0 {
         let parent = (i - 1) / 2;
-        let above = h[parent].load(Ordering::Relaxed);
-        if above >= entry {
+        if h[parent] >= entry {
             break;
         }
-        h[i].store(above, Ordering::Relaxed);
+        h[i] = h[parent];
         i = parent;
     }
-    h[i].store(entry, Ordering::Relaxed);
+    h[i] = entry;
 }
 
 /// Replaces the top of a full max-heap with `entry` (which is smaller than the top).
 #[inline]
-fn sift_down(h: &[AtomicU64], entry: u64) {
+fn sift_down(h: &mut [u64], entry: u64) {
     let n = h.len();
     let mut i = 0;
     loop {
@@ -424,27 +579,37 @@ fn sift_down(h: &[AtomicU64], entry: u64) {
         if left >= n {
             break;
         }
-        let mut child = left;
-        let mut below = h[left].load(Ordering::Relaxed);
-        if left + 1 < n {
-            let right = h[left + 1].load(Ordering::Relaxed);
-            if right > below {
-                (child, below) = (left + 1, right);
-            }
-        }
-        if below <= entry {
+        let right = left + 1;
+        let child = if right < n && h[right] > h[left] {
+            right
+        } else {
+            left
+        };
+        if h[child] <= entry {
             break;
         }
-        h[i].store(below, Ordering::Relaxed);
+        h[i] = h[child];
         i = child;
     }
-    h[i].store(entry, Ordering::Relaxed);
+    h[i] = entry;
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::synth::{Shape, generate};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    /// Solves on `threads` threads, failing (instead of hanging) if the threads never
+    /// agree that they are done.
+    fn solve_on(prepared: &Arc<Prepared>, threads: usize) -> Matching {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let prepared = Arc::clone(prepared);
+        std::thread::spawn(move || tx.send(prepared.solve_on(threads)));
+        rx.recv_timeout(Duration::from_secs(60))
+            .expect("the solver's threads finish")
+    }
 
     /// Threads race for the same few projects here; any lost update or wrong rejection
     /// would change the matching, which deferred acceptance fixes whatever the order.
@@ -472,12 +637,12 @@ mod tests {
         ];
         for shape in &shapes {
             for seed in 0..4 {
-                let prepared = Prepared::new(&generate(shape, seed));
-                let one = prepared.solve_on(1);
+                let prepared = Arc::new(Prepared::new(&generate(shape, seed)));
+                let one = solve_on(&prepared, 1);
                 assert!(one.pairs().count() > 0);
                 for threads in [2, 3, 8] {
                     for _ in 0..3 {
-                        assert_eq!(prepared.solve_on(threads), one, "{shape:?} seed {seed}");
+                        assert_eq!(solve_on(&prepared, threads), one, "{shape:?} seed {seed}");
                     }
                 }
             }
@@ -524,8 +689,8 @@ mod tests {
                 b.project(capacity, list);
             }
             let instance = b.build().unwrap();
-            let prepared = Prepared::new(&instance);
-            let one = prepared.solve_on(1);
+            let prepared = Arc::new(Prepared::new(&instance));
+            let one = solve_on(&prepared, 1);
             let pairs: Vec<(u32, u32)> = one.pairs().collect();
             assert!(
                 crate::check(&instance, &pairs).unwrap().is_ok(),
@@ -533,7 +698,7 @@ mod tests {
             );
             for threads in [2, 4, 8] {
                 assert_eq!(
-                    prepared.solve_on(threads),
+                    solve_on(&prepared, threads),
                     one,
                     "round {round}, {threads} threads"
                 );
