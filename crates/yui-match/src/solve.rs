@@ -2,7 +2,7 @@
 
 use std::num::NonZeroU32;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 
 use crate::instance::{Instance, NONE};
 use crate::prepare::{Key, Keys, LAST, Prepared};
@@ -124,9 +124,10 @@ impl Prepared {
     ///
     /// Large rounds run on every available core. Each thread owns a range of projects
     /// (balanced by list entries) with their seats, and places only proposals to its own
-    /// projects; a proposal to another thread's project is handed over, already read,
-    /// in a batch. No memory is written by two threads except the batches, so the
-    /// threads neither lock nor contend per proposal.
+    /// projects; a proposal to another thread's project is rejected on the spot when
+    /// that project's published bar already excludes it, else handed over, already
+    /// read, in a batch. Each word is written by one thread only (the batches under a
+    /// lock), so the threads neither lock nor contend per proposal.
     pub fn solve(&self) -> Matching {
         self.solve_on(crate::prepare::threads_for(self.entry_project.len()))
     }
@@ -152,15 +153,19 @@ impl Prepared {
                 .min(num_projects as usize) as u32;
         }
         bounds[threads] = num_projects;
+        let bar: Vec<AtomicU32> = (0..num_projects)
+            .map(|_| AtomicU32::new(u32::MAX))
+            .collect();
         let mut parts: Vec<Part> = bounds
             .windows(2)
-            .map(|w| Part::new(self, w[0], w[1]))
+            .map(|w| Part::new(self, w[0], w[1], &bar[w[0] as usize..w[1] as usize]))
             .collect();
         let shared = Shared {
             talent_start: &self.talent_start,
             entry_project: &self.entry_project,
             keys,
             bounds: &bounds,
+            bar: &bar,
             inbox: (0..threads).map(|_| Mutex::new(Vec::new())).collect(),
             mail: (0..threads).map(|_| AtomicBool::new(false)).collect(),
             next_talent: AtomicUsize::new(0),
@@ -262,15 +267,17 @@ struct Seats {
 }
 
 /// The projects `first..` one thread owns: their seats and heaps.
-struct Part {
+struct Part<'a> {
     first: u32,
     seats: Vec<Seats>,
     /// Every owned project's seats as a max-heap by rank, `cap` slots from `off`.
     heap: Vec<u64>,
+    /// The owned projects' bars (see [`Shared::bar`]), published here.
+    bar: &'a [AtomicU32],
 }
 
-impl Part {
-    fn new(prepared: &Prepared, first: u32, end: u32) -> Self {
+impl<'a> Part<'a> {
+    fn new(prepared: &Prepared, first: u32, end: u32, bar: &'a [AtomicU32]) -> Self {
         let mut seats = Vec::with_capacity((end - first) as usize);
         let mut total = 0u32;
         for p in first as usize..end as usize {
@@ -278,6 +285,9 @@ impl Part {
             // number of project-side entries.
             let listed = prepared.project_start[p + 1] - prepared.project_start[p];
             let cap = prepared.capacity[p].min(listed);
+            if cap == 0 {
+                bar[p - first as usize].store(0, Ordering::Relaxed);
+            }
             seats.push(Seats {
                 off: total,
                 cap,
@@ -290,6 +300,7 @@ impl Part {
             first,
             seats,
             heap: vec![0; total as usize],
+            bar,
         }
     }
 
@@ -300,7 +311,8 @@ impl Part {
     #[inline]
     fn propose(&mut self, Proposal { pos, raw, rank }: Proposal) -> u32 {
         let last = raw & LAST != 0;
-        let s = &mut self.seats[((raw & !LAST) - self.first) as usize];
+        let i = ((raw & !LAST) - self.first) as usize;
+        let s = &mut self.seats[i];
         let entry = (u64::from(rank) << 33) | if last { HELD_LAST } else { 0 } | u64::from(pos);
         if s.held < s.cap {
             let h = &mut self.heap[s.off as usize..(s.off + s.cap) as usize];
@@ -308,6 +320,7 @@ impl Part {
             s.held += 1;
             if s.held == s.cap {
                 s.worst = (h[0] >> 33) as u32;
+                self.bar[i].store(s.worst, Ordering::Relaxed);
             }
             return NONE;
         }
@@ -316,6 +329,7 @@ impl Part {
             let out = h[0];
             sift_down(h, entry);
             s.worst = (h[0] >> 33) as u32;
+            self.bar[i].store(s.worst, Ordering::Relaxed);
             return if out & HELD_LAST != 0 {
                 NONE
             } else {
@@ -333,6 +347,12 @@ struct Shared<'a, K> {
     keys: &'a [K],
     /// Thread `k` owns projects `bounds[k]..bounds[k + 1]`.
     bounds: &'a [u32],
+    /// Per project, the rank from which proposals are rejected: `u32::MAX` until the
+    /// project is full, then the rank of the worst talent it holds, published by its
+    /// owner. A bar only ever falls, so a proposal at or above any value read is
+    /// rejected whatever happens later: other threads reject it on the spot instead of
+    /// handing it over (a stale read only hands over one that will be rejected there).
+    bar: &'a [AtomicU32],
     /// Proposals handed to each thread, and whether any are waiting.
     inbox: Vec<Mutex<Vec<Proposal>>>,
     mail: Vec<AtomicBool>,
@@ -361,7 +381,7 @@ impl<K: Key + Sync> Shared<'_, K> {
     /// lanes overlap instead of queueing. A chain that reaches another thread's project
     /// is handed over; chains handed here are placed as their batches arrive, and go on
     /// in a lane.
-    fn work(&self, me: usize, part: &mut Part) {
+    fn work(&self, me: usize, part: &mut Part<'_>) {
         let mut w = Worker {
             shared: self,
             me,
@@ -385,22 +405,26 @@ impl<K: Key + Sync> Shared<'_, K> {
                     continue;
                 }
                 busy = true;
+                let project = lane.raw & !LAST;
+                let rejected = if lane.raw & LAST != 0 {
+                    NONE
+                } else {
+                    lane.pos + 1
+                };
                 let mut next = if lane.key == K::NO_KEY {
                     // Not mutual: the project is never asked.
-                    if lane.raw & LAST != 0 {
-                        NONE
-                    } else {
-                        lane.pos + 1
-                    }
+                    rejected
                 } else {
                     let proposal = Proposal {
                         pos: lane.pos,
                         raw: lane.raw,
                         rank: lane.key.rank(),
                     };
-                    let owner = self.owner(lane.raw & !LAST);
+                    let owner = self.owner(project);
                     if owner == me {
                         part.propose(proposal)
+                    } else if proposal.rank >= self.bar[project as usize].load(Ordering::Relaxed) {
+                        rejected
                     } else {
                         w.send(owner, proposal);
                         HANDED
@@ -458,7 +482,7 @@ struct Worker<'s, 'a, K> {
 
 impl<K> Worker<'_, '_, K> {
     /// Places the proposals handed to this thread.
-    fn take_mail(&mut self, part: &mut Part) {
+    fn take_mail(&mut self, part: &mut Part<'_>) {
         let shared = self.shared;
         if !shared.mail[self.me].load(Ordering::Acquire) {
             return;
