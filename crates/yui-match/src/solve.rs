@@ -143,7 +143,8 @@ impl Prepared {
     fn run<K: Key + Sync>(&self, keys: &[K], threads: usize) -> Matching {
         let threads = threads.clamp(1, MAX_PARTS);
         let num_projects = self.num_projects() as u32;
-        let total = self.entry_project.len();
+        // Parts are balanced by the entries their projects list.
+        let total = self.project_start.last().map_or(0, |&n| n as usize);
         let mut bounds = vec![0u32; threads + 1];
         for (k, bound) in bounds.iter_mut().enumerate().skip(1) {
             let target = total * k / threads;
@@ -394,14 +395,14 @@ impl<K: Key + Sync> Shared<'_, K> {
             no_more_talents: false,
         };
         let mut lanes = [Lane::<K>::IDLE; LANES];
-        for lane in &mut lanes {
-            lane.load(w.next_start(), self.entry_project, self.keys);
-        }
         loop {
             w.take_mail(part);
             let mut busy = false;
             for lane in &mut lanes {
                 if lane.pos == NONE {
+                    // A dry lane takes a chain handed here or a new talent, if any.
+                    lane.load(w.next_start(), self.entry_project, self.keys);
+                    busy |= lane.pos != NONE;
                     continue;
                 }
                 busy = true;
@@ -449,13 +450,7 @@ impl<K: Key + Sync> Shared<'_, K> {
             if self.live.load(Ordering::SeqCst) == 0 {
                 return;
             }
-            w.take_mail(part);
-            for lane in &mut lanes {
-                lane.load(w.next_start(), self.entry_project, self.keys);
-            }
-            if lanes.iter().all(|l| l.pos == NONE) {
-                std::thread::yield_now();
-            }
+            std::thread::yield_now();
         }
     }
 }
@@ -530,6 +525,8 @@ impl<K> Worker<'_, '_, K> {
             }
             self.ended += 1;
         }
+        // Running dry: whatever is batched for other threads may be all they wait for.
+        self.flush();
         NONE
     }
 
@@ -662,8 +659,11 @@ mod tests {
         for shape in &shapes {
             for seed in 0..4 {
                 let prepared = Arc::new(Prepared::new(&generate(shape, seed)));
+                let instance = generate(shape, seed);
                 let one = solve_on(&prepared, 1);
-                assert!(one.pairs().count() > 0);
+                let pairs: Vec<(u32, u32)> = one.pairs().collect();
+                assert!(!pairs.is_empty());
+                assert!(crate::check(&instance, &pairs).unwrap().is_ok());
                 for threads in [2, 3, 8] {
                     for _ in 0..3 {
                         assert_eq!(solve_on(&prepared, threads), one, "{shape:?} seed {seed}");
@@ -728,5 +728,60 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Edge shapes: nothing at all, only empty lists, and a project listing 70,000
+    /// talents (wide keys).
+    #[test]
+    fn threads_agree_on_empty_and_wide_rounds() {
+        let mut rounds = vec![Instance::builder().build().unwrap()];
+        let mut b = Instance::builder();
+        for _ in 0..3_000 {
+            b.talent(&[]);
+        }
+        b.project(2, &[]);
+        rounds.push(b.build().unwrap());
+        let mut b = Instance::builder();
+        let n = 70_000u32;
+        for t in 0..n {
+            b.talent(if t % 3 == 0 { &[1, 0] } else { &[0, 2] });
+        }
+        let all: Vec<u32> = (0..n).rev().collect();
+        b.project(5, &all);
+        b.project(7, &(0..n).step_by(3).collect::<Vec<_>>());
+        b.project(0, &[1, 2]);
+        rounds.push(b.build().unwrap());
+        for (i, instance) in rounds.iter().enumerate() {
+            let prepared = Arc::new(Prepared::new(instance));
+            let one = solve_on(&prepared, 1);
+            let pairs: Vec<(u32, u32)> = one.pairs().collect();
+            assert!(crate::check(instance, &pairs).unwrap().is_ok(), "round {i}");
+            for threads in [2, 3, 8] {
+                assert_eq!(
+                    solve_on(&prepared, threads),
+                    one,
+                    "round {i}, {threads} threads"
+                );
+            }
+        }
+        assert!(matches!(
+            Prepared::new(&rounds[2]).keys,
+            crate::prepare::Keys::Wide(_)
+        ));
+    }
+
+    /// `solve` itself picks threads for a round this large (on a machine with more
+    /// than one core) and agrees with one thread.
+    #[test]
+    fn large_rounds_solve_on_every_core_alike() {
+        let shape = Shape {
+            talents: 30_000,
+            projects: 2_000,
+            prefs_per_talent: 10,
+            capacity: 4,
+        };
+        let prepared = Arc::new(Prepared::new(&generate(&shape, 5)));
+        assert!(prepared.entry_project.len() >= 1 << 18);
+        assert_eq!(prepared.solve(), solve_on(&prepared, 1));
     }
 }
