@@ -337,8 +337,15 @@ impl<'a> Part<'a> {
                 out as u32 + 1
             };
         }
-        if last { NONE } else { pos + 1 }
+        next_choice(pos, raw)
     }
+}
+
+/// The entry after `pos` (whose project word is `raw`) in its talent's list, or NONE
+/// after the list's last entry: where a chain goes on after a rejection.
+#[inline]
+fn next_choice(pos: u32, raw: u32) -> u32 {
+    if raw & LAST != 0 { NONE } else { pos + 1 }
 }
 
 /// What the threads of one run share.
@@ -407,11 +414,7 @@ impl<K: Key + Sync> Shared<'_, K> {
                 }
                 busy = true;
                 let project = lane.raw & !LAST;
-                let rejected = if lane.raw & LAST != 0 {
-                    NONE
-                } else {
-                    lane.pos + 1
-                };
+                let rejected = next_choice(lane.pos, lane.raw);
                 let mut next = if lane.key == K::NO_KEY {
                     // Not mutual: the project is never asked.
                     rejected
@@ -442,9 +445,8 @@ impl<K: Key + Sync> Shared<'_, K> {
             if busy {
                 continue;
             }
-            // Nothing to run here: hand over what is batched, and stop once no chain is
-            // left on any thread.
-            w.flush();
+            // Nothing to run here (every lane's `next_start` came back empty, which has
+            // handed over what was batched): stop once no chain is left on any thread.
             self.live.fetch_sub(w.ended, Ordering::SeqCst);
             w.ended = 0;
             if self.live.load(Ordering::SeqCst) == 0 {
