@@ -21,7 +21,7 @@ const MAX_BLOCKS: usize = 16;
 
 /// Below this many entries the engine runs on the calling thread alone: starting
 /// threads would cost more than they save.
-const PARALLEL_MIN_ENTRIES: usize = 1 << 18;
+pub(crate) const PARALLEL_MIN_ENTRIES: usize = 1 << 18;
 
 /// Most threads used to build the index or run the solver.
 const MAX_THREADS: usize = 8;
@@ -105,18 +105,13 @@ impl Prepared {
             project_prefs,
             capacity,
         } = instance;
-        let longest_project = project_start
-            .windows(2)
-            .map(|w| w[1] - w[0])
-            .max()
-            .unwrap_or(0);
         let lists = Lists {
             talent_start: &talent_start,
             entry_project: &entry_project,
             project_start: &project_start,
             project_prefs: &project_prefs,
         };
-        let keys = if longest_project < u32::from(u16::MAX) {
+        let keys = if longest(&project_start) < usize::from(u16::MAX) {
             Keys::Narrow(lists.keys())
         } else {
             Keys::Wide(lists.keys())
@@ -175,6 +170,15 @@ impl Prepared {
     }
 }
 
+/// Length of the longest list in a CSR offsets array.
+fn longest(start: &[u32]) -> usize {
+    start
+        .windows(2)
+        .map(|w| (w[1] - w[0]) as usize)
+        .max()
+        .unwrap_or(0)
+}
+
 /// The instance's lists, borrowed while the keys are built.
 #[derive(Clone, Copy)]
 struct Lists<'a> {
@@ -223,13 +227,7 @@ impl<'a> Lists<'a> {
     fn keys<K: Key + Send>(self) -> Vec<K> {
         let entries = self.entry_project.len();
         let mut keys = vec![K::NO_KEY; entries];
-        let longest_talent = self
-            .talent_start
-            .windows(2)
-            .map(|w| (w[1] - w[0]) as usize)
-            .max()
-            .unwrap_or(0);
-        if longest_talent <= SCAN_LIMIT {
+        if longest(self.talent_start) <= SCAN_LIMIT {
             let threads = threads_for(entries);
             let blocks = entries.div_ceil(BLOCK_ENTRIES).max(threads).min(MAX_BLOCKS);
             self.scan_keys(&mut keys, entries.div_ceil(blocks.max(1)), threads);
