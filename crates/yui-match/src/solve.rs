@@ -783,7 +783,7 @@ mod tests {
             capacity: 4,
         };
         let prepared = Arc::new(Prepared::new(&generate(&shape, 5)));
-        assert!(prepared.entry_project.len() >= 1 << 18);
+        assert!(prepared.entry_project.len() >= crate::prepare::PARALLEL_MIN_ENTRIES);
         assert_eq!(prepared.solve(), solve_on(&prepared, 1));
     }
 }
