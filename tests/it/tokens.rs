@@ -27,7 +27,7 @@ async fn api_tokens_work_in_their_tenant_only(app: &TestApp) {
         .post(app.url("/account/tokens"))
         .form(&[
             ("csrf", csrf.as_str()),
-            ("name", "CSV"),
+            ("token_name", "CSV"),
             ("tenant", "iwate"),
         ])
         .send()
@@ -45,7 +45,7 @@ async fn api_tokens_work_in_their_tenant_only(app: &TestApp) {
         .post(app.url("/account/tokens"))
         .form(&[
             ("csrf", csrf.as_str()),
-            ("name", "集計スクリプト"),
+            ("token_name", "集計スクリプト"),
             ("tenant", "kamaishi"),
         ])
         .send()

@@ -53,7 +53,8 @@ async fn token_tenants(
 pub struct TokenForm {
     #[serde(default)]
     csrf: String,
-    #[serde(default)]
+    /// The page's input is `token_name` (its label is `field_token_name`).
+    #[serde(default, rename = "token_name")]
     name: String,
     #[serde(default)]
     tenant: String,
