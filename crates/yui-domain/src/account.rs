@@ -25,12 +25,13 @@ pub enum Problem {
     InvalidChoice,
 }
 
-/// An email address as typed (case kept for display) with its comparison key.
+/// An email address as typed (case kept for display) with its comparison key. Made
+/// only by [`Email::parse`], so every `Email` in the program passed its checks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email {
-    pub address: String,
+    address: String,
     /// Lowercased: one account per address whatever its case.
-    pub key: String,
+    key: String,
 }
 
 impl Email {
@@ -61,6 +62,22 @@ impl Email {
             address: address.to_owned(),
             key: address.to_lowercase(),
         })
+    }
+
+    /// The address as the person typed it (trimmed): what mail is sent to.
+    pub fn as_str(&self) -> &str {
+        &self.address
+    }
+
+    /// The comparison key: one account per key.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+}
+
+impl std::fmt::Display for Email {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.address)
     }
 }
 
@@ -115,8 +132,8 @@ mod tests {
     #[test]
     fn emails() {
         let e = Email::parse("email", "  Hanako.Sato@Example.JP ").unwrap();
-        assert_eq!(e.address, "Hanako.Sato@Example.JP");
-        assert_eq!(e.key, "hanako.sato@example.jp");
+        assert_eq!(e.as_str(), "Hanako.Sato@Example.JP");
+        assert_eq!(e.key(), "hanako.sato@example.jp");
         for bad in [
             "",
             "no-at",

@@ -7,9 +7,13 @@
 pub mod account;
 pub mod audit;
 pub mod fiscal;
+pub mod ids;
 pub mod locale;
+pub mod permission;
 pub mod tenant;
 
 pub use fiscal::FiscalYear;
+pub use ids::{AccountId, ApiTokenId, AuditId, GrantId, MailId, TenantId};
+pub use permission::Permission;
 pub use locale::Locale;
 pub use tenant::{Introduction, LocalGovCode, Tenant, TenantKind, TenantStatus};

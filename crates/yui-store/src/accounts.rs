@@ -2,15 +2,16 @@
 
 use chrono::{DateTime, Duration, Utc};
 use tracing::instrument;
-use yui_domain::Locale;
 use yui_domain::account::Email;
+use yui_domain::{AccountId, Locale};
 
-use crate::{Result, Store, StoreError, StoreTx, WritePool, with_pool, with_tx};
+use crate::scope::{AccountTx, PlatformReason, Tx, sealed::Inner};
+use crate::{Result, Store, StoreError, StoreTx, with_tx};
 
 /// An account as stored.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Account {
-    pub id: i64,
+    pub id: AccountId,
     pub email: String,
     pub display_name: String,
     pub password_hash: Option<String>,
@@ -21,6 +22,12 @@ pub struct Account {
 impl Account {
     pub fn locale(&self) -> Locale {
         Locale::parse(&self.locale).unwrap_or_default()
+    }
+
+    /// The stored address, which passed [`Email::parse`] when it was stored.
+    pub fn email(&self) -> Result<Email> {
+        Email::parse("email", &self.email)
+            .map_err(|e| StoreError::Invalid(format!("stored address: {e}")))
     }
 }
 
@@ -52,151 +59,237 @@ pub struct SessionPolicy {
 
 const ACCOUNT_COLUMNS: &str = "id, email, display_name, password_hash, email_verified_at, locale";
 
-impl Store {
-    /// Creates an account inside the caller's transaction (so the verification mail
-    /// commits with it). An address already registered, in any case, is a conflict
-    /// on `email`.
-    #[instrument(skip_all, err(level = "debug"))]
-    pub async fn create_account(
-        tx: &mut StoreTx,
-        email: &Email,
-        display_name: &str,
-        password_hash: Option<&str>,
-        locale: Locale,
-        now: DateTime<Utc>,
-    ) -> Result<i64> {
-        let result: std::result::Result<(i64,), sqlx::Error> = with_tx!(tx, conn => {
-            sqlx::query_as(
-                "INSERT INTO accounts (email, email_lower, display_name, password_hash, locale, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
-            )
-            .bind(&email.address)
-            .bind(&email.key)
-            .bind(display_name)
-            .bind(password_hash)
-            .bind(locale.tag())
-            .bind(now)
+/// Finds an account by address, in any transaction.
+pub(crate) async fn by_email(tx: &mut StoreTx, email: &Email) -> Result<Option<Account>> {
+    with_tx!(tx, conn => {
+        Ok(sqlx::query_as(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE email_lower = $1"))
+            .bind(email.key())
+            .fetch_optional(&mut **conn)
+            .await?)
+    })
+}
+
+async fn by_id(tx: &mut StoreTx, id: AccountId) -> Result<Account> {
+    with_tx!(tx, conn => {
+        Ok(sqlx::query_as(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1"))
+            .bind(id)
             .fetch_one(&mut **conn)
-            .await
-        });
-        match result {
-            Ok((id,)) => Ok(id),
-            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-                Err(StoreError::Conflict("email".to_owned()))
-            }
-            Err(e) => Err(e.into()),
-        }
+            .await?)
+    })
+}
+
+/// Person-level account work that belongs with a change in any transaction: an
+/// invitation creates the invited person's account in the tenant's transaction.
+pub trait AccountsTx: Tx + Sized {
+    /// The account with this address (in any case), if one exists.
+    fn account_by_email(
+        &mut self,
+        email: &Email,
+    ) -> impl Future<Output = Result<Option<Account>>> + Send {
+        by_email(self.inner(), email)
     }
 
-    #[instrument(skip_all, err(level = "debug"))]
-    pub async fn account_by_email(&self, email: &Email) -> Result<Option<Account>> {
-        with_pool!(self, pool => {
-            Ok(sqlx::query_as(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE email_lower = $1"))
-                .bind(&email.key)
-                .fetch_optional(pool)
-                .await?)
-        })
+    /// One account by id.
+    fn account_by_id(&mut self, id: AccountId) -> impl Future<Output = Result<Account>> + Send {
+        by_id(self.inner(), id)
     }
 
-    #[instrument(skip_all, fields(account = id), err(level = "debug"))]
-    pub async fn account(&self, id: i64) -> Result<Account> {
-        with_pool!(self, pool => {
-            Ok(sqlx::query_as(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1"))
-                .bind(id)
-                .fetch_one(pool)
-                .await?)
-        })
-    }
-
-    #[instrument(skip_all, fields(account = id), err(level = "warn"))]
-    pub async fn update_account_profile(
-        &self,
-        id: i64,
-        display_name: &str,
-        locale: Locale,
+    /// Creates an account. An address already registered, in any case, is a
+    /// conflict on `email`.
+    fn create_account(
+        &mut self,
+        new: NewAccount<'_>,
         now: DateTime<Utc>,
-    ) -> Result<()> {
-        with_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            sqlx::query("UPDATE accounts SET display_name = $1, locale = $2, updated_at = $3 WHERE id = $4")
-                .bind(display_name)
-                .bind(locale.tag())
-                .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-        });
-        Ok(())
+    ) -> impl Future<Output = Result<AccountId>> + Send {
+        create(self.inner(), new, now)
     }
 
-    /// Sets a new password and ends every session of the account in one transaction.
-    #[instrument(skip_all, fields(account = id), err(level = "warn"))]
-    pub async fn set_password(
-        tx: &mut StoreTx,
-        id: i64,
-        password_hash: &str,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        with_tx!(tx, conn => {
-            sqlx::query("UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3")
-                .bind(password_hash)
-                .bind(now)
-                .bind(id)
-                .execute(&mut **conn)
-                .await?;
-            sqlx::query("DELETE FROM sessions WHERE account_id = $1").bind(id).execute(&mut **conn).await?;
-        });
-        Ok(())
-    }
-
-    #[instrument(skip_all, fields(account = id), err(level = "warn"))]
-    pub async fn mark_email_verified(tx: &mut StoreTx, id: i64, now: DateTime<Utc>) -> Result<()> {
-        with_tx!(tx, conn => {
-            sqlx::query("UPDATE accounts SET email_verified_at = COALESCE(email_verified_at, $1), updated_at = $1 WHERE id = $2")
-                .bind(now)
-                .bind(id)
-                .execute(&mut **conn)
-                .await?;
-        });
-        Ok(())
-    }
-
-    /// Stores a one-time token (its hash) in the caller's transaction.
-    #[instrument(skip_all, fields(account = account_id), err(level = "warn"))]
-    pub async fn create_token(
-        tx: &mut StoreTx,
-        account_id: i64,
+    /// Stores a one-time token (its hash) for an account: a verification, reset or
+    /// sign-in link, or the link of an invitation.
+    fn create_login_token(
+        &mut self,
+        account: AccountId,
         purpose: TokenPurpose,
         token_hash: &str,
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<()>> + Send {
+        create_token(self.inner(), account, purpose, token_hash, now, expires_at)
+    }
+}
+
+impl<T: Tx + Sized> AccountsTx for T {}
+
+/// A new account.
+#[derive(Debug, Clone, Copy)]
+pub struct NewAccount<'a> {
+    pub email: &'a Email,
+    pub display_name: &'a str,
+    pub password_hash: Option<&'a str>,
+    pub locale: Locale,
+}
+
+#[instrument(skip_all, err(level = "debug"))]
+async fn create(tx: &mut StoreTx, new: NewAccount<'_>, now: DateTime<Utc>) -> Result<AccountId> {
+    let result: std::result::Result<(AccountId,), sqlx::Error> = with_tx!(tx, conn => {
+        sqlx::query_as(
+            "INSERT INTO accounts (email, email_lower, display_name, password_hash, locale, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+        )
+        .bind(new.email.as_str())
+        .bind(new.email.key())
+        .bind(new.display_name)
+        .bind(new.password_hash)
+        .bind(new.locale.tag())
+        .bind(now)
+        .fetch_one(&mut **conn)
+        .await
+    });
+    match result {
+        Ok((id,)) => Ok(id),
+        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+            Err(StoreError::Conflict("email".to_owned()))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[instrument(skip_all, fields(account = %account), err(level = "warn"))]
+async fn create_token(
+    tx: &mut StoreTx,
+    account: AccountId,
+    purpose: TokenPurpose,
+    token_hash: &str,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<()> {
+    with_tx!(tx, conn => {
+        sqlx::query(
+            "INSERT INTO account_tokens (token_hash, account_id, purpose, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(token_hash)
+        .bind(account)
+        .bind(purpose.as_str())
+        .bind(now)
+        .bind(expires_at)
+        .execute(&mut **conn)
+        .await?;
+    });
+    Ok(())
+}
+
+impl AccountTx {
+    /// The account itself.
+    #[instrument(skip_all, fields(account = %self.account), err(level = "debug"))]
+    pub async fn get(&mut self) -> Result<Account> {
+        by_id(&mut self.tx, self.account).await
+    }
+
+    #[instrument(skip_all, fields(account = %self.account), err(level = "warn"))]
+    pub async fn update_profile(
+        &mut self,
+        display_name: &str,
+        locale: Locale,
+        now: DateTime<Utc>,
     ) -> Result<()> {
-        with_tx!(tx, conn => {
+        with_tx!(&mut self.tx, conn => {
+            sqlx::query("UPDATE accounts SET display_name = $1, locale = $2, updated_at = $3 WHERE id = $4")
+                .bind(display_name)
+                .bind(locale.tag())
+                .bind(now)
+                .bind(self.account)
+                .execute(&mut **conn)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Sets a new password and ends every session of the account.
+    #[instrument(skip_all, fields(account = %self.account), err(level = "warn"))]
+    pub async fn set_password(&mut self, password_hash: &str, now: DateTime<Utc>) -> Result<()> {
+        with_tx!(&mut self.tx, conn => {
+            sqlx::query("UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3")
+                .bind(password_hash)
+                .bind(now)
+                .bind(self.account)
+                .execute(&mut **conn)
+                .await?;
+            sqlx::query("DELETE FROM sessions WHERE account_id = $1").bind(self.account).execute(&mut **conn).await?;
+        });
+        Ok(())
+    }
+
+    /// Records that the person proved the mailbox is theirs (first time only).
+    #[instrument(skip_all, fields(account = %self.account), err(level = "warn"))]
+    pub async fn mark_email_verified(&mut self, now: DateTime<Utc>) -> Result<()> {
+        with_tx!(&mut self.tx, conn => {
+            sqlx::query("UPDATE accounts SET email_verified_at = COALESCE(email_verified_at, $1), updated_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(self.account)
+                .execute(&mut **conn)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Starts a session.
+    #[instrument(skip_all, fields(account = %self.account), err(level = "warn"))]
+    pub async fn create_session(
+        &mut self,
+        id_hash: &str,
+        policy: SessionPolicy,
+        ip: &str,
+        user_agent: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        with_tx!(&mut self.tx, conn => {
             sqlx::query(
-                "INSERT INTO account_tokens (token_hash, account_id, purpose, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO sessions (id_hash, account_id, created_at, last_seen_at, expires_at, ip, user_agent)
+                 VALUES ($1, $2, $3, $3, $4, $5, $6)",
             )
-            .bind(token_hash)
-            .bind(account_id)
-            .bind(purpose.as_str())
+            .bind(id_hash)
+            .bind(self.account)
             .bind(now)
-            .bind(expires_at)
+            .bind(now + policy.absolute)
+            .bind(ip)
+            .bind(user_agent.chars().take(300).collect::<String>())
             .execute(&mut **conn)
             .await?;
         });
         Ok(())
     }
 
-    /// Uses a token once: the account it belongs to, or `None` when it is unknown,
-    /// expired or already used. Two concurrent uses cannot both succeed.
+    /// Signs the account out everywhere. Returns how many sessions ended.
+    #[instrument(skip_all, fields(account = %self.account), err(level = "warn"))]
+    pub async fn end_all_sessions(&mut self) -> Result<u64> {
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+                .bind(self.account)
+                .execute(&mut **conn)
+                .await?
+                .rows_affected())
+        })
+    }
+}
+
+impl Store {
+    /// Uses a mailed token once, in a new writing transaction on the account it was
+    /// for: the token is what proves whose account it is. `None` (nothing changed)
+    /// when it is unknown, expired or already used; two concurrent uses cannot both
+    /// succeed. Commit the returned transaction to use the token up.
     #[instrument(skip_all, err(level = "warn"))]
-    pub async fn consume_token(
-        tx: &mut StoreTx,
+    pub async fn redeem_token(
+        &self,
         purpose: TokenPurpose,
         token_hash: &str,
         now: DateTime<Utc>,
-    ) -> Result<Option<i64>> {
-        let row: Option<(i64,)> = with_tx!(tx, conn => {
+    ) -> Result<Option<AccountTx>> {
+        let mut tx = self
+            .platform(PlatformReason::Authentication)
+            .write()
+            .await?
+            .into_inner();
+        let row: Option<(AccountId,)> = with_tx!(&mut tx, conn => {
             sqlx::query_as(
                 "UPDATE account_tokens SET used_at = $1
                  WHERE token_hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $1
@@ -208,37 +301,22 @@ impl Store {
             .fetch_optional(&mut **conn)
             .await?
         });
-        Ok(row.map(|(id,)| id))
+        match row {
+            Some((account,)) => Ok(Some(AccountTx { tx, account })),
+            None => {
+                tx.rollback().await?;
+                Ok(None)
+            }
+        }
     }
 
-    /// Starts a session for an account.
-    #[instrument(skip_all, fields(account = account_id), err(level = "warn"))]
-    pub async fn create_session(
-        &self,
-        account_id: i64,
-        id_hash: &str,
-        policy: SessionPolicy,
-        ip: &str,
-        user_agent: &str,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        with_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            sqlx::query(
-                "INSERT INTO sessions (id_hash, account_id, created_at, last_seen_at, expires_at, ip, user_agent)
-                 VALUES ($1, $2, $3, $3, $4, $5, $6)",
-            )
-            .bind(id_hash)
-            .bind(account_id)
-            .bind(now)
-            .bind(now + policy.absolute)
-            .bind(ip)
-            .bind(user_agent.chars().take(300).collect::<String>())
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await?;
-        });
-        Ok(())
+    /// The account with this address, if any: who is signing in or asking for a link.
+    #[instrument(skip_all, err(level = "debug"))]
+    pub async fn find_account(&self, email: &Email) -> Result<Option<Account>> {
+        let mut tx = self.platform(PlatformReason::Authentication).read().await?;
+        let found = tx.account_by_email(email).await?;
+        tx.commit().await?;
+        Ok(found)
     }
 
     /// The account of a live session, refreshing its idle timer. Expired or idle
@@ -250,54 +328,57 @@ impl Store {
         policy: SessionPolicy,
         now: DateTime<Utc>,
     ) -> Result<Option<Account>> {
-        let row: Option<(i64, DateTime<Utc>, DateTime<Utc>)> = with_pool!(self, pool => {
+        let mut tx = self
+            .platform(PlatformReason::Authentication)
+            .read()
+            .await?
+            .into_inner();
+        let row: Option<(AccountId, DateTime<Utc>, DateTime<Utc>)> = with_tx!(&mut tx, conn => {
             sqlx::query_as("SELECT account_id, last_seen_at, expires_at FROM sessions WHERE id_hash = $1")
                 .bind(id_hash)
-                .fetch_optional(pool)
+                .fetch_optional(&mut **conn)
                 .await?
         });
         let Some((account_id, last_seen, expires)) = row else {
+            tx.commit().await?;
             return Ok(None);
         };
+        let account = by_id(&mut tx, account_id).await?;
+        tx.commit().await?;
         if now >= expires || now - last_seen >= policy.idle {
-            self.delete_session(id_hash).await?;
+            self.end_session(id_hash).await?;
             return Ok(None);
         }
         // Writing on every request would serialise reads on SQLite; a minute's
         // precision is plenty for an idle timeout measured in hours.
         if now - last_seen >= Duration::minutes(1) {
-            with_pool!(self, pool => {
-                let mut tx = pool.begin_write().await?;
+            let mut tx = self
+                .platform(PlatformReason::Authentication)
+                .write()
+                .await?;
+            with_tx!(tx.inner(), conn => {
                 sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
                     .bind(now)
                     .bind(id_hash)
-                    .execute(&mut *tx)
+                    .execute(&mut **conn)
                     .await?;
-                tx.commit().await?;
             });
+            tx.commit().await?;
         }
-        Ok(Some(self.account(account_id).await?))
+        Ok(Some(account))
     }
 
+    /// Ends one session (signing out), whoever's it is: the id is the proof.
     #[instrument(skip_all, err(level = "warn"))]
-    pub async fn delete_session(&self, id_hash: &str) -> Result<()> {
-        with_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(&mut *tx).await?;
-            tx.commit().await?;
+    pub async fn end_session(&self, id_hash: &str) -> Result<()> {
+        let mut tx = self
+            .platform(PlatformReason::Authentication)
+            .write()
+            .await?;
+        with_tx!(tx.inner(), conn => {
+            sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(&mut **conn).await?;
         });
-        Ok(())
-    }
-
-    /// Signs an account out everywhere. Returns how many sessions ended.
-    #[instrument(skip_all, fields(account = account_id), err(level = "warn"))]
-    pub async fn delete_sessions_of(&self, account_id: i64) -> Result<u64> {
-        with_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            let n = sqlx::query("DELETE FROM sessions WHERE account_id = $1").bind(account_id).execute(&mut *tx).await?.rows_affected();
-            tx.commit().await?;
-            Ok(n)
-        })
+        tx.commit().await
     }
 
     /// Failures recorded for `key` in the current window (a new window starts once the
@@ -309,12 +390,14 @@ impl Store {
         window: Duration,
         now: DateTime<Utc>,
     ) -> Result<i64> {
-        let row: Option<(DateTime<Utc>, i64)> = with_pool!(self, pool => {
+        let mut tx = self.platform(PlatformReason::Authentication).read().await?;
+        let row: Option<(DateTime<Utc>, i64)> = with_tx!(tx.inner(), conn => {
             sqlx::query_as("SELECT window_start, CAST(failures AS BIGINT) FROM signin_throttle WHERE key = $1")
                 .bind(key)
-                .fetch_optional(pool)
+                .fetch_optional(&mut **conn)
                 .await?
         });
+        tx.commit().await?;
         Ok(match row {
             Some((start, n)) if now - start < window => n,
             _ => 0,
@@ -330,9 +413,12 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let window_floor = now - window;
-        with_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            for key in keys {
+        let mut tx = self
+            .platform(PlatformReason::Authentication)
+            .write()
+            .await?;
+        for key in keys {
+            with_tx!(tx.inner(), conn => {
                 sqlx::query(
                     "INSERT INTO signin_throttle (key, window_start, failures) VALUES ($1, $2, 1)
                      ON CONFLICT (key) DO UPDATE SET
@@ -342,22 +428,23 @@ impl Store {
                 .bind(key)
                 .bind(now)
                 .bind(window_floor)
-                .execute(&mut *tx)
+                .execute(&mut **conn)
                 .await?;
-            }
-            tx.commit().await?;
-        });
-        Ok(())
+            });
+        }
+        tx.commit().await
     }
 
     /// Forgets failures after a successful sign-in.
     #[instrument(skip_all, err(level = "warn"))]
     pub async fn throttle_clear(&self, key: &str) -> Result<()> {
-        with_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            sqlx::query("DELETE FROM signin_throttle WHERE key = $1").bind(key).execute(&mut *tx).await?;
-            tx.commit().await?;
+        let mut tx = self
+            .platform(PlatformReason::Authentication)
+            .write()
+            .await?;
+        with_tx!(tx.inner(), conn => {
+            sqlx::query("DELETE FROM signin_throttle WHERE key = $1").bind(key).execute(&mut **conn).await?;
         });
-        Ok(())
+        tx.commit().await
     }
 }

@@ -4,14 +4,16 @@ use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use tracing::instrument;
 use yui_domain::audit::{AuditAction, neutralise};
+use yui_domain::{AccountId, AuditId, TenantId};
 
-use crate::{Result, Store, StoreTx, TenantScope, with_tx};
+use crate::scope::{PlatformTx, TenantTx, Tx, sealed::Inner};
+use crate::{Result, StoreTx, with_tx};
 
-/// One audit event to record.
+/// One audit event to record. Which tenant's log it goes to is the transaction's:
+/// a tenant transaction records in its tenant, others in the platform's log.
 #[derive(Debug, Clone)]
 pub struct AuditEntry {
-    pub tenant_id: Option<i64>,
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<AccountId>,
     pub action: AuditAction,
     pub detail: serde_json::Value,
     pub ip: String,
@@ -20,9 +22,9 @@ pub struct AuditEntry {
 /// A recorded audit event.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct AuditRecord {
-    pub id: i64,
-    pub tenant_id: Option<i64>,
-    pub actor_id: Option<i64>,
+    pub id: AuditId,
+    pub tenant_id: Option<TenantId>,
+    pub actor_id: Option<AccountId>,
     pub action: String,
     pub detail: Json<serde_json::Value>,
     pub ip: String,
@@ -30,19 +32,13 @@ pub struct AuditRecord {
 }
 
 impl AuditEntry {
-    /// The same event, recorded in a tenant's log.
-    pub fn in_tenant(mut self, tenant_id: i64) -> AuditEntry {
-        self.tenant_id = Some(tenant_id);
-        self
-    }
-
     /// The event as one log line: every user-supplied part neutralised.
-    fn log(&self) {
+    fn log(&self, tenant: Option<TenantId>) {
         tracing::info!(
             target: "audit",
             action = self.action.as_str(),
-            tenant = self.tenant_id,
-            actor = self.actor_id,
+            tenant = tenant.map(TenantId::get),
+            actor = self.actor_id.map(AccountId::get),
             ip = %neutralise(&self.ip),
             detail = %neutralise(&self.detail.to_string()),
             "audit"
@@ -50,80 +46,93 @@ impl AuditEntry {
     }
 }
 
-impl Store {
-    /// Records an event on its own.
-    #[instrument(skip_all, fields(tenant = entry.tenant_id), err(level = "warn"))]
-    pub async fn audit(&self, entry: &AuditEntry, now: DateTime<Utc>) -> Result<()> {
-        let scope = entry
-            .tenant_id
-            .map_or(TenantScope::Platform, TenantScope::Tenant);
-        let mut tx = self.begin_write_in(scope).await?;
-        with_tx!(&mut tx, conn => {
-            insert!(&mut **conn, entry, now);
-        });
-        tx.commit().await?;
-        entry.log();
-        Ok(())
-    }
-
-    /// Records an event in the caller's transaction: it exists only if the change does.
-    #[instrument(skip_all, fields(tenant = entry.tenant_id), err(level = "warn"))]
-    pub async fn audit_in(tx: &mut StoreTx, entry: &AuditEntry, now: DateTime<Utc>) -> Result<()> {
-        with_tx!(tx, conn => {
-            insert!(&mut **conn, entry, now);
-        });
-        entry.log();
-        Ok(())
-    }
-
-    /// The newest events, of one tenant or (with `None`) of the whole platform.
-    #[instrument(skip_all, fields(tenant = tenant_id), err(level = "warn"))]
-    pub async fn audit_entries(
-        &self,
-        tenant_id: Option<i64>,
-        limit: i64,
-    ) -> Result<Vec<AuditRecord>> {
-        // The platform's log is every tenant's rows too: only operators get here.
-        let scope = tenant_id.map_or(TenantScope::Platform, TenantScope::Tenant);
-        let mut tx = self.begin_read_in(scope).await?;
-        let rows = with_tx!(&mut tx, conn => {
-            match tenant_id {
-                Some(t) => sqlx::query_as(
-                    "SELECT id, tenant_id, actor_id, action, detail, ip, created_at FROM audit_log
-                     WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2",
-                )
-                .bind(t)
-                .bind(limit)
-                .fetch_all(&mut **conn)
-                .await?,
-                None => sqlx::query_as(
-                    "SELECT id, tenant_id, actor_id, action, detail, ip, created_at FROM audit_log
-                     ORDER BY id DESC LIMIT $1",
-                )
-                .bind(limit)
-                .fetch_all(&mut **conn)
-                .await?,
-            }
-        });
-        tx.commit().await?;
-        Ok(rows)
-    }
-}
-
-/// The one INSERT, for either executor.
-macro_rules! insert {
-    ($exec:expr, $entry:expr, $now:expr) => {
+async fn insert(
+    tx: &mut StoreTx,
+    tenant: Option<TenantId>,
+    entry: &AuditEntry,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    with_tx!(tx, conn => {
         sqlx::query(
             "INSERT INTO audit_log (tenant_id, actor_id, action, detail, ip, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
-        .bind($entry.tenant_id)
-        .bind($entry.actor_id)
-        .bind($entry.action.as_str())
-        .bind(Json(&$entry.detail))
-        .bind(&$entry.ip)
-        .bind($now)
-        .execute($exec)
-        .await?
-    };
+        .bind(tenant)
+        .bind(entry.actor_id)
+        .bind(entry.action.as_str())
+        .bind(Json(&entry.detail))
+        .bind(&entry.ip)
+        .bind(now)
+        .execute(&mut **conn)
+        .await?;
+    });
+    entry.log(tenant);
+    Ok(())
 }
-use insert;
+
+/// Recording an event in the transaction of the change it describes: it exists only
+/// if the change does.
+pub trait AuditTx: Tx + Sized {
+    fn audit(
+        &mut self,
+        entry: &AuditEntry,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<()>> + Send {
+        let tenant = self.tenant();
+        insert(self.inner(), tenant, entry, now)
+    }
+}
+
+impl<T: Tx + Sized> AuditTx for T {}
+
+async fn newest(
+    tx: &mut StoreTx,
+    tenant: Option<TenantId>,
+    limit: i64,
+) -> Result<Vec<AuditRecord>> {
+    Ok(with_tx!(tx, conn => {
+        match tenant {
+            Some(t) => sqlx::query_as(
+                "SELECT id, tenant_id, actor_id, action, detail, ip, created_at FROM audit_log
+                 WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2",
+            )
+            .bind(t)
+            .bind(limit)
+            .fetch_all(&mut **conn)
+            .await?,
+            None => sqlx::query_as(
+                "SELECT id, tenant_id, actor_id, action, detail, ip, created_at FROM audit_log
+                 ORDER BY id DESC LIMIT $1",
+            )
+            .bind(limit)
+            .fetch_all(&mut **conn)
+            .await?,
+        }
+    }))
+}
+
+impl TenantTx {
+    /// The tenant's newest events.
+    #[instrument(skip_all, fields(tenant = %self.tenant), err(level = "warn"))]
+    pub async fn audit_entries(&mut self, limit: i64) -> Result<Vec<AuditRecord>> {
+        newest(&mut self.tx, Some(self.tenant), limit).await
+    }
+}
+
+impl PlatformTx {
+    /// Records an operator's action on a tenant in that tenant's log.
+    #[instrument(skip_all, fields(tenant = %tenant), err(level = "warn"))]
+    pub async fn audit_in_tenant(
+        &mut self,
+        tenant: TenantId,
+        entry: &AuditEntry,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        insert(self.inner(), Some(tenant), entry, now).await
+    }
+
+    /// The newest events of the whole platform, every tenant's included.
+    #[instrument(skip_all, err(level = "warn"))]
+    pub async fn audit_entries(&mut self, limit: i64) -> Result<Vec<AuditRecord>> {
+        newest(&mut self.tx, None, limit).await
+    }
+}

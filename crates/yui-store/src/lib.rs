@@ -9,6 +9,7 @@
 mod accounts;
 mod audit;
 mod error;
+mod scope;
 mod tenants;
 mod tokens;
 
@@ -20,8 +21,12 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{ConnectOptions, Connection, PgPool, SqlitePool};
 use tracing::instrument;
 
-pub use accounts::{Account, SessionPolicy, TokenPurpose};
-pub use audit::{AuditEntry, AuditRecord};
+pub use accounts::{Account, AccountsTx, NewAccount, SessionPolicy, TokenPurpose};
+pub use audit::{AuditEntry, AuditRecord, AuditTx};
+pub use scope::{
+    AccountHandle, AccountTx, PlatformHandle, PlatformReason, PlatformTx, TenantHandle, TenantTx,
+    Tx,
+};
 pub use error::StoreError;
 pub use tenants::{ApplyOutcome, TenantRecord};
 pub use tokens::{ApiToken, TokenPrincipal};

@@ -4,14 +4,15 @@ use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use tracing::instrument;
 use yui_domain::tenant::Introduction;
-use yui_domain::{Locale, Tenant, TenantStatus};
+use yui_domain::{Locale, Tenant, TenantId, TenantStatus};
 
-use crate::{Result, Store, StoreError, TenantScope, WritePool, with_pool, with_tx};
+use crate::scope::{PlatformReason, PlatformTx, TenantTx, sealed::Inner};
+use crate::{Result, Store, StoreError, with_tx};
 
 /// A tenant as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TenantRecord {
-    pub id: i64,
+    pub id: TenantId,
     pub status: TenantStatus,
     pub tenant: Tenant,
     pub updated_at: DateTime<Utc>,
@@ -19,7 +20,7 @@ pub struct TenantRecord {
 
 #[derive(sqlx::FromRow)]
 struct TenantRow {
-    id: i64,
+    id: TenantId,
     status: String,
     spec: Json<Tenant>,
     updated_at: DateTime<Utc>,
@@ -58,14 +59,14 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<ApplyOutcome> {
         let code = tenant.code.as_ref().map(|c| c.as_str().to_owned());
-        with_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            let parent_id: Option<i64> = match &tenant.parent {
+        let mut platform = self.platform(PlatformReason::TenantFiles).write().await?;
+        let outcome = with_tx!(platform.inner(), tx => {
+            let parent_id: Option<TenantId> = match &tenant.parent {
                 None => None,
                 Some(parent) => {
-                    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM tenants WHERE slug = $1")
+                    let row: Option<(TenantId,)> = sqlx::query_as("SELECT id FROM tenants WHERE slug = $1")
                         .bind(parent)
-                        .fetch_optional(&mut *tx)
+                        .fetch_optional(&mut **tx)
                         .await?;
                     match row {
                         Some((id,)) => Some(id),
@@ -79,7 +80,7 @@ impl Store {
                 let other: Option<(String,)> = sqlx::query_as("SELECT slug FROM tenants WHERE code = $1 AND slug <> $2")
                     .bind(code)
                     .bind(&tenant.slug)
-                    .fetch_optional(&mut *tx)
+                    .fetch_optional(&mut **tx)
                     .await?;
                 if let Some((other,)) = other {
                     return Err(StoreError::Conflict(format!("code: {code} already belongs to tenant {other:?}")));
@@ -87,10 +88,13 @@ impl Store {
             }
             let existing: Option<(Json<Tenant>, String)> = sqlx::query_as("SELECT spec, logo_svg FROM tenants WHERE slug = $1")
                 .bind(&tenant.slug)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut **tx)
                 .await?;
             let outcome = match &existing {
-                Some((spec, logo)) if &spec.0 == tenant && logo == logo_svg => return Ok(ApplyOutcome::Unchanged),
+                Some((spec, logo)) if &spec.0 == tenant && logo == logo_svg => {
+                    // Nothing to write; the transaction ends unused.
+                    return Ok(ApplyOutcome::Unchanged);
+                }
                 Some(_) => ApplyOutcome::Updated,
                 None => ApplyOutcome::Created,
             };
@@ -114,127 +118,125 @@ impl Store {
             .bind(Json(tenant))
             .bind(logo_svg)
             .bind(now)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
-            tx.commit().await?;
-            Ok(outcome)
-        })
+            outcome
+        });
+        platform.commit().await?;
+        Ok(outcome)
     }
 
     /// Every tenant, ordered by local-government code (unions after the codes).
     #[instrument(skip_all, err(level = "warn"))]
     pub async fn list_tenants(&self) -> Result<Vec<TenantRecord>> {
-        let rows: Vec<TenantRow> = with_pool!(self, pool => {
+        let mut tx = self.platform(PlatformReason::Directory).read().await?;
+        let rows: Vec<TenantRow> = with_tx!(tx.inner(), conn => {
             sqlx::query_as(&format!("{SELECT_TENANT} ORDER BY code IS NULL, code, slug"))
-                .fetch_all(pool)
+                .fetch_all(&mut **conn)
                 .await?
         });
+        tx.commit().await?;
         Ok(rows.into_iter().map(TenantRow::into_record).collect())
     }
 
-    /// One tenant by slug.
+    /// One tenant by slug: the directory entry a path names.
     #[instrument(skip_all, fields(tenant = %slug), err(level = "debug"))]
     pub async fn tenant_by_slug(&self, slug: &str) -> Result<TenantRecord> {
-        let row: TenantRow = with_pool!(self, pool => {
+        let mut tx = self.platform(PlatformReason::Directory).read().await?;
+        let row: TenantRow = with_tx!(tx.inner(), conn => {
             sqlx::query_as(&format!("{SELECT_TENANT} WHERE slug = $1"))
                 .bind(slug)
-                .fetch_one(pool)
+                .fetch_one(&mut **conn)
                 .await?
         });
+        tx.commit().await?;
         Ok(row.into_record())
     }
+}
 
+impl TenantTx {
     /// The tenant's logo (SVG text) and when it last changed.
-    #[instrument(skip_all, fields(tenant = %slug), err(level = "debug"))]
-    pub async fn tenant_logo(&self, slug: &str) -> Result<(String, DateTime<Utc>)> {
-        with_pool!(self, pool => {
-            Ok(sqlx::query_as("SELECT logo_svg, updated_at FROM tenants WHERE slug = $1")
-                .bind(slug)
-                .fetch_one(pool)
+    #[instrument(skip_all, fields(tenant = %self.tenant), err(level = "debug"))]
+    pub async fn logo(&mut self) -> Result<(String, DateTime<Utc>)> {
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query_as("SELECT logo_svg, updated_at FROM tenants WHERE id = $1")
+                .bind(self.tenant)
+                .fetch_one(&mut **conn)
                 .await?)
         })
     }
 
-    /// Stores (or replaces) a tenant's introduction in one locale.
-    #[instrument(skip_all, fields(tenant = tenant_id), err(level = "warn"))]
+    /// Stores (or replaces) the tenant's introduction in one locale.
+    #[instrument(skip_all, fields(tenant = %self.tenant), err(level = "warn"))]
     pub async fn put_introduction(
-        &self,
-        tenant_id: i64,
+        &mut self,
         locale: Locale,
         intro: &Introduction,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self.begin_write_in(TenantScope::Tenant(tenant_id)).await?;
-        with_tx!(&mut tx, conn => {
+        with_tx!(&mut self.tx, conn => {
             sqlx::query(
                 "INSERT INTO tenant_introductions (tenant_id, locale, content, updated_at) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (tenant_id, locale) DO UPDATE SET content = excluded.content, updated_at = excluded.updated_at",
             )
-            .bind(tenant_id)
+            .bind(self.tenant)
             .bind(locale.tag())
             .bind(Json(intro))
             .bind(now)
             .execute(&mut **conn)
             .await?;
         });
-        tx.commit().await
+        Ok(())
     }
 
-    /// A tenant's introduction in one locale, if one was written.
-    #[instrument(skip_all, fields(tenant = tenant_id), err(level = "warn"))]
-    pub async fn introduction(
-        &self,
-        tenant_id: i64,
-        locale: Locale,
-    ) -> Result<Option<Introduction>> {
-        let mut tx = self.begin_read_in(TenantScope::Tenant(tenant_id)).await?;
-        let row: Option<(Json<Introduction>,)> = with_tx!(&mut tx, conn => {
+    /// The tenant's introduction in one locale, if one was written.
+    #[instrument(skip_all, fields(tenant = %self.tenant), err(level = "warn"))]
+    pub async fn introduction(&mut self, locale: Locale) -> Result<Option<Introduction>> {
+        let row: Option<(Json<Introduction>,)> = with_tx!(&mut self.tx, conn => {
             sqlx::query_as("SELECT content FROM tenant_introductions WHERE tenant_id = $1 AND locale = $2")
-                .bind(tenant_id)
+                .bind(self.tenant)
                 .bind(locale.tag())
                 .fetch_optional(&mut **conn)
                 .await?
         });
-        tx.commit().await?;
         Ok(row.map(|(c,)| c.0))
     }
 }
 
-impl Store {
+impl PlatformTx {
     /// Suspends or resumes a tenant. Nothing is deleted either way.
-    #[instrument(skip_all, fields(tenant = %slug), err(level = "warn"))]
+    #[instrument(skip_all, fields(tenant = %tenant), err(level = "warn"))]
     pub async fn set_tenant_status(
-        &self,
-        slug: &str,
+        &mut self,
+        tenant: TenantId,
         status: TenantStatus,
         now: DateTime<Utc>,
-    ) -> Result<i64> {
-        with_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            let row: Option<(i64,)> = sqlx::query_as("UPDATE tenants SET status = $1, updated_at = $2 WHERE slug = $3 RETURNING id")
+    ) -> Result<()> {
+        let done = with_tx!(&mut self.tx, conn => {
+            sqlx::query("UPDATE tenants SET status = $1, updated_at = $2 WHERE id = $3")
                 .bind(status.as_str())
                 .bind(now)
-                .bind(slug)
-                .fetch_optional(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            row.map(|(id,)| id).ok_or(StoreError::NotFound)
-        })
+                .bind(tenant)
+                .execute(&mut **conn)
+                .await?
+                .rows_affected()
+        });
+        if done == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
     }
 
-    /// Live staff grants per tenant id, for the operator console.
+    /// Live staff grants per tenant, for the operator console.
     #[instrument(skip_all, err(level = "warn"))]
-    pub async fn staff_counts(&self) -> Result<Vec<(i64, i64)>> {
-        let mut tx = self.begin_read_in(TenantScope::Platform).await?;
-        let rows = with_tx!(&mut tx, conn => {
+    pub async fn staff_counts(&mut self) -> Result<Vec<(TenantId, i64)>> {
+        Ok(with_tx!(&mut self.tx, conn => {
             sqlx::query_as(
                 "SELECT tenant_id, CAST(COUNT(*) AS BIGINT) FROM role_grants
                  WHERE revoked_at IS NULL AND tenant_id IS NOT NULL GROUP BY tenant_id",
             )
             .fetch_all(&mut **conn)
             .await?
-        });
-        tx.commit().await?;
-        Ok(rows)
+        }))
     }
 }

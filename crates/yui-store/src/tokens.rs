@@ -2,14 +2,16 @@
 
 use chrono::{DateTime, Utc};
 use tracing::instrument;
+use yui_domain::{AccountId, ApiTokenId, TenantId};
 
-use crate::{Result, Store, StoreError, TenantScope, with_tx};
+use crate::scope::{AccountTx, PlatformReason, TenantTx, sealed::Inner};
+use crate::{Result, Store, StoreError, with_tx};
 
 /// A token as listed to its owner (never the secret).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ApiToken {
-    pub id: i64,
-    pub tenant_id: i64,
+    pub id: ApiTokenId,
+    pub tenant_id: TenantId,
     pub tenant_slug: String,
     pub name: String,
     pub created_at: DateTime<Utc>,
@@ -19,80 +21,76 @@ pub struct ApiToken {
 /// Who a presented token speaks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TokenPrincipal {
-    pub token_id: i64,
-    pub account_id: i64,
-    pub tenant_id: i64,
+    pub token_id: ApiTokenId,
+    pub account_id: AccountId,
+    pub tenant_id: TenantId,
 }
 
-impl Store {
-    #[instrument(skip_all, fields(tenant = tenant_id), err(level = "warn"))]
+impl TenantTx {
+    /// A token of `account` for this tenant; only its hash is stored.
+    #[instrument(skip_all, fields(tenant = %self.tenant), err(level = "warn"))]
     pub async fn create_api_token(
-        &self,
-        account_id: i64,
-        tenant_id: i64,
+        &mut self,
+        account: AccountId,
         name: &str,
         token_hash: &str,
         now: DateTime<Utc>,
-    ) -> Result<i64> {
-        let mut tx = self.begin_write_in(TenantScope::Tenant(tenant_id)).await?;
-        with_tx!(&mut tx, conn => {
-            let (id,): (i64,) = sqlx::query_as(
+    ) -> Result<ApiTokenId> {
+        with_tx!(&mut self.tx, conn => {
+            let (id,): (ApiTokenId,) = sqlx::query_as(
                 "INSERT INTO api_tokens (account_id, tenant_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
             )
-            .bind(account_id)
-            .bind(tenant_id)
+            .bind(account)
+            .bind(self.tenant)
             .bind(name)
             .bind(token_hash)
             .bind(now)
             .fetch_one(&mut **conn)
             .await?;
-            tx.commit().await?;
             Ok(id)
         })
     }
+}
 
-    /// The owner's live tokens, newest first.
-    #[instrument(skip_all, fields(account = account_id), err(level = "warn"))]
-    pub async fn api_tokens(&self, account_id: i64) -> Result<Vec<ApiToken>> {
-        // An account's tokens may lie in several tenants; the query filters by account.
-        let mut tx = self.begin_read_in(TenantScope::Platform).await?;
-        let rows = with_tx!(&mut tx, conn => {
+impl AccountTx {
+    /// The account's live tokens in every tenant, newest first.
+    #[instrument(skip_all, fields(account = %self.account), err(level = "warn"))]
+    pub async fn api_tokens(&mut self) -> Result<Vec<ApiToken>> {
+        Ok(with_tx!(&mut self.tx, conn => {
             sqlx::query_as(
                 "SELECT k.id, k.tenant_id, t.slug AS tenant_slug, k.name, k.created_at, k.last_used_at
                  FROM api_tokens k JOIN tenants t ON t.id = k.tenant_id
                  WHERE k.account_id = $1 AND k.revoked_at IS NULL ORDER BY k.id DESC",
             )
-            .bind(account_id)
+            .bind(self.account)
             .fetch_all(&mut **conn)
             .await?
-        });
-        tx.commit().await?;
-        Ok(rows)
+        }))
     }
 
-    /// Revokes one of the owner's tokens; another account's token is not found.
-    #[instrument(skip_all, fields(account = account_id), err(level = "warn"))]
+    /// Revokes one of the account's tokens and answers its tenant; another account's
+    /// token is not found.
+    #[instrument(skip_all, fields(account = %self.account), err(level = "warn"))]
     pub async fn revoke_api_token(
-        &self,
-        account_id: i64,
-        token_id: i64,
+        &mut self,
+        token: ApiTokenId,
         now: DateTime<Utc>,
-    ) -> Result<i64> {
-        let mut tx = self.begin_write_in(TenantScope::Platform).await?;
-        with_tx!(&mut tx, conn => {
-            let row: Option<(i64,)> = sqlx::query_as(
+    ) -> Result<TenantId> {
+        let row: Option<(TenantId,)> = with_tx!(&mut self.tx, conn => {
+            sqlx::query_as(
                 "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND account_id = $3 AND revoked_at IS NULL RETURNING tenant_id",
             )
             .bind(now)
-            .bind(token_id)
-            .bind(account_id)
+            .bind(token)
+            .bind(self.account)
             .fetch_optional(&mut **conn)
-            .await?;
-            tx.commit().await?;
-            row.map(|(t,)| t).ok_or(StoreError::NotFound)
-        })
+            .await?
+        });
+        row.map(|(t,)| t).ok_or(StoreError::NotFound)
     }
+}
 
+impl Store {
     /// The principal of a live token, noting its use.
     #[instrument(skip_all, err(level = "warn"))]
     pub async fn use_api_token(
@@ -101,8 +99,11 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Option<TokenPrincipal>> {
         // Which tenant the token belongs to is what this finds out.
-        let mut tx = self.begin_write_in(TenantScope::Platform).await?;
-        let row: Option<(i64, i64, i64)> = with_tx!(&mut tx, conn => {
+        let mut tx = self
+            .platform(PlatformReason::Authentication)
+            .write()
+            .await?;
+        let row: Option<(ApiTokenId, AccountId, TenantId)> = with_tx!(tx.inner(), conn => {
             sqlx::query_as(
                 "UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL
                  RETURNING id, account_id, tenant_id",

@@ -1,0 +1,49 @@
+//! What a person may be allowed to do. Handlers ask for a [`Permission`]; the
+//! authorization crate alone maps it to the names of its casbin model.
+
+/// One thing a role may allow, in a tenant or (for operators) on the platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// See a tenant's staff and their roles.
+    StaffRead,
+    /// Invite staff and give them a role.
+    StaffInvite,
+    /// End a staff member's role.
+    StaffRevoke,
+    /// Read an audit log (a tenant's, or on the platform the whole one).
+    AuditRead,
+    /// See the tenants of the platform (operator console).
+    TenantRead,
+    /// Suspend a tenant.
+    TenantSuspend,
+    /// Resume a suspended tenant.
+    TenantResume,
+    /// Change a tenant's settings.
+    TenantConfigure,
+    /// Manage programs.
+    ProgramManage,
+    /// Read key figures.
+    KpiRead,
+    /// Read the fiscal-year report.
+    ReportRead,
+    /// Export personal data (logged).
+    ExportCreate,
+}
+
+impl Permission {
+    /// Every permission, for tests that each one maps to the model.
+    pub const ALL: [Permission; 12] = [
+        Permission::StaffRead,
+        Permission::StaffInvite,
+        Permission::StaffRevoke,
+        Permission::AuditRead,
+        Permission::TenantRead,
+        Permission::TenantSuspend,
+        Permission::TenantResume,
+        Permission::TenantConfigure,
+        Permission::ProgramManage,
+        Permission::KpiRead,
+        Permission::ReportRead,
+        Permission::ExportCreate,
+    ];
+}
