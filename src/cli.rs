@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use chrono::Utc;
 use clap::{Parser, Subcommand};
-use yui_store::{ApplyOutcome, ConnectSettings, Store};
+use yui_store::{AccountsTx, ApplyOutcome, AuditTx, ConnectSettings, PlatformReason, Store};
 
 use crate::config::{Config, Overrides};
 use crate::{demo, telemetry, tenants};
@@ -259,28 +259,31 @@ async fn admin(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
         },
         None => None,
     };
-    let account = match (store.account_by_email(&email).await?, &command) {
+    let mut tx = store.platform(PlatformReason::Admin).write().await?;
+    let account = match (tx.account_by_email(&email).await?, &command) {
         (Some(a), _) => a.id,
         (None, AdminCommand::CreateOperator { .. }) => {
-            let mut tx = store.begin_write().await?;
-            let id = Store::create_account(&mut tx, &email, "", None, yui_domain::Locale::Ja, now)
-                .await?;
-            tx.commit().await?;
+            let new = yui_store::NewAccount {
+                email: &email,
+                display_name: "",
+                password_hash: None,
+                locale: yui_domain::Locale::Ja,
+            };
+            let id = tx.create_account(new, now).await?;
             println!(
-                "created account {id} for {}; it signs in with a link by mail (/magic) or a password reset",
-                email.address
+                "created account {id} for {email}; it signs in with a link by mail (/magic) or a password reset",
             );
             id
         }
-        (None, _) => anyhow::bail!(
-            "--email: no account with address {}; it must sign up first",
-            email.address
-        ),
+        (None, _) => {
+            anyhow::bail!("--email: no account with address {email}; it must sign up first",)
+        }
     };
+    tx.commit().await?;
     let grant = yui_authz::grant(
         store,
         &NewGrant {
-            account_id: account,
+            account_id: account.get(),
             role,
             scope,
             tenant: tenant.clone(),
@@ -293,22 +296,28 @@ async fn admin(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
     let detail = serde_json::json!({
         "account": account, "role": role.as_str(), "scope": scope.as_str(), "until": until, "by": "cli",
     });
-    store
-        .audit(
-            &yui_store::AuditEntry {
-                tenant_id,
-                actor_id: None,
-                action: AuditAction::RoleGranted,
-                detail,
-                ip: String::new(),
-            },
-            now,
-        )
-        .await?;
+    let entry = yui_store::AuditEntry {
+        actor_id: None,
+        action: AuditAction::RoleGranted,
+        detail,
+        ip: String::new(),
+    };
+    match tenant_id {
+        Some(t) => {
+            let mut tx = store.tenant(t).write().await?;
+            tx.audit(&entry, now).await?;
+            tx.commit().await?;
+        }
+        None => {
+            let mut tx = store.platform(PlatformReason::Admin).write().await?;
+            tx.audit(&entry, now).await?;
+            tx.commit().await?;
+        }
+    }
     println!(
         "granted {} to {} in {}{}",
         role.as_str(),
-        email.address,
+        email,
         tenant.as_deref().unwrap_or("the whole platform"),
         grant
             .valid_until

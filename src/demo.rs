@@ -6,7 +6,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use yui_domain::{Introduction, Locale};
-use yui_store::Store;
+use yui_store::{AccountsTx, NewAccount, PlatformReason, Store};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -33,11 +33,11 @@ pub async fn load(store: &Store, tenants_dir: &Path, now: DateTime<Utc>) -> anyh
         let text = std::fs::read_to_string(&file)?;
         let demo: DemoFile = toml::from_str(&text)
             .map_err(|e| anyhow::anyhow!("{}: {}", file.display(), e.message()))?;
+        let mut tx = store.tenant(record.id).write().await?;
         for (locale, intro) in [(Locale::Ja, &demo.intro.ja), (Locale::En, &demo.intro.en)] {
-            store
-                .put_introduction(record.id, locale, intro, now)
-                .await?;
+            tx.put_introduction(locale, intro, now).await?;
         }
+        tx.commit().await?;
         loaded += 1;
     }
     Ok(loaded)
@@ -87,7 +87,7 @@ pub async fn load_accounts(store: &Store, now: DateTime<Utc>) -> anyhow::Result<
         Some("amami".into()),
         fy_end,
     ));
-    let hash = yui_web::auth::hash_password(DEMO_PASSWORD.to_owned()).await?;
+    let hash = yui_web::security::hash_password(DEMO_PASSWORD.to_owned()).await?;
     let mut emails = Vec::new();
     for (address, name, role, tenant, until) in people {
         if let Some(t) = &tenant
@@ -96,25 +96,30 @@ pub async fn load_accounts(store: &Store, now: DateTime<Utc>) -> anyhow::Result<
             continue;
         }
         let email = Email::parse("email", &address).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let id = match store.account_by_email(&email).await? {
+        let mut tx = store.platform(PlatformReason::TenantFiles).write().await?;
+        let id = match tx.account_by_email(&email).await? {
             Some(a) => a.id,
             None => {
-                let mut tx = store.begin_write().await?;
-                let id =
-                    Store::create_account(&mut tx, &email, &name, Some(&hash), Locale::Ja, now)
-                        .await?;
-                Store::mark_email_verified(&mut tx, id, now).await?;
-                tx.commit().await?;
-                id
+                let new = NewAccount {
+                    email: &email,
+                    display_name: &name,
+                    password_hash: Some(&hash),
+                    locale: Locale::Ja,
+                };
+                tx.create_account(new, now).await?
             }
         };
+        tx.commit().await?;
+        let mut tx = store.account(id).write().await?;
+        tx.mark_email_verified(now).await?;
+        tx.commit().await?;
         let scope = if role == Role::PlatformOperator {
             Scope::Global
         } else {
             Scope::Tenant
         };
         let grant = NewGrant {
-            account_id: id,
+            account_id: id.get(),
             role,
             scope,
             tenant,

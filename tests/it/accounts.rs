@@ -388,7 +388,9 @@ async fn sign_ins_and_failures_are_audited(app: &TestApp) {
             .status(),
         303
     );
-    let entries = app.store.audit_entries(None, 10).await.unwrap();
+    let entries = crate::support::audit_entries(&app.store, None, 10)
+        .await
+        .unwrap();
     let actions: Vec<&str> = entries.iter().rev().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, ["sign_up", "sign_in_failed", "sign_in"]);
     let failed = &entries[1];

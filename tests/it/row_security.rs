@@ -83,7 +83,7 @@ async fn a_transaction_sees_only_its_tenants_rows() {
 
     let mut tx = app
         .store
-        .begin_read_in(TenantScope::Tenant(kamaishi))
+        .begin_read_in(TenantScope::Tenant(kamaishi.get()))
         .await
         .unwrap();
     let yui_store::StoreTx::Postgres(conn) = &mut tx else {
@@ -93,7 +93,7 @@ async fn a_transaction_sees_only_its_tenants_rows() {
         .fetch_all(&mut **conn)
         .await
         .unwrap();
-    assert_eq!(seen, [(kamaishi,)]);
+    assert_eq!(seen, [(kamaishi.get(),)]);
     // Writing another tenant's row from this scope is refused.
     let err = sqlx::query("INSERT INTO audit_log (tenant_id, action, detail, created_at) VALUES ($1, 'x', '{}', now())")
         .bind(iwate)

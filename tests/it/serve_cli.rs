@@ -516,7 +516,9 @@ async fn admin_bootstrap_from_the_command_line() {
         .unwrap();
     assert_eq!(grants.len(), 1);
     assert_eq!(grants[0].role.as_str(), "coordinator");
-    let audit = store.audit_entries(None, 10).await.unwrap();
+    let audit = crate::support::audit_entries(&store, None, 10)
+        .await
+        .unwrap();
     assert_eq!(
         audit.iter().filter(|a| a.action == "role_granted").count(),
         2

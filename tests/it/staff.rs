@@ -26,7 +26,11 @@ pub async fn person(app: &TestApp, name: &str, email: &str) -> (reqwest::Client,
     let e = yui_domain::account::Email::parse("email", email).unwrap();
     (
         client,
-        app.store.account_by_email(&e).await.unwrap().unwrap().id,
+        crate::support::account_by_email(&app.store, &e)
+            .await
+            .unwrap()
+            .id
+            .get(),
     )
 }
 
@@ -127,14 +131,13 @@ async fn tenant_admin_invites_lists_and_revokes_staff(app: &TestApp) {
     assert_eq!(res.status(), 303);
     let html = app.page(&admin, "/t/kamaishi/staff").await;
     assert!(!html.contains("coord@contractor.example"));
-    let audit = app
-        .store
-        .audit_entries(
-            Some(app.store.tenant_by_slug("kamaishi").await.unwrap().id),
-            10,
-        )
-        .await
-        .unwrap();
+    let audit = crate::support::audit_entries(
+        &app.store,
+        Some(app.store.tenant_by_slug("kamaishi").await.unwrap().id),
+        10,
+    )
+    .await
+    .unwrap();
     let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
     assert_eq!(actions, ["role_revoked", "role_granted"]);
     let page = app.page(&admin, "/t/kamaishi/audit").await;
@@ -193,9 +196,7 @@ async fn operator_suspends_and_resumes_a_tenant(app: &TestApp) {
         .unwrap();
     assert_eq!(res.status(), 303);
     assert_eq!(app.get("/t/kamaishi/").await.status(), 200);
-    let actions: Vec<String> = app
-        .store
-        .audit_entries(None, 3)
+    let actions: Vec<String> = crate::support::audit_entries(&app.store, None, 3)
         .await
         .unwrap()
         .into_iter()
@@ -354,8 +355,7 @@ async fn isolation_matrix(app: &TestApp) {
         2
     );
     assert!(
-        !app.store
-            .audit_entries(None, 50)
+        !crate::support::audit_entries(&app.store, None, 50)
             .await
             .unwrap()
             .iter()

@@ -228,3 +228,36 @@ macro_rules! on_both_backends {
     )*};
 }
 pub(crate) use on_both_backends;
+
+/// The newest audit entries, of one tenant or (with `None`) of the whole platform.
+pub async fn audit_entries(
+    store: &Store,
+    tenant: Option<yui_domain::TenantId>,
+    limit: i64,
+) -> Result<Vec<yui_store::AuditRecord>, yui_store::StoreError> {
+    match tenant {
+        Some(t) => {
+            let mut tx = store.tenant(t).read().await?;
+            let rows = tx.audit_entries(limit).await?;
+            tx.commit().await?;
+            Ok(rows)
+        }
+        None => {
+            let mut tx = store
+                .platform(yui_store::PlatformReason::OperatorConsole)
+                .read()
+                .await?;
+            let rows = tx.audit_entries(limit).await?;
+            tx.commit().await?;
+            Ok(rows)
+        }
+    }
+}
+
+/// The account with this address, if any.
+pub async fn account_by_email(
+    store: &Store,
+    email: &yui_domain::account::Email,
+) -> Option<yui_store::Account> {
+    store.find_account(email).await.expect("find account")
+}

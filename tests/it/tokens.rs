@@ -101,7 +101,17 @@ async fn api_tokens_work_in_their_tenant_only(app: &TestApp) {
 
     // Someone else cannot revoke it.
     let (other, _) = person(app, "Other", "other@example.jp").await;
-    let tokens = app.store.api_tokens(id).await.unwrap();
+    let tokens = {
+        let mut tx = app
+            .store
+            .account(yui_domain::AccountId::new(id))
+            .read()
+            .await
+            .unwrap();
+        let t = tx.api_tokens().await.unwrap();
+        tx.commit().await.unwrap();
+        t
+    };
     let csrf_other = form_token(&other, app, "/signin").await;
     let res = other
         .post(app.url(&format!("/account/tokens/{}/revoke", tokens[0].id)))
@@ -138,9 +148,7 @@ async fn api_tokens_work_in_their_tenant_only(app: &TestApp) {
         401
     );
 
-    let actions: Vec<String> = app
-        .store
-        .audit_entries(None, 20)
+    let actions: Vec<String> = crate::support::audit_entries(&app.store, None, 20)
         .await
         .unwrap()
         .into_iter()

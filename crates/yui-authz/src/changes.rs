@@ -5,7 +5,9 @@
 use chrono::{DateTime, Utc};
 use yui_store::Store;
 
-use crate::db::{BUMP_VERSION, WritePool, with_pool};
+use yui_store::{PlatformReason, StoreTx, Tx, raw_tx, with_tx};
+
+use crate::db::BUMP_VERSION;
 use crate::error::{AuthzError, Result};
 use crate::role::Role;
 use crate::rules::{GrantPlace, PermissionRule};
@@ -54,14 +56,14 @@ pub(crate) struct Applied {
     pub outcomes: Vec<Outcome>,
 }
 
-pub(crate) async fn apply(
-    store: &Store,
+/// Applies changes in the caller's transaction, bumping the policy version first.
+pub(crate) async fn apply_in(
+    stx: &mut StoreTx,
     changes: &[Change],
     now: DateTime<Utc>,
-) -> Result<Applied> {
-    with_pool!(store, pool => {
-        let mut tx = pool.begin_write().await?;
-        let (version,): (i64,) = sqlx::query_as(BUMP_VERSION).fetch_one(&mut *tx).await?;
+) -> Result<(i64, Applied)> {
+    with_tx!(stx, tx => {
+        let (version,): (i64,) = sqlx::query_as(BUMP_VERSION).fetch_one(&mut **tx).await?;
         let mut outcomes = Vec::with_capacity(changes.len());
         for change in changes {
             let outcome = match change {
@@ -75,7 +77,7 @@ pub(crate) async fn apply(
                     .bind(p.tenant_id)
                     .bind(&p.object)
                     .bind(&p.action)
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await?;
                     Outcome { changed: done.rows_affected() > 0, grant_id: None }
                 }
@@ -89,7 +91,7 @@ pub(crate) async fn apply(
                     .bind(p.tenant_id)
                     .bind(&p.object)
                     .bind(&p.action)
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await?;
                     Outcome { changed: done.rows_affected() > 0, grant_id: None }
                 }
@@ -102,7 +104,7 @@ pub(crate) async fn apply(
                     .bind(role.as_str())
                     .bind(place.scope().as_str())
                     .bind(place.tenant_id())
-                    .fetch_optional(&mut *tx)
+                    .fetch_optional(&mut **tx)
                     .await?;
                     match live {
                         Some((id, until)) if until == *valid_until => {
@@ -114,7 +116,7 @@ pub(crate) async fn apply(
                                     .bind(now)
                                     .bind(granted_by)
                                     .bind(id)
-                                    .execute(&mut *tx)
+                                    .execute(&mut **tx)
                                     .await?;
                             }
                             let (id,): (i64,) = sqlx::query_as(
@@ -128,7 +130,7 @@ pub(crate) async fn apply(
                             .bind(valid_until)
                             .bind(granted_by)
                             .bind(now)
-                            .fetch_one(&mut *tx)
+                            .fetch_one(&mut **tx)
                             .await?;
                             Outcome { changed: true, grant_id: Some(id) }
                         }
@@ -146,7 +148,7 @@ pub(crate) async fn apply(
                     .bind(role.as_str())
                     .bind(place.scope().as_str())
                     .bind(place.tenant_id())
-                    .fetch_optional(&mut *tx)
+                    .fetch_optional(&mut **tx)
                     .await?;
                     Outcome { changed: row.is_some(), grant_id: row.map(|(id,)| id) }
                 }
@@ -157,7 +159,7 @@ pub(crate) async fn apply(
                     .bind(now)
                     .bind(revoked_by)
                     .bind(id)
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await?;
                     if done.rows_affected() == 0 {
                         return Err(AuthzError::NotFound);
@@ -165,10 +167,10 @@ pub(crate) async fn apply(
                     Outcome { changed: true, grant_id: Some(*id) }
                 }
                 Change::Clear => {
-                    let perms = sqlx::query("DELETE FROM role_permissions").execute(&mut *tx).await?;
+                    let perms = sqlx::query("DELETE FROM role_permissions").execute(&mut **tx).await?;
                     let grants = sqlx::query("UPDATE role_grants SET revoked_at = $1 WHERE revoked_at IS NULL")
                         .bind(now)
-                        .execute(&mut *tx)
+                        .execute(&mut **tx)
                         .await?;
                     Outcome {
                         changed: perms.rows_affected() + grants.rows_affected() > 0,
@@ -178,13 +180,36 @@ pub(crate) async fn apply(
             };
             outcomes.push(outcome);
         }
-        if outcomes.iter().any(|o| o.changed) {
-            tx.commit().await?;
-            tracing::debug!(version, "policy changed");
-        } else {
-            // Nothing changed: the version stays, and no node reloads for nothing.
-            tx.rollback().await?;
-        }
-        Ok(Applied { outcomes })
+        Ok((version, Applied { outcomes }))
     })
+}
+
+/// Applies changes in a transaction of their own (platform-wide: policy rows of
+/// every tenant), committed only when something changed.
+pub(crate) async fn apply(
+    store: &Store,
+    changes: &[Change],
+    now: DateTime<Utc>,
+) -> Result<Applied> {
+    let mut tx = store.platform(PlatformReason::Policy).write().await?;
+    let (version, applied) = apply_in(raw_tx(&mut tx), changes, now).await?;
+    if applied.outcomes.iter().any(|o| o.changed) {
+        tx.commit().await?;
+        tracing::debug!(version, "policy changed");
+    } else {
+        // Nothing changed: the version stays, and no node reloads for nothing.
+        tx.rollback().await?;
+    }
+    Ok(applied)
+}
+
+/// [`apply_in`] in a handle's transaction.
+pub(crate) async fn apply_in_tx<T: Tx>(
+    tx: &mut T,
+    changes: &[Change],
+    now: DateTime<Utc>,
+) -> Result<Applied> {
+    let (version, applied) = apply_in(raw_tx(tx), changes, now).await?;
+    tracing::debug!(version, "policy changed in the caller's transaction");
+    Ok(applied)
 }

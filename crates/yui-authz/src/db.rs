@@ -199,6 +199,20 @@ pub(crate) async fn load_grants_of(store: &Store, tenant_id: Option<i64>) -> Res
     Ok(parse_grants(rows))
 }
 
+/// The grants of one tenant, in the caller's transaction.
+pub(crate) async fn grants_of_in(
+    tx: &mut yui_store::StoreTx,
+    tenant_id: i64,
+) -> Result<Vec<GrantRow>> {
+    let rows: Vec<RawGrant> = ::yui_store::with_tx!(tx, conn => {
+        sqlx::query_as(&format!("{SELECT_GRANTS} AND tenant_id = $1 ORDER BY id"))
+            .bind(tenant_id)
+            .fetch_all(&mut **conn)
+            .await?
+    });
+    Ok(parse_grants(rows))
+}
+
 /// One grant by id, if it has not been revoked.
 pub(crate) async fn load_grant(store: &Store, id: i64) -> Result<Option<GrantRow>> {
     let rows: Vec<RawGrant> = platform_read!(store, pool => {

@@ -2,9 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use tracing::instrument;
-use yui_store::Store;
+use yui_store::{Store, TenantTx, raw_tx, with_tx};
 
-use crate::changes::{Change, apply};
+use crate::changes::{Change, apply, apply_in_tx};
 use crate::db::{self, GrantRow, with_pool};
 use crate::error::{AuthzError, Result};
 use crate::role::{Role, Scope, scope_allowed};
@@ -74,11 +74,8 @@ async fn tenant_id(store: &Store, slug: &str) -> Result<Option<i64>> {
     .map(|(id,)| id))
 }
 
-/// Grants a role, in one transaction with the policy-version bump. Granting a role the
-/// account already holds there with another end replaces that grant (the old row is
-/// kept, revoked); with the same end it changes nothing. Returns the live grant.
-#[instrument(skip_all, fields(account = new.account_id, role = %new.role, tenant = new.tenant.as_deref()), err(level = "warn"))]
-pub async fn grant(store: &Store, new: &NewGrant, now: DateTime<Utc>) -> Result<Grant> {
+/// Checks a new grant's role, scope and end; the tenant is resolved by the caller.
+fn check_new(new: &NewGrant, now: DateTime<Utc>) -> Result<()> {
     if !scope_allowed(new.role, new.scope) {
         return Err(AuthzError::Invalid(if new.role == Role::PlatformOperator {
             "scope: platform_operator is granted platform-wide only (scope global)".to_owned()
@@ -89,6 +86,110 @@ pub async fn grant(store: &Store, new: &NewGrant, now: DateTime<Utc>) -> Result<
             )
         }));
     }
+    if new.valid_until.is_some_and(|u| u <= now) {
+        return Err(AuthzError::Invalid(
+            "valid_until: the grant would already have ended".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// The tenant id and slug of a tenant transaction.
+async fn own_tenant(tx: &mut TenantTx) -> Result<(i64, String)> {
+    let id = tx.tenant_id().get();
+    let row: Option<(String,)> = with_tx!(raw_tx(tx), conn => {
+        sqlx::query_as("SELECT slug FROM tenants WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut **conn)
+            .await?
+    });
+    Ok((id, row.ok_or(AuthzError::NotFound)?.0))
+}
+
+/// Grants a role in the tenant of `tx`, inside that transaction, so the grant
+/// commits with what belongs to it (the invited account, the mail, the audit row).
+/// A grant naming another tenant is refused. Returns the grant's id; reload the
+/// [`SharedAuthz`](crate::SharedAuthz) after the commit.
+#[instrument(skip_all, fields(account = new.account_id, role = %new.role), err(level = "warn"))]
+pub async fn grant_in(tx: &mut TenantTx, new: &NewGrant, now: DateTime<Utc>) -> Result<i64> {
+    check_new(new, now)?;
+    let (id, slug) = own_tenant(tx).await?;
+    if new.scope == Scope::Global || new.tenant.as_deref() != Some(slug.as_str()) {
+        return Err(AuthzError::Invalid(
+            "tenant: a tenant's transaction grants roles in that tenant only".to_owned(),
+        ));
+    }
+    let place = GrantPlace::new(new.scope, Some(id))
+        .ok_or_else(|| AuthzError::Invalid("scope: does not fit the tenant".to_owned()))?;
+    let change = Change::Grant {
+        account_id: new.account_id,
+        role: new.role,
+        place,
+        valid_until: new.valid_until,
+        granted_by: new.granted_by,
+    };
+    let applied = apply_in_tx(tx, &[change], now).await?;
+    applied
+        .outcomes
+        .first()
+        .and_then(|o| o.grant_id)
+        .ok_or(AuthzError::NotFound)
+}
+
+/// Revokes a live grant of the tenant of `tx`, inside that transaction. Another
+/// tenant's grant is [`AuthzError::NotFound`], exactly like a grant that does not exist.
+#[instrument(skip_all, fields(grant = grant_id), err(level = "warn"))]
+pub async fn revoke_in(
+    tx: &mut TenantTx,
+    grant_id: i64,
+    revoked_by: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let own = tx.tenant_id().get();
+    let row: Option<(Option<i64>,)> = with_tx!(raw_tx(tx), conn => {
+        sqlx::query_as("SELECT tenant_id FROM role_grants WHERE id = $1 AND revoked_at IS NULL")
+            .bind(grant_id)
+            .fetch_optional(&mut **conn)
+            .await?
+    });
+    if row.and_then(|(t,)| t) != Some(own) {
+        return Err(AuthzError::NotFound);
+    }
+    let change = Change::RevokeId {
+        id: grant_id,
+        revoked_by,
+    };
+    apply_in_tx(tx, &[change], now).await?;
+    Ok(())
+}
+
+/// The grants held in or on the tenant of `tx` (both scopes); ended grants included,
+/// revoked ones not. Oldest first.
+#[instrument(skip_all, err(level = "warn"))]
+pub async fn list_grants_in(tx: &mut TenantTx) -> Result<Vec<Grant>> {
+    let (id, slug) = own_tenant(tx).await?;
+    let rows = db::grants_of_in(raw_tx(tx), id).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| Grant {
+            id: row.id,
+            account_id: row.account_id,
+            role: row.role,
+            scope: row.place.scope(),
+            tenant: Some(slug.clone()),
+            valid_until: row.valid_until,
+            granted_by: row.granted_by,
+            created_at: row.created_at,
+        })
+        .collect())
+}
+
+/// Grants a role, in one transaction with the policy-version bump. Granting a role the
+/// account already holds there with another end replaces that grant (the old row is
+/// kept, revoked); with the same end it changes nothing. Returns the live grant.
+#[instrument(skip_all, fields(account = new.account_id, role = %new.role, tenant = new.tenant.as_deref()), err(level = "warn"))]
+pub async fn grant(store: &Store, new: &NewGrant, now: DateTime<Utc>) -> Result<Grant> {
+    check_new(new, now)?;
     let tenant = match (&new.tenant, new.scope) {
         (None, Scope::Global) => None,
         (Some(_), Scope::Global) => {
@@ -108,11 +209,6 @@ pub async fn grant(store: &Store, new: &NewGrant, now: DateTime<Utc>) -> Result<
                 .ok_or_else(|| AuthzError::Invalid(format!("tenant: no tenant {slug:?}")))?,
         ),
     };
-    if new.valid_until.is_some_and(|u| u <= now) {
-        return Err(AuthzError::Invalid(
-            "valid_until: the grant would already have ended".to_owned(),
-        ));
-    }
     let place = GrantPlace::new(new.scope, tenant)
         .ok_or_else(|| AuthzError::Invalid("scope: does not fit the tenant".to_owned()))?;
     let applied = apply(

@@ -172,6 +172,9 @@ pub(crate) struct Index {
     /// Policies narrowed to one tenant.
     perms_by_domain: HashMap<DomainId, PermTable>,
     grants: HashMap<(i64, DomainId), Vec<Held>>,
+    /// Each account's grants in a tenant (scope `tenant`), by slug: the places a
+    /// person works in, found without visiting every tenant.
+    places: HashMap<i64, Vec<(Box<str>, Held)>>,
 }
 
 /// Numbers domain strings while the index is built.
@@ -220,6 +223,17 @@ impl Index {
                 GrantPlace::Global => Some(GLOBAL_DOMAIN.to_owned()),
             };
             let Some(domain) = domain else { continue };
+            if let GrantPlace::Tenant(t) = g.place {
+                if let Some(slug) = tenants.slug_of(t) {
+                    index.places.entry(g.account_id).or_default().push((
+                        slug.into(),
+                        Held {
+                            role: g.role,
+                            until: g.valid_until,
+                        },
+                    ));
+                }
+            }
             let held = index
                 .grants
                 .entry((g.account_id, domains.id(domain)))
@@ -290,6 +304,27 @@ impl Index {
             allowed |= table.allowed(object, action);
         }
         held & allowed != 0
+    }
+
+    /// The tenants where `account_id` holds a role of scope `tenant` at `now`, with
+    /// those roles, ordered by slug.
+    pub(crate) fn places(&self, account_id: i64, now: DateTime<Utc>) -> Vec<(String, Vec<Role>)> {
+        let mut out: Vec<(String, Vec<Role>)> = Vec::new();
+        for (slug, held) in self.places.get(&account_id).into_iter().flatten() {
+            if !held.until.is_none_or(|u| now < u) {
+                continue;
+            }
+            match out.iter_mut().find(|(s, _)| s.as_str() == &**slug) {
+                Some((_, roles)) if !roles.contains(&held.role) => roles.push(held.role),
+                Some(_) => {}
+                None => out.push((slug.to_string(), vec![held.role])),
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        for (_, roles) in &mut out {
+            roles.sort_by_key(|r| r.index());
+        }
+        out
     }
 
     /// The roles `account_id` holds at `now` for a request in `tenant`, with scopes.

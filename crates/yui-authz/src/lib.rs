@@ -40,7 +40,7 @@
 //!     account_id: 42, role: Role::Coordinator, scope: Scope::Tenant,
 //!     tenant: Some("ichinoseki".into()), valid_until: None, granted_by: Some(1),
 //! }, now).await?;
-//! assert!(authz.check(42, "ichinoseki", "event", "create", now));
+//! assert!(authz.allows(42, "ichinoseki", "event", "create", now));
 //! # Ok(()) }
 //! ```
 //!
@@ -58,6 +58,7 @@ mod db;
 mod error;
 mod grants;
 mod index;
+mod permission;
 mod role;
 mod rules;
 
@@ -69,12 +70,16 @@ use std::time::Duration;
 use casbin::{CoreApi, DefaultModel, Enforcer, MemoryAdapter, MgmtApi};
 use chrono::{DateTime, Utc};
 use tracing::instrument;
+use yui_domain::{AccountId, Permission};
 use yui_store::Store;
 
 pub use adapter::{SqlAdapter, load_tenant_nodes};
 pub use db::policy_version;
 pub use error::{AuthzError, Result};
-pub use grants::{Grant, NewGrant, grant, list_grants, revoke};
+pub use grants::{
+    Grant, NewGrant, grant, grant_in, list_grants, list_grants_in, revoke, revoke_in,
+};
+pub use permission::names as permission_names;
 pub use role::{DEFAULT_PERMISSIONS, DefaultPermission, Role, Scope, valid_name};
 pub use rules::{GrantPlace, GrantRule, PermissionRule, TenantNode, TenantTree};
 
@@ -232,10 +237,48 @@ impl Authz {
         }
     }
 
-    /// May `account_id` do `action` on `object` in the tenant `tenant_slug` at `now`?
-    /// An unknown tenant, a malformed name or an ended grant is a denial.
+    /// May `account` do what `permission` names in the tenant `tenant_slug` at `now`?
+    /// An unknown tenant or an ended grant is a denial.
     #[inline]
     pub fn check(
+        &self,
+        account: AccountId,
+        tenant_slug: &str,
+        permission: Permission,
+        now: DateTime<Utc>,
+    ) -> bool {
+        let (object, action) = permission::names(permission);
+        self.allows(account.get(), tenant_slug, object, action, now)
+    }
+
+    /// May `account` do what `permission` names on the platform, outside any tenant?
+    #[inline]
+    pub fn check_platform(
+        &self,
+        account: AccountId,
+        permission: Permission,
+        now: DateTime<Utc>,
+    ) -> bool {
+        let (object, action) = permission::names(permission);
+        self.allows_platform(account.get(), object, action, now)
+    }
+
+    /// The tenants where `account` holds a role of scope `tenant` at `now`, with
+    /// those roles. Its cost follows the person's grants, not the number of tenants.
+    pub fn tenant_roles_of(
+        &self,
+        account: AccountId,
+        now: DateTime<Utc>,
+    ) -> Vec<(String, Vec<Role>)> {
+        self.index.places(account.get(), now)
+    }
+
+    /// May `account_id` do `action` on `object` in the tenant `tenant_slug` at `now`?
+    /// The names of the casbin model; code outside this crate asks with a
+    /// [`Permission`] through [`Authz::check`]. An unknown tenant, a malformed name or
+    /// an ended grant is a denial.
+    #[inline]
+    pub fn allows(
         &self,
         account_id: i64,
         tenant_slug: &str,
@@ -255,7 +298,7 @@ impl Authz {
     /// May `account_id` do `action` on `object` on the platform, outside any tenant
     /// (onboarding a tenant, reading the platform audit log)? Only global grants count.
     #[inline]
-    pub fn check_platform(
+    pub fn allows_platform(
         &self,
         account_id: i64,
         object: &str,
@@ -378,6 +421,31 @@ impl SharedAuthz {
     #[inline]
     pub fn check(
         &self,
+        account: AccountId,
+        tenant_slug: &str,
+        permission: Permission,
+        now: DateTime<Utc>,
+    ) -> bool {
+        let guard = self.current.read().unwrap_or_else(PoisonError::into_inner);
+        guard.check(account, tenant_slug, permission, now)
+    }
+
+    /// [`Authz::check_platform`] on the current snapshot.
+    #[inline]
+    pub fn check_platform(
+        &self,
+        account: AccountId,
+        permission: Permission,
+        now: DateTime<Utc>,
+    ) -> bool {
+        let guard = self.current.read().unwrap_or_else(PoisonError::into_inner);
+        guard.check_platform(account, permission, now)
+    }
+
+    /// [`Authz::allows`] on the current snapshot.
+    #[inline]
+    pub fn allows(
+        &self,
         account_id: i64,
         tenant_slug: &str,
         object: &str,
@@ -385,12 +453,12 @@ impl SharedAuthz {
         now: DateTime<Utc>,
     ) -> bool {
         let guard = self.current.read().unwrap_or_else(PoisonError::into_inner);
-        guard.check(account_id, tenant_slug, object, action, now)
+        guard.allows(account_id, tenant_slug, object, action, now)
     }
 
-    /// [`Authz::check_platform`] on the current snapshot.
+    /// [`Authz::allows_platform`] on the current snapshot.
     #[inline]
-    pub fn check_platform(
+    pub fn allows_platform(
         &self,
         account_id: i64,
         object: &str,
@@ -398,7 +466,7 @@ impl SharedAuthz {
         now: DateTime<Utc>,
     ) -> bool {
         let guard = self.current.read().unwrap_or_else(PoisonError::into_inner);
-        guard.check_platform(account_id, object, action, now)
+        guard.allows_platform(account_id, object, action, now)
     }
 
     /// Installs `authz` unless the current snapshot is newer (a slow reload must not

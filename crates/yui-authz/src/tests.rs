@@ -189,9 +189,9 @@ async fn fast_path_equals_casbin_on_random_policies() {
                 }
                 let platform = rng.chance(10);
                 let fast = if platform {
-                    early.check_platform(account, obj, act, later)
+                    early.allows_platform(account, obj, act, later)
                 } else {
-                    early.check(account, &slug, obj, act, later)
+                    early.allows(account, &slug, obj, act, later)
                 };
                 let tenant = (!platform).then_some(slug.as_str());
                 let slow = reference
@@ -288,27 +288,27 @@ async fn the_default_roles_decide_as_designed() {
     let a = snapshot(&iwate_world(), t0()).await;
     let now = t0();
     // A prefecture admin: everything admin in iwate, only aggregates in its children.
-    assert!(a.check(1, "iwate", "staff", "invite", now));
-    assert!(a.check(1, "iwate", "kpi", "read", now));
-    assert!(a.check(1, "ichinoseki", "kpi", "read", now));
-    assert!(a.check(1, "kamaishi", "report", "read", now));
-    assert!(!a.check(1, "ichinoseki", "staff", "invite", now));
-    assert!(!a.check(1, "ichinoseki", "audit", "read", now));
-    assert!(!a.check(1, "amami", "kpi", "read", now));
+    assert!(a.allows(1, "iwate", "staff", "invite", now));
+    assert!(a.allows(1, "iwate", "kpi", "read", now));
+    assert!(a.allows(1, "ichinoseki", "kpi", "read", now));
+    assert!(a.allows(1, "kamaishi", "report", "read", now));
+    assert!(!a.allows(1, "ichinoseki", "staff", "invite", now));
+    assert!(!a.allows(1, "ichinoseki", "audit", "read", now));
+    assert!(!a.allows(1, "amami", "kpi", "read", now));
     // A coordinator in ichinoseki only.
-    assert!(a.check(2, "ichinoseki", "event", "create", now));
-    assert!(!a.check(2, "kamaishi", "event", "create", now));
-    assert!(!a.check(2, "iwate", "event", "create", now));
-    assert!(!a.check(2, "ichinoseki", "staff", "invite", now));
+    assert!(a.allows(2, "ichinoseki", "event", "create", now));
+    assert!(!a.allows(2, "kamaishi", "event", "create", now));
+    assert!(!a.allows(2, "iwate", "event", "create", now));
+    assert!(!a.allows(2, "ichinoseki", "staff", "invite", now));
     // The platform operator: tenants and audit everywhere, no program data.
-    assert!(a.check(3, "amami", "tenant", "suspend", now));
-    assert!(a.check_platform(3, "tenant", "create", now));
-    assert!(a.check(3, "iwate", "audit", "read", now));
-    assert!(!a.check(3, "iwate", "talent", "read", now));
-    assert!(!a.check_platform(1, "tenant", "create", now));
+    assert!(a.allows(3, "amami", "tenant", "suspend", now));
+    assert!(a.allows_platform(3, "tenant", "create", now));
+    assert!(a.allows(3, "iwate", "audit", "read", now));
+    assert!(!a.allows(3, "iwate", "talent", "read", now));
+    assert!(!a.allows_platform(1, "tenant", "create", now));
     // A contractor's grant ends on its own.
-    assert!(a.check(4, "kamaishi", "hearing", "write", now + Duration::hours(11)));
-    assert!(!a.check(4, "kamaishi", "hearing", "write", now + Duration::hours(12)));
+    assert!(a.allows(4, "kamaishi", "hearing", "write", now + Duration::hours(11)));
+    assert!(!a.allows(4, "kamaishi", "hearing", "write", now + Duration::hours(12)));
     assert_eq!(a.next_end(), Some(now + Duration::hours(12)));
     assert_eq!(
         a.roles(1, "ichinoseki", now),
@@ -337,22 +337,22 @@ async fn hostile_names_gain_nothing() {
             // As a tenant slug.
             for (obj, act) in [("kpi", "read"), ("staff", "invite"), ("tenant", "suspend")] {
                 assert!(
-                    !a.check(account, name, obj, act, now),
+                    !a.allows(account, name, obj, act, now),
                     "{account} in {name:?}"
                 );
             }
             // As an object or action, even where the account holds `staff:*`/`tenant:*`.
             for tenant in ["iwate", "ichinoseki", "amami"] {
                 assert!(
-                    !a.check(account, tenant, name, "read", now),
+                    !a.allows(account, tenant, name, "read", now),
                     "{account} {name:?}:read"
                 );
                 assert!(
-                    !a.check(account, tenant, "staff", name, now),
+                    !a.allows(account, tenant, "staff", name, now),
                     "{account} staff:{name:?}"
                 );
                 assert!(
-                    !a.check(account, tenant, name, name, now),
+                    !a.allows(account, tenant, name, name, now),
                     "{account} {name:?}:{name:?}"
                 );
                 assert!(
@@ -360,13 +360,13 @@ async fn hostile_names_gain_nothing() {
                         .unwrap()
                 );
             }
-            assert!(!a.check_platform(account, name, "create", now));
+            assert!(!a.allows_platform(account, name, "create", now));
         }
     }
     // A plain name that happens to be a role's is just an object nobody was given.
     for account in [0, 1, 2, 3, 4] {
-        assert!(!a.check(account, "iwate", "tenant_admin", "read", now));
-        assert!(!a.check(account, "iwate", "platform_operator", "create", now));
+        assert!(!a.allows(account, "iwate", "tenant_admin", "read", now));
+        assert!(!a.allows(account, "iwate", "platform_operator", "create", now));
     }
 
     // The control: were a subject spelt like a role, casbin itself would let it in

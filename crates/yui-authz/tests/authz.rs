@@ -72,7 +72,7 @@ async fn migration_seeds_the_default_permissions(f: Fixture) {
     assert_eq!(policy_version(&f.store).await.unwrap(), 1);
     // Nobody holds anything yet.
     let authz = Authz::load(&f.store, t0()).await.unwrap();
-    assert!(!authz.check(f.account("admin"), "iwate", "kpi", "read", t0()));
+    assert!(!authz.allows(f.account("admin"), "iwate", "kpi", "read", t0()));
     assert_eq!(
         authz.enforcer().get_policy().len(),
         DEFAULT_PERMISSIONS.len()
@@ -153,23 +153,23 @@ async fn grants_decide_and_end_on_their_own(f: Fixture) {
     assert_eq!(authz.snapshot().version(), 6);
 
     // The prefecture admin: admin in iwate, aggregates only in its municipalities.
-    assert!(authz.check(admin, "iwate", "staff", "invite", now));
-    assert!(authz.check(admin, "ichinoseki", "kpi", "read", now));
-    assert!(authz.check(admin, "kamaishi", "report", "read", now));
-    assert!(!authz.check(admin, "ichinoseki", "staff", "invite", now));
-    assert!(!authz.check(admin, "ichinoseki", "talent", "read", now));
-    assert!(!authz.check(admin, "amami", "kpi", "read", now));
+    assert!(authz.allows(admin, "iwate", "staff", "invite", now));
+    assert!(authz.allows(admin, "ichinoseki", "kpi", "read", now));
+    assert!(authz.allows(admin, "kamaishi", "report", "read", now));
+    assert!(!authz.allows(admin, "ichinoseki", "staff", "invite", now));
+    assert!(!authz.allows(admin, "ichinoseki", "talent", "read", now));
+    assert!(!authz.allows(admin, "amami", "kpi", "read", now));
     // The coordinator in ichinoseki only.
-    assert!(authz.check(coordinator, "ichinoseki", "event", "create", now));
-    assert!(!authz.check(coordinator, "kamaishi", "event", "create", now));
+    assert!(authz.allows(coordinator, "ichinoseki", "event", "create", now));
+    assert!(!authz.allows(coordinator, "kamaishi", "event", "create", now));
     // The operator: tenants everywhere, no personal data.
-    assert!(authz.check(operator, "amami", "tenant", "suspend", now));
-    assert!(authz.check_platform(operator, "tenant", "create", now));
-    assert!(!authz.check(operator, "amami", "talent", "read", now));
+    assert!(authz.allows(operator, "amami", "tenant", "suspend", now));
+    assert!(authz.allows_platform(operator, "tenant", "create", now));
+    assert!(!authz.allows(operator, "amami", "talent", "read", now));
     // The contract ends by itself at the fiscal year's end.
     let before = fy_end - Duration::seconds(1);
-    assert!(authz.check(contractor, "kamaishi", "hearing", "create", before));
-    assert!(!authz.check(contractor, "kamaishi", "hearing", "create", fy_end));
+    assert!(authz.allows(contractor, "kamaishi", "hearing", "create", before));
+    assert!(!authz.allows(contractor, "kamaishi", "hearing", "create", fy_end));
     // casbin, asked the same, agrees (as of the snapshot's instant).
     let snap = authz.snapshot();
     for (account, tenant, obj, act) in [
@@ -181,7 +181,7 @@ async fn grants_decide_and_end_on_their_own(f: Fixture) {
         assert_eq!(
             snap.check_with_casbin(account, Some(tenant), obj, act)
                 .unwrap(),
-            snap.check(account, tenant, obj, act, now),
+            snap.allows(account, tenant, obj, act, now),
             "{account} {tenant} {obj}:{act}"
         );
     }
@@ -214,7 +214,7 @@ async fn grants_decide_and_end_on_their_own(f: Fixture) {
         .revoke(&f.store, contract.id, Some(admin), now)
         .await
         .unwrap();
-    assert!(!authz.check(contractor, "kamaishi", "hearing", "create", now));
+    assert!(!authz.allows(contractor, "kamaishi", "hearing", "create", now));
     assert!(
         list_grants(&f.store, Some("kamaishi"))
             .await
@@ -360,7 +360,7 @@ async fn granting_again_replaces_and_keeps_history(f: Fixture) {
         1
     );
     let authz = Authz::load(&f.store, now).await.unwrap();
-    assert!(authz.check(a, "kamaishi", "round", "run", now + Duration::days(30)));
+    assert!(authz.allows(a, "kamaishi", "round", "run", now + Duration::days(30)));
 }
 
 async fn ended_grants_leave_casbin_at_the_next_reload(f: Fixture) {
@@ -386,7 +386,7 @@ async fn ended_grants_leave_casbin_at_the_next_reload(f: Fixture) {
             .unwrap()
     );
     // The index stops at the end; casbin's view is refreshed by the next poll.
-    assert!(!authz.check(a, "amami", "checkin", "write", end));
+    assert!(!authz.allows(a, "amami", "checkin", "write", end));
     assert!(
         authz
             .refresh_if_changed(&f.store, end - Duration::minutes(1))
@@ -459,9 +459,9 @@ async fn casbin_reads_and_writes_our_tables_through_the_adapter(f: Fixture) {
         1
     );
     let authz = Authz::load(&f.store, now).await.unwrap();
-    assert!(authz.check(mentor, "kamaishi", "survey", "read", now));
-    assert!(!authz.check(mentor, "ichinoseki", "survey", "read", now));
-    assert!(authz.check(mentor, "kamaishi", "checkin", "write", now));
+    assert!(authz.allows(mentor, "kamaishi", "survey", "read", now));
+    assert!(!authz.allows(mentor, "ichinoseki", "survey", "read", now));
+    assert!(authz.allows(mentor, "kamaishi", "checkin", "write", now));
 
     // casbin enforces over what it loaded from our tables.
     assert!(
@@ -528,9 +528,9 @@ async fn casbin_reads_and_writes_our_tables_through_the_adapter(f: Fixture) {
     e.save_policy().await.unwrap();
     assert_eq!(policy_version(&f.store).await.unwrap(), before + 1);
     let authz = Authz::load(&f.store, now).await.unwrap();
-    assert!(!authz.check(mentor, "amami", "checkin", "write", now));
-    assert!(authz.check(mentor, "amami", "checkin", "read", now));
-    assert!(authz.check(mentor, "amami", "profile", "write_own", now));
+    assert!(!authz.allows(mentor, "amami", "checkin", "write", now));
+    assert!(authz.allows(mentor, "amami", "checkin", "read", now));
+    assert!(authz.allows(mentor, "amami", "profile", "write_own", now));
     assert_eq!(
         authz.roles(mentor, "amami", now),
         [(Role::Mentor, Scope::Tenant), (Role::Talent, Scope::Tenant)]
@@ -587,23 +587,23 @@ async fn hostile_names_gain_nothing(f: Fixture) {
         "profile:*",
     ] {
         assert!(
-            !authz.check(a, name, "profile", "write_own", now),
+            !authz.allows(a, name, "profile", "write_own", now),
             "tenant {name:?}"
         );
         assert!(
-            !authz.check(a, "amami", name, "write_own", now),
+            !authz.allows(a, "amami", name, "write_own", now),
             "object {name:?}"
         );
         assert!(
-            !authz.check(a, "amami", "profile", name, now),
+            !authz.allows(a, "amami", "profile", name, now),
             "action {name:?}"
         );
         assert!(
-            !authz.check(a, "amami", name, name, now),
+            !authz.allows(a, "amami", name, name, now),
             "{name:?}:{name:?}"
         );
     }
-    assert!(authz.check(a, "amami", "profile", "write_own", now));
+    assert!(authz.allows(a, "amami", "profile", "write_own", now));
 
     // casbin rules that would smuggle in role inheritance, a direct permission, a
     // wildcard domain or a name-shaped subject are refused by the adapter, and nothing
@@ -638,7 +638,7 @@ async fn hostile_names_gain_nothing(f: Fixture) {
     }
     assert_eq!(policy_version(&f.store).await.unwrap(), v);
     let authz = Authz::load(&f.store, now).await.unwrap();
-    assert!(!authz.check(a, "amami", "staff", "invite", now));
+    assert!(!authz.allows(a, "amami", "staff", "invite", now));
     assert_eq!(
         authz.roles(a, "amami", now),
         [(Role::Talent, Scope::Tenant)]
@@ -660,7 +660,7 @@ async fn a_change_on_one_node_reaches_another_within_two_seconds(f: Fixture) {
     let waits_for = |node: SharedAuthz, want: bool| async move {
         let start = Instant::now();
         while start.elapsed() < StdDuration::from_secs(2) {
-            if node.check(coordinator, "ichinoseki", "event", "create", now) == want {
+            if node.allows(coordinator, "ichinoseki", "event", "create", now) == want {
                 return Some(start.elapsed());
             }
             tokio::time::sleep(StdDuration::from_millis(10)).await;
@@ -668,7 +668,7 @@ async fn a_change_on_one_node_reaches_another_within_two_seconds(f: Fixture) {
         None
     };
 
-    assert!(!node_b.check(coordinator, "ichinoseki", "event", "create", now));
+    assert!(!node_b.allows(coordinator, "ichinoseki", "event", "create", now));
     let g = node_a
         .grant(
             &f.store,
@@ -682,7 +682,7 @@ async fn a_change_on_one_node_reaches_another_within_two_seconds(f: Fixture) {
         )
         .await
         .unwrap();
-    assert!(node_a.check(coordinator, "ichinoseki", "event", "create", now));
+    assert!(node_a.allows(coordinator, "ichinoseki", "event", "create", now));
     let took = waits_for(node_b.clone(), true)
         .await
         .expect("the grant reached node B within 2 s");
@@ -695,7 +695,7 @@ async fn a_change_on_one_node_reaches_another_within_two_seconds(f: Fixture) {
     eprintln!("revocation seen on node B after {took:?}");
 
     // The control: without polling, node C still answers from its first snapshot.
-    assert!(!node_c.check(coordinator, "ichinoseki", "event", "create", now));
+    assert!(!node_c.allows(coordinator, "ichinoseki", "event", "create", now));
     node_a
         .grant(
             &f.store,
@@ -711,10 +711,10 @@ async fn a_change_on_one_node_reaches_another_within_two_seconds(f: Fixture) {
         .unwrap();
     tokio::time::sleep(StdDuration::from_millis(1200)).await;
     assert!(
-        !node_c.check(coordinator, "kamaishi", "event", "create", now),
+        !node_c.allows(coordinator, "kamaishi", "event", "create", now),
         "node C has no poller"
     );
-    assert!(node_b.check(coordinator, "kamaishi", "event", "create", now));
+    assert!(node_b.allows(coordinator, "kamaishi", "event", "create", now));
     poller.abort();
     store_b.close().await;
 }

@@ -16,12 +16,18 @@ pub struct FieldError {
 pub enum Problem {
     Required,
     InvalidEmail,
-    TooShort { min: usize },
-    TooLong { max: usize },
+    TooShort {
+        min: usize,
+    },
+    TooLong {
+        max: usize,
+    },
     PasswordIsEmail,
     Mismatch,
     AlreadyRegistered,
     InvalidDate,
+    /// A date that has already passed where a future one is needed.
+    DateInPast,
     InvalidChoice,
 }
 
@@ -86,11 +92,11 @@ pub const PASSWORD_MIN: usize = 10;
 /// Long enough for any passphrase, short enough that hashing stays cheap.
 pub const PASSWORD_MAX: usize = 256;
 
-/// Checks a new password.
+/// Checks a new password; `email` (when known) must not be the password.
 pub fn check_new_password(
     field: &'static str,
     password: &str,
-    email: &Email,
+    email: Option<&Email>,
 ) -> Result<(), FieldError> {
     let n = password.chars().count();
     let problem = if n == 0 {
@@ -99,7 +105,7 @@ pub fn check_new_password(
         Some(Problem::TooShort { min: PASSWORD_MIN })
     } else if n > PASSWORD_MAX {
         Some(Problem::TooLong { max: PASSWORD_MAX })
-    } else if password.trim().to_lowercase() == email.key {
+    } else if email.is_some_and(|e| password.trim().to_lowercase() == e.key) {
         Some(Problem::PasswordIsEmail)
     } else {
         None
@@ -150,15 +156,15 @@ mod tests {
     #[test]
     fn passwords() {
         let e = Email::parse("email", "sato@example.jp").unwrap();
-        assert!(check_new_password("password", "correct horse", &e).is_ok());
+        assert!(check_new_password("password", "correct horse", Some(&e)).is_ok());
         assert_eq!(
-            check_new_password("password", "short", &e)
+            check_new_password("password", "short", Some(&e))
                 .unwrap_err()
                 .problem,
             Problem::TooShort { min: PASSWORD_MIN }
         );
         assert_eq!(
-            check_new_password("password", "SATO@example.jp", &e)
+            check_new_password("password", "SATO@example.jp", Some(&e))
                 .unwrap_err()
                 .problem,
             Problem::PasswordIsEmail

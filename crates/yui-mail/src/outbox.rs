@@ -9,7 +9,7 @@ use lettre::Address;
 use yui_domain::locale::Localized;
 use yui_domain::tenant::MailSender;
 use yui_domain::{Locale, Tenant};
-use yui_store::{Store, StoreTx, TenantScope, with_tx};
+use yui_store::{Store, TenantScope, Tx, raw_tx, with_tx};
 
 use crate::templates::{MailKind, Templates};
 use crate::{MailError, Result};
@@ -28,9 +28,9 @@ pub struct MailTenant {
 }
 
 impl MailTenant {
-    pub fn from_tenant(id: i64, tenant: &Tenant) -> MailTenant {
+    pub fn from_tenant(id: yui_domain::TenantId, tenant: &Tenant) -> MailTenant {
         MailTenant {
-            id,
+            id: id.get(),
             slug: tenant.slug.clone(),
             names: Localized {
                 ja: tenant.name.ja.clone(),
@@ -186,13 +186,22 @@ impl Outbox {
         fields(tenant = mail.tenant.as_ref().map_or("-", |t| t.slug.as_str()), kind = %mail.kind),
         err(level = "warn")
     )]
-    pub async fn enqueue(
+    pub async fn enqueue<T: Tx>(
         &self,
-        tx: &mut StoreTx,
+        tx: &mut T,
         mail: &NewMail,
         now: DateTime<Utc>,
     ) -> Result<i64> {
         parse_address(&mail.to, "to")?;
+        // A tenant's transaction queues that tenant's mail only.
+        if let Some(own) = tx.tenant() {
+            if mail.tenant.as_ref().is_some_and(|t| t.id != own.get()) {
+                return Err(MailError::Address(
+                    "tenant: a mail of another tenant in this tenant's transaction".to_owned(),
+                ));
+            }
+        }
+        let tx = raw_tx(tx);
         let sender = mail
             .tenant
             .as_ref()
@@ -290,8 +299,8 @@ impl Outbox {
     /// Deletes every row addressed to `address` (any status), inside the caller's
     /// transaction: part of erasing an account. Unsent mail to it is not sent.
     #[tracing::instrument(skip_all, err(level = "warn"))]
-    pub async fn forget_recipient(tx: &mut StoreTx, address: &str) -> Result<u64> {
-        let n = with_tx!(tx, conn => {
+    pub async fn forget_recipient<T: Tx>(tx: &mut T, address: &str) -> Result<u64> {
+        let n = with_tx!(raw_tx(tx), conn => {
             sqlx::query("DELETE FROM mail_outbox WHERE lower(to_address) = lower($1)")
                 .bind(address.trim())
                 .execute(&mut **conn)

@@ -8,6 +8,7 @@
 
 mod accounts;
 mod audit;
+mod directory;
 mod error;
 mod scope;
 mod tenants;
@@ -23,11 +24,12 @@ use tracing::instrument;
 
 pub use accounts::{Account, AccountsTx, NewAccount, SessionPolicy, TokenPurpose};
 pub use audit::{AuditEntry, AuditRecord, AuditTx};
+pub use directory::DirectoryEntry;
+pub use error::StoreError;
 pub use scope::{
     AccountHandle, AccountTx, PlatformHandle, PlatformReason, PlatformTx, TenantHandle, TenantTx,
-    Tx,
+    Tx, raw_tx,
 };
-pub use error::StoreError;
 pub use tenants::{ApplyOutcome, TenantRecord};
 pub use tokens::{ApiToken, TokenPrincipal};
 

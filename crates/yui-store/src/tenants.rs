@@ -13,6 +13,8 @@ use crate::{Result, Store, StoreError, with_tx};
 #[derive(Debug, Clone, PartialEq)]
 pub struct TenantRecord {
     pub id: TenantId,
+    /// The parent tenant (a municipality's prefecture).
+    pub parent_id: Option<TenantId>,
     pub status: TenantStatus,
     pub tenant: Tenant,
     pub updated_at: DateTime<Utc>,
@@ -21,6 +23,7 @@ pub struct TenantRecord {
 #[derive(sqlx::FromRow)]
 struct TenantRow {
     id: TenantId,
+    parent_id: Option<TenantId>,
     status: String,
     spec: Json<Tenant>,
     updated_at: DateTime<Utc>,
@@ -30,6 +33,7 @@ impl TenantRow {
     fn into_record(self) -> TenantRecord {
         TenantRecord {
             id: self.id,
+            parent_id: self.parent_id,
             // The column has a CHECK constraint; an unknown value cannot be stored.
             status: TenantStatus::parse(&self.status).unwrap_or(TenantStatus::Suspended),
             tenant: self.spec.0,
@@ -46,7 +50,7 @@ pub enum ApplyOutcome {
     Unchanged,
 }
 
-const SELECT_TENANT: &str = "SELECT id, status, spec, updated_at FROM tenants";
+const SELECT_TENANT: &str = "SELECT id, parent_id, status, spec, updated_at FROM tenants";
 
 impl Store {
     /// Creates or updates a tenant from its validated file, in one transaction.

@@ -7,7 +7,8 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use crate::{AppState, pages};
+use crate::error::PageError;
+use crate::{AppState, WebError};
 
 const STYLE_CSS: &str = include_str!("../static/style.css");
 
@@ -43,15 +44,33 @@ pub fn fingerprint(bytes: &[u8]) -> u32 {
     (h ^ (h >> 32)) as u32
 }
 
+/// The site's icon: the 結 mark. Browsers ask for `/favicon.ico` on every page.
+const FAVICON_SVG: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\"><rect width=\"32\" height=\"32\" rx=\"6\" fill=\"#1d4e89\"/><text x=\"16\" y=\"23\" font-size=\"20\" text-anchor=\"middle\" fill=\"#fff\">結</text></svg>";
+
 pub fn router() -> Router<AppState> {
-    Router::new().route("/static/{file}", get(static_file))
+    Router::new()
+        .route("/static/{file}", get(static_file))
+        .route("/favicon.ico", get(favicon))
 }
 
-async fn static_file(
-    State(state): State<AppState>,
-    Path(file): Path<String>,
-    lang: crate::i18n::Lang,
-) -> Response {
+async fn favicon() -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("image/svg+xml"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=86400"),
+            ),
+        ],
+        FAVICON_SVG,
+    )
+        .into_response()
+}
+
+async fn static_file(State(state): State<AppState>, Path(file): Path<String>) -> Response {
     if file == state.inner.assets.css_name {
         (
             [
@@ -65,6 +84,6 @@ async fn static_file(
         )
             .into_response()
     } else {
-        pages::not_found_page(&state, lang).await
+        PageError(WebError::NotFound).into_response()
     }
 }

@@ -2,10 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::FromRequestParts;
-use axum::http::header::ACCEPT_LANGUAGE;
-use axum::http::request::Parts;
-use axum_extra::extract::CookieJar;
 use yui_domain::Locale;
 
 use crate::WebError;
@@ -49,46 +45,22 @@ impl Catalogs {
         }
     }
 
-    /// One message; the key itself when missing, so a gap shows rather than breaks.
+    /// One message. A missing key is a bug: it is logged, fails debug builds (so
+    /// every test that reaches it fails), and shows the key in release builds.
     pub fn text<'a>(&'a self, locale: Locale, key: &'a str) -> &'a str {
-        self.get(locale).get(key).map(String::as_str).unwrap_or(key)
+        match self.get(locale).get(key) {
+            Some(text) => text,
+            None => {
+                tracing::error!(key, "message key missing from the catalogs");
+                debug_assert!(false, "message key {key:?} missing from the catalogs");
+                key
+            }
+        }
     }
-}
 
-/// The language a request asked for, if any: `?lang=`, then the remembered cookie,
-/// then `Accept-Language`. `None` lets the page fall back to its tenant's default.
-#[derive(Debug, Clone, Copy)]
-pub struct Lang(pub Option<Locale>);
-
-impl Lang {
-    pub fn or(self, default: Locale) -> Locale {
-        self.0.unwrap_or(default)
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Lang {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let from_query = parts.uri.query().and_then(|q| {
-            q.split('&').find_map(|pair| match pair.split_once('=') {
-                Some(("lang", v)) => Locale::parse(v),
-                _ => None,
-            })
-        });
-        let from_cookie = || {
-            CookieJar::from_headers(&parts.headers)
-                .get(LANG_COOKIE)
-                .and_then(|c| Locale::parse(c.value()))
-        };
-        let from_header = || {
-            parts
-                .headers
-                .get(ACCEPT_LANGUAGE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(Locale::from_accept_language)
-        };
-        Ok(Lang(from_query.or_else(from_cookie).or_else(from_header)))
+    /// Whether both catalogs have `key`.
+    pub fn has(&self, key: &str) -> bool {
+        self.ja.contains_key(key) && self.en.contains_key(key)
     }
 }
 
@@ -101,5 +73,106 @@ mod tests {
         let c = Catalogs::load().unwrap();
         assert_eq!(c.text(Locale::Ja, "home_title"), "参加している地域");
         assert_eq!(c.text(Locale::En, "home_title"), "Participating regions");
+    }
+}
+
+#[cfg(test)]
+mod key_tests {
+    use yui_domain::audit::AuditAction;
+
+    use super::*;
+
+    /// Every `t.<key>` in a template and every literal key passed to `text(…, "key")`
+    /// or a form page in the code exists in both catalogs, and so does every key the
+    /// code builds from a closed set (roles, tenant kinds, audit actions).
+    #[test]
+    fn every_key_used_is_in_both_catalogs() {
+        let c = Catalogs::load().unwrap();
+        let mut used: Vec<String> = Vec::new();
+        let key_at = |s: &str| -> String {
+            s.chars()
+                .take_while(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || *ch == '_')
+                .collect()
+        };
+        for (_, source) in crate::render::template_sources() {
+            for (i, _) in source.match_indices("t.") {
+                let before = source[..i].chars().last();
+                if before.is_some_and(|b| b.is_ascii_alphanumeric() || b == '_' || b == '.') {
+                    continue;
+                }
+                let key = key_at(&source[i + 2..]);
+                if !key.is_empty() {
+                    used.push(key);
+                }
+            }
+        }
+        let code = [
+            include_str!("features/accounts/mod.rs"),
+            include_str!("features/accounts/account.rs"),
+            include_str!("features/accounts/links.rs"),
+            include_str!("features/accounts/signin.rs"),
+            include_str!("features/accounts/signup.rs"),
+            include_str!("features/staff/list.rs"),
+            include_str!("features/staff/revoke.rs"),
+            include_str!("features/tokens/mod.rs"),
+            include_str!("features/ops/mod.rs"),
+            include_str!("features/audit/mod.rs"),
+            include_str!("features/public/mod.rs"),
+            include_str!("render/mod.rs"),
+            include_str!("error.rs"),
+        ];
+        for source in code {
+            for pattern in [
+                "text(locale, \"",
+                "Some(\"",
+                "FormPage::new(\"",
+                "(\"/signin\", \"",
+                "(\"/signup\", \"",
+                "(\"/reset\", \"",
+                "(\"/magic\", \"",
+            ] {
+                for (i, _) in source.match_indices(pattern) {
+                    let key = key_at(&source[i + pattern.len()..]);
+                    if key.len() > 3 && key.contains('_') {
+                        used.push(key);
+                    }
+                }
+            }
+        }
+        for role in yui_authz::Role::ALL {
+            used.push(format!("role_{}", role.as_str()));
+        }
+        for kind in ["prefecture", "municipality", "union"] {
+            used.push(format!("kind_{kind}"));
+        }
+        for status in ["active", "suspended"] {
+            used.push(format!("status_{status}"));
+        }
+        for action in [
+            AuditAction::SignUp,
+            AuditAction::SignIn,
+            AuditAction::SignInFailed,
+            AuditAction::SignInThrottled,
+            AuditAction::SignOutEverywhere,
+            AuditAction::PasswordReset,
+            AuditAction::EmailVerified,
+            AuditAction::RoleGranted,
+            AuditAction::RoleRevoked,
+            AuditAction::TokenCreated,
+            AuditAction::TokenUsed,
+            AuditAction::TokenRevoked,
+            AuditAction::Export,
+            AuditAction::TenantCreated,
+            AuditAction::TenantSuspended,
+            AuditAction::TenantResumed,
+        ] {
+            used.push(format!("audit_action_{}", action.as_str()));
+        }
+        let missing: Vec<&String> = used.iter().filter(|k| !c.has(k)).collect();
+        assert!(
+            missing.is_empty(),
+            "message keys missing from a catalog: {missing:?}"
+        );
+        assert!(used.len() > 100, "the scan found only {} keys", used.len());
     }
 }

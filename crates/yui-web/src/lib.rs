@@ -5,14 +5,14 @@
 //! start exactly this on port 0.
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
-mod admin;
 mod api;
 mod assets;
-pub mod auth;
 mod error;
+pub mod extract;
+pub mod features;
 mod i18n;
-mod pages;
-mod tokens;
+mod render;
+pub mod security;
 mod trace;
 
 use std::future::Future;
@@ -26,7 +26,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use yui_store::{SessionPolicy, Store};
 
 pub use api::ApiDoc;
-pub use error::WebError;
+pub use error::{ApiError, PageError, WebError};
 pub use i18n::Catalogs;
 
 /// What every handler can reach.
@@ -127,7 +127,7 @@ impl AppState {
             store,
             authz,
             inner: Arc::new(Shared {
-                tera: pages::templates()?,
+                tera: render::templates()?,
                 catalogs: Catalogs::load()?,
                 assets: assets::Assets::new(),
                 settings,
@@ -141,6 +141,24 @@ impl AppState {
     /// The current time, from the state's clock.
     pub fn now(&self) -> DateTime<Utc> {
         (self.inner.clock)()
+    }
+
+    /// An absolute link to `path` on this platform, for mail.
+    pub fn link(&self, path: &str) -> String {
+        format!(
+            "{}{}",
+            self.inner.settings.public_url.trim_end_matches('/'),
+            path
+        )
+    }
+
+    /// The directory entry of tenant `slug`: one indexed query, whatever the number
+    /// of tenants. Unknown → [`WebError::NotFound`].
+    pub(crate) async fn directory_entry(
+        &self,
+        slug: &str,
+    ) -> Result<Arc<yui_store::TenantRecord>, WebError> {
+        Ok(Arc::new(self.store.tenant_by_slug(slug).await?))
     }
 }
 
@@ -157,14 +175,16 @@ pub fn router(state: AppState) -> Router {
         ),
     ];
     let mut app = Router::new()
-        .merge(pages::router())
-        .merge(auth::router())
-        .merge(admin::router())
-        .merge(tokens::router())
+        .merge(features::router())
         .merge(api::router())
         .merge(assets::router())
-        .fallback(pages::not_found)
+        .fallback(features::public::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            error::render_failures,
+        ))
         .with_state(state)
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(trace::layer());
     for (name, value) in security_headers {
         app = app.layer(SetResponseHeaderLayer::if_not_present(

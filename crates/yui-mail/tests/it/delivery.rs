@@ -65,7 +65,12 @@ async fn rollback_sends_nothing(db: &TestDb) {
     let outbox = outbox();
 
     // The change and its mail roll back together …
-    let mut tx = db.store.begin_write().await.unwrap();
+    let mut tx = db
+        .store
+        .platform(yui_store::PlatformReason::MailDelivery)
+        .write()
+        .await
+        .unwrap();
     let id = outbox
         .enqueue(
             &mut tx,
@@ -78,7 +83,12 @@ async fn rollback_sends_nothing(db: &TestDb) {
     tx.rollback().await.unwrap();
     // … and a transaction dropped without commit (an error in the handler) too.
     {
-        let mut tx = db.store.begin_write().await.unwrap();
+        let mut tx = db
+            .store
+            .platform(yui_store::PlatformReason::MailDelivery)
+            .write()
+            .await
+            .unwrap();
         outbox
             .enqueue(
                 &mut tx,
@@ -467,7 +477,12 @@ async fn purge_and_forget_recipient(db: &TestDb) {
     )
     .await;
     // Erasing an account removes its mail, sent or not, in the erasing transaction.
-    let mut tx = db.store.begin_write().await.unwrap();
+    let mut tx = db
+        .store
+        .platform(yui_store::PlatformReason::MailDelivery)
+        .write()
+        .await
+        .unwrap();
     assert_eq!(
         Outbox::forget_recipient(&mut tx, "erase@example.JP")
             .await

@@ -57,7 +57,12 @@ pub fn verify_mail(to: &str, locale: Locale) -> NewMail {
 pub async fn enqueue_committed(db: &TestDb, outbox: &Outbox, mails: &[NewMail]) -> Vec<i64> {
     let mut ids = Vec::new();
     for mail in mails {
-        let mut tx = db.store.begin_write().await.unwrap();
+        let mut tx = db
+            .store
+            .platform(yui_store::PlatformReason::MailDelivery)
+            .write()
+            .await
+            .unwrap();
         ids.push(outbox.enqueue(&mut tx, mail, t0()).await.unwrap());
         tx.commit().await.unwrap();
     }
@@ -66,7 +71,12 @@ pub async fn enqueue_committed(db: &TestDb, outbox: &Outbox, mails: &[NewMail]) 
 
 /// Enqueues all mails in one transaction.
 pub async fn enqueue_many(db: &TestDb, outbox: &Outbox, mails: &[NewMail]) -> Vec<i64> {
-    let mut tx = db.store.begin_write().await.unwrap();
+    let mut tx = db
+        .store
+        .platform(yui_store::PlatformReason::MailDelivery)
+        .write()
+        .await
+        .unwrap();
     let mut ids = Vec::new();
     for mail in mails {
         ids.push(outbox.enqueue(&mut tx, mail, t0()).await.unwrap());

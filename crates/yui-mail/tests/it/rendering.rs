@@ -333,7 +333,7 @@ async fn tenant_sender_and_overrides_over_smtp(db: &TestDb) {
     assert!(en.text_body().unwrap().contains("expires in 1 hour."));
 
     let entry = Outbox::entry(&db.store, ids[0]).await.unwrap();
-    assert_eq!(entry.tenant_id, Some(id));
+    assert_eq!(entry.tenant_id, Some(id.get()));
     assert_eq!(entry.from_name, "岩手県 遠恋複業 事務局");
 }
 
@@ -341,7 +341,12 @@ async fn tenant_sender_and_overrides_over_smtp(db: &TestDb) {
 async fn invalid_addresses_are_refused_at_enqueue() {
     let db = TestDb::sqlite().await;
     let outbox = crate::outbox();
-    let mut tx = db.store.begin_write().await.unwrap();
+    let mut tx = db
+        .store
+        .platform(yui_store::PlatformReason::MailDelivery)
+        .write()
+        .await
+        .unwrap();
     for to in ["not an address", "a@b.jp\r\nBcc: x@y.jp", ""] {
         let mail = NewMail {
             to: to.to_owned(),

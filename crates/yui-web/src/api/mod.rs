@@ -10,8 +10,8 @@ use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 use yui_domain::TenantStatus;
 
-use crate::error::ApiError;
-use crate::{AppState, WebError};
+use crate::AppState;
+use crate::error::{ApiError, ApiErrorBody};
 
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -19,8 +19,8 @@ use crate::{AppState, WebError};
         title = "Yui API",
         description = "Regional side-job programs on one platform."
     ),
-    paths(healthz, readyz, list_tenants, crate::tokens::api_staff),
-    components(schemas(Health, TenantSummary, TenantNames, ApiError, crate::tokens::StaffMember)),
+    paths(healthz, readyz, list_tenants, crate::features::staff::api::staff),
+    components(schemas(Health, TenantSummary, TenantNames, ApiErrorBody, crate::features::staff::api::StaffMember)),
     modifiers(&BearerScheme)
 )]
 pub struct ApiDoc;
@@ -113,9 +113,9 @@ pub struct TenantSummary {
     get,
     path = "/api/v1/tenants",
     tag = "tenants",
-    responses((status = 200, body = [TenantSummary]), (status = 503, body = ApiError))
+    responses((status = 200, body = [TenantSummary]), (status = 503, body = ApiErrorBody))
 )]
-async fn list_tenants(State(state): State<AppState>) -> Result<Json<Vec<TenantSummary>>, WebError> {
+async fn list_tenants(State(state): State<AppState>) -> Result<Json<Vec<TenantSummary>>, ApiError> {
     let tenants = state.store.list_tenants().await?;
     Ok(Json(
         tenants

@@ -1,0 +1,116 @@
+use std::marker::PhantomData;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use yui_domain::Permission;
+use yui_store::Account;
+
+use super::tenant::TenantPath;
+use super::viewer::{NotSignedIn, SignedIn};
+use crate::error::PageError;
+use crate::{AppState, WebError};
+
+/// A permission as a type, so a route states what it needs in its signature.
+pub trait Needs: Send + Sync + 'static {
+    const PERMISSION: Permission;
+}
+
+macro_rules! needs {
+    ($($name:ident),* $(,)?) => {$(
+        #[doc = concat!("Needs [`Permission::", stringify!($name), "`].")]
+        #[derive(Debug, Clone, Copy)]
+        pub struct $name;
+        impl Needs for $name {
+            const PERMISSION: Permission = Permission::$name;
+        }
+    )*};
+}
+
+needs!(
+    StaffRead,
+    StaffInvite,
+    StaffRevoke,
+    AuditRead,
+    TenantRead,
+    TenantSuspend,
+    TenantResume
+);
+
+/// Reading the whole platform's audit log (the operators' `audit` read).
+#[derive(Debug, Clone, Copy)]
+pub struct PlatformAuditRead;
+impl Needs for PlatformAuditRead {
+    const PERMISSION: Permission = Permission::AuditRead;
+}
+
+/// A signed-in person holding `P` in the path's tenant. Anyone else gets 404 with
+/// nothing of the tenant — the same answer as for a tenant that does not exist — and
+/// a visitor who is not signed in is sent to sign in.
+#[derive(Debug, Clone)]
+pub struct Staff<P> {
+    pub account: Account,
+    pub tenant: TenantPath,
+    _needs: PhantomData<P>,
+}
+
+impl<P: Needs> FromRequestParts<AppState> for Staff<P> {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let SignedIn(account) = SignedIn::from_request_parts(parts, state)
+            .await
+            .map_err(NotSignedIn::into_response)?;
+        let not_found = || PageError(WebError::NotFound).into_response();
+        let slug = TenantPath::slug_of(parts).await.ok_or_else(not_found)?;
+        // The permission first: someone without it learns nothing of the tenant,
+        // not even whether it is suspended.
+        if !state
+            .authz
+            .check(account.id, &slug, P::PERMISSION, state.now())
+        {
+            return Err(not_found());
+        }
+        let tenant = TenantPath::load(state, &slug)
+            .await
+            .map_err(|e| PageError(e).into_response())?;
+        Ok(Staff {
+            account,
+            tenant,
+            _needs: PhantomData,
+        })
+    }
+}
+
+/// A signed-in platform operator holding `P` on the platform; anyone else gets 404.
+#[derive(Debug, Clone)]
+pub struct Operator<P> {
+    pub account: Account,
+    _needs: PhantomData<P>,
+}
+
+impl<P: Needs> FromRequestParts<AppState> for Operator<P> {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let SignedIn(account) = SignedIn::from_request_parts(parts, state)
+            .await
+            .map_err(NotSignedIn::into_response)?;
+        if !state
+            .authz
+            .check_platform(account.id, P::PERMISSION, state.now())
+        {
+            return Err(PageError(WebError::NotFound).into_response());
+        }
+        Ok(Operator {
+            account,
+            _needs: PhantomData,
+        })
+    }
+}

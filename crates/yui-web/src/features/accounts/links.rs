@@ -1,0 +1,436 @@
+//! Mailed one-time links: address verification, password reset, and sign-in by link.
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use chrono::Duration;
+use serde::Deserialize;
+use yui_domain::Locale;
+use yui_domain::account::{Email, FieldError, Problem, check_new_password};
+use yui_domain::audit::AuditAction;
+use yui_store::{AccountsTx, AuditEntry, AuditTx, PlatformReason, TokenPurpose, Tx};
+
+use super::{FormPage, form_page};
+use crate::AppState;
+use crate::error::PageError;
+use crate::extract::{ClientIp, CsrfForm, Lang};
+use crate::render::message_page;
+use crate::security::{end_session_cookie, hash_password, new_secret, secret_hash, start_session};
+
+/// Minutes a mailed link stays valid.
+pub(super) const VERIFY_MINUTES: i64 = 48 * 60;
+const RESET_MINUTES: i64 = 60;
+const MAGIC_MINUTES: i64 = 15;
+
+/// Queues a mail with a one-time link to `to` (address, name, language), in the
+/// caller's transaction: it is sent only if the change that asked for it commits.
+pub(crate) async fn queue_link_mail<T: Tx>(
+    state: &AppState,
+    tx: &mut T,
+    to: (&Email, &str, Locale),
+    kind: yui_mail::MailKind,
+    path_with_token: &str,
+    minutes: i64,
+) -> Result<(), PageError> {
+    let (email, display_name, locale) = to;
+    let mail = yui_mail::NewMail {
+        tenant: None,
+        to: email.as_str().to_owned(),
+        locale,
+        kind,
+        vars: serde_json::json!({
+            "display_name": display_name,
+            "link": state.link(path_with_token),
+            "expires_minutes": minutes,
+        }),
+    };
+    state.inner.outbox.enqueue(tx, &mail, state.now()).await?;
+    Ok(())
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+fn link_failed(state: &AppState, locale: Locale) -> Response {
+    message_page(
+        state,
+        locale,
+        None,
+        StatusCode::BAD_REQUEST,
+        "verify_failed_title",
+        "link_failed_body",
+    )
+}
+
+pub(super) async fn verify_email(
+    State(state): State<AppState>,
+    lang: Lang,
+    ClientIp(ip): ClientIp,
+    Query(q): Query<TokenQuery>,
+) -> Result<Response, PageError> {
+    let locale = lang.or(Locale::Ja);
+    let now = state.now();
+    let redeemed = state
+        .store
+        .redeem_token(TokenPurpose::VerifyEmail, &secret_hash(&q.token), now)
+        .await?;
+    let Some(mut tx) = redeemed else {
+        return Ok(message_page(
+            &state,
+            locale,
+            None,
+            StatusCode::BAD_REQUEST,
+            "verify_failed_title",
+            "verify_failed_body",
+        ));
+    };
+    tx.mark_email_verified(now).await?;
+    let entry = AuditEntry {
+        actor_id: Some(tx.account_id()),
+        action: AuditAction::EmailVerified,
+        detail: serde_json::json!({}),
+        ip,
+    };
+    tx.audit(&entry, now).await?;
+    tx.commit().await?;
+    Ok(message_page(
+        &state,
+        locale,
+        None,
+        StatusCode::OK,
+        "verify_done_title",
+        "verify_done_body",
+    ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct EmailForm {
+    #[serde(default)]
+    email: String,
+}
+
+/// Which mailed link a form asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LinkKind {
+    Reset,
+    Magic,
+}
+
+impl LinkKind {
+    fn action(self) -> &'static str {
+        match self {
+            LinkKind::Reset => "/reset",
+            LinkKind::Magic => "/magic",
+        }
+    }
+}
+
+/// What the reset / sign-in-link form shows.
+enum EmailStep {
+    /// The empty form.
+    Blank,
+    /// The address as typed, and what is wrong with it.
+    Invalid(String, FieldError),
+    /// The answer after a request, the same whether the address is registered or not.
+    Sent(String),
+}
+
+fn email_form(
+    state: &AppState,
+    locale: Locale,
+    jar: CookieJar,
+    which: LinkKind,
+    step: EmailStep,
+) -> Response {
+    let (email, errors, notice, status) = match step {
+        EmailStep::Blank => (String::new(), Vec::new(), None, StatusCode::OK),
+        EmailStep::Invalid(email, e) => (email, vec![e], None, StatusCode::UNPROCESSABLE_ENTITY),
+        EmailStep::Sent(notice) => (String::new(), Vec::new(), Some(notice), StatusCode::OK),
+    };
+    let (heading, lead, submit) = match which {
+        LinkKind::Reset => ("reset_title", "reset_lead", "reset_submit"),
+        LinkKind::Magic => ("magic_title", "magic_lead", "magic_submit"),
+    };
+    let mut page = FormPage::new(heading, which.action(), submit);
+    page.lead = Some(lead);
+    page.fields = vec![("email", "email", "email", email)];
+    page.errors = errors;
+    page.notice = notice;
+    page.links = vec![("/signin", "sign_in")];
+    form_page(state, locale, jar, page, status)
+}
+
+pub(super) async fn reset_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+) -> Response {
+    email_form(
+        &state,
+        lang.or(Locale::Ja),
+        jar,
+        LinkKind::Reset,
+        EmailStep::Blank,
+    )
+}
+
+pub(super) async fn magic_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+) -> Response {
+    email_form(
+        &state,
+        lang.or(Locale::Ja),
+        jar,
+        LinkKind::Magic,
+        EmailStep::Blank,
+    )
+}
+
+/// Sends a reset or sign-in link when the address belongs to an account. The answer
+/// is the same either way, so the form does not reveal who is registered.
+async fn send_link(
+    state: &AppState,
+    locale: Locale,
+    jar: CookieJar,
+    which: LinkKind,
+    form: EmailForm,
+) -> Result<Response, PageError> {
+    let email = match Email::parse("email", &form.email) {
+        Ok(e) => e,
+        Err(e) => {
+            let step = EmailStep::Invalid(form.email.clone(), e);
+            return Ok(email_form(state, locale, jar, which, step));
+        }
+    };
+    let now = state.now();
+    let mut tx = state
+        .store
+        .platform(PlatformReason::Authentication)
+        .write()
+        .await?;
+    if let Some(account) = tx.account_by_email(&email).await? {
+        let (purpose, kind, minutes, path) = match which {
+            LinkKind::Reset => (
+                TokenPurpose::PasswordReset,
+                yui_mail::MailKind::PasswordReset,
+                RESET_MINUTES,
+                "/reset/confirm",
+            ),
+            LinkKind::Magic => (
+                TokenPurpose::MagicLink,
+                yui_mail::MailKind::MagicLink,
+                MAGIC_MINUTES,
+                "/magic/confirm",
+            ),
+        };
+        let token = new_secret();
+        tx.create_login_token(
+            account.id,
+            purpose,
+            &secret_hash(&token),
+            now,
+            now + Duration::minutes(minutes),
+        )
+        .await?;
+        let to = account.email()?;
+        queue_link_mail(
+            state,
+            &mut tx,
+            (&to, &account.display_name, account.locale()),
+            kind,
+            &format!("{path}?token={token}"),
+            minutes,
+        )
+        .await?;
+        tx.commit().await?;
+        state.inner.mail_waker.notify_one();
+    } else {
+        tx.rollback().await?;
+    }
+    let notice = state.inner.catalogs.text(locale, "link_sent").to_owned();
+    Ok(email_form(
+        state,
+        locale,
+        jar,
+        which,
+        EmailStep::Sent(notice),
+    ))
+}
+
+pub(super) async fn reset_request(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    CsrfForm(form): CsrfForm<EmailForm>,
+) -> Result<Response, PageError> {
+    send_link(&state, lang.or(Locale::Ja), jar, LinkKind::Reset, form).await
+}
+
+pub(super) async fn magic_request(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    CsrfForm(form): CsrfForm<EmailForm>,
+) -> Result<Response, PageError> {
+    send_link(&state, lang.or(Locale::Ja), jar, LinkKind::Magic, form).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct NewPasswordForm {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirm: String,
+}
+
+fn new_password_form(
+    state: &AppState,
+    locale: Locale,
+    jar: CookieJar,
+    token: &str,
+    errors: Vec<FieldError>,
+    status: StatusCode,
+) -> Response {
+    let mut page = FormPage::new("reset_confirm_title", "/reset/confirm", "save");
+    page.fields = vec![
+        ("password", "password", "new-password", String::new()),
+        (
+            "password_confirm",
+            "password",
+            "new-password",
+            String::new(),
+        ),
+    ];
+    page.errors = errors;
+    page.hidden = vec![("token", token.to_owned())];
+    form_page(state, locale, jar, page, status)
+}
+
+pub(super) async fn reset_confirm_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    Query(q): Query<TokenQuery>,
+) -> Response {
+    new_password_form(
+        &state,
+        lang.or(Locale::Ja),
+        jar,
+        &q.token,
+        Vec::new(),
+        StatusCode::OK,
+    )
+}
+
+pub(super) async fn reset_confirm(
+    State(state): State<AppState>,
+    lang: Lang,
+    ClientIp(ip): ClientIp,
+    jar: CookieJar,
+    CsrfForm(form): CsrfForm<NewPasswordForm>,
+) -> Result<Response, PageError> {
+    let locale = lang.or(Locale::Ja);
+    let now = state.now();
+    let redeemed = state
+        .store
+        .redeem_token(TokenPurpose::PasswordReset, &secret_hash(&form.token), now)
+        .await?;
+    let Some(mut tx) = redeemed else {
+        return Ok(link_failed(&state, locale));
+    };
+    let account = tx.get().await?;
+    let email = account.email()?;
+    let problem = match check_new_password("password", &form.password, Some(&email)) {
+        Err(e) => Some(e),
+        Ok(()) if form.password != form.password_confirm => Some(FieldError {
+            field: "password_confirm",
+            problem: Problem::Mismatch,
+        }),
+        Ok(()) => None,
+    };
+    if let Some(e) = problem {
+        // The token stays usable: nothing is committed.
+        tx.rollback().await?;
+        return Ok(new_password_form(
+            &state,
+            locale,
+            jar,
+            &form.token,
+            vec![e],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ));
+    }
+    let hash = hash_password(form.password.clone()).await?;
+    tx.set_password(&hash, now).await?;
+    // Following the link proved the mailbox is theirs.
+    tx.mark_email_verified(now).await?;
+    let entry = AuditEntry {
+        actor_id: Some(account.id),
+        action: AuditAction::PasswordReset,
+        detail: serde_json::json!({}),
+        ip,
+    };
+    tx.audit(&entry, now).await?;
+    tx.commit().await?;
+    let jar = end_session_cookie(&state, jar);
+    Ok((jar, Redirect::to("/signin?reset=1")).into_response())
+}
+
+pub(super) async fn magic_confirm_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    Query(q): Query<TokenQuery>,
+) -> Response {
+    // A page with a button rather than signing in on GET: mail scanners that follow
+    // links must not use up (or use) the token.
+    let mut page = FormPage::new("magic_confirm_title", "/magic/confirm", "signin_submit");
+    page.lead = Some("magic_confirm_lead");
+    page.hidden = vec![("token", q.token)];
+    form_page(&state, lang.or(Locale::Ja), jar, page, StatusCode::OK)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    token: String,
+}
+
+pub(super) async fn magic_confirm(
+    State(state): State<AppState>,
+    lang: Lang,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    jar: CookieJar,
+    CsrfForm(form): CsrfForm<TokenForm>,
+) -> Result<Response, PageError> {
+    let locale = lang.or(Locale::Ja);
+    let now = state.now();
+    let redeemed = state
+        .store
+        .redeem_token(TokenPurpose::MagicLink, &secret_hash(&form.token), now)
+        .await?;
+    let Some(mut tx) = redeemed else {
+        return Ok(link_failed(&state, locale));
+    };
+    let id = tx.account_id();
+    tx.mark_email_verified(now).await?;
+    let entry = AuditEntry {
+        actor_id: Some(id),
+        action: AuditAction::SignIn,
+        detail: serde_json::json!({ "method": "magic_link" }),
+        ip: ip.clone(),
+    };
+    tx.audit(&entry, now).await?;
+    tx.commit().await?;
+    let jar = start_session(&state, jar, id, &ip, &headers).await?;
+    Ok((jar, Redirect::to("/account")).into_response())
+}

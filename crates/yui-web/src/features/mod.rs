@@ -1,0 +1,33 @@
+//! The product's features, each owning its routes, handlers and templates.
+
+pub mod accounts;
+pub mod audit;
+pub mod ops;
+pub mod public;
+pub mod staff;
+pub mod tokens;
+
+use axum::Router;
+
+use crate::AppState;
+
+/// Every feature's templates, registered by [`crate::render::templates`].
+pub(crate) const TEMPLATES: &[&[(&str, &str)]] = &[
+    accounts::TEMPLATES,
+    audit::TEMPLATES,
+    ops::TEMPLATES,
+    public::TEMPLATES,
+    staff::TEMPLATES,
+    tokens::TEMPLATES,
+];
+
+/// Every feature's pages.
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .merge(public::router())
+        .merge(accounts::router())
+        .merge(staff::router())
+        .merge(audit::router())
+        .merge(tokens::router())
+        .merge(ops::router())
+}

@@ -1,0 +1,34 @@
+//! A tenant's staff: who holds which role, inviting someone with a role (one
+//! transaction for the account, the grant, the mail and the audit row), ending a
+//! role; and the staff list in the JSON API.
+
+pub mod api;
+mod invite;
+mod list;
+mod revoke;
+
+use axum::Router;
+use axum::routing::{get, post};
+use yui_authz::Role;
+
+use crate::AppState;
+
+pub(crate) const TEMPLATES: &[(&str, &str)] =
+    &[("staff.html", include_str!("templates/staff.html"))];
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/t/{slug}/staff", get(list::page).post(invite::submit))
+        .route("/t/{slug}/staff/{grant}/revoke", post(revoke::submit))
+        .route("/api/v1/tenants/{slug}/staff", get(api::staff))
+}
+
+/// Roles a tenant admin may hand out (never platform_operator).
+const TENANT_ROLES: [Role; 6] = [
+    Role::TenantAdmin,
+    Role::Coordinator,
+    Role::MunicipalStaff,
+    Role::Mentor,
+    Role::HostMember,
+    Role::Talent,
+];

@@ -1,0 +1,71 @@
+//! Ending a staff member's role. The last administrator of a tenant stays: a
+//! tenant nobody can administer is a support call, not a feature.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use yui_authz::{Role, Scope};
+use yui_domain::audit::AuditAction;
+use yui_store::{AuditEntry, AuditTx};
+
+use super::list::{InviteForm, StaffView, render_staff};
+use crate::error::PageError;
+use crate::extract::{ClientIp, CsrfForm, CsrfOnly, Lang, Staff, StaffRevoke};
+use crate::{AppState, WebError};
+
+pub(super) async fn submit(
+    State(state): State<AppState>,
+    Path((_, grant_id)): Path<(String, i64)>,
+    lang: Lang,
+    staff: Staff<StaffRevoke>,
+    ClientIp(ip): ClientIp,
+    jar: CookieJar,
+    CsrfForm(_): CsrfForm<CsrfOnly>,
+) -> Result<Response, PageError> {
+    let tenant = staff.tenant.clone();
+    let now = state.now();
+    let mut tx = state.store.tenant(tenant.id).write().await?;
+    let grants = yui_authz::list_grants_in(&mut tx).await?;
+    // Only a live grant of this tenant: another tenant's grant id is as unknown as none.
+    let Some(grant) = grants
+        .iter()
+        .find(|g| g.id == grant_id && g.scope == Scope::Tenant && g.live_at(now))
+        .cloned()
+    else {
+        tx.rollback().await?;
+        return Err(WebError::NotFound.into());
+    };
+    let admins = grants
+        .iter()
+        .filter(|g| g.role == Role::TenantAdmin && g.scope == Scope::Tenant && g.live_at(now))
+        .count();
+    if grant.role == Role::TenantAdmin && admins <= 1 {
+        tx.rollback().await?;
+        let locale = lang.or(tenant.record.tenant.default_locale);
+        let form = InviteForm {
+            role: "coordinator".to_owned(),
+            ..Default::default()
+        };
+        let view = StaffView {
+            form: &form,
+            errors: Vec::new(),
+            notice: None,
+            problem: Some("err_last_admin"),
+            status: StatusCode::CONFLICT,
+        };
+        return render_staff(&state, locale, jar, &staff, view).await;
+    }
+    yui_authz::revoke_in(&mut tx, grant.id, Some(staff.account.id.get()), now).await?;
+    let detail = serde_json::json!({ "account": grant.account_id, "role": grant.role.as_str() });
+    let entry = AuditEntry {
+        actor_id: Some(staff.account.id),
+        action: AuditAction::RoleRevoked,
+        detail,
+        ip,
+    };
+    tx.audit(&entry, now).await?;
+    tx.commit().await?;
+    state.authz.refresh_if_changed(&state.store, now).await?;
+    Ok(Redirect::to(&format!("/t/{}/staff?done=revoked", tenant.slug())).into_response())
+}

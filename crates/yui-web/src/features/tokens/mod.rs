@@ -1,0 +1,242 @@
+//! Personal API tokens: created (shown once), listed and revoked on the account
+//! pages; accepted as `Authorization: Bearer` on `/api/v1`, in their tenant only.
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum_extra::extract::CookieJar;
+use serde::{Deserialize, Serialize};
+use yui_domain::account::{FieldError, Problem};
+use yui_domain::audit::AuditAction;
+use yui_domain::{ApiTokenId, Locale};
+use yui_store::{Account, AuditEntry, AuditTx};
+
+use crate::AppState;
+use crate::error::PageError;
+use crate::extract::{ClientIp, CsrfForm, CsrfOnly, Lang, SignedIn};
+use crate::render::{FieldView, base_context, datetime_text, error_views, render};
+use crate::security::{csrf_token, new_secret, secret_hash};
+
+pub(crate) const TEMPLATES: &[(&str, &str)] =
+    &[("tokens.html", include_str!("templates/tokens.html"))];
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/account/tokens", get(page).post(create))
+        .route("/account/tokens/{id}/revoke", post(revoke))
+}
+
+/// Tenants the account may make a token for: those it holds a role in, as
+/// (slug, name). Its cost follows the person's grants, not the number of tenants.
+async fn token_tenants(
+    state: &AppState,
+    account: &Account,
+    locale: Locale,
+) -> Result<Vec<(String, String)>, PageError> {
+    let mut out = Vec::new();
+    for (slug, _) in state
+        .authz
+        .snapshot()
+        .tenant_roles_of(account.id, state.now())
+    {
+        match state.directory_entry(&slug).await {
+            Ok(t) => out.push((slug, t.tenant.name.get(locale).to_owned())),
+            Err(crate::WebError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct TokenForm {
+    /// The page's input is `token_name` (its label is `field_token_name`).
+    #[serde(default)]
+    token_name: String,
+    #[serde(default)]
+    tenant: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Done {
+    revoked: Option<String>,
+}
+
+struct TokensView<'a> {
+    name: &'a str,
+    errors: Vec<FieldError>,
+    new_token: Option<String>,
+    notice: Option<&'a str>,
+    status: StatusCode,
+}
+
+async fn render_tokens(
+    state: &AppState,
+    locale: Locale,
+    jar: CookieJar,
+    account: &Account,
+    view: TokensView<'_>,
+) -> Result<Response, PageError> {
+    let c = &state.inner.catalogs;
+    #[derive(Serialize)]
+    struct Row {
+        id: i64,
+        name: String,
+        tenant: String,
+        last_used: String,
+    }
+    let mut tx = state.store.account(account.id).read().await?;
+    let tokens = tx.api_tokens().await?;
+    tx.commit().await?;
+    let rows: Vec<Row> = tokens
+        .into_iter()
+        .map(|k| Row {
+            id: k.id.get(),
+            name: k.name,
+            tenant: k.tenant_slug,
+            last_used: k
+                .last_used_at
+                .map(|t| datetime_text(locale, t))
+                .unwrap_or_else(|| c.text(locale, "never_used").to_owned()),
+        })
+        .collect();
+    let (jar, csrf) = csrf_token(state, jar);
+    let mut ctx = base_context(state, locale, Some(account), "/account/tokens");
+    ctx.insert("tokens", &rows);
+    ctx.insert("tenants", &token_tenants(state, account, locale).await?);
+    ctx.insert("csrf", &csrf);
+    ctx.insert("new_token", &view.new_token);
+    ctx.insert("notice", &view.notice.map(|k| c.text(locale, k)));
+    ctx.insert(
+        "name_field",
+        &FieldView::new(
+            state,
+            locale,
+            "token_name",
+            "text",
+            view.name.to_owned(),
+            "off",
+            &view.errors,
+        ),
+    );
+    let tenant_error = view
+        .errors
+        .iter()
+        .find(|e| e.field == "tenant")
+        .map(|e| crate::render::field_message(state, locale, e));
+    ctx.insert("tenant_error", &tenant_error);
+    ctx.insert("errors", &error_views(state, locale, &view.errors));
+    let mut res = (jar, render(state, "tokens.html", &ctx, locale, view.status)).into_response();
+    // The page may carry a secret: keep it out of every cache.
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+async fn page(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(account): SignedIn,
+    jar: CookieJar,
+    Query(q): Query<Done>,
+) -> Result<Response, PageError> {
+    let locale = lang.or(account.locale());
+    let view = TokensView {
+        name: "",
+        errors: Vec::new(),
+        new_token: None,
+        notice: q.revoked.map(|_| "token_revoked"),
+        status: StatusCode::OK,
+    };
+    render_tokens(&state, locale, jar, &account, view).await
+}
+
+async fn create(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedIn(account): SignedIn,
+    ClientIp(ip): ClientIp,
+    jar: CookieJar,
+    CsrfForm(form): CsrfForm<TokenForm>,
+) -> Result<Response, PageError> {
+    let locale = lang.or(account.locale());
+    let mut errors = Vec::new();
+    let name = form.token_name.trim();
+    if name.is_empty() {
+        errors.push(FieldError {
+            field: "token_name",
+            problem: Problem::Required,
+        });
+    } else if name.chars().count() > 60 {
+        errors.push(FieldError {
+            field: "token_name",
+            problem: Problem::TooLong { max: 60 },
+        });
+    }
+    let allowed = token_tenants(&state, &account, locale).await?;
+    if !allowed.iter().any(|(slug, _)| slug == &form.tenant) {
+        errors.push(FieldError {
+            field: "tenant",
+            problem: Problem::InvalidChoice,
+        });
+    }
+    if !errors.is_empty() {
+        let view = TokensView {
+            name,
+            errors,
+            new_token: None,
+            notice: None,
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        return render_tokens(&state, locale, jar, &account, view).await;
+    }
+    let tenant = state.directory_entry(&form.tenant).await?;
+    let token = format!("yui_{}", new_secret());
+    let now = state.now();
+    let mut tx = state.store.tenant(tenant.id).write().await?;
+    let id = tx
+        .create_api_token(account.id, name, &secret_hash(&token), now)
+        .await?;
+    let entry = AuditEntry {
+        actor_id: Some(account.id),
+        action: AuditAction::TokenCreated,
+        detail: serde_json::json!({ "token": id, "name": name }),
+        ip,
+    };
+    tx.audit(&entry, now).await?;
+    tx.commit().await?;
+    let view = TokensView {
+        name: "",
+        errors: Vec::new(),
+        new_token: Some(token),
+        notice: None,
+        status: StatusCode::CREATED,
+    };
+    render_tokens(&state, locale, jar, &account, view).await
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    SignedIn(account): SignedIn,
+    ClientIp(ip): ClientIp,
+    CsrfForm(_): CsrfForm<CsrfOnly>,
+) -> Result<Response, PageError> {
+    let now = state.now();
+    // Someone else's token id is simply not found.
+    let mut tx = state.store.account(account.id).write().await?;
+    let tenant = tx.revoke_api_token(ApiTokenId::new(id), now).await?;
+    tx.commit().await?;
+    let mut tx = state.store.tenant(tenant).write().await?;
+    let entry = AuditEntry {
+        actor_id: Some(account.id),
+        action: AuditAction::TokenRevoked,
+        detail: serde_json::json!({ "token": id }),
+        ip,
+    };
+    tx.audit(&entry, now).await?;
+    tx.commit().await?;
+    Ok(Redirect::to("/account/tokens?revoked=1").into_response())
+}

@@ -1,0 +1,235 @@
+//! Rendering pages: the templates compiled into the binary, the context every page
+//! needs, the plain message page, and the pieces of forms (labelled fields, the error
+//! summary) in the person's language.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Serialize;
+use tera::{Context, Tera};
+use yui_domain::Locale;
+use yui_domain::account::{FieldError, Problem};
+use yui_store::Account;
+
+use crate::extract::Viewer;
+use crate::{AppState, WebError, features};
+
+/// Templates every feature uses.
+const SHARED_TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("templates/base.html")),
+    ("message.html", include_str!("templates/message.html")),
+    ("form_field.html", include_str!("templates/form_field.html")),
+];
+
+/// Compiles the shared templates and every feature's. Autoescaping is on for every
+/// `.html` template.
+pub fn templates() -> Result<Tera, WebError> {
+    let mut tera = Tera::default();
+    let all = SHARED_TEMPLATES
+        .iter()
+        .chain(features::TEMPLATES.iter().flat_map(|t| t.iter()))
+        .copied();
+    tera.add_raw_templates(all)?;
+    Ok(tera)
+}
+
+/// Every template, for the catalog test: names and sources.
+#[cfg(test)]
+pub fn template_sources() -> impl Iterator<Item = (&'static str, &'static str)> {
+    SHARED_TEMPLATES
+        .iter()
+        .chain(features::TEMPLATES.iter().flat_map(|t| t.iter()))
+        .copied()
+}
+
+/// What the header shows of the signed-in account.
+#[derive(Debug, Serialize)]
+pub struct MeView {
+    pub display_name: String,
+}
+
+/// Context every page needs: language, messages, the switch to the other language,
+/// and who is signed in (for the header).
+pub(crate) fn base_context(
+    state: &AppState,
+    locale: Locale,
+    viewer: Option<&Account>,
+    path: &str,
+) -> Context {
+    let other = match locale {
+        Locale::Ja => Locale::En,
+        Locale::En => Locale::Ja,
+    };
+    let next: String = form_urlencoded::byte_serialize(path.as_bytes()).collect();
+    let mut ctx = Context::new();
+    ctx.insert("lang", locale.tag());
+    ctx.insert("other_lang", other.tag());
+    ctx.insert("t", state.inner.catalogs.get(locale));
+    ctx.insert("css_href", &state.inner.assets.css_href());
+    ctx.insert("switch_href", &format!("/lang/{}?next={next}", other.tag()));
+    if let Some(a) = viewer {
+        let name = if a.display_name.is_empty() {
+            a.email.clone()
+        } else {
+            a.display_name.clone()
+        };
+        ctx.insert("me", &MeView { display_name: name });
+    }
+    ctx
+}
+
+pub(crate) fn render(
+    state: &AppState,
+    template: &str,
+    ctx: &Context,
+    locale: Locale,
+    status: StatusCode,
+) -> Response {
+    match state.inner.tera.render(template, ctx) {
+        Ok(body) => {
+            let mut res = (status, Html(body)).into_response();
+            let h = res.headers_mut();
+            h.insert(
+                header::CONTENT_LANGUAGE,
+                HeaderValue::from_static(locale.tag()),
+            );
+            // The language comes from the cookie or Accept-Language: caches must key on both.
+            h.insert(
+                header::VARY,
+                HeaderValue::from_static("Accept-Language, Cookie"),
+            );
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            res
+        }
+        Err(e) => {
+            tracing::error!(error = ?e, template, "page failed to render");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Html("<!DOCTYPE html><title>500</title><h1>500</h1>"),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// A page with a heading and one paragraph, for 404, 503 and the like.
+pub(crate) fn message_page(
+    state: &AppState,
+    locale: Locale,
+    viewer: Option<&Viewer>,
+    status: StatusCode,
+    heading: &str,
+    body: &str,
+) -> Response {
+    let c = &state.inner.catalogs;
+    let mut ctx = base_context(state, locale, viewer.and_then(|v| v.0.as_ref()), "/");
+    ctx.insert("heading", c.text(locale, heading));
+    ctx.insert("body", c.text(locale, body));
+    render(state, "message.html", &ctx, locale, status)
+}
+
+/// A field error as a sentence in the user's language.
+pub(crate) fn field_message(state: &AppState, locale: Locale, e: &FieldError) -> String {
+    let c = &state.inner.catalogs;
+    let label = c.text(locale, &format!("field_{}", e.field)).to_owned();
+    let text = match e.problem {
+        Problem::Required => c.text(locale, "err_required").to_owned(),
+        Problem::InvalidEmail => c.text(locale, "err_invalid_email").to_owned(),
+        Problem::TooShort { min } => c
+            .text(locale, "err_too_short")
+            .replace("{n}", &min.to_string()),
+        Problem::TooLong { max } => c
+            .text(locale, "err_too_long")
+            .replace("{n}", &max.to_string()),
+        Problem::PasswordIsEmail => c.text(locale, "err_password_is_email").to_owned(),
+        Problem::Mismatch => c.text(locale, "err_mismatch").to_owned(),
+        Problem::AlreadyRegistered => c.text(locale, "err_already_registered").to_owned(),
+        Problem::InvalidDate => c.text(locale, "err_invalid_date").to_owned(),
+        Problem::DateInPast => c.text(locale, "err_date_in_past").to_owned(),
+        Problem::InvalidChoice => c.text(locale, "err_invalid_choice").to_owned(),
+    };
+    let sep = if locale == Locale::Ja { "：" } else { ": " };
+    format!("{label}{sep}{text}")
+}
+
+/// One labelled input as the `form_field.html` template shows it.
+#[derive(Serialize)]
+pub(crate) struct FieldView {
+    pub name: &'static str,
+    pub label: String,
+    pub r#type: &'static str,
+    pub value: String,
+    pub error: Option<String>,
+    pub autocomplete: &'static str,
+    pub hint: Option<String>,
+}
+
+impl FieldView {
+    /// An input named `name`, labelled by the message `field_<name>`, with its error
+    /// (if `errors` has one for it) in the user's language.
+    pub(crate) fn new(
+        state: &AppState,
+        locale: Locale,
+        name: &'static str,
+        r#type: &'static str,
+        value: String,
+        autocomplete: &'static str,
+        errors: &[FieldError],
+    ) -> FieldView {
+        FieldView {
+            name,
+            label: state
+                .inner
+                .catalogs
+                .text(locale, &format!("field_{name}"))
+                .to_owned(),
+            r#type,
+            value,
+            error: errors
+                .iter()
+                .find(|e| e.field == name)
+                .map(|e| field_message(state, locale, e)),
+            autocomplete,
+            hint: None,
+        }
+    }
+}
+
+/// A form's errors for the summary at its top, each linking to its field.
+#[derive(Serialize)]
+pub(crate) struct ErrorView {
+    field: &'static str,
+    message: String,
+}
+
+pub(crate) fn error_views(
+    state: &AppState,
+    locale: Locale,
+    errors: &[FieldError],
+) -> Vec<ErrorView> {
+    errors
+        .iter()
+        .map(|e| ErrorView {
+            field: e.field,
+            message: field_message(state, locale, e),
+        })
+        .collect()
+}
+
+/// A date as people read it: 2027年3月31日 in Japanese, 31 March 2027 in English.
+pub(crate) fn date_text(locale: Locale, date: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    match locale {
+        Locale::Ja => format!("{}年{}月{}日", date.year(), date.month(), date.day()),
+        Locale::En => date.format("%-d %B %Y").to_string(),
+    }
+}
+
+/// A time of day with its date, in Japan time.
+pub(crate) fn datetime_text(locale: Locale, at: chrono::DateTime<chrono::Utc>) -> String {
+    let local = at.with_timezone(&yui_domain::fiscal::tokyo());
+    format!(
+        "{} {}",
+        date_text(locale, local.date_naive()),
+        local.format("%H:%M")
+    )
+}
