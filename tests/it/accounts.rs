@@ -127,7 +127,7 @@ async fn sign_up_sign_in_sign_out(app: &TestApp) {
     assert_eq!(res.status(), 303);
     let res = client.get(app.url("/account")).send().await.unwrap();
     assert_eq!(res.status(), 303);
-    assert_eq!(res.headers()["location"], "/signin");
+    assert_eq!(res.headers()["location"], "/signin?next=%2Faccount");
 
     let res = sign_in(app, &client, "hanako@example.jp", "wrong password!").await;
     assert_eq!(res.status(), 401);

@@ -175,7 +175,7 @@ async fn page_text_is_escaped(app: &TestApp) {
     tenants::apply(&app.store, &[dir], Utc::now())
         .await
         .unwrap();
-    let html = app.get("/").await.text().await.unwrap();
+    let html = app.get("/t/kamaishi/").await.text().await.unwrap();
     assert!(!html.contains("<script>alert(1)</script>"));
     assert!(html.contains("&lt;script&gt;alert(1)&lt;&#x2F;script&gt; &amp; 釜石"));
 }

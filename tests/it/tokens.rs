@@ -80,8 +80,8 @@ async fn api_tokens_work_in_their_tenant_only(app: &TestApp) {
             .unwrap();
         assert_eq!(res.status(), 404, "{other}");
         assert_eq!(
-            res.json::<Value>().await.unwrap(),
-            serde_json::json!({ "error": "not_found" })
+            res.json::<Value>().await.unwrap()["error"],
+            serde_json::json!("not_found")
         );
     }
     let res = api
