@@ -223,16 +223,16 @@ impl Index {
                 GrantPlace::Global => Some(GLOBAL_DOMAIN.to_owned()),
             };
             let Some(domain) = domain else { continue };
-            if let GrantPlace::Tenant(t) = g.place {
-                if let Some(slug) = tenants.slug_of(t) {
-                    index.places.entry(g.account_id).or_default().push((
-                        slug.into(),
-                        Held {
-                            role: g.role,
-                            until: g.valid_until,
-                        },
-                    ));
-                }
+            if let GrantPlace::Tenant(t) = g.place
+                && let Some(slug) = tenants.slug_of(t)
+            {
+                index.places.entry(g.account_id).or_default().push((
+                    slug.into(),
+                    Held {
+                        role: g.role,
+                        until: g.valid_until,
+                    },
+                ));
             }
             let held = index
                 .grants
@@ -311,7 +311,7 @@ impl Index {
     pub(crate) fn places(&self, account_id: i64, now: DateTime<Utc>) -> Vec<(String, Vec<Role>)> {
         let mut out: Vec<(String, Vec<Role>)> = Vec::new();
         for (slug, held) in self.places.get(&account_id).into_iter().flatten() {
-            if !held.until.is_none_or(|u| now < u) {
+            if held.until.is_some_and(|u| now >= u) {
                 continue;
             }
             match out.iter_mut().find(|(s, _)| s.as_str() == &**slug) {

@@ -194,12 +194,12 @@ impl Outbox {
     ) -> Result<i64> {
         parse_address(&mail.to, "to")?;
         // A tenant's transaction queues that tenant's mail only.
-        if let Some(own) = tx.tenant() {
-            if mail.tenant.as_ref().is_some_and(|t| t.id != own.get()) {
-                return Err(MailError::Address(
-                    "tenant: a mail of another tenant in this tenant's transaction".to_owned(),
-                ));
-            }
+        if let Some(own) = tx.tenant()
+            && mail.tenant.as_ref().is_some_and(|t| t.id != own.get())
+        {
+            return Err(MailError::Address(
+                "tenant: a mail of another tenant in this tenant's transaction".to_owned(),
+            ));
         }
         let tx = raw_tx(tx);
         let sender = mail
