@@ -43,7 +43,7 @@
 //! // tokio::spawn(worker.run(|| <wall clock>, shutdown_signal));
 //!
 //! // In a request: the mail commits with the account it announces.
-//! let mut tx = store.begin_write().await?;
+//! let mut tx = store.platform(yui_store::PlatformReason::Authentication).write().await?;
 //! // … insert the account …
 //! outbox
 //!     .enqueue(&mut tx, &NewMail {
