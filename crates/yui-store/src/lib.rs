@@ -1,14 +1,18 @@
 //! Persistence for Yui: one interface over SQLite (the embedded default) and
 //! PostgreSQL (production), chosen at runtime from the database URL.
 //!
-//! Query bodies are written once and compiled for each pool type by [`with_pool!`];
-//! only what really differs between the dialects (how a writing transaction starts,
-//! connection set-up) lives in per-backend code.
+//! SQL lives here alone. Query bodies are written once and compiled for each pool type
+//! by `with_pool!` and `with_tx!`; only what really differs between the dialects (how
+//! a writing transaction starts, row locks, connection set-up) lives in per-backend
+//! code. Callers reach rows through the handles of [`Store::tenant`],
+//! [`Store::account`] and [`Store::platform`].
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
 mod audit;
 mod error;
+mod outbox;
+mod policy;
 mod scope;
 mod tenants;
 mod tokens;
@@ -28,6 +32,11 @@ pub use scope::{
     Tx,
 };
 pub use error::StoreError;
+pub use outbox::{MailStatus, NewOutboxMail, OutboxEntry, OutboxTx, QueuedMail, StatusCounts};
+pub use policy::{
+    ChangeOutcome, GrantKey, GrantRow, PermissionRow, PermissionSpec, PolicyChange, PolicyTx,
+    TenantNode,
+};
 pub use tenants::{ApplyOutcome, TenantRecord};
 pub use tokens::{ApiToken, TokenPrincipal};
 
@@ -98,6 +107,8 @@ impl WritePool for PgPool {
 
 /// Whose rows a transaction may see on PostgreSQL, where row-level security is the
 /// second wall between tenants (the first: every query filters by tenant id).
+// Still used by yui-web/src; private once they use the handles.
+#[doc(hidden)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TenantScope {
     /// One tenant's rows (and platform rows, which have no tenant).
@@ -116,9 +127,10 @@ impl TenantScope {
     }
 }
 
-/// A writing transaction on either backend. Crates that add rows which must commit
-/// together with a change (the mail outbox, the audit log) take `&mut StoreTx` and
-/// match on it, writing the same SQL for both arms (see [`with_tx!`]).
+/// A transaction on either backend, the raw inside of every handle's transaction.
+/// Queries match on it, writing the same SQL for both arms (see `with_tx!`).
+// Still used by yui-web/src; private once they use the handles.
+#[doc(hidden)]
 #[derive(Debug)]
 pub enum StoreTx {
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
@@ -283,6 +295,8 @@ impl Store {
 
     /// Starts a writing transaction (`BEGIN IMMEDIATE` on SQLite) that sees no
     /// tenant's rows on PostgreSQL: for accounts and other platform rows.
+    // Still used by yui-web/src; private once they use the handles.
+    #[doc(hidden)]
     pub async fn begin_write(&self) -> Result<StoreTx> {
         Ok(match self {
             Store::Sqlite(pool) => StoreTx::Sqlite(pool.begin_write().await?),
@@ -293,6 +307,8 @@ impl Store {
     /// Starts a writing transaction in a tenant scope: on PostgreSQL the scope is set
     /// with `set_config('app.tenant_id', …, true)`, which ends with the transaction,
     /// so a pooled connection never carries it to the next user.
+    // Still used by yui-web/src; private once they use the handles.
+    #[doc(hidden)]
     pub async fn begin_write_in(&self, scope: TenantScope) -> Result<StoreTx> {
         let mut tx = self.begin_write().await?;
         set_scope(&mut tx, scope).await?;
@@ -300,6 +316,8 @@ impl Store {
     }
 
     /// Starts a reading transaction in a tenant scope (deferred on SQLite).
+    // Still used by yui-web/src; private once they use the handles.
+    #[doc(hidden)]
     pub async fn begin_read_in(&self, scope: TenantScope) -> Result<StoreTx> {
         let mut tx = match self {
             Store::Sqlite(pool) => StoreTx::Sqlite(pool.begin().await?),
