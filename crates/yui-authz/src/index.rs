@@ -15,6 +15,7 @@ use std::collections::HashMap as StdHashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use chrono::{DateTime, Utc};
+use yui_domain::AccountId;
 
 use crate::role::{Role, Scope};
 use crate::rules::{GLOBAL_DOMAIN, GrantPlace, GrantRule, PermissionRule, TenantTree};
@@ -171,7 +172,7 @@ pub(crate) struct Index {
     perms_any: PermTable,
     /// Policies narrowed to one tenant.
     perms_by_domain: HashMap<DomainId, PermTable>,
-    grants: HashMap<(i64, DomainId), Vec<Held>>,
+    grants: HashMap<(AccountId, DomainId), Vec<Held>>,
 }
 
 /// Numbers domain strings while the index is built.
@@ -250,7 +251,12 @@ impl Index {
     /// The (role, scope) pairs `account_id` holds at `now` for a request in `tenant`
     /// (`None`: a platform-level request).
     #[inline]
-    fn held(&self, account_id: i64, tenant: Option<TenantDomains>, now: DateTime<Utc>) -> Mask {
+    fn held(
+        &self,
+        account_id: AccountId,
+        tenant: Option<TenantDomains>,
+        now: DateTime<Utc>,
+    ) -> Mask {
         let mut m = 0;
         let mut add = |domain: DomainId, scope: Scope| {
             if let Some(held) = self.grants.get(&(account_id, domain)) {
@@ -275,7 +281,7 @@ impl Index {
     #[inline]
     pub(crate) fn decide(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         tenant: Option<TenantDomains>,
         object: &str,
         action: &str,
@@ -295,7 +301,7 @@ impl Index {
     /// The roles `account_id` holds at `now` for a request in `tenant`, with scopes.
     pub(crate) fn roles(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         tenant: Option<TenantDomains>,
         now: DateTime<Utc>,
     ) -> Vec<(Role, Scope)> {

@@ -27,15 +27,15 @@ use tracing::instrument;
 
 pub use accounts::{Account, AccountsTx, NewAccount, SessionPolicy, TokenPurpose};
 pub use audit::{AuditEntry, AuditRecord, AuditTx};
-pub use scope::{
-    AccountHandle, AccountTx, PlatformHandle, PlatformReason, PlatformTx, TenantHandle, TenantTx,
-    Tx,
-};
 pub use error::StoreError;
 pub use outbox::{MailStatus, NewOutboxMail, OutboxEntry, OutboxTx, QueuedMail, StatusCounts};
 pub use policy::{
     ChangeOutcome, GrantKey, GrantRow, PermissionRow, PermissionSpec, PolicyChange, PolicyTx,
     TenantNode,
+};
+pub use scope::{
+    AccountHandle, AccountTx, PlatformHandle, PlatformReason, PlatformTx, TenantHandle, TenantTx,
+    Tx,
 };
 pub use tenants::{ApplyOutcome, TenantRecord};
 pub use tokens::{ApiToken, TokenPrincipal};

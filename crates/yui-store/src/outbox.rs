@@ -167,10 +167,7 @@ pub trait OutboxTx: Tx + Sized {
     /// erasing an account, so unsent mail to it is not sent. A tenant's transaction
     /// reaches its own and platform mail only, as row-level security has it on
     /// PostgreSQL. Returns how many rows went.
-    fn forget_mail_recipient(
-        &mut self,
-        address: &str,
-    ) -> impl Future<Output = Result<u64>> + Send {
+    fn forget_mail_recipient(&mut self, address: &str) -> impl Future<Output = Result<u64>> + Send {
         let tenant = self.tenant();
         forget(self.inner(), tenant, address)
     }

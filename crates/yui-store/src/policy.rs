@@ -108,8 +108,7 @@ pub struct ChangeOutcome {
 }
 
 const TENANT_NODES: &str = "SELECT id, slug, parent_id FROM tenants";
-const PERMISSIONS: &str =
-    "SELECT id, role, scope, tenant_id, object, action FROM role_permissions";
+const PERMISSIONS: &str = "SELECT id, role, scope, tenant_id, object, action FROM role_permissions";
 const GRANTS: &str = "SELECT id, account_id, role, scope, tenant_id, valid_until, granted_by, created_at, revoked_at, revoked_by FROM role_grants";
 const LIVE_GRANTS: &str = "SELECT id, account_id, role, scope, tenant_id, valid_until, granted_by, created_at, revoked_at, revoked_by FROM role_grants WHERE revoked_at IS NULL";
 
