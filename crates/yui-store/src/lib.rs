@@ -73,7 +73,6 @@ pub enum Store {
 
 /// Runs one body against whichever pool the store holds. The body is compiled once
 /// per backend, so the same SQL text (with `$n` placeholders) serves both.
-#[macro_export]
 macro_rules! with_pool {
     ($store:expr, $pool:ident => $body:expr) => {
         match $store {
@@ -157,7 +156,6 @@ impl StoreTx {
 
 /// Runs one body against the connection of a [`StoreTx`], compiled once per backend:
 /// `with_tx!(tx, conn => sqlx::query("…").bind(x).execute(&mut **conn).await)`.
-#[macro_export]
 macro_rules! with_tx {
     ($tx:expr, $conn:ident => $body:expr) => {
         match $tx {
@@ -166,6 +164,7 @@ macro_rules! with_tx {
         }
     };
 }
+pub(crate) use with_tx;
 
 async fn set_scope(tx: &mut StoreTx, scope: TenantScope) -> Result<()> {
     // SQLite has no row-level security; its queries filter by tenant id alone.
