@@ -14,6 +14,6 @@ pub mod tenant;
 
 pub use fiscal::FiscalYear;
 pub use ids::{AccountId, ApiTokenId, AuditId, GrantId, MailId, TenantId};
-pub use permission::Permission;
 pub use locale::Locale;
+pub use permission::Permission;
 pub use tenant::{Introduction, LocalGovCode, Tenant, TenantKind, TenantStatus};
