@@ -283,7 +283,7 @@ async fn admin(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
     let grant = yui_authz::grant(
         store,
         &NewGrant {
-            account_id: account.get(),
+            account_id: account,
             role,
             scope,
             tenant: tenant.clone(),

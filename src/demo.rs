@@ -119,7 +119,7 @@ pub async fn load_accounts(store: &Store, now: DateTime<Utc>) -> anyhow::Result<
             Scope::Tenant
         };
         let grant = NewGrant {
-            account_id: id.get(),
+            account_id: id,
             role,
             scope,
             tenant,

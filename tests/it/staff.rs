@@ -14,7 +14,11 @@ on_both_backends!(
 );
 
 /// Signs up an account and returns its browser and id.
-pub async fn person(app: &TestApp, name: &str, email: &str) -> (reqwest::Client, i64) {
+pub async fn person(
+    app: &TestApp,
+    name: &str,
+    email: &str,
+) -> (reqwest::Client, yui_domain::AccountId) {
     let client = app.client();
     assert_eq!(
         sign_up(app, &client, name, email, "a passphrase long enough")
@@ -29,12 +33,16 @@ pub async fn person(app: &TestApp, name: &str, email: &str) -> (reqwest::Client,
         crate::support::account_by_email(&app.store, &e)
             .await
             .unwrap()
-            .id
-            .get(),
+            .id,
     )
 }
 
-pub async fn grant(app: &TestApp, account_id: i64, role: Role, tenant: Option<&str>) -> i64 {
+pub async fn grant(
+    app: &TestApp,
+    account_id: yui_domain::AccountId,
+    role: Role,
+    tenant: Option<&str>,
+) -> yui_domain::GrantId {
     let scope = if role == Role::PlatformOperator {
         Scope::Global
     } else {

@@ -102,12 +102,7 @@ async fn api_tokens_work_in_their_tenant_only(app: &TestApp) {
     // Someone else cannot revoke it.
     let (other, _) = person(app, "Other", "other@example.jp").await;
     let tokens = {
-        let mut tx = app
-            .store
-            .account(yui_domain::AccountId::new(id))
-            .read()
-            .await
-            .unwrap();
+        let mut tx = app.store.account(id).read().await.unwrap();
         let t = tx.api_tokens().await.unwrap();
         tx.commit().await.unwrap();
         t

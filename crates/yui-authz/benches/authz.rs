@@ -1,4 +1,4 @@
-//! Decision latency against the number of tenants: the index (`Authz::check`) and,
+//! Decision latency against the number of tenants: the index (`Authz::allows`) and,
 //! for comparison, plain casbin `enforce()` on the same snapshot.
 //!
 //! Each size has N tenants (every 20th a prefecture, the rest its municipalities),
@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
 use yui_authz::{Authz, GrantPlace, GrantRule, PermissionRule, Role, Scope, TenantNode};
+use yui_domain::{AccountId, TenantId};
 
 /// splitmix64, seeded: every run sees the same policies and requests.
 struct Rng(u64);
@@ -66,15 +67,15 @@ struct World {
     tenants: Vec<TenantNode>,
     permissions: Vec<PermissionRule>,
     grants: Vec<GrantRule>,
-    requests: Vec<(i64, String, String, &'static str)>,
+    requests: Vec<(AccountId, String, String, &'static str)>,
 }
 
 fn world(n: usize, requests: usize, rng: &mut Rng) -> World {
     let tenants: Vec<TenantNode> = (0..n)
         .map(|i| TenantNode {
-            id: i as i64 + 1,
+            id: TenantId::new(i as i64 + 1),
             slug: format!("tenant-{i}"),
-            parent_id: (i % 20 != 0).then(|| (i - i % 20) as i64 + 1),
+            parent_id: (i % 20 != 0).then(|| TenantId::new((i - i % 20) as i64 + 1)),
         })
         .collect();
     let objects: Vec<String> = (0..OBJECTS).map(|o| format!("object_{o}")).collect();
@@ -103,7 +104,7 @@ fn world(n: usize, requests: usize, rng: &mut Rng) -> World {
         }
     }
     let mut grants = Vec::new();
-    let mut homes: Vec<Vec<i64>> = vec![Vec::new(); ACCOUNTS + 1];
+    let mut homes: Vec<Vec<TenantId>> = vec![Vec::new(); ACCOUNTS + 1];
     for (account, home) in homes.iter_mut().enumerate().skip(1) {
         let count = match rng.below(20) {
             0 => 3,
@@ -112,7 +113,7 @@ fn world(n: usize, requests: usize, rng: &mut Rng) -> World {
         };
         for _ in 0..count {
             let role = ROLES[rng.below(ROLES.len())];
-            let tenant = rng.below(n) as i64 + 1;
+            let tenant = TenantId::new(rng.below(n) as i64 + 1);
             let place = if role == Role::TenantAdmin && rng.below(4) == 0 {
                 GrantPlace::Children(tenant)
             } else {
@@ -125,7 +126,7 @@ fn world(n: usize, requests: usize, rng: &mut Rng) -> World {
             };
             home.push(tenant);
             grants.push(GrantRule {
-                account_id: account as i64,
+                account_id: AccountId::new(account as i64),
                 role,
                 place,
                 valid_until,
@@ -138,11 +139,11 @@ fn world(n: usize, requests: usize, rng: &mut Rng) -> World {
             let tenant = if rng.below(2) == 0 {
                 homes[account][rng.below(homes[account].len())]
             } else {
-                rng.below(n) as i64 + 1
+                TenantId::new(rng.below(n) as i64 + 1)
             };
             (
-                account as i64,
-                format!("tenant-{}", tenant - 1),
+                AccountId::new(account as i64),
+                format!("tenant-{}", tenant.get() - 1),
                 objects[rng.below(OBJECTS)].clone(),
                 ACTIONS[rng.below(ACTIONS.len())],
             )

@@ -1,5 +1,6 @@
-//! casbin's `Adapter` over Yui's own tables, for SQLite and PostgreSQL alike (the
-//! sqlx-adapter crate picks one database at compile time).
+//! casbin's `Adapter` over Yui's own tables, read and written through yui-store, so it
+//! serves SQLite and PostgreSQL alike (the sqlx-adapter crate picks one database at
+//! compile time).
 //!
 //! `p` rules live in `role_permissions`, `g` rules in `role_grants`. Loading skips
 //! grants that ended before the adapter's `now`; every write goes through one
@@ -11,9 +12,9 @@ use chrono::{DateTime, Utc};
 use yui_store::Store;
 
 use crate::changes::{Change, apply};
-use crate::db;
 use crate::error::{AuthzError, Result};
 use crate::rules::{GrantRule, PermissionRule, TenantNode, TenantTree};
+use crate::stored;
 
 /// A casbin adapter that reads and writes Yui's policy tables.
 #[derive(Debug, Clone)]
@@ -44,21 +45,22 @@ impl SqlAdapter {
     async fn tenants(&self) -> Result<TenantTree> {
         match &self.tenants {
             Some(t) => Ok(t.clone()),
-            None => Ok(TenantTree::new(&db::load_tenants(&self.store).await?)),
+            None => Ok(TenantTree::new(&stored::tenant_nodes(&self.store).await?)),
         }
     }
 
     /// The stored policy as casbin rules: (p rules, g rules).
     pub(crate) async fn rules(&self) -> Result<(TenantTree, Vec<Vec<String>>, Vec<Vec<String>>)> {
         let tenants = self.tenants().await?;
+        let (permissions, grants) = stored::load_rules(&self.store).await?;
         let mut p = Vec::new();
-        for (_, rule) in db::load_permissions(&self.store).await? {
+        for rule in permissions {
             if let Some(r) = rule.to_casbin(&tenants) {
                 p.push(r);
             }
         }
         let mut g = Vec::new();
-        for row in db::load_grants(&self.store).await? {
+        for row in grants {
             let rule = GrantRule {
                 account_id: row.account_id,
                 role: row.role,
@@ -128,8 +130,8 @@ impl SqlAdapter {
             .iter()
             .map(|r| Self::change(sec, ptype, r, add, &tenants))
             .collect::<Result<Vec<_>>>()?;
-        let applied = apply(&self.store, &changes, self.now).await?;
-        Ok(applied.outcomes.iter().any(|o| o.changed))
+        let outcomes = apply(&self.store, &changes, self.now).await?;
+        Ok(outcomes.iter().any(|o| o.changed))
     }
 }
 
@@ -274,5 +276,5 @@ impl Adapter for SqlAdapter {
 
 /// Reads the tenant tree (for building an [`crate::Authz`] by hand).
 pub async fn load_tenant_nodes(store: &Store) -> Result<Vec<TenantNode>> {
-    db::load_tenants(store).await
+    stored::tenant_nodes(store).await
 }

@@ -1,3 +1,5 @@
+use yui_store::StoreError;
+
 /// Errors of the authorization layer. Decisions never fail (an unknown tenant, role or
 /// name is a denial); loading and changing policies can.
 #[derive(Debug, thiserror::Error)]
@@ -14,40 +16,22 @@ pub enum AuthzError {
     /// The database could not be reached.
     #[error("database unavailable: {0}")]
     Unavailable(String),
-    #[error("database error: {0}")]
-    Database(sqlx::Error),
+    /// Any other failure of the store (logged, never shown to users).
+    #[error("store: {0}")]
+    Store(StoreError),
     /// casbin refused the model or a policy.
     #[error("casbin: {0}")]
     Casbin(#[from] casbin::Error),
 }
 
-impl From<sqlx::Error> for AuthzError {
-    fn from(e: sqlx::Error) -> Self {
+impl From<StoreError> for AuthzError {
+    fn from(e: StoreError) -> Self {
         match e {
-            sqlx::Error::RowNotFound => AuthzError::NotFound,
-            sqlx::Error::Database(ref db) if db.is_unique_violation() => {
-                AuthzError::Conflict(db.constraint().unwrap_or("unique").to_owned())
-            }
-            sqlx::Error::Database(ref db) if db.is_foreign_key_violation() => {
-                AuthzError::Invalid(format!(
-                    "a referenced account or tenant does not exist ({})",
-                    db.constraint().unwrap_or("foreign key")
-                ))
-            }
-            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
-                AuthzError::Unavailable(e.to_string())
-            }
-            other => AuthzError::Database(other),
-        }
-    }
-}
-
-impl From<yui_store::StoreError> for AuthzError {
-    fn from(e: yui_store::StoreError) -> Self {
-        match e {
-            yui_store::StoreError::NotFound => AuthzError::NotFound,
-            yui_store::StoreError::Unavailable(s) => AuthzError::Unavailable(s),
-            other => AuthzError::Unavailable(other.to_string()),
+            StoreError::NotFound => AuthzError::NotFound,
+            StoreError::Invalid(s) => AuthzError::Invalid(s),
+            StoreError::Conflict(s) => AuthzError::Conflict(s),
+            StoreError::Unavailable(s) => AuthzError::Unavailable(s),
+            other => AuthzError::Store(other),
         }
     }
 }

@@ -15,6 +15,7 @@ use std::collections::HashMap as StdHashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use chrono::{DateTime, Utc};
+use yui_domain::AccountId;
 
 use crate::role::{Role, Scope};
 use crate::rules::{GLOBAL_DOMAIN, GrantPlace, GrantRule, PermissionRule, TenantTree};
@@ -171,10 +172,10 @@ pub(crate) struct Index {
     perms_any: PermTable,
     /// Policies narrowed to one tenant.
     perms_by_domain: HashMap<DomainId, PermTable>,
-    grants: HashMap<(i64, DomainId), Vec<Held>>,
+    grants: HashMap<(AccountId, DomainId), Vec<Held>>,
     /// Each account's grants in a tenant (scope `tenant`), by slug: the places a
     /// person works in, found without visiting every tenant.
-    places: HashMap<i64, Vec<(Box<str>, Held)>>,
+    places: HashMap<AccountId, Vec<(Box<str>, Held)>>,
 }
 
 /// Numbers domain strings while the index is built.
@@ -264,7 +265,12 @@ impl Index {
     /// The (role, scope) pairs `account_id` holds at `now` for a request in `tenant`
     /// (`None`: a platform-level request).
     #[inline]
-    fn held(&self, account_id: i64, tenant: Option<TenantDomains>, now: DateTime<Utc>) -> Mask {
+    fn held(
+        &self,
+        account_id: AccountId,
+        tenant: Option<TenantDomains>,
+        now: DateTime<Utc>,
+    ) -> Mask {
         let mut m = 0;
         let mut add = |domain: DomainId, scope: Scope| {
             if let Some(held) = self.grants.get(&(account_id, domain)) {
@@ -289,7 +295,7 @@ impl Index {
     #[inline]
     pub(crate) fn decide(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         tenant: Option<TenantDomains>,
         object: &str,
         action: &str,
@@ -308,7 +314,11 @@ impl Index {
 
     /// The tenants where `account_id` holds a role of scope `tenant` at `now`, with
     /// those roles, ordered by slug.
-    pub(crate) fn places(&self, account_id: i64, now: DateTime<Utc>) -> Vec<(String, Vec<Role>)> {
+    pub(crate) fn places(
+        &self,
+        account_id: AccountId,
+        now: DateTime<Utc>,
+    ) -> Vec<(String, Vec<Role>)> {
         let mut out: Vec<(String, Vec<Role>)> = Vec::new();
         for (slug, held) in self.places.get(&account_id).into_iter().flatten() {
             if held.until.is_some_and(|u| now >= u) {
@@ -330,7 +340,7 @@ impl Index {
     /// The roles `account_id` holds at `now` for a request in `tenant`, with scopes.
     pub(crate) fn roles(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         tenant: Option<TenantDomains>,
         now: DateTime<Utc>,
     ) -> Vec<(Role, Scope)> {

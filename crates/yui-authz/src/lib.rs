@@ -19,28 +19,37 @@
 //! # Storage
 //! `role_permissions` holds casbin's p rules (seeded with [`DEFAULT_PERMISSIONS`] by
 //! migration `0003_authz.sql`), `role_grants` its g rules, and `policy_version` a
-//! counter bumped in the same transaction as every change. [`SqlAdapter`] is a casbin
-//! [`casbin::Adapter`] over these tables for both SQLite and PostgreSQL.
+//! counter bumped in the same transaction as every change. yui-store reads and writes
+//! them (this crate holds no SQL); [`SqlAdapter`] is a casbin [`casbin::Adapter`] over
+//! them for both SQLite and PostgreSQL. Loading the policy is platform work
+//! ([`yui_store::PlatformReason::Policy`]); a grant in a tenant can also be made or
+//! revoked inside the caller's tenant transaction ([`grant_in`], [`revoke_in`]), so it
+//! commits with the rest of a change.
 //!
 //! # Deciding
 //! [`Authz::load`] loads the policy into a casbin [`casbin::Enforcer`] through the
 //! adapter (casbin stays the source of truth) and materialises it into an index:
 //! (account, domain) → roles with their ends, and (role, scope) bits per
-//! (object, action) for `*` and for each tenant. [`Authz::check`] is a few hash lookups;
-//! [`Authz::check_with_casbin`] asks casbin's `enforce()` the same question (tests prove
-//! the two agree). Objects and actions are names (`kpi`, `write_own`); anything else,
-//! such as `*` or `r:tenant_admin`, is denied.
+//! (object, action) for `*` and for each tenant. Handlers ask for a
+//! [`Permission`] with [`Authz::check`] (in a tenant) or [`Authz::check_platform`];
+//! [`permission_names`] is the one place a permission is spelt as the model's
+//! (object, action) names. The decision is a few hash lookups ([`Authz::allows`], on
+//! names); [`Authz::check_with_casbin`] asks casbin's `enforce()` the same question
+//! (tests prove the two agree). Objects and actions are names (`kpi`, `write_own`);
+//! anything else, such as `*` or `r:tenant_admin`, is denied.
 //!
 //! ```no_run
 //! # async fn demo(store: yui_store::Store, now: chrono::DateTime<chrono::Utc>) -> yui_authz::Result<()> {
-//! use yui_authz::{Authz, NewGrant, Role, Scope, SharedAuthz};
+//! use yui_authz::{Authz, NewGrant, Permission, Role, Scope, SharedAuthz};
+//! use yui_domain::AccountId;
 //! let authz = SharedAuthz::new(Authz::load(&store, now).await?);
 //! let _poller = authz.spawn_refresher(store.clone(), std::time::Duration::from_millis(500), chrono::Utc::now);
+//! let admin = AccountId::new(42);
 //! authz.grant(&store, &NewGrant {
-//!     account_id: 42, role: Role::Coordinator, scope: Scope::Tenant,
-//!     tenant: Some("ichinoseki".into()), valid_until: None, granted_by: Some(1),
+//!     account_id: admin, role: Role::TenantAdmin, scope: Scope::Tenant,
+//!     tenant: Some("ichinoseki".into()), valid_until: None, granted_by: Some(AccountId::new(1)),
 //! }, now).await?;
-//! assert!(authz.allows(42, "ichinoseki", "event", "create", now));
+//! assert!(authz.check(admin, "ichinoseki", Permission::StaffInvite, now));
 //! # Ok(()) }
 //! ```
 //!
@@ -54,13 +63,13 @@
 
 mod adapter;
 mod changes;
-mod db;
 mod error;
 mod grants;
 mod index;
 mod permission;
 mod role;
 mod rules;
+mod stored;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -70,18 +79,19 @@ use std::time::Duration;
 use casbin::{CoreApi, DefaultModel, Enforcer, MemoryAdapter, MgmtApi};
 use chrono::{DateTime, Utc};
 use tracing::instrument;
-use yui_domain::{AccountId, Permission};
-use yui_store::Store;
+use yui_domain::{AccountId, GrantId};
+use yui_store::{PlatformReason, PolicyTx, Store};
 
 pub use adapter::{SqlAdapter, load_tenant_nodes};
-pub use db::policy_version;
 pub use error::{AuthzError, Result};
 pub use grants::{
     Grant, NewGrant, grant, grant_in, list_grants, list_grants_in, revoke, revoke_in,
 };
-pub use permission::names as permission_names;
+pub use permission::permission_names;
 pub use role::{DEFAULT_PERMISSIONS, DefaultPermission, Role, Scope, valid_name};
 pub use rules::{GrantPlace, GrantRule, PermissionRule, TenantNode, TenantTree};
+pub use stored::policy_version;
+pub use yui_domain::Permission;
 
 use index::Index;
 
@@ -96,13 +106,10 @@ pub async fn model() -> Result<DefaultModel> {
 /// Bumps the policy version without changing the policy, so every node reloads (after
 /// re-parenting a tenant, for example).
 pub async fn bump_policy_version(store: &Store) -> Result<i64> {
-    db::with_pool!(store, pool => {
-        use db::WritePool;
-        let mut tx = pool.begin_write().await?;
-        let (v,): (i64,) = sqlx::query_as(db::BUMP_VERSION).fetch_one(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(v)
-    })
+    let mut tx = store.platform(PlatformReason::Policy).write().await?;
+    let version = tx.bump_policy_version().await?;
+    tx.commit().await?;
+    Ok(version)
 }
 
 /// casbin's request domains for one tenant.
@@ -150,7 +157,7 @@ impl Authz {
         // The version first: a change committed after this read makes the next poll
         // reload, so a snapshot is never newer-looking than its rules.
         let version = policy_version(store).await?;
-        let tenants = TenantTree::new(&db::load_tenants(store).await?);
+        let tenants = TenantTree::new(&stored::tenant_nodes(store).await?);
         let adapter = SqlAdapter::new(store.clone(), now).with_tenants(tenants.clone());
         let enforcer = Enforcer::new(model().await?, adapter).await?;
         Ok(Self::from_enforcer(enforcer, &tenants, version, now))
@@ -237,8 +244,8 @@ impl Authz {
         }
     }
 
-    /// May `account` do what `permission` names in the tenant `tenant_slug` at `now`?
-    /// An unknown tenant or an ended grant is a denial.
+    /// Does `account` hold `permission` in the tenant `tenant_slug` at `now`? An
+    /// unknown tenant or an ended grant is a denial.
     #[inline]
     pub fn check(
         &self,
@@ -247,11 +254,13 @@ impl Authz {
         permission: Permission,
         now: DateTime<Utc>,
     ) -> bool {
-        let (object, action) = permission::names(permission);
-        self.allows(account.get(), tenant_slug, object, action, now)
+        let (object, action) = permission_names(permission);
+        self.allows(account, tenant_slug, object, action, now)
     }
 
-    /// May `account` do what `permission` names on the platform, outside any tenant?
+    /// Does `account` hold `permission` on the platform, outside any tenant
+    /// (onboarding or suspending a tenant, reading the platform audit log)? Only
+    /// global grants count.
     #[inline]
     pub fn check_platform(
         &self,
@@ -259,28 +268,17 @@ impl Authz {
         permission: Permission,
         now: DateTime<Utc>,
     ) -> bool {
-        let (object, action) = permission::names(permission);
-        self.allows_platform(account.get(), object, action, now)
-    }
-
-    /// The tenants where `account` holds a role of scope `tenant` at `now`, with
-    /// those roles. Its cost follows the person's grants, not the number of tenants.
-    pub fn tenant_roles_of(
-        &self,
-        account: AccountId,
-        now: DateTime<Utc>,
-    ) -> Vec<(String, Vec<Role>)> {
-        self.index.places(account.get(), now)
+        let (object, action) = permission_names(permission);
+        self.allows_platform(account, object, action, now)
     }
 
     /// May `account_id` do `action` on `object` in the tenant `tenant_slug` at `now`?
-    /// The names of the casbin model; code outside this crate asks with a
-    /// [`Permission`] through [`Authz::check`]. An unknown tenant, a malformed name or
-    /// an ended grant is a denial.
+    /// The decision on the model's names, behind [`Authz::check`]; for tests, benches
+    /// and tools. An unknown tenant, a malformed name or an ended grant is a denial.
     #[inline]
     pub fn allows(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         tenant_slug: &str,
         object: &str,
         action: &str,
@@ -295,12 +293,12 @@ impl Authz {
         }
     }
 
-    /// May `account_id` do `action` on `object` on the platform, outside any tenant
-    /// (onboarding a tenant, reading the platform audit log)? Only global grants count.
+    /// May `account_id` do `action` on `object` on the platform, outside any tenant?
+    /// The decision on names behind [`Authz::check_platform`]. Only global grants count.
     #[inline]
     pub fn allows_platform(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         object: &str,
         action: &str,
         now: DateTime<Utc>,
@@ -312,11 +310,11 @@ impl Authz {
 
     /// The same question put to casbin's `enforce()` (the slow reference). casbin knows
     /// no time: it answers as of this snapshot's instant, so it agrees with
-    /// [`Authz::check`] for any `now` from [`Authz::as_of`] until [`Authz::next_end`].
-    /// `tenant_slug` `None` asks at platform level, like [`Authz::check_platform`].
+    /// [`Authz::allows`] for any `now` from [`Authz::as_of`] until [`Authz::next_end`].
+    /// `tenant_slug` `None` asks at platform level, like [`Authz::allows_platform`].
     pub fn check_with_casbin(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         tenant_slug: Option<&str>,
         object: &str,
         action: &str,
@@ -343,7 +341,7 @@ impl Authz {
     /// (its own, its parent's for children, the global ones), with their scopes.
     pub fn roles(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         tenant_slug: &str,
         now: DateTime<Utc>,
     ) -> Vec<(Role, Scope)> {
@@ -351,6 +349,17 @@ impl Authz {
             Some(t) => self.index.roles(account_id, Some(t), now),
             None => Vec::new(),
         }
+    }
+
+    /// The tenants where `account_id` holds a role of scope `tenant` at `now`, with
+    /// those roles, ordered by slug. Its cost follows the person's grants, not the
+    /// number of tenants (the account and token pages use it).
+    pub fn tenant_roles_of(
+        &self,
+        account_id: AccountId,
+        now: DateTime<Utc>,
+    ) -> Vec<(String, Vec<Role>)> {
+        self.index.places(account_id, now)
     }
 
     /// The policy version this snapshot was loaded at.
@@ -446,7 +455,7 @@ impl SharedAuthz {
     #[inline]
     pub fn allows(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         tenant_slug: &str,
         object: &str,
         action: &str,
@@ -460,7 +469,7 @@ impl SharedAuthz {
     #[inline]
     pub fn allows_platform(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         object: &str,
         action: &str,
         now: DateTime<Utc>,
@@ -500,6 +509,8 @@ impl SharedAuthz {
     }
 
     /// [`grant`], then reload at once so this node sees it without waiting for a poll.
+    /// (After [`grant_in`] or [`revoke_in`], call [`SharedAuthz::refresh_if_changed`]
+    /// once the transaction has committed.)
     pub async fn grant(&self, store: &Store, new: &NewGrant, now: DateTime<Utc>) -> Result<Grant> {
         let granted = grant(store, new, now).await?;
         self.refresh_if_changed(store, now).await?;
@@ -510,8 +521,8 @@ impl SharedAuthz {
     pub async fn revoke(
         &self,
         store: &Store,
-        grant_id: i64,
-        revoked_by: Option<i64>,
+        grant_id: GrantId,
+        revoked_by: Option<AccountId>,
         now: DateTime<Utc>,
     ) -> Result<()> {
         revoke(store, grant_id, revoked_by, now).await?;

@@ -7,26 +7,20 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use yui_domain::{AccountId, TenantId};
+pub use yui_store::TenantNode;
 
 use crate::role::{Role, Scope, scope_allowed, valid_rule_name};
 
 /// The casbin domain of platform-wide grants.
 pub const GLOBAL_DOMAIN: &str = "*";
 
-/// A tenant as authorization sees it: its place in the tree.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TenantNode {
-    pub id: i64,
-    pub slug: String,
-    pub parent_id: Option<i64>,
-}
-
 /// The tenants with their paths (`iwate`, `iwate/ichinoseki`).
 #[derive(Debug, Clone, Default)]
 pub struct TenantTree {
-    by_id: HashMap<i64, (String, String)>,
-    by_slug: HashMap<String, i64>,
-    parent: HashMap<i64, i64>,
+    by_id: HashMap<TenantId, (String, String)>,
+    by_slug: HashMap<String, TenantId>,
+    parent: HashMap<TenantId, TenantId>,
 }
 
 /// Tenants are at most this deep; a deeper (or cyclic) chain is cut there.
@@ -34,7 +28,7 @@ const MAX_DEPTH: usize = 8;
 
 impl TenantTree {
     pub fn new(nodes: &[TenantNode]) -> TenantTree {
-        let nodes_by_id: HashMap<i64, &TenantNode> = nodes.iter().map(|n| (n.id, n)).collect();
+        let nodes_by_id: HashMap<TenantId, &TenantNode> = nodes.iter().map(|n| (n.id, n)).collect();
         let mut tree = TenantTree::default();
         for node in nodes {
             let mut segments = vec![node.slug.as_str()];
@@ -60,45 +54,45 @@ impl TenantTree {
         tree
     }
 
-    pub fn id_of(&self, slug: &str) -> Option<i64> {
+    pub fn id_of(&self, slug: &str) -> Option<TenantId> {
         self.by_slug.get(slug).copied()
     }
 
-    pub fn slug_of(&self, id: i64) -> Option<&str> {
+    pub fn slug_of(&self, id: TenantId) -> Option<&str> {
         self.by_id.get(&id).map(|(s, _)| s.as_str())
     }
 
     /// `iwate/ichinoseki` for ichinoseki.
-    pub fn path_of(&self, id: i64) -> Option<&str> {
+    pub fn path_of(&self, id: TenantId) -> Option<&str> {
         self.by_id.get(&id).map(|(_, p)| p.as_str())
     }
 
     /// The tenant's own casbin domain, `t:<path>`.
-    pub fn domain_of(&self, id: i64) -> Option<String> {
+    pub fn domain_of(&self, id: TenantId) -> Option<String> {
         self.path_of(id).map(|p| format!("t:{p}"))
     }
 
     /// The domain of grants on the tenant's children, `t:<path>/*`.
-    pub fn children_domain_of(&self, id: i64) -> Option<String> {
+    pub fn children_domain_of(&self, id: TenantId) -> Option<String> {
         self.path_of(id).map(|p| format!("t:{p}/*"))
     }
 
     /// The children domain of the tenant's parent, if it has one: the `up` of requests.
-    pub fn up_domain_of(&self, id: i64) -> Option<String> {
+    pub fn up_domain_of(&self, id: TenantId) -> Option<String> {
         self.parent
             .get(&id)
             .and_then(|pid| self.children_domain_of(*pid))
     }
 
     /// Every tenant: (id, slug).
-    pub fn iter(&self) -> impl Iterator<Item = (i64, &str)> {
+    pub fn iter(&self) -> impl Iterator<Item = (TenantId, &str)> {
         self.by_id
             .iter()
             .map(|(id, (slug, _))| (*id, slug.as_str()))
     }
 
     /// The tenant whose domain is `t:<path>`.
-    fn id_of_domain(&self, path: &str) -> Option<i64> {
+    fn id_of_domain(&self, path: &str) -> Option<TenantId> {
         let slug = path.rsplit('/').next()?;
         let id = self.id_of(slug)?;
         (self.path_of(id) == Some(path)).then_some(id)
@@ -109,9 +103,9 @@ impl TenantTree {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum GrantPlace {
     /// In the tenant with this id (scope `tenant`).
-    Tenant(i64),
+    Tenant(TenantId),
     /// On the tenant with this id, for its children (scope `children`).
-    Children(i64),
+    Children(TenantId),
     /// Platform-wide (scope `global`).
     Global,
 }
@@ -125,14 +119,14 @@ impl GrantPlace {
         }
     }
 
-    pub fn tenant_id(self) -> Option<i64> {
+    pub fn tenant_id(self) -> Option<TenantId> {
         match self {
             GrantPlace::Tenant(t) | GrantPlace::Children(t) => Some(t),
             GrantPlace::Global => None,
         }
     }
 
-    pub fn new(scope: Scope, tenant_id: Option<i64>) -> Option<GrantPlace> {
+    pub fn new(scope: Scope, tenant_id: Option<TenantId>) -> Option<GrantPlace> {
         match (scope, tenant_id) {
             (Scope::Tenant, Some(t)) => Some(GrantPlace::Tenant(t)),
             (Scope::Children, Some(t)) => Some(GrantPlace::Children(t)),
@@ -145,7 +139,7 @@ impl GrantPlace {
 /// casbin's g rule: an account holds a role somewhere, possibly until a time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GrantRule {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub role: Role,
     pub place: GrantPlace,
     /// The grant stops working at this instant (exclusive).
@@ -229,7 +223,7 @@ pub struct PermissionRule {
     pub role: Role,
     pub scope: Scope,
     /// `None`: in every tenant.
-    pub tenant_id: Option<i64>,
+    pub tenant_id: Option<TenantId>,
     pub object: String,
     pub action: String,
 }
@@ -294,14 +288,14 @@ impl PermissionRule {
 }
 
 /// The casbin subject of an account.
-pub fn subject(account_id: i64) -> String {
+pub fn subject(account_id: AccountId) -> String {
     format!("u:{account_id}")
 }
 
-fn parse_subject(s: &str) -> Option<i64> {
+fn parse_subject(s: &str) -> Option<AccountId> {
     let digits = s.strip_prefix("u:")?;
     // Only the canonical spelling, so one account has one subject.
-    let id: i64 = digits.parse().ok()?;
+    let id: AccountId = digits.parse().ok()?;
     (subject(id) == s).then_some(id)
 }
 
@@ -320,20 +314,24 @@ fn parse_time(s: &str) -> Option<DateTime<Utc>> {
 mod tests {
     use super::*;
 
+    fn tid(id: i64) -> TenantId {
+        TenantId::new(id)
+    }
+
     fn tree() -> TenantTree {
         TenantTree::new(&[
             TenantNode {
-                id: 1,
+                id: tid(1),
                 slug: "iwate".into(),
                 parent_id: None,
             },
             TenantNode {
-                id: 2,
+                id: tid(2),
                 slug: "ichinoseki".into(),
-                parent_id: Some(1),
+                parent_id: Some(tid(1)),
             },
             TenantNode {
-                id: 3,
+                id: tid(3),
                 slug: "amami".into(),
                 parent_id: None,
             },
@@ -343,11 +341,11 @@ mod tests {
     #[test]
     fn paths_and_domains() {
         let t = tree();
-        assert_eq!(t.path_of(2), Some("iwate/ichinoseki"));
-        assert_eq!(t.domain_of(2).as_deref(), Some("t:iwate/ichinoseki"));
-        assert_eq!(t.up_domain_of(2).as_deref(), Some("t:iwate/*"));
-        assert_eq!(t.up_domain_of(1), None);
-        assert_eq!(t.id_of_domain("iwate/ichinoseki"), Some(2));
+        assert_eq!(t.path_of(tid(2)), Some("iwate/ichinoseki"));
+        assert_eq!(t.domain_of(tid(2)).as_deref(), Some("t:iwate/ichinoseki"));
+        assert_eq!(t.up_domain_of(tid(2)).as_deref(), Some("t:iwate/*"));
+        assert_eq!(t.up_domain_of(tid(1)), None);
+        assert_eq!(t.id_of_domain("iwate/ichinoseki"), Some(tid(2)));
         // The slug alone is not the path of a child.
         assert_eq!(t.id_of_domain("ichinoseki"), None);
         assert_eq!(t.id_of_domain("amami/ichinoseki"), None);
@@ -361,19 +359,19 @@ mod tests {
             .with_timezone(&Utc);
         for rule in [
             GrantRule {
-                account_id: 7,
+                account_id: AccountId::new(7),
                 role: Role::TenantAdmin,
-                place: GrantPlace::Children(1),
+                place: GrantPlace::Children(tid(1)),
                 valid_until: Some(until),
             },
             GrantRule {
-                account_id: 7,
+                account_id: AccountId::new(7),
                 role: Role::Coordinator,
-                place: GrantPlace::Tenant(2),
+                place: GrantPlace::Tenant(tid(2)),
                 valid_until: None,
             },
             GrantRule {
-                account_id: 9,
+                account_id: AccountId::new(9),
                 role: Role::PlatformOperator,
                 place: GrantPlace::Global,
                 valid_until: None,
@@ -383,9 +381,9 @@ mod tests {
             assert_eq!(GrantRule::from_casbin(&c, &t).unwrap(), rule);
         }
         let c = GrantRule {
-            account_id: 7,
+            account_id: AccountId::new(7),
             role: Role::TenantAdmin,
-            place: GrantPlace::Children(1),
+            place: GrantPlace::Children(tid(1)),
             valid_until: Some(until),
         }
         .to_casbin(&t)

@@ -2,6 +2,8 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
+use yui_domain::TenantId;
+
 use super::*;
 use crate::role::valid_rule_name;
 
@@ -25,6 +27,14 @@ impl Rng {
     fn chance(&mut self, percent: u64) -> bool {
         self.next() % 100 < percent
     }
+}
+
+fn acc(id: i64) -> AccountId {
+    AccountId::new(id)
+}
+
+fn tid(id: i64) -> TenantId {
+    TenantId::new(id)
 }
 
 fn t0() -> DateTime<Utc> {
@@ -66,9 +76,9 @@ fn world(rng: &mut Rng) -> World {
     let mut tenants = Vec::new();
     for i in 0..n {
         // Some tenants are children of an earlier one (one or two levels deep).
-        let parent_id = (i > 0 && rng.chance(50)).then(|| rng.below(i) as i64 + 1);
+        let parent_id = (i > 0 && rng.chance(50)).then(|| tid(rng.below(i) as i64 + 1));
         tenants.push(TenantNode {
-            id: i as i64 + 1,
+            id: tid(i as i64 + 1),
             slug: format!("t{i}"),
             parent_id,
         });
@@ -77,7 +87,7 @@ fn world(rng: &mut Rng) -> World {
     for _ in 0..10 + rng.below(40) {
         let role = *rng.pick(&Role::ALL);
         let scope = *rng.pick(&[Scope::Tenant, Scope::Tenant, Scope::Children, Scope::Global]);
-        let tenant_id = rng.chance(25).then(|| rng.below(n) as i64 + 1);
+        let tenant_id = rng.chance(25).then(|| tid(rng.below(n) as i64 + 1));
         permissions.push(PermissionRule {
             role,
             scope,
@@ -89,7 +99,7 @@ fn world(rng: &mut Rng) -> World {
     let mut grants = Vec::new();
     for _ in 0..rng.below(30) {
         let role = *rng.pick(&Role::ALL);
-        let tenant = rng.below(n) as i64 + 1;
+        let tenant = tid(rng.below(n) as i64 + 1);
         let place = if role == Role::PlatformOperator {
             GrantPlace::Global
         } else if rng.chance(30) {
@@ -104,7 +114,7 @@ fn world(rng: &mut Rng) -> World {
             _ => Some(t0() + Duration::hours(3)),
         };
         grants.push(GrantRule {
-            account_id: rng.below(8) as i64 + 1,
+            account_id: acc(rng.below(8) as i64 + 1),
             role,
             place,
             valid_until,
@@ -151,12 +161,12 @@ async fn fast_path_equals_casbin_on_random_policies() {
                                 .iter()
                                 .find(|c| c.parent_id == Some(t))
                                 .map_or(t, |c| c.id),
-                            GrantPlace::Global => rng.below(w.tenants.len()) as i64 + 1,
+                            GrantPlace::Global => tid(rng.below(w.tenants.len()) as i64 + 1),
                         };
-                        (g.account_id, format!("t{}", t - 1))
+                        (g.account_id, format!("t{}", t.get() - 1))
                     }
                     None => (
-                        rng.below(10) as i64,
+                        acc(rng.below(10) as i64),
                         if rng.chance(90) {
                             format!("t{}", rng.below(w.tenants.len() + 1))
                         } else {
@@ -230,22 +240,22 @@ async fn fast_path_equals_casbin_on_random_policies() {
 fn iwate_world() -> World {
     let tenants = vec![
         TenantNode {
-            id: 1,
+            id: tid(1),
             slug: "iwate".into(),
             parent_id: None,
         },
         TenantNode {
-            id: 2,
+            id: tid(2),
             slug: "ichinoseki".into(),
-            parent_id: Some(1),
+            parent_id: Some(tid(1)),
         },
         TenantNode {
-            id: 3,
+            id: tid(3),
             slug: "kamaishi".into(),
-            parent_id: Some(1),
+            parent_id: Some(tid(1)),
         },
         TenantNode {
-            id: 4,
+            id: tid(4),
             slug: "amami".into(),
             parent_id: None,
         },
@@ -267,13 +277,13 @@ fn iwate_world() -> World {
         valid_until: None,
     };
     let grants = vec![
-        g(1, Role::TenantAdmin, GrantPlace::Tenant(1)),
-        g(1, Role::TenantAdmin, GrantPlace::Children(1)),
-        g(2, Role::Coordinator, GrantPlace::Tenant(2)),
-        g(3, Role::PlatformOperator, GrantPlace::Global),
+        g(acc(1), Role::TenantAdmin, GrantPlace::Tenant(tid(1))),
+        g(acc(1), Role::TenantAdmin, GrantPlace::Children(tid(1))),
+        g(acc(2), Role::Coordinator, GrantPlace::Tenant(tid(2))),
+        g(acc(3), Role::PlatformOperator, GrantPlace::Global),
         GrantRule {
             valid_until: Some(t0() + Duration::hours(12)),
-            ..g(4, Role::Coordinator, GrantPlace::Tenant(3))
+            ..g(acc(4), Role::Coordinator, GrantPlace::Tenant(tid(3)))
         },
     ];
     World {
@@ -288,30 +298,42 @@ async fn the_default_roles_decide_as_designed() {
     let a = snapshot(&iwate_world(), t0()).await;
     let now = t0();
     // A prefecture admin: everything admin in iwate, only aggregates in its children.
-    assert!(a.allows(1, "iwate", "staff", "invite", now));
-    assert!(a.allows(1, "iwate", "kpi", "read", now));
-    assert!(a.allows(1, "ichinoseki", "kpi", "read", now));
-    assert!(a.allows(1, "kamaishi", "report", "read", now));
-    assert!(!a.allows(1, "ichinoseki", "staff", "invite", now));
-    assert!(!a.allows(1, "ichinoseki", "audit", "read", now));
-    assert!(!a.allows(1, "amami", "kpi", "read", now));
+    assert!(a.allows(acc(1), "iwate", "staff", "invite", now));
+    assert!(a.allows(acc(1), "iwate", "kpi", "read", now));
+    assert!(a.allows(acc(1), "ichinoseki", "kpi", "read", now));
+    assert!(a.allows(acc(1), "kamaishi", "report", "read", now));
+    assert!(!a.allows(acc(1), "ichinoseki", "staff", "invite", now));
+    assert!(!a.allows(acc(1), "ichinoseki", "audit", "read", now));
+    assert!(!a.allows(acc(1), "amami", "kpi", "read", now));
     // A coordinator in ichinoseki only.
-    assert!(a.allows(2, "ichinoseki", "event", "create", now));
-    assert!(!a.allows(2, "kamaishi", "event", "create", now));
-    assert!(!a.allows(2, "iwate", "event", "create", now));
-    assert!(!a.allows(2, "ichinoseki", "staff", "invite", now));
+    assert!(a.allows(acc(2), "ichinoseki", "event", "create", now));
+    assert!(!a.allows(acc(2), "kamaishi", "event", "create", now));
+    assert!(!a.allows(acc(2), "iwate", "event", "create", now));
+    assert!(!a.allows(acc(2), "ichinoseki", "staff", "invite", now));
     // The platform operator: tenants and audit everywhere, no program data.
-    assert!(a.allows(3, "amami", "tenant", "suspend", now));
-    assert!(a.allows_platform(3, "tenant", "create", now));
-    assert!(a.allows(3, "iwate", "audit", "read", now));
-    assert!(!a.allows(3, "iwate", "talent", "read", now));
-    assert!(!a.allows_platform(1, "tenant", "create", now));
+    assert!(a.allows(acc(3), "amami", "tenant", "suspend", now));
+    assert!(a.allows_platform(acc(3), "tenant", "create", now));
+    assert!(a.allows(acc(3), "iwate", "audit", "read", now));
+    assert!(!a.allows(acc(3), "iwate", "talent", "read", now));
+    assert!(!a.allows_platform(acc(1), "tenant", "create", now));
     // A contractor's grant ends on its own.
-    assert!(a.allows(4, "kamaishi", "hearing", "write", now + Duration::hours(11)));
-    assert!(!a.allows(4, "kamaishi", "hearing", "write", now + Duration::hours(12)));
+    assert!(a.allows(
+        acc(4),
+        "kamaishi",
+        "hearing",
+        "write",
+        now + Duration::hours(11)
+    ));
+    assert!(!a.allows(
+        acc(4),
+        "kamaishi",
+        "hearing",
+        "write",
+        now + Duration::hours(12)
+    ));
     assert_eq!(a.next_end(), Some(now + Duration::hours(12)));
     assert_eq!(
-        a.roles(1, "ichinoseki", now),
+        a.roles(acc(1), "ichinoseki", now),
         vec![(Role::TenantAdmin, Scope::Children)]
     );
 }
@@ -332,7 +354,7 @@ async fn hostile_names_gain_nothing() {
         "staff:*",
         "Staff",
     ];
-    for account in [0, 1, 2, 3, 4, 99] {
+    for account in [0, 1, 2, 3, 4, 99].map(acc) {
         for name in hostile {
             // As a tenant slug.
             for (obj, act) in [("kpi", "read"), ("staff", "invite"), ("tenant", "suspend")] {
@@ -364,7 +386,7 @@ async fn hostile_names_gain_nothing() {
         }
     }
     // A plain name that happens to be a role's is just an object nobody was given.
-    for account in [0, 1, 2, 3, 4] {
+    for account in [0, 1, 2, 3, 4].map(acc) {
         assert!(!a.allows(account, "iwate", "tenant_admin", "read", now));
         assert!(!a.allows(account, "iwate", "platform_operator", "create", now));
     }

@@ -8,10 +8,13 @@ use std::time::{Duration as StdDuration, Instant};
 use casbin::{CoreApi, Enforcer, Filter, MgmtApi};
 use chrono::Duration;
 use yui_authz::{
-    Authz, AuthzError, DEFAULT_PERMISSIONS, NewGrant, Role, Scope, SharedAuthz, SqlAdapter, grant,
-    list_grants, policy_version, revoke,
+    Authz, AuthzError, DEFAULT_PERMISSIONS, NewGrant, Permission, Role, Scope, SharedAuthz,
+    SqlAdapter, grant, grant_in, list_grants, list_grants_in, policy_version, revoke, revoke_in,
 };
-use yui_store::Store;
+use yui_domain::Locale;
+use yui_domain::account::Email;
+use yui_domain::{AccountId, GrantId};
+use yui_store::{AccountsTx, GrantRow, NewAccount, PermissionRow, PlatformReason, Store};
 
 use support::{Fixture, on_both_backends, t0};
 
@@ -24,9 +27,10 @@ on_both_backends!(
     casbin_reads_and_writes_our_tables_through_the_adapter,
     hostile_names_gain_nothing,
     a_change_on_one_node_reaches_another_within_two_seconds,
+    grants_share_the_callers_tenant_transaction,
 );
 
-fn new_grant(account_id: i64, role: Role, scope: Scope, tenant: Option<&str>) -> NewGrant {
+fn new_grant(account_id: AccountId, role: Role, scope: Scope, tenant: Option<&str>) -> NewGrant {
     NewGrant {
         account_id,
         role,
@@ -37,23 +41,38 @@ fn new_grant(account_id: i64, role: Role, scope: Scope, tenant: Option<&str>) ->
     }
 }
 
-async fn query_i64(store: &Store, sql: &str) -> i64 {
-    let (n,): (i64,) = match store {
-        Store::Sqlite(pool) => sqlx::query_as(sql).fetch_one(pool).await,
-        Store::Postgres(pool) => sqlx::query_as(sql).fetch_one(pool).await,
-    }
-    .unwrap();
-    n
+/// Every stored permission, as the policy loader reads them.
+async fn permission_rows(store: &Store) -> Vec<PermissionRow> {
+    let mut tx = store.platform(PlatformReason::Policy).read().await.unwrap();
+    let rows = tx.permission_rows().await.unwrap();
+    tx.commit().await.unwrap();
+    rows
+}
+
+/// Every grant row, revoked ones included.
+async fn grant_history(store: &Store) -> Vec<GrantRow> {
+    let mut tx = store.platform(PlatformReason::Policy).read().await.unwrap();
+    let rows = tx.grant_history().await.unwrap();
+    tx.commit().await.unwrap();
+    rows
+}
+
+/// How many permissions are narrowed to one tenant.
+async fn tenant_permissions(store: &Store) -> usize {
+    permission_rows(store)
+        .await
+        .iter()
+        .filter(|p| p.tenant_id.is_some())
+        .count()
 }
 
 async fn migration_seeds_the_default_permissions(f: Fixture) {
-    let sql = "SELECT role, scope, object, action FROM role_permissions WHERE tenant_id IS NULL";
-    let rows: Vec<(String, String, String, String)> = match &f.store {
-        Store::Sqlite(pool) => sqlx::query_as(sql).fetch_all(pool).await,
-        Store::Postgres(pool) => sqlx::query_as(sql).fetch_all(pool).await,
-    }
-    .unwrap();
-    let stored: BTreeSet<_> = rows.into_iter().collect();
+    let stored: BTreeSet<_> = permission_rows(&f.store)
+        .await
+        .into_iter()
+        .filter(|p| p.tenant_id.is_none())
+        .map(|p| (p.role, p.scope, p.object, p.action))
+        .collect();
     let code: BTreeSet<_> = DEFAULT_PERMISSIONS
         .iter()
         .map(|p| {
@@ -162,6 +181,14 @@ async fn grants_decide_and_end_on_their_own(f: Fixture) {
     // The coordinator in ichinoseki only.
     assert!(authz.allows(coordinator, "ichinoseki", "event", "create", now));
     assert!(!authz.allows(coordinator, "kamaishi", "event", "create", now));
+    // Handlers ask with a Permission; the same decisions.
+    assert!(authz.check(admin, "iwate", Permission::StaffInvite, now));
+    assert!(authz.check(admin, "ichinoseki", Permission::KpiRead, now));
+    assert!(!authz.check(admin, "ichinoseki", Permission::StaffInvite, now));
+    assert!(!authz.check(admin, "amami", Permission::KpiRead, now));
+    assert!(authz.check_platform(operator, Permission::TenantSuspend, now));
+    assert!(!authz.check_platform(admin, Permission::TenantSuspend, now));
+    assert!(!authz.check_platform(admin, Permission::AuditRead, now));
     // The operator: tenants everywhere, no personal data.
     assert!(authz.allows(operator, "amami", "tenant", "suspend", now));
     assert!(authz.allows_platform(operator, "tenant", "create", now));
@@ -289,21 +316,23 @@ async fn grants_are_validated(f: Fixture) {
     invalid(
         grant(
             &f.store,
-            &new_grant(987_654, Role::Mentor, Scope::Tenant, Some("iwate")),
+            &new_grant(
+                AccountId::new(987_654),
+                Role::Mentor,
+                Scope::Tenant,
+                Some("iwate"),
+            ),
             now,
         )
         .await,
     );
     assert!(matches!(
-        revoke(&f.store, 987_654, None, now).await,
+        revoke(&f.store, GrantId::new(987_654), None, now).await,
         Err(AuthzError::NotFound)
     ));
     // Nothing was stored and no node was made to reload.
     assert_eq!(policy_version(&f.store).await.unwrap(), 1);
-    assert_eq!(
-        query_i64(&f.store, "SELECT COUNT(*) FROM role_grants").await,
-        0
-    );
+    assert!(grant_history(&f.store).await.is_empty());
 }
 
 async fn granting_again_replaces_and_keeps_history(f: Fixture) {
@@ -352,11 +381,11 @@ async fn granting_again_replaces_and_keeps_history(f: Fixture) {
     assert_eq!(live.len(), 1);
     assert_eq!(live[0].valid_until, Some(later));
     assert_eq!(
-        query_i64(
-            &f.store,
-            "SELECT COUNT(*) FROM role_grants WHERE revoked_at IS NOT NULL"
-        )
-        .await,
+        grant_history(&f.store)
+            .await
+            .iter()
+            .filter(|g| g.revoked_at.is_some())
+            .count(),
         1
     );
     let authz = Authz::load(&f.store, now).await.unwrap();
@@ -450,14 +479,7 @@ async fn casbin_reads_and_writes_our_tables_through_the_adapter(f: Fixture) {
         .await
         .unwrap()
     );
-    assert_eq!(
-        query_i64(
-            &f.store,
-            "SELECT COUNT(*) FROM role_permissions WHERE tenant_id IS NOT NULL"
-        )
-        .await,
-        1
-    );
+    assert_eq!(tenant_permissions(&f.store).await, 1);
     let authz = Authz::load(&f.store, now).await.unwrap();
     assert!(authz.allows(mentor, "kamaishi", "survey", "read", now));
     assert!(!authz.allows(mentor, "ichinoseki", "survey", "read", now));
@@ -501,14 +523,7 @@ async fn casbin_reads_and_writes_our_tables_through_the_adapter(f: Fixture) {
             .is_empty()
     );
     assert!(e.remove_filtered_policy(3, s(&["survey"])).await.unwrap());
-    assert_eq!(
-        query_i64(
-            &f.store,
-            "SELECT COUNT(*) FROM role_permissions WHERE tenant_id IS NOT NULL"
-        )
-        .await,
-        0
-    );
+    assert_eq!(tenant_permissions(&f.store).await, 0);
 
     // save_policy makes the tables hold exactly casbin's model.
     e.add_grouping_policy(s(&[&sub, "r:mentor", "t:amami", ""]))
@@ -717,4 +732,131 @@ async fn a_change_on_one_node_reaches_another_within_two_seconds(f: Fixture) {
     assert!(node_b.allows(coordinator, "kamaishi", "event", "create", now));
     poller.abort();
     store_b.close().await;
+}
+
+/// A grant made in a tenant's transaction commits with the rest of it (here the
+/// invited person's account) or not at all, and the transaction reaches its own
+/// tenant only. On PostgreSQL this runs as the application's role, which owns no
+/// table, under row-level security.
+async fn grants_share_the_callers_tenant_transaction(f: Fixture) {
+    let now = t0();
+    let admin = f.account("admin");
+    let kamaishi = f.tenant("kamaishi").await;
+    let v = policy_version(&f.store).await.unwrap();
+    let invite = |account| NewGrant {
+        granted_by: Some(admin),
+        ..new_grant(account, Role::Coordinator, Scope::Tenant, Some("kamaishi"))
+    };
+    let email = |s: &str| Email::parse("email", s).unwrap();
+    let person = |email| NewAccount {
+        email,
+        display_name: "招待 太郎",
+        password_hash: None,
+        locale: Locale::Ja,
+    };
+
+    // Rolled back: neither the account nor the grant nor the version bump stays.
+    let invited = email("invited@example.jp");
+    let mut tx = f.store.tenant(kamaishi).write().await.unwrap();
+    let account = tx.create_account(person(&invited), now).await.unwrap();
+    let g = grant_in(&mut tx, &invite(account), now).await.unwrap();
+    assert_eq!(
+        (g.account_id, g.tenant.as_deref(), g.granted_by),
+        (account, Some("kamaishi"), Some(admin))
+    );
+    assert_eq!(list_grants_in(&mut tx).await.unwrap(), [g]);
+    tx.rollback().await.unwrap();
+    assert!(
+        list_grants(&f.store, Some("kamaishi"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(f.store.find_account(&invited).await.unwrap().is_none());
+    assert_eq!(policy_version(&f.store).await.unwrap(), v);
+
+    // Committed together. Refusals on the way change nothing and leave the
+    // transaction usable: another tenant's grant, a platform-wide one, an account
+    // that does not exist (a failed statement, undone by its savepoint).
+    let mut tx = f.store.tenant(kamaishi).write().await.unwrap();
+    let account = tx.create_account(person(&invited), now).await.unwrap();
+    for (refused, why) in [
+        (
+            new_grant(account, Role::Coordinator, Scope::Tenant, Some("iwate")),
+            "another tenant",
+        ),
+        (
+            new_grant(account, Role::TenantAdmin, Scope::Children, Some("iwate")),
+            "another tenant's children",
+        ),
+        (
+            new_grant(account, Role::PlatformOperator, Scope::Global, None),
+            "platform-wide",
+        ),
+        (invite(AccountId::new(987_654)), "no such account"),
+    ] {
+        let r = grant_in(&mut tx, &refused, now).await;
+        assert!(matches!(r, Err(AuthzError::Invalid(_))), "{why}: {r:?}");
+    }
+    let g = grant_in(&mut tx, &invite(account), now).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(policy_version(&f.store).await.unwrap(), v + 1);
+    assert_eq!(
+        list_grants(&f.store, Some("kamaishi")).await.unwrap(),
+        std::slice::from_ref(&g)
+    );
+    assert!(f.store.find_account(&invited).await.unwrap().is_some());
+    let authz = Authz::load(&f.store, now).await.unwrap();
+    assert!(authz.check(account, "kamaishi", Permission::KpiRead, now));
+    assert!(!authz.check(account, "iwate", Permission::KpiRead, now));
+
+    // Revoking from a tenant's transaction: another tenant's grant is not found there.
+    let elsewhere = grant(
+        &f.store,
+        &new_grant(admin, Role::TenantAdmin, Scope::Tenant, Some("iwate")),
+        now,
+    )
+    .await
+    .unwrap();
+    let mut tx = f.store.tenant(kamaishi).write().await.unwrap();
+    assert!(matches!(
+        revoke_in(&mut tx, elsewhere.id, Some(admin), now).await,
+        Err(AuthzError::NotFound)
+    ));
+    revoke_in(&mut tx, g.id, Some(admin), now).await.unwrap();
+    assert!(list_grants_in(&mut tx).await.unwrap().is_empty());
+    assert!(matches!(
+        revoke_in(&mut tx, g.id, Some(admin), now).await,
+        Err(AuthzError::NotFound)
+    ));
+    tx.commit().await.unwrap();
+    assert_eq!(
+        list_grants(&f.store, Some("iwate")).await.unwrap(),
+        [elsewhere]
+    );
+    let revoked = grant_history(&f.store)
+        .await
+        .into_iter()
+        .find(|row| row.id == g.id)
+        .unwrap();
+    assert_eq!(
+        (revoked.revoked_at, revoked.revoked_by),
+        (Some(now), Some(admin))
+    );
+
+    // A prefecture's grant on its children is the prefecture's.
+    let iwate = f.tenant("iwate").await;
+    let mut tx = f.store.tenant(iwate).write().await.unwrap();
+    let on_children = grant_in(
+        &mut tx,
+        &new_grant(admin, Role::TenantAdmin, Scope::Children, Some("iwate")),
+        now,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(on_children.scope, Scope::Children);
+    let authz = Authz::load(&f.store, now).await.unwrap();
+    assert!(authz.check(admin, "kamaishi", Permission::ReportRead, now));
+    assert!(!authz.check(admin, "kamaishi", Permission::StaffRead, now));
 }

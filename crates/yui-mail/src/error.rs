@@ -22,12 +22,6 @@ pub enum MailError {
     Store(#[from] StoreError),
 }
 
-impl From<sqlx::Error> for MailError {
-    fn from(e: sqlx::Error) -> Self {
-        MailError::Store(StoreError::from(e))
-    }
-}
-
 impl MailError {
     pub(crate) fn template(name: impl Into<String>, e: &tera::Error) -> MailError {
         // tera nests the useful part (the undefined variable, the bad syntax) in

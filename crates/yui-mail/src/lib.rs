@@ -4,11 +4,13 @@
 //! # How a mail travels
 //!
 //! 1. **Enqueue.** The code that makes a change (an account signs up, a coordinator
-//!    invites a staff member) calls [`Outbox::enqueue`] with the same [`StoreTx`]
-//!    that writes the change. The mail is rendered right there (subject, text and
-//!    HTML in the recipient's [`Locale`], with the tenant's sender and overrides) and
-//!    inserted as one `mail_outbox` row. If the transaction rolls back, the mail
-//!    never existed; if it commits, the mail will be sent.
+//!    invites a staff member) calls [`Outbox::enqueue`] with the same transaction
+//!    that writes the change (any [`yui_store::Tx`]: a tenant's, an account's or a
+//!    platform one). The mail is rendered right there (subject, text and HTML in the
+//!    recipient's [`Locale`], with the tenant's sender and overrides) and inserted as
+//!    one `mail_outbox` row; in a tenant's transaction it is that tenant's mail. If
+//!    the transaction rolls back, the mail never existed; if it commits, the mail
+//!    will be sent.
 //! 2. **Claim.** A [`Worker`] (one or several per node, on any number of nodes)
 //!    claims a batch of due rows in a short writing transaction: on PostgreSQL with
 //!    `FOR UPDATE SKIP LOCKED`, on SQLite under `BEGIN IMMEDIATE`. A claim sets a
@@ -71,7 +73,9 @@
 //! `template`, `locale`, nullable `tenant_id`), its state (`status` pending / sent /
 //! failed, `attempts`, `next_attempt_at`, `last_error`, `sent_at`) and the current
 //! claim (`claimed_by`, `claim_token`, `claimed_until`). Workers find due rows
-//! through the partial index `mail_outbox_due`.
+//! through the partial index `mail_outbox_due`. The queries are yui-store's
+//! ([`yui_store::OutboxTx`] and the outbox methods of [`yui_store::PlatformTx`]); the
+//! row types are re-exported here.
 //!
 //! # Templates
 //!
@@ -103,7 +107,7 @@ mod worker;
 
 pub use config::{MailConfig, TransportKind, WorkerSettings};
 pub use error::MailError;
-pub use outbox::{MailStatus, MailTenant, NewMail, Outbox, OutboxEntry, QueuedMail, StatusCounts};
+pub use outbox::{MailTenant, NewMail, Outbox};
 pub use templates::{MailKind, RenderedMail, Templates};
 pub use transport::{
     FileTransport, MemoryTransport, SendError, SmtpSettings, SmtpTransport, TlsMode, Transport,
@@ -112,7 +116,7 @@ pub use worker::{Claim, RunReport, Worker, WorkerConfig};
 
 pub use yui_domain::Locale;
 pub use yui_domain::tenant::MailSender;
-pub use yui_store::StoreTx;
+pub use yui_store::{MailStatus, OutboxEntry, QueuedMail, StatusCounts};
 
 /// Result of a mail operation.
 pub type Result<T, E = MailError> = std::result::Result<T, E>;

@@ -350,7 +350,7 @@ impl Templates {
     /// Renders every kind in both locales with sample values, as `slug` would.
     fn check(&self, slug: Option<&str>) -> Result<()> {
         let tenant = slug.map(|slug| MailTenant {
-            id: 0,
+            id: yui_domain::TenantId::new(0),
             slug: slug.to_owned(),
             names: yui_domain::locale::Localized {
                 ja: "サンプル県".to_owned(),

@@ -12,7 +12,9 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 
-use crate::outbox::QueuedMail;
+use yui_domain::TenantId;
+use yui_store::QueuedMail;
+
 use crate::{MailError, Result};
 
 /// A failed delivery. `permanent` means trying again cannot help (the server
@@ -221,7 +223,7 @@ impl FileTransport {
         tokio::fs::rename(&partial, &path)
             .await
             .map_err(|e| io("renaming", &partial, e))?;
-        tracing::info!(mail_id = mail.id, path = %path.display(), "mail written to file");
+        tracing::info!(mail_id = mail.id.get(), path = %path.display(), "mail written to file");
         Ok(())
     }
 }
@@ -273,7 +275,7 @@ impl Transport {
     /// Delivers one claimed row.
     #[tracing::instrument(
         skip_all,
-        fields(mail_id = mail.id, tenant = mail.tenant_id, template = %mail.template),
+        fields(mail_id = mail.id.get(), tenant = mail.tenant_id.map(TenantId::get), template = %mail.template),
         err(level = "warn")
     )]
     pub async fn send(&self, mail: &QueuedMail) -> std::result::Result<(), SendError> {

@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use tokio::sync::Notify;
-use yui_store::{Store, StoreTx, TenantScope, with_tx};
+use yui_domain::{MailId, TenantId};
+use yui_store::{PlatformReason, QueuedMail, Store};
 
-use crate::outbox::{QUEUED_COLUMNS, QueuedMail};
 use crate::transport::{SendError, Transport};
 use crate::{MailError, Result};
 
@@ -110,7 +110,9 @@ enum Outcome {
 }
 
 /// Delivers the outbox. Run one or more per node; they coordinate only through
-/// the database, so any number of nodes may run them against one PostgreSQL.
+/// the database, so any number of nodes may run them against one PostgreSQL. Every
+/// query is yui-store's, in platform transactions for
+/// [`PlatformReason::MailDelivery`].
 #[derive(Debug)]
 pub struct Worker {
     store: Store,
@@ -118,31 +120,6 @@ pub struct Worker {
     node_id: String,
     config: WorkerConfig,
     wake: Arc<Notify>,
-}
-
-// PostgreSQL: rows locked by another claim are skipped, not waited for, so
-// concurrent workers take disjoint batches without blocking each other.
-const CLAIM_POSTGRES: &str = "FOR UPDATE SKIP LOCKED";
-// SQLite: the claim runs under BEGIN IMMEDIATE, which already excludes every
-// other writer for its duration; SQLite has no row locks to ask for.
-const CLAIM_SQLITE: &str = "";
-
-fn claim_sql(lock: &str) -> String {
-    format!(
-        "WITH due AS (
-             SELECT id FROM mail_outbox
-             WHERE status = 'pending' AND next_attempt_at <= $1
-               AND (claimed_until IS NULL OR claimed_until <= $1)
-             ORDER BY next_attempt_at, id
-             LIMIT $2
-             {lock}
-         )
-         UPDATE mail_outbox
-         SET claimed_by = $3, claim_token = $4, claimed_until = $5, next_attempt_at = $5,
-             attempts = attempts + 1
-         WHERE id IN (SELECT id FROM due)
-         RETURNING {QUEUED_COLUMNS}"
-    )
 }
 
 impl Worker {
@@ -195,23 +172,19 @@ impl Worker {
     pub async fn claim(&self, now: DateTime<Utc>) -> Result<Claim> {
         let token = uuid::Uuid::new_v4().simple().to_string();
         let lease_until = now + delta(self.config.lease);
-        let mut tx = self.store.begin_write_in(TenantScope::Platform).await?;
-        let sql = match &tx {
-            StoreTx::Sqlite(_) => claim_sql(CLAIM_SQLITE),
-            StoreTx::Postgres(_) => claim_sql(CLAIM_POSTGRES),
-        };
-        let mut mails = with_tx!(&mut tx, conn => {
-            sqlx::query_as::<_, QueuedMail>(&sql)
-                .bind(now)
-                .bind(i64::from(self.config.batch))
-                .bind(&self.node_id)
-                .bind(&token)
-                .bind(lease_until)
-                .fetch_all(&mut **conn)
-                .await
-        })?;
+        // A writing transaction of its own (BEGIN IMMEDIATE on SQLite), committed at
+        // once: the claim is what keeps concurrent workers apart.
+        let mut tx = self.platform_write().await?;
+        let mails = tx
+            .claim_mail(
+                now,
+                i64::from(self.config.batch),
+                &self.node_id,
+                &token,
+                lease_until,
+            )
+            .await?;
         tx.commit().await?;
-        mails.sort_by_key(|m| m.id);
         Ok(Claim {
             token,
             lease_until,
@@ -277,22 +250,22 @@ impl Worker {
                     Outcome::Sent => report.sent += 1,
                     Outcome::Retry { .. } => report.retried += 1,
                     Outcome::Failed { ref error } => {
-                        tracing::warn!(mail_id = mail.id, tenant = mail.tenant_id, %error, "mail given up");
+                        tracing::warn!(mail_id = mail.id.get(), tenant = mail.tenant_id.map(TenantId::get), %error, "mail given up");
                         report.failed += 1;
                     }
                 },
                 Ok(false) => {
                     tracing::warn!(
-                        mail_id = mail.id,
-                        tenant = mail.tenant_id,
+                        mail_id = mail.id.get(),
+                        tenant = mail.tenant_id.map(TenantId::get),
                         "the lease on a mail was taken over before its outcome was recorded"
                     );
                     report.lost += 1;
                 }
                 Err(e) => {
                     tracing::error!(
-                        mail_id = mail.id,
-                        tenant = mail.tenant_id,
+                        mail_id = mail.id.get(),
+                        tenant = mail.tenant_id.map(TenantId::get),
                         error = %e,
                         "cannot record a mail's outcome; it will be tried again after the lease"
                     );
@@ -336,7 +309,7 @@ impl Worker {
             match self.try_record(mail.id, token, outcome, at).await {
                 Ok(done) => return Ok(done),
                 Err(e) if tries < 3 => {
-                    tracing::warn!(mail_id = mail.id, error = %e, "recording a mail's outcome failed; retrying");
+                    tracing::warn!(mail_id = mail.id.get(), error = %e, "recording a mail's outcome failed; retrying");
                     tokio::time::sleep(delay).await;
                     delay *= 2;
                 }
@@ -347,73 +320,36 @@ impl Worker {
 
     async fn try_record(
         &self,
-        id: i64,
+        id: MailId,
         token: &str,
         outcome: &Outcome,
         at: DateTime<Utc>,
     ) -> Result<bool> {
-        const RELEASE: &str = "claimed_by = NULL, claim_token = NULL, claimed_until = NULL";
-        let (sql, time, error) = match outcome {
-            Outcome::Sent => (
-                format!(
-                    "UPDATE mail_outbox SET status = 'sent', sent_at = $1, last_error = $2, {RELEASE} WHERE id = $3 AND claim_token = $4 AND status = 'pending'"
-                ),
-                at,
-                None,
-            ),
-            Outcome::Retry { at: next, error } => (
-                format!(
-                    "UPDATE mail_outbox SET next_attempt_at = $1, last_error = $2, {RELEASE} WHERE id = $3 AND claim_token = $4 AND status = 'pending'"
-                ),
-                *next,
-                Some(error.as_str()),
-            ),
-            Outcome::Failed { error } => (
-                format!(
-                    "UPDATE mail_outbox SET status = 'failed', next_attempt_at = $1, last_error = $2, {RELEASE} WHERE id = $3 AND claim_token = $4 AND status = 'pending'"
-                ),
-                at,
-                Some(error.as_str()),
-            ),
+        let mut tx = self.platform_write().await?;
+        let done = match outcome {
+            Outcome::Sent => tx.mark_mail_sent(id, token, at).await?,
+            Outcome::Retry { at: next, error } => tx.retry_mail(id, token, *next, error).await?,
+            Outcome::Failed { error } => tx.fail_mail(id, token, at, error).await?,
         };
-        let mut tx = self.store.begin_write_in(TenantScope::Platform).await?;
-        let n = with_tx!(&mut tx, conn => {
-            sqlx::query(&sql)
-                .bind(time)
-                .bind(error.map(truncate_error))
-                .bind(id)
-                .bind(token)
-                .execute(&mut **conn)
-                .await
-                .map(|r| r.rows_affected())
-        })?;
         tx.commit().await?;
-        Ok(n == 1)
+        Ok(done)
     }
 
     /// Hands unsent rows of a claim back, due at once and without the attempt.
-    async fn release(&self, ids: &[i64], token: &str, at: DateTime<Utc>) -> Result<usize> {
-        let mut tx = self.store.begin_write_in(TenantScope::Platform).await?;
-        let mut released = 0;
-        for &id in ids {
-            let n = with_tx!(&mut tx, conn => {
-                sqlx::query(
-                    "UPDATE mail_outbox
-                     SET claimed_by = NULL, claim_token = NULL, claimed_until = NULL,
-                         next_attempt_at = $1, attempts = attempts - 1
-                     WHERE id = $2 AND claim_token = $3 AND status = 'pending'",
-                )
-                .bind(at)
-                .bind(id)
-                .bind(token)
-                .execute(&mut **conn)
-                .await
-                .map(|r| r.rows_affected())
-            })?;
-            released += usize::try_from(n).unwrap_or(0);
-        }
+    async fn release(&self, ids: &[MailId], token: &str, at: DateTime<Utc>) -> Result<usize> {
+        let mut tx = self.platform_write().await?;
+        let released = tx.release_mail(ids, token, at).await?;
         tx.commit().await?;
-        Ok(released)
+        Ok(usize::try_from(released).unwrap_or(0))
+    }
+
+    /// A short writing transaction across tenants: the outbox holds every tenant's mail.
+    async fn platform_write(&self) -> Result<yui_store::PlatformTx> {
+        Ok(self
+            .store
+            .platform(PlatformReason::MailDelivery)
+            .write()
+            .await?)
     }
 
     /// Works until `shutdown` completes: a batch, then (unless the batch was
@@ -452,11 +388,6 @@ impl Worker {
 
 fn delta(d: Duration) -> TimeDelta {
     TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
-}
-
-/// Server answers can be long; the column keeps the first 1,000 characters.
-fn truncate_error(e: &str) -> String {
-    e.chars().take(1000).collect()
 }
 
 #[cfg(test)]

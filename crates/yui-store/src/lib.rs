@@ -1,15 +1,19 @@
 //! Persistence for Yui: one interface over SQLite (the embedded default) and
 //! PostgreSQL (production), chosen at runtime from the database URL.
 //!
-//! Query bodies are written once and compiled for each pool type by [`with_pool!`];
-//! only what really differs between the dialects (how a writing transaction starts,
-//! connection set-up) lives in per-backend code.
+//! SQL lives here alone. Query bodies are written once and compiled for each pool type
+//! by `with_pool!` and `with_tx!`; only what really differs between the dialects (how
+//! a writing transaction starts, row locks, connection set-up) lives in per-backend
+//! code. Callers reach rows through the handles of [`Store::tenant`],
+//! [`Store::account`] and [`Store::platform`].
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
 mod audit;
 mod directory;
 mod error;
+mod outbox;
+mod policy;
 mod scope;
 mod tenants;
 mod tokens;
@@ -26,9 +30,14 @@ pub use accounts::{Account, AccountsTx, NewAccount, SessionPolicy, TokenPurpose}
 pub use audit::{AuditEntry, AuditRecord, AuditTx};
 pub use directory::DirectoryEntry;
 pub use error::StoreError;
+pub use outbox::{MailStatus, NewOutboxMail, OutboxEntry, OutboxTx, QueuedMail, StatusCounts};
+pub use policy::{
+    ChangeOutcome, GrantKey, GrantRow, PermissionRow, PermissionSpec, PolicyChange, PolicyTx,
+    TenantNode,
+};
 pub use scope::{
     AccountHandle, AccountTx, PlatformHandle, PlatformReason, PlatformTx, TenantHandle, TenantTx,
-    Tx, raw_tx,
+    Tx,
 };
 pub use tenants::{ApplyOutcome, TenantRecord};
 pub use tokens::{ApiToken, TokenPrincipal};
@@ -66,7 +75,6 @@ pub enum Store {
 
 /// Runs one body against whichever pool the store holds. The body is compiled once
 /// per backend, so the same SQL text (with `$n` placeholders) serves both.
-#[macro_export]
 macro_rules! with_pool {
     ($store:expr, $pool:ident => $body:expr) => {
         match $store {
@@ -100,6 +108,8 @@ impl WritePool for PgPool {
 
 /// Whose rows a transaction may see on PostgreSQL, where row-level security is the
 /// second wall between tenants (the first: every query filters by tenant id).
+// Still used by yui-web/src; private once they use the handles.
+#[doc(hidden)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TenantScope {
     /// One tenant's rows (and platform rows, which have no tenant).
@@ -118,9 +128,10 @@ impl TenantScope {
     }
 }
 
-/// A writing transaction on either backend. Crates that add rows which must commit
-/// together with a change (the mail outbox, the audit log) take `&mut StoreTx` and
-/// match on it, writing the same SQL for both arms (see [`with_tx!`]).
+/// A transaction on either backend, the raw inside of every handle's transaction.
+/// Queries match on it, writing the same SQL for both arms (see `with_tx!`).
+// Still used by yui-web/src; private once they use the handles.
+#[doc(hidden)]
 #[derive(Debug)]
 pub enum StoreTx {
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
@@ -147,7 +158,6 @@ impl StoreTx {
 
 /// Runs one body against the connection of a [`StoreTx`], compiled once per backend:
 /// `with_tx!(tx, conn => sqlx::query("…").bind(x).execute(&mut **conn).await)`.
-#[macro_export]
 macro_rules! with_tx {
     ($tx:expr, $conn:ident => $body:expr) => {
         match $tx {
@@ -156,6 +166,7 @@ macro_rules! with_tx {
         }
     };
 }
+pub(crate) use with_tx;
 
 async fn set_scope(tx: &mut StoreTx, scope: TenantScope) -> Result<()> {
     // SQLite has no row-level security; its queries filter by tenant id alone.
@@ -285,6 +296,8 @@ impl Store {
 
     /// Starts a writing transaction (`BEGIN IMMEDIATE` on SQLite) that sees no
     /// tenant's rows on PostgreSQL: for accounts and other platform rows.
+    // Still used by yui-web/src; private once they use the handles.
+    #[doc(hidden)]
     pub async fn begin_write(&self) -> Result<StoreTx> {
         Ok(match self {
             Store::Sqlite(pool) => StoreTx::Sqlite(pool.begin_write().await?),
@@ -295,6 +308,8 @@ impl Store {
     /// Starts a writing transaction in a tenant scope: on PostgreSQL the scope is set
     /// with `set_config('app.tenant_id', …, true)`, which ends with the transaction,
     /// so a pooled connection never carries it to the next user.
+    // Still used by yui-web/src; private once they use the handles.
+    #[doc(hidden)]
     pub async fn begin_write_in(&self, scope: TenantScope) -> Result<StoreTx> {
         let mut tx = self.begin_write().await?;
         set_scope(&mut tx, scope).await?;
@@ -302,6 +317,8 @@ impl Store {
     }
 
     /// Starts a reading transaction in a tenant scope (deferred on SQLite).
+    // Still used by yui-web/src; private once they use the handles.
+    #[doc(hidden)]
     pub async fn begin_read_in(&self, scope: TenantScope) -> Result<StoreTx> {
         let mut tx = match self {
             Store::Sqlite(pool) => StoreTx::Sqlite(pool.begin().await?),

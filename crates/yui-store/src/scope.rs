@@ -269,10 +269,3 @@ impl PlatformTx {
         self.reason
     }
 }
-
-/// The raw transaction under a handle, for the authorization and mail crates whose
-/// queries have not moved into the store yet. Nothing else may use it.
-#[doc(hidden)]
-pub fn raw_tx<T: Tx>(tx: &mut T) -> &mut StoreTx {
-    tx.inner()
-}

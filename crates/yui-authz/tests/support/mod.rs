@@ -1,10 +1,12 @@
-//! A fresh database per test, on SQLite and on PostgreSQL, with the repository's four
-//! tenants and a few accounts.
+//! A fresh database per test, on SQLite and on PostgreSQL (as the application's role,
+//! under row-level security), with the repository's four tenants and a few accounts.
 
 use std::path::Path;
 
 use chrono::{DateTime, TimeZone, Utc};
-use yui_store::Store;
+use yui_domain::account::Email;
+use yui_domain::{AccountId, Locale};
+use yui_store::{AccountsTx, NewAccount, PlatformReason, Store};
 
 pub use yui_testkit::{Backend, TestDb};
 
@@ -16,17 +18,17 @@ pub fn t0() -> DateTime<Utc> {
 /// A migrated database with the repository's tenants (iwate with ichinoseki and
 /// kamaishi as children, amami) and accounts.
 pub struct Fixture {
+    /// The application's pool: on PostgreSQL a role that owns no table.
     pub store: Store,
     pub db: TestDb,
     /// Accounts by name: admin, coordinator, contractor, operator, mentor, talent, other.
-    pub accounts: std::collections::HashMap<&'static str, i64>,
+    pub accounts: std::collections::HashMap<&'static str, AccountId>,
 }
 
 impl Fixture {
     pub async fn new(backend: Backend) -> Option<Fixture> {
         let db = TestDb::create(backend).await?;
-        let store = db.connect().await;
-        store.migrate().await.expect("migrate");
+        let store = db.app_store().await;
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tenants");
         for slug in ["iwate", "ichinoseki", "kamaishi", "amami"] {
             let text = std::fs::read_to_string(root.join(slug).join("tenant.toml")).unwrap();
@@ -55,30 +57,32 @@ impl Fixture {
         })
     }
 
-    pub fn account(&self, name: &str) -> i64 {
+    pub fn account(&self, name: &str) -> AccountId {
         self.accounts[name]
+    }
+
+    /// The id of the tenant with this slug.
+    pub async fn tenant(&self, slug: &str) -> yui_domain::TenantId {
+        self.store.tenant_by_slug(slug).await.unwrap().id
     }
 }
 
-pub async fn create_account(store: &Store, email: &str) -> i64 {
-    let sql = "INSERT INTO accounts (email, email_lower, created_at, updated_at) VALUES ($1, $1, $2, $2) RETURNING id";
-    let (id,): (i64,) = match store {
-        Store::Sqlite(pool) => {
-            sqlx::query_as(sql)
-                .bind(email)
-                .bind(t0())
-                .fetch_one(pool)
-                .await
-        }
-        Store::Postgres(pool) => {
-            sqlx::query_as(sql)
-                .bind(email)
-                .bind(t0())
-                .fetch_one(pool)
-                .await
-        }
-    }
-    .expect("create account");
+pub async fn create_account(store: &Store, email: &str) -> AccountId {
+    let email = Email::parse("email", email).unwrap();
+    let mut tx = store.platform(PlatformReason::Admin).write().await.unwrap();
+    let id = tx
+        .create_account(
+            NewAccount {
+                email: &email,
+                display_name: "",
+                password_hash: None,
+                locale: Locale::Ja,
+            },
+            t0(),
+        )
+        .await
+        .expect("create account");
+    tx.commit().await.unwrap();
     id
 }
 

@@ -8,9 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Barrier;
+use yui_domain::MailId;
 use yui_mail::testing::SmtpSink;
-use yui_mail::{Locale, NewMail, QueuedMail, SmtpTransport, Transport};
-use yui_store::with_pool;
+use yui_mail::{Locale, MailStatus, NewMail, Outbox, OutboxEntry, SmtpTransport, Transport};
+use yui_store::PlatformReason;
 
 use crate::db::{TestDb, both};
 use crate::{enqueue_many, outbox, smtp_worker, t0, test_config, verify_mail};
@@ -18,23 +19,29 @@ use crate::{enqueue_many, outbox, smtp_worker, t0, test_config, verify_mail};
 const MAILS: usize = 200;
 const WORKERS: usize = 4;
 
-async fn fill(db: &TestDb) -> BTreeSet<String> {
+/// Queues the mails; returns their ids and their Message-IDs.
+async fn fill(db: &TestDb) -> (Vec<MailId>, BTreeSet<String>) {
     let mails: Vec<NewMail> = (0..MAILS)
         .map(|i| {
             let locale = if i % 2 == 0 { Locale::Ja } else { Locale::En };
             verify_mail(&format!("talent{i:03}@example.jp"), locale)
         })
         .collect();
-    enqueue_many(db, &outbox(), &mails).await;
-    message_ids(db).await
+    let ids = enqueue_many(db, &outbox(), &mails).await;
+    let message_ids = entries(db, &ids)
+        .await
+        .into_iter()
+        .map(|e| e.message_id)
+        .collect();
+    (ids, message_ids)
 }
 
-async fn message_ids(db: &TestDb) -> BTreeSet<String> {
-    let ids: Vec<String> = with_pool!(&db.store, pool => {
-        sqlx::query_scalar("SELECT message_id FROM mail_outbox").fetch_all(pool).await
-    })
-    .unwrap();
-    ids.into_iter().collect()
+async fn entries(db: &TestDb, ids: &[MailId]) -> Vec<OutboxEntry> {
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        out.push(Outbox::entry(&db.store, *id).await.unwrap());
+    }
+    out
 }
 
 /// How often each Message-ID arrived, once the sink has been quiet for a moment.
@@ -56,7 +63,7 @@ both!(
 );
 async fn workers_send_each_mail_exactly_once(db: &TestDb) {
     let sink = SmtpSink::start().await.unwrap();
-    let queued = fill(db).await;
+    let (ids, queued) = fill(db).await;
     assert_eq!(queued.len(), MAILS);
 
     let start = Arc::new(Barrier::new(WORKERS));
@@ -96,16 +103,10 @@ async fn workers_send_each_mail_exactly_once(db: &TestDb) {
     assert_eq!(arrived.keys().cloned().collect::<BTreeSet<_>>(), queued);
     assert_eq!(sink.len(), MAILS);
 
-    let (sent, retried): (i64, i64) = with_pool!(&db.store, pool => {
-        sqlx::query_as(
-            "SELECT COUNT(*) FILTER (WHERE status = 'sent'), COUNT(*) FILTER (WHERE attempts <> 1)
-             FROM mail_outbox",
-        )
-        .fetch_one(pool)
-        .await
-    })
-    .unwrap();
-    assert_eq!((sent, retried), (MAILS as i64, 0));
+    let rows = entries(db, &ids).await;
+    let sent = rows.iter().filter(|e| e.status == MailStatus::Sent).count();
+    let retried = rows.iter().filter(|e| e.attempts != 1).count();
+    assert_eq!((sent, retried), (MAILS, 0));
     eprintln!(
         "{}: {MAILS} mails, workers sent {per_worker:?}, each arrived once",
         if db.is_postgres() {
@@ -122,7 +123,7 @@ both!(
 );
 async fn naive_claim_control_sends_duplicates(db: &TestDb) {
     let sink = SmtpSink::start().await.unwrap();
-    let queued = fill(db).await;
+    let (_, queued) = fill(db).await;
 
     let start = Arc::new(Barrier::new(WORKERS));
     let mut tasks = tokio::task::JoinSet::new();
@@ -133,35 +134,33 @@ async fn naive_claim_control_sends_duplicates(db: &TestDb) {
         tasks.spawn(async move {
             start.wait().await;
             // The same batches and transport as the worker, without claiming:
-            // read the due rows, send them, then mark them sent.
+            // read the due rows, send them, then take them off the queue.
             loop {
-                let batch: Vec<QueuedMail> = with_pool!(&store, pool => {
-                    sqlx::query_as(
-                        "SELECT id, tenant_id, template, locale, from_name, from_address,
-                                to_address, subject, body_text, body_html, message_id, attempts,
-                                created_at
-                         FROM mail_outbox WHERE status = 'pending' AND next_attempt_at <= $1
-                         ORDER BY next_attempt_at, id LIMIT $2",
-                    )
-                    .bind(t0())
-                    .bind(i64::from(test_config().batch))
-                    .fetch_all(pool)
+                let mut tx = store
+                    .platform(PlatformReason::MailDelivery)
+                    .read()
                     .await
-                })
-                .unwrap();
+                    .unwrap();
+                let batch = tx
+                    .due_mail(t0(), i64::from(test_config().batch))
+                    .await
+                    .unwrap();
+                tx.commit().await.unwrap();
                 if batch.is_empty() {
                     return;
                 }
                 for mail in batch {
                     transport.send(&mail).await.unwrap();
-                    with_pool!(&store, pool => {
-                        sqlx::query("UPDATE mail_outbox SET status = 'sent' WHERE id = $1")
-                            .bind(mail.id)
-                            .execute(pool)
-                            .await
-                            .map(|_| ())
-                    })
-                    .unwrap();
+                    // Each address has one mail: forgetting it takes exactly this row.
+                    let mut tx = store
+                        .platform(PlatformReason::MailDelivery)
+                        .write()
+                        .await
+                        .unwrap();
+                    Outbox::forget_recipient(&mut tx, &mail.to_address)
+                        .await
+                        .unwrap();
+                    tx.commit().await.unwrap();
                 }
             }
         });

@@ -2,10 +2,12 @@
 
 use std::time::Duration;
 
+use yui_domain::MailId;
 use yui_mail::testing::{ReceivedMail, SmtpSink};
 use yui_mail::{
     FileTransport, Locale, MailStatus, MemoryTransport, Outbox, Transport, Worker, WorkerConfig,
 };
+use yui_store::PlatformReason;
 
 use crate::db::{TestDb, both};
 use crate::{
@@ -65,12 +67,7 @@ async fn rollback_sends_nothing(db: &TestDb) {
     let outbox = outbox();
 
     // The change and its mail roll back together …
-    let mut tx = db
-        .store
-        .platform(yui_store::PlatformReason::MailDelivery)
-        .write()
-        .await
-        .unwrap();
+    let mut tx = crate::platform_write(&db.store).await;
     let id = outbox
         .enqueue(
             &mut tx,
@@ -79,16 +76,11 @@ async fn rollback_sends_nothing(db: &TestDb) {
         )
         .await
         .unwrap();
-    assert!(id > 0);
+    assert!(id.get() > 0);
     tx.rollback().await.unwrap();
     // … and a transaction dropped without commit (an error in the handler) too.
     {
-        let mut tx = db
-            .store
-            .platform(yui_store::PlatformReason::MailDelivery)
-            .write()
-            .await
-            .unwrap();
+        let mut tx = crate::platform_write(&db.store).await;
         outbox
             .enqueue(
                 &mut tx,
@@ -345,6 +337,8 @@ async fn file_transport_writes_parseable_eml(db: &TestDb) {
     mail.kind = yui_mail::MailKind::PasswordReset;
     mail.vars["display_name"] = serde_json::json!("Taro <script>");
     let ids = enqueue_committed(db, &outbox(), &[mail]).await;
+    // The row as a worker will take it, looked at before it is sent.
+    let queued = due_mail(db, ids[0]).await;
     let worker = Worker::new(
         db.store.clone(),
         Transport::File(file.clone()),
@@ -395,25 +389,22 @@ async fn file_transport_writes_parseable_eml(db: &TestDb) {
     assert_eq!(ours.text_body(), Some(text.replace("\r\n", "\n")));
 
     // Writing the same row again replaces the file rather than adding one.
-    let queued = worker_queued(db, &worker, ids[0]).await;
     Transport::File(file.clone()).send(&queued).await.unwrap();
     assert_eq!(std::fs::read_dir(&outbox_dir).unwrap().count(), 1);
     assert_eq!(file.path_for(&queued), files[0]);
 }
 
-/// The row as a worker would claim it (made due again by hand).
-async fn worker_queued(db: &TestDb, worker: &Worker, id: i64) -> yui_mail::QueuedMail {
-    yui_store::with_pool!(&db.store, pool => {
-        sqlx::query("UPDATE mail_outbox SET status = 'pending', next_attempt_at = $2 WHERE id = $1")
-            .bind(id)
-            .bind(t0())
-            .execute(pool)
-            .await
-            .map(|_| ())
-    })
-    .unwrap();
-    let claim = worker.claim(t0() + secs(1)).await.unwrap();
-    claim.mails.into_iter().find(|m| m.id == id).unwrap()
+/// The due row `id` as a worker would claim it, without claiming it.
+async fn due_mail(db: &TestDb, id: MailId) -> yui_mail::QueuedMail {
+    let mut tx = db
+        .store
+        .platform(PlatformReason::MailDelivery)
+        .read()
+        .await
+        .unwrap();
+    let due = tx.due_mail(t0(), 100).await.unwrap();
+    tx.commit().await.unwrap();
+    due.into_iter().find(|m| m.id == id).unwrap()
 }
 
 both!(
@@ -477,12 +468,7 @@ async fn purge_and_forget_recipient(db: &TestDb) {
     )
     .await;
     // Erasing an account removes its mail, sent or not, in the erasing transaction.
-    let mut tx = db
-        .store
-        .platform(yui_store::PlatformReason::MailDelivery)
-        .write()
-        .await
-        .unwrap();
+    let mut tx = crate::platform_write(&db.store).await;
     assert_eq!(
         Outbox::forget_recipient(&mut tx, "erase@example.JP")
             .await

@@ -11,11 +11,13 @@ mod sink;
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::json;
 use std::time::Duration;
+use yui_domain::MailId;
 use yui_mail::testing::SmtpSink;
 use yui_mail::{
     Locale, MailKind, MailSender, NewMail, Outbox, SmtpTransport, Templates, Transport, Worker,
     WorkerConfig,
 };
+use yui_store::{PlatformReason, PlatformTx, Store};
 
 use db::TestDb;
 
@@ -53,16 +55,20 @@ pub fn verify_mail(to: &str, locale: Locale) -> NewMail {
     }
 }
 
+/// A writing transaction for platform mail (account-level links, as sign-up sends).
+pub async fn platform_write(store: &Store) -> PlatformTx {
+    store
+        .platform(PlatformReason::Authentication)
+        .write()
+        .await
+        .unwrap()
+}
+
 /// Enqueues and commits each mail in its own transaction.
-pub async fn enqueue_committed(db: &TestDb, outbox: &Outbox, mails: &[NewMail]) -> Vec<i64> {
+pub async fn enqueue_committed(db: &TestDb, outbox: &Outbox, mails: &[NewMail]) -> Vec<MailId> {
     let mut ids = Vec::new();
     for mail in mails {
-        let mut tx = db
-            .store
-            .platform(yui_store::PlatformReason::MailDelivery)
-            .write()
-            .await
-            .unwrap();
+        let mut tx = platform_write(&db.store).await;
         ids.push(outbox.enqueue(&mut tx, mail, t0()).await.unwrap());
         tx.commit().await.unwrap();
     }
@@ -70,13 +76,8 @@ pub async fn enqueue_committed(db: &TestDb, outbox: &Outbox, mails: &[NewMail]) 
 }
 
 /// Enqueues all mails in one transaction.
-pub async fn enqueue_many(db: &TestDb, outbox: &Outbox, mails: &[NewMail]) -> Vec<i64> {
-    let mut tx = db
-        .store
-        .platform(yui_store::PlatformReason::MailDelivery)
-        .write()
-        .await
-        .unwrap();
+pub async fn enqueue_many(db: &TestDb, outbox: &Outbox, mails: &[NewMail]) -> Vec<MailId> {
+    let mut tx = platform_write(&db.store).await;
     let mut ids = Vec::new();
     for mail in mails {
         ids.push(outbox.enqueue(&mut tx, mail, t0()).await.unwrap());

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use serde_json::json;
 use yui_mail::testing::SmtpSink;
-use yui_mail::{Locale, MailKind, MailTenant, NewMail, Outbox, Templates};
+use yui_mail::{Locale, MailError, MailKind, MailTenant, NewMail, Outbox, Templates};
+use yui_store::StoreError;
 
 use crate::db::{TestDb, both};
 use crate::{enqueue_committed, smtp_worker, t0, test_config};
@@ -25,7 +26,7 @@ fn vars(kind: MailKind) -> serde_json::Value {
 
 fn sample_tenant() -> MailTenant {
     MailTenant {
-        id: 1,
+        id: yui_domain::TenantId::new(1),
         slug: "iwate".to_owned(),
         names: yui_domain::locale::Localized {
             ja: "岩手県".to_owned(),
@@ -333,20 +334,67 @@ async fn tenant_sender_and_overrides_over_smtp(db: &TestDb) {
     assert!(en.text_body().unwrap().contains("expires in 1 hour."));
 
     let entry = Outbox::entry(&db.store, ids[0]).await.unwrap();
-    assert_eq!(entry.tenant_id, Some(id.get()));
+    assert_eq!(entry.tenant_id, Some(id));
     assert_eq!(entry.from_name, "岩手県 遠恋複業 事務局");
+}
+
+/// Applies a tenant folder of the repository; its mail identity.
+async fn apply_repo_tenant(db: &TestDb, slug: &str) -> MailTenant {
+    let text = std::fs::read_to_string(repo_tenants().join(slug).join("tenant.toml")).unwrap();
+    let tenant = yui_domain::tenant::parse_tenant_file(&text).unwrap();
+    db.store
+        .apply_tenant(&tenant, "<svg/>", t0())
+        .await
+        .unwrap();
+    let id = db.store.tenant_by_slug(slug).await.unwrap().id;
+    MailTenant::from_tenant(id, &tenant)
+}
+
+both!(
+    a_tenant_transaction_queues_its_own_mail,
+    super::a_tenant_transaction_queues_its_own_mail
+);
+async fn a_tenant_transaction_queues_its_own_mail(db: &TestDb) {
+    let iwate = apply_repo_tenant(db, "iwate").await;
+    let kamaishi = apply_repo_tenant(db, "kamaishi").await;
+    let outbox = crate::outbox();
+    let mail = |tenant: Option<&MailTenant>| NewMail {
+        tenant: tenant.cloned(),
+        ..crate::verify_mail("staff@example.jp", Locale::Ja)
+    };
+    let mut tx = db.store.tenant(iwate.id).write().await.unwrap();
+    let own = outbox
+        .enqueue(&mut tx, &mail(Some(&iwate)), t0())
+        .await
+        .unwrap();
+    // Mail without a tenant, queued in a tenant's transaction, is still the tenant's row
+    // (rendered with the platform's sender).
+    let plain = outbox.enqueue(&mut tx, &mail(None), t0()).await.unwrap();
+    // Another tenant's mail is refused, and the transaction goes on.
+    let err = outbox
+        .enqueue(&mut tx, &mail(Some(&kamaishi)), t0())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, MailError::Store(StoreError::Invalid(_))),
+        "{err}"
+    );
+    tx.commit().await.unwrap();
+
+    let own = Outbox::entry(&db.store, own).await.unwrap();
+    assert_eq!(own.tenant_id, Some(iwate.id));
+    assert_eq!(own.from_address, "iwate@mail.yui.example");
+    let plain = Outbox::entry(&db.store, plain).await.unwrap();
+    assert_eq!(plain.tenant_id, Some(iwate.id));
+    assert_eq!(plain.from_address, "no-reply@yui.example");
+    assert_eq!(Outbox::counts(&db.store).await.unwrap().pending, 2);
 }
 
 #[tokio::test]
 async fn invalid_addresses_are_refused_at_enqueue() {
     let db = TestDb::sqlite().await;
     let outbox = crate::outbox();
-    let mut tx = db
-        .store
-        .platform(yui_store::PlatformReason::MailDelivery)
-        .write()
-        .await
-        .unwrap();
+    let mut tx = crate::platform_write(&db.store).await;
     for to in ["not an address", "a@b.jp\r\nBcc: x@y.jp", ""] {
         let mail = NewMail {
             to: to.to_owned(),

@@ -66,10 +66,7 @@ pub async fn staff(
     for g in yui_authz::list_grants_in(&mut tx).await? {
         if g.live_at(now) && g.scope == yui_authz::Scope::Tenant {
             out.push(StaffMember {
-                email: tx
-                    .account_by_id(yui_domain::AccountId::new(g.account_id))
-                    .await?
-                    .email,
+                email: tx.account_by_id(g.account_id).await?.email,
                 role: g.role.as_str().to_owned(),
                 valid_until: g.valid_until,
             });

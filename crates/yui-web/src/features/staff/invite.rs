@@ -111,12 +111,12 @@ pub(super) async fn submit(
         }
     };
     let grant = NewGrant {
-        account_id: account.id.get(),
+        account_id: account.id,
         role: invitation.role,
         scope: Scope::Tenant,
         tenant: Some(tenant.slug().to_owned()),
         valid_until: invitation.until,
-        granted_by: Some(staff.account.id.get()),
+        granted_by: Some(staff.account.id),
     };
     yui_authz::grant_in(&mut tx, &grant, now).await?;
     // A new account sets its password through the invitation's link.

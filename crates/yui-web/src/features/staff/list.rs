@@ -68,11 +68,9 @@ pub(super) async fn render_staff<P>(
         if !g.live_at(now) || g.scope != Scope::Tenant {
             continue;
         }
-        let person = tx
-            .account_by_id(yui_domain::AccountId::new(g.account_id))
-            .await?;
+        let person = tx.account_by_id(g.account_id).await?;
         grants.push(GrantRow {
-            id: g.id,
+            id: g.id.get(),
             name: person.display_name,
             email: person.email,
             role: c

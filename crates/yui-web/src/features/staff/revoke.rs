@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use yui_authz::{Role, Scope};
+use yui_domain::GrantId;
 use yui_domain::audit::AuditAction;
 use yui_store::{AuditEntry, AuditTx};
 
@@ -30,7 +31,7 @@ pub(super) async fn submit(
     // Only a live grant of this tenant: another tenant's grant id is as unknown as none.
     let Some(grant) = grants
         .iter()
-        .find(|g| g.id == grant_id && g.scope == Scope::Tenant && g.live_at(now))
+        .find(|g| g.id == GrantId::new(grant_id) && g.scope == Scope::Tenant && g.live_at(now))
         .cloned()
     else {
         tx.rollback().await?;
@@ -56,7 +57,7 @@ pub(super) async fn submit(
         };
         return render_staff(&state, locale, jar, &staff, view).await;
     }
-    yui_authz::revoke_in(&mut tx, grant.id, Some(staff.account.id.get()), now).await?;
+    yui_authz::revoke_in(&mut tx, grant.id, Some(staff.account.id), now).await?;
     let detail = serde_json::json!({ "account": grant.account_id, "role": grant.role.as_str() });
     let entry = AuditEntry {
         actor_id: Some(staff.account.id),
