@@ -8,7 +8,6 @@ mod api;
 mod browser;
 mod match_cli;
 mod pages;
-mod row_security;
 mod serve_cli;
 mod staff;
 mod tenant_files;

@@ -10,7 +10,7 @@ use chrono::Utc;
 use tokio::sync::oneshot;
 use yui_store::Store;
 
-pub use yui_testkit::{APP_ROLE, Backend, TestDb};
+pub use yui_testkit::{Backend, TestDb};
 
 /// The repository's own `tenants/` folder.
 pub fn repo_tenants() -> PathBuf {

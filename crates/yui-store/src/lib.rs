@@ -10,6 +10,7 @@
 
 mod accounts;
 mod audit;
+mod diagnostics;
 mod directory;
 mod error;
 mod outbox;
@@ -28,6 +29,7 @@ use tracing::instrument;
 
 pub use accounts::{Account, AccountsTx, NewAccount, SessionPolicy, TokenPurpose};
 pub use audit::{AuditEntry, AuditRecord, AuditTx};
+pub use diagnostics::RowSecurityReport;
 pub use directory::DirectoryEntry;
 pub use error::StoreError;
 pub use outbox::{MailStatus, NewOutboxMail, OutboxEntry, OutboxTx, QueuedMail, StatusCounts};
@@ -108,10 +110,8 @@ impl WritePool for PgPool {
 
 /// Whose rows a transaction may see on PostgreSQL, where row-level security is the
 /// second wall between tenants (the first: every query filters by tenant id).
-// Still used by yui-web/src; private once they use the handles.
-#[doc(hidden)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TenantScope {
+pub(crate) enum TenantScope {
     /// One tenant's rows (and platform rows, which have no tenant).
     Tenant(i64),
     /// Every tenant's rows: platform work such as the mail workers, the policy
@@ -130,10 +130,8 @@ impl TenantScope {
 
 /// A transaction on either backend, the raw inside of every handle's transaction.
 /// Queries match on it, writing the same SQL for both arms (see `with_tx!`).
-// Still used by yui-web/src; private once they use the handles.
-#[doc(hidden)]
 #[derive(Debug)]
-pub enum StoreTx {
+pub(crate) enum StoreTx {
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
@@ -296,9 +294,7 @@ impl Store {
 
     /// Starts a writing transaction (`BEGIN IMMEDIATE` on SQLite) that sees no
     /// tenant's rows on PostgreSQL: for accounts and other platform rows.
-    // Still used by yui-web/src; private once they use the handles.
-    #[doc(hidden)]
-    pub async fn begin_write(&self) -> Result<StoreTx> {
+    pub(crate) async fn begin_write(&self) -> Result<StoreTx> {
         Ok(match self {
             Store::Sqlite(pool) => StoreTx::Sqlite(pool.begin_write().await?),
             Store::Postgres(pool) => StoreTx::Postgres(pool.begin_write().await?),
@@ -308,18 +304,14 @@ impl Store {
     /// Starts a writing transaction in a tenant scope: on PostgreSQL the scope is set
     /// with `set_config('app.tenant_id', …, true)`, which ends with the transaction,
     /// so a pooled connection never carries it to the next user.
-    // Still used by yui-web/src; private once they use the handles.
-    #[doc(hidden)]
-    pub async fn begin_write_in(&self, scope: TenantScope) -> Result<StoreTx> {
+    pub(crate) async fn begin_write_in(&self, scope: TenantScope) -> Result<StoreTx> {
         let mut tx = self.begin_write().await?;
         set_scope(&mut tx, scope).await?;
         Ok(tx)
     }
 
     /// Starts a reading transaction in a tenant scope (deferred on SQLite).
-    // Still used by yui-web/src; private once they use the handles.
-    #[doc(hidden)]
-    pub async fn begin_read_in(&self, scope: TenantScope) -> Result<StoreTx> {
+    pub(crate) async fn begin_read_in(&self, scope: TenantScope) -> Result<StoreTx> {
         let mut tx = match self {
             Store::Sqlite(pool) => StoreTx::Sqlite(pool.begin().await?),
             Store::Postgres(pool) => StoreTx::Postgres(pool.begin().await?),

@@ -207,7 +207,10 @@ pub trait Tx: sealed::Inner + Send {
 pub(crate) mod sealed {
     use crate::StoreTx;
 
-    /// The raw transaction, reachable only inside the store.
+    /// The raw transaction, reachable only inside the store: outside it the trait
+    /// cannot be named and `StoreTx` (whose variants hold the sqlx connection) is
+    /// private, so no other crate can run a query through a handle.
+    #[allow(private_interfaces)]
     pub trait Inner {
         fn inner(&mut self) -> &mut StoreTx;
         fn into_inner(self) -> StoreTx;
@@ -216,6 +219,7 @@ pub(crate) mod sealed {
 
 macro_rules! handle_tx {
     ($($ty:ident => $tenant:expr),* $(,)?) => {$(
+        #[allow(private_interfaces)]
         impl sealed::Inner for $ty {
             fn inner(&mut self) -> &mut StoreTx {
                 &mut self.tx

@@ -4,6 +4,7 @@
 
 mod outbox;
 mod policy;
+mod row_security;
 
 use std::collections::HashMap;
 use std::path::Path;
