@@ -6,6 +6,7 @@ mod support;
 mod accounts;
 mod api;
 mod browser;
+mod edges;
 mod match_cli;
 mod pages;
 mod serve_cli;

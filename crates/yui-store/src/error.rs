@@ -29,7 +29,9 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Database(ref db) if db.is_unique_violation() => {
                 StoreError::Conflict(db.constraint().unwrap_or("unique").to_owned())
             }
-            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => {
+            // A database that cannot be reached (or a pool shutting down) is an
+            // outage: 503, never 404 or 500.
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
                 StoreError::Unavailable(e.to_string())
             }
             other => StoreError::Internal(other),

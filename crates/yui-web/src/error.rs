@@ -56,6 +56,9 @@ impl From<yui_authz::AuthzError> for WebError {
     fn from(e: yui_authz::AuthzError) -> Self {
         match e {
             yui_authz::AuthzError::NotFound => WebError::NotFound,
+            yui_authz::AuthzError::Conflict(what) => WebError::Conflict(what),
+            yui_authz::AuthzError::Unavailable(_) => WebError::Unavailable,
+            yui_authz::AuthzError::Store(s) => WebError::from(s),
             other => WebError::Internal(other.to_string()),
         }
     }
@@ -63,7 +66,10 @@ impl From<yui_authz::AuthzError> for WebError {
 
 impl From<yui_mail::MailError> for WebError {
     fn from(e: yui_mail::MailError) -> Self {
-        WebError::Internal(e.to_string())
+        match e {
+            yui_mail::MailError::Store(s) => WebError::from(s),
+            other => WebError::Internal(other.to_string()),
+        }
     }
 }
 

@@ -1,0 +1,341 @@
+//! What the restructured edge promises, tried as a careless person, a stranger and
+//! an attacker would: pages fail as pages in the person's language, the API as JSON;
+//! the tenant and the permission are checked before anything of a tenant shows;
+//! mistakes in forms are field errors that lose nothing and store nothing.
+
+use yui_authz::Role;
+
+use crate::accounts::{form_token, sign_in};
+use crate::staff::{grant, person};
+use crate::support::{TestApp, on_both_backends};
+
+on_both_backends!(
+    page_errors_are_html_pages_in_the_persons_language,
+    a_suspended_tenant_answers_503_and_strangers_learn_nothing,
+    inviting_with_a_past_date_or_a_refused_address_stores_nothing,
+    the_last_admin_stays,
+    sign_in_returns_where_the_person_was_going_and_nowhere_else,
+    parallel_invites_of_one_address_make_one_account,
+    a_database_outage_is_503_never_404,
+);
+
+async fn page_errors_are_html_pages_in_the_persons_language(app: &TestApp) {
+    // Unknown path and unknown tenant: the HTML 404 page, Japanese by default.
+    for path in ["/nope", "/t/nope/", "/t/nope/staff"] {
+        let res = app.get(path).await;
+        let status = res.status();
+        let kind = res
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let html = res.text().await.unwrap();
+        assert!(
+            status == 404 || (path == "/t/nope/staff" && status == 303),
+            "{path}: {status}"
+        );
+        if status == 404 {
+            assert!(kind.starts_with("text/html"), "{path}: {kind}");
+            assert!(html.contains("<html lang=\"ja\""), "{path}");
+        }
+    }
+    let res = app
+        .client()
+        .get(app.url("/t/nope/?lang=en"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    assert!(res.text().await.unwrap().contains("<html lang=\"en\""));
+
+    // A signed-in person sees their own header on the 404 page.
+    let (hanako, _) = person(app, "花子", "hanako@example.jp").await;
+    let html = app.page(&hanako, "/t/nope/").await;
+    assert!(html.contains("花子") && !html.contains("href=\"/signup\""));
+
+    // A form without its CSRF token: 403 as a page, nothing done.
+    let res = hanako
+        .post(app.url("/account"))
+        .form(&[("display_name", "改ざん")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(res.text().await.unwrap().contains("<!DOCTYPE html>"));
+    assert!(app.page(&hanako, "/account").await.contains("花子"));
+
+    // A path id that is not a number (axum's own rejection) is a page too.
+    let (admin, admin_id) = person(app, "釜石 管理者", "admin@kamaishi.example").await;
+    grant(app, admin_id, Role::TenantAdmin, Some("kamaishi")).await;
+    let csrf = form_token(&admin, app, "/t/kamaishi/staff").await;
+    let res = admin
+        .post(app.url("/t/kamaishi/staff/abc/revoke"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let kind = res.headers()["content-type"].to_str().unwrap().to_owned();
+    assert!(kind.starts_with("text/html"), "{kind}");
+
+    // The API keeps answering JSON.
+    let res = app.get("/api/v1/tenants/kamaishi/staff").await;
+    assert_eq!(res.status(), 401);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "unauthorized");
+}
+
+async fn a_suspended_tenant_answers_503_and_strangers_learn_nothing(app: &TestApp) {
+    let (admin, admin_id) = person(app, "釜石 管理者", "admin@kamaishi.example").await;
+    grant(app, admin_id, Role::TenantAdmin, Some("kamaishi")).await;
+    let (iwate_admin, iwate_id) = person(app, "岩手 管理者", "admin@iwate.example").await;
+    grant(app, iwate_id, Role::TenantAdmin, Some("iwate")).await;
+    let (ops, ops_id) = person(app, "運営", "ops@yui.example").await;
+    grant(app, ops_id, Role::PlatformOperator, None).await;
+    let csrf = form_token(&ops, app, "/ops/").await;
+    let res = ops
+        .post(app.url("/ops/tenants/kamaishi/suspend"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    for path in [
+        "/t/kamaishi/",
+        "/t/kamaishi/logo.svg",
+        "/t/kamaishi/theme.css",
+    ] {
+        assert_eq!(app.get(path).await.status(), 503, "{path}");
+    }
+    // Its own admin is told it is suspended; another tenant's admin, as for any
+    // tenant they hold nothing in, gets 404 — not even the suspension shows.
+    assert_eq!(app.status(&admin, "/t/kamaishi/staff").await, 503);
+    assert_eq!(app.status(&iwate_admin, "/t/kamaishi/staff").await, 404);
+    assert_eq!(app.status(&iwate_admin, "/t/kamaishi/audit").await, 404);
+}
+
+async fn inviting_with_a_past_date_or_a_refused_address_stores_nothing(app: &TestApp) {
+    let (admin, admin_id) = person(app, "釜石 管理者", "admin@kamaishi.example").await;
+    grant(app, admin_id, Role::TenantAdmin, Some("kamaishi")).await;
+    let yesterday = (app.now().with_timezone(&yui_domain::fiscal::tokyo())
+        - chrono::Duration::days(1))
+    .date_naive()
+    .to_string();
+    let cases = [
+        (
+            "new.person@example.jp",
+            yesterday.as_str(),
+            "until",
+            "今日より後の日付",
+        ),
+        ("x@evil.example@example.jp", "", "email", "メールアドレス"),
+        ("<script>@example.jp", "", "email", "メールアドレス"),
+    ];
+    for (email, until, field, words) in cases {
+        let csrf = form_token(&admin, app, "/t/kamaishi/staff").await;
+        let res = admin
+            .post(app.url("/t/kamaishi/staff"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("email", email),
+                ("role", "coordinator"),
+                ("until", until),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 422, "{email}");
+        let html = res.text().await.unwrap();
+        assert!(
+            html.contains(&format!("href=\"#f-{field}\"")),
+            "{email}: {field}"
+        );
+        assert!(html.contains(words), "{email}");
+        assert!(!html.contains("<script>@"), "hostile text is escaped");
+        // What was typed is kept.
+        let shown = email.replace('<', "&lt;").replace('>', "&gt;");
+        assert!(html.contains(&shown), "{email} kept");
+        // Nothing was stored: no account, no grant, no mail.
+        if let Ok(e) = yui_domain::account::Email::parse("email", email) {
+            assert!(
+                crate::support::account_by_email(&app.store, &e)
+                    .await
+                    .is_none(),
+                "{email}"
+            );
+        }
+    }
+    let grants = yui_authz::list_grants(&app.store, Some("kamaishi"))
+        .await
+        .unwrap();
+    assert_eq!(grants.len(), 1, "only the admin's own grant");
+    let mails = app.sink.inbox().messages();
+    assert!(
+        mails
+            .iter()
+            .all(|m| !m.rcpt_to.iter().any(|r| r.contains("new.person")))
+    );
+}
+
+async fn the_last_admin_stays(app: &TestApp) {
+    let (admin, admin_id) = person(app, "釜石 管理者", "admin@kamaishi.example").await;
+    let own = grant(app, admin_id, Role::TenantAdmin, Some("kamaishi")).await;
+    let csrf = form_token(&admin, app, "/t/kamaishi/staff").await;
+    let res = admin
+        .post(app.url(&format!("/t/kamaishi/staff/{own}/revoke")))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("最後の管理者"));
+    assert_eq!(app.status(&admin, "/t/kamaishi/staff").await, 200);
+    // With a second admin, the first may step down.
+    let (_, second) = person(app, "二人目", "second@kamaishi.example").await;
+    grant(app, second, Role::TenantAdmin, Some("kamaishi")).await;
+    let res = admin
+        .post(app.url(&format!("/t/kamaishi/staff/{own}/revoke")))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(app.status(&admin, "/t/kamaishi/staff").await, 404);
+}
+
+async fn sign_in_returns_where_the_person_was_going_and_nowhere_else(app: &TestApp) {
+    let (admin, admin_id) = person(app, "釜石 管理者", "admin@kamaishi.example").await;
+    grant(app, admin_id, Role::TenantAdmin, Some("kamaishi")).await;
+    drop(admin);
+    let client = app.client();
+    let res = client
+        .get(app.url("/t/kamaishi/staff"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let to = res.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(to, "/signin?next=%2Ft%2Fkamaishi%2Fstaff");
+    // The sign-in page carries `next` in its form; signing in goes there.
+    let page = app.page(&client, &to).await;
+    assert!(page.contains(r#"name="next" value="&#x2F;t&#x2F;kamaishi&#x2F;staff""#));
+    let csrf = crate::accounts::csrf_of(&page);
+    let res = client
+        .post(app.url("/signin"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", "admin@kamaishi.example"),
+            ("password", "a passphrase long enough"),
+            ("next", "/t/kamaishi/staff"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/t/kamaishi/staff");
+    // Another site, a scheme-relative path or a control character: to the account page.
+    for next in [
+        "//evil.example",
+        "https://evil.example",
+        "/\t/evil.example",
+        "/\\evil.example",
+    ] {
+        let client = app.client();
+        let csrf = form_token(&client, app, "/signin").await;
+        let res = client
+            .post(app.url("/signin"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("email", "admin@kamaishi.example"),
+                ("password", "a passphrase long enough"),
+                ("next", next),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.headers()["location"], "/account", "{next:?}");
+    }
+    for next in [
+        "/%09/evil.example",
+        "%2F%2Fevil.example",
+        "/%0d%0aSet-Cookie:x",
+        "/%7F",
+    ] {
+        let res = app.get(&format!("/lang/en?next={next}")).await;
+        assert_eq!(res.status(), 303, "{next}");
+        assert_eq!(res.headers()["location"], "/", "{next}");
+    }
+    let res = sign_in(
+        app,
+        &app.client(),
+        "admin@kamaishi.example",
+        "wrong password!",
+    )
+    .await;
+    assert_eq!(res.status(), 401);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("role=\"alert\""),
+        "a refusal is an alert, not a notice"
+    );
+}
+
+async fn parallel_invites_of_one_address_make_one_account(app: &TestApp) {
+    let (admin, admin_id) = person(app, "釜石 管理者", "admin@kamaishi.example").await;
+    grant(app, admin_id, Role::TenantAdmin, Some("kamaishi")).await;
+    let csrf = form_token(&admin, app, "/t/kamaishi/staff").await;
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (admin, csrf, url) = (admin.clone(), csrf.clone(), app.url("/t/kamaishi/staff"));
+        tasks.push(tokio::spawn(async move {
+            admin
+                .post(url)
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("email", "burst@example.jp"),
+                    ("role", "coordinator"),
+                    ("until", ""),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    assert!(statuses.contains(&303), "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| *s == 303 || *s == 409),
+        "a race is a conflict, never a 500: {statuses:?}"
+    );
+    let e = yui_domain::account::Email::parse("email", "burst@example.jp").unwrap();
+    let account = crate::support::account_by_email(&app.store, &e)
+        .await
+        .unwrap();
+    let live: Vec<_> = yui_authz::list_grants(&app.store, Some("kamaishi"))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|g| g.account_id == account.id)
+        .collect();
+    assert_eq!(live.len(), 1, "one live grant");
+}
+
+async fn a_database_outage_is_503_never_404(app: &TestApp) {
+    let (admin, admin_id) = person(app, "釜石 管理者", "admin@kamaishi.example").await;
+    grant(app, admin_id, Role::TenantAdmin, Some("kamaishi")).await;
+    app.store.close().await;
+    for path in ["/", "/t/kamaishi/", "/signin?x=1"] {
+        let status = app.get(path).await.status();
+        assert!(
+            status == 503 || (path == "/signin?x=1" && status == 200),
+            "{path}: {status}"
+        );
+    }
+    assert_eq!(app.status(&admin, "/t/kamaishi/staff").await, 503);
+    assert_eq!(app.get("/readyz").await.status(), 503);
+}
