@@ -116,9 +116,57 @@ async fn tenant_admin_invites_lists_and_revokes_staff(app: &TestApp) {
     let link = mail
         .links()
         .into_iter()
-        .find(|l| l.contains("/reset/confirm?token="))
-        .expect("a link to set a password");
+        .find(|l| l.contains("/invitation?token="))
+        .expect("a link to accept the invitation");
     assert!(link.starts_with(&app.url("/")));
+    // The link's page says who invites whom, where, in which role, until when.
+    let invitee = app.client();
+    let path = link.trim_start_matches(&app.url(""));
+    let page = app.page(&invitee, path).await;
+    assert!(
+        page.contains("釜石市")
+            && page.contains("事務局（コーディネーター）")
+            && page.contains("2027年3月31日"),
+        "{page}"
+    );
+    // A link whose grant was changed to someone else's shows nothing of it.
+    let (base, _) = path.split_once("&grant=").unwrap();
+    let admins_grant = yui_authz::list_grants(&app.store, Some("kamaishi"))
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|g| g.account_id == admin_id)
+        .unwrap();
+    let res = invitee
+        .get(app.url(&format!("{base}&grant={}", admins_grant.id)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert!(!res.text().await.unwrap().contains("釜石市"));
+    // Choosing a password there accepts it.
+    let token = base.split_once("token=").unwrap().1;
+    let csrf = crate::accounts::csrf_of(&page);
+    let res = invitee
+        .post(app.url("/reset/confirm"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("token", token),
+            ("password", "a passphrase long enough"),
+            ("password_confirm", "a passphrase long enough"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let res = crate::accounts::sign_in(
+        app,
+        &invitee,
+        "coord@contractor.example",
+        "a passphrase long enough",
+    )
+    .await;
+    assert_eq!(res.status(), 303);
     let html = app.page(&admin, "/t/kamaishi/staff").await;
     assert!(
         html.contains("coord@contractor.example") && html.contains("2027年3月31日"),

@@ -310,6 +310,32 @@ impl Store {
         }
     }
 
+    /// The account a mailed token is for, without using it up: a page that shows
+    /// what the link is about before the person acts. `None` when it is unknown,
+    /// expired or used.
+    #[instrument(skip_all, err(level = "warn"))]
+    pub async fn peek_token(
+        &self,
+        purpose: TokenPurpose,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<AccountId>> {
+        let mut tx = self.platform(PlatformReason::Authentication).read().await?;
+        let row: Option<(AccountId,)> = with_tx!(tx.inner(), conn => {
+            sqlx::query_as(
+                "SELECT account_id FROM account_tokens
+                 WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3",
+            )
+            .bind(token_hash)
+            .bind(purpose.as_str())
+            .bind(now)
+            .fetch_optional(&mut **conn)
+            .await?
+        });
+        tx.commit().await?;
+        Ok(row.map(|(id,)| id))
+    }
+
     /// The account with this address, if any: who is signing in or asking for a link.
     #[instrument(skip_all, err(level = "debug"))]
     pub async fn find_account(&self, email: &Email) -> Result<Option<Account>> {

@@ -12,7 +12,7 @@ use sqlx::Connection;
 use tracing::instrument;
 use yui_domain::{AccountId, GrantId, TenantId};
 
-use crate::scope::{PlatformTx, TenantTx, Tx};
+use crate::scope::{AccountTx, PlatformTx, TenantTx, Tx};
 use crate::{Result, StoreError, StoreTx, with_tx};
 
 /// A tenant's place in the tree, as authorization sees it.
@@ -288,6 +288,17 @@ impl TenantTx {
         now: DateTime<Utc>,
     ) -> Result<Vec<ChangeOutcome>> {
         apply(&mut self.tx, Some(self.tenant), changes, now).await
+    }
+}
+
+impl AccountTx {
+    /// One of the account's own live grants, by id (an invitation's); another
+    /// person's grant is `None`.
+    #[instrument(skip_all, fields(grant = %id), err(level = "warn"))]
+    pub async fn own_grant(&mut self, id: GrantId) -> Result<Option<GrantRow>> {
+        Ok(live_grant(&mut self.tx, id, None)
+            .await?
+            .filter(|g| g.account_id == self.account))
     }
 }
 

@@ -55,7 +55,7 @@ pub(super) struct TokenQuery {
     token: String,
 }
 
-fn link_failed(state: &AppState, locale: Locale) -> Response {
+pub(super) fn link_failed(state: &AppState, locale: Locale) -> Response {
     message_page(
         state,
         locale,

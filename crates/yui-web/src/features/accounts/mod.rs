@@ -2,6 +2,7 @@
 //! sign-in links, and the account page.
 
 mod account;
+mod invitation;
 mod links;
 mod signin;
 mod signup;
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/signin", get(signin::page).post(signin::submit))
         .route("/signout", post(signin::signout))
         .route("/verify", get(links::verify_email))
+        .route("/invitation", get(invitation::page))
         .route("/account", get(account::page).post(account::update))
         .route(
             "/account/signout-everywhere",
@@ -57,6 +59,8 @@ struct LinkView {
 struct FormPage<'a> {
     heading: &'a str,
     lead: Option<&'a str>,
+    /// A sentence made for this page (not a message key), shown as its lead.
+    intro: Option<String>,
     action: &'a str,
     submit: &'a str,
     fields: Vec<(&'static str, &'static str, &'static str, String)>, // name, type, autocomplete, value
@@ -75,6 +79,7 @@ impl<'a> FormPage<'a> {
         FormPage {
             heading,
             lead: None,
+            intro: None,
             action,
             submit,
             fields: Vec::new(),
@@ -109,6 +114,7 @@ fn form_page(
     let mut ctx = base_context(state, locale, None, page.action);
     ctx.insert("heading", c.text(locale, page.heading));
     ctx.insert("lead", &page.lead.map(|l| c.text(locale, l)));
+    ctx.insert("intro", &page.intro);
     ctx.insert("action", page.action);
     ctx.insert("submit", c.text(locale, page.submit));
     ctx.insert("csrf", &csrf);

@@ -118,7 +118,7 @@ pub(super) async fn submit(
         valid_until: invitation.until,
         granted_by: Some(staff.account.id),
     };
-    yui_authz::grant_in(&mut tx, &grant, now).await?;
+    let granted = yui_authz::grant_in(&mut tx, &grant, now).await?;
     // A new account sets its password through the invitation's link.
     let path = if new_account {
         let token = new_secret();
@@ -130,7 +130,7 @@ pub(super) async fn submit(
             now + Duration::minutes(INVITATION_MINUTES),
         )
         .await?;
-        format!("/reset/confirm?token={token}")
+        format!("/invitation?token={token}&grant={}", granted.id)
     } else {
         format!("/t/{}/", tenant.slug())
     };
