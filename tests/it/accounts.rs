@@ -406,7 +406,7 @@ on_both_backends!(
 );
 
 /// The first link in the newest mail to `to`.
-async fn mailed_link(app: &TestApp, to: &str, path: &str) -> String {
+pub async fn mailed_link(app: &TestApp, to: &str, path: &str) -> String {
     let deadline = std::time::Duration::from_secs(20);
     let start = std::time::Instant::now();
     loop {

@@ -17,6 +17,7 @@ on_both_backends!(
     sign_in_returns_where_the_person_was_going_and_nowhere_else,
     parallel_invites_of_one_address_make_one_account,
     a_database_outage_is_503_never_404,
+    the_confirmation_mail_can_be_sent_again_once_in_a_while,
 );
 
 async fn page_errors_are_html_pages_in_the_persons_language(app: &TestApp) {
@@ -338,4 +339,62 @@ async fn a_database_outage_is_503_never_404(app: &TestApp) {
     }
     assert_eq!(app.status(&admin, "/t/kamaishi/staff").await, 503);
     assert_eq!(app.get("/readyz").await.status(), 503);
+}
+
+/// Mails the sink received for `address`, after the worker had time to deliver.
+async fn mails_to(app: &TestApp, address: &str, at_least: usize) -> usize {
+    let count = || {
+        app.sink
+            .inbox()
+            .messages()
+            .iter()
+            .filter(|m| m.rcpt_to.iter().any(|r| r == address))
+            .count()
+    };
+    for _ in 0..100 {
+        if count() >= at_least {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // Long enough for the worker to send anything still queued.
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    count()
+}
+
+async fn the_confirmation_mail_can_be_sent_again_once_in_a_while(app: &TestApp) {
+    let (hanako, _) = person(app, "花子", "hanako@example.jp").await;
+    assert_eq!(mails_to(app, "hanako@example.jp", 1).await, 1);
+    let page = app.page(&hanako, "/account").await;
+    assert!(page.contains(r#"action="/account/verify-again""#));
+    let csrf = crate::accounts::csrf_of(&page);
+    let again = |client: reqwest::Client| {
+        let (url, csrf) = (app.url("/account/verify-again"), csrf.clone());
+        async move {
+            client
+                .post(url)
+                .form(&[("csrf", csrf.as_str())])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // Right after signing up: not again yet.
+    let res = again(hanako.clone()).await;
+    assert_eq!(res.headers()["location"], "/account?verify=recent");
+    assert_eq!(mails_to(app, "hanako@example.jp", 1).await, 1);
+    // Later, a burst of clicks sends one mail.
+    app.advance(chrono::Duration::minutes(6));
+    let burst: Vec<_> = (0..6)
+        .map(|_| tokio::spawn(again(hanako.clone())))
+        .collect();
+    for b in burst {
+        assert_eq!(b.await.unwrap().status(), 303);
+    }
+    assert_eq!(mails_to(app, "hanako@example.jp", 2).await, 2);
+    // Its link verifies the address; the button is gone.
+    let link = crate::accounts::mailed_link(app, "hanako@example.jp", "/verify?token=").await;
+    let path = link.trim_start_matches(&app.url(""));
+    assert_eq!(app.status(&hanako, path).await, 200);
+    assert!(!app.page(&hanako, "/account").await.contains("verify-again"));
 }

@@ -232,6 +232,36 @@ impl AccountTx {
         Ok(())
     }
 
+    /// Whether a token for `purpose` was issued to this account at or after `since`
+    /// (so a burst of requests sends one mail, not many). In a writing transaction it
+    /// holds the account until the commit, so the check and the new token are one step.
+    #[instrument(skip_all, fields(account = %self.account), err(level = "warn"))]
+    pub async fn token_issued_since(
+        &mut self,
+        purpose: TokenPurpose,
+        since: DateTime<Utc>,
+    ) -> Result<bool> {
+        // Concurrent requests of one account take turns from here: on PostgreSQL by
+        // locking the account's row (SQLite's writing transactions already do).
+        if let StoreTx::Postgres(conn) = &mut self.tx {
+            sqlx::query("SELECT id FROM accounts WHERE id = $1 FOR UPDATE")
+                .bind(self.account)
+                .execute(&mut **conn)
+                .await?;
+        }
+        let row: Option<(i64,)> = with_tx!(&mut self.tx, conn => {
+            sqlx::query_as(
+                "SELECT CAST(1 AS BIGINT) FROM account_tokens WHERE account_id = $1 AND purpose = $2 AND created_at >= $3 LIMIT 1",
+            )
+            .bind(self.account)
+            .bind(purpose.as_str())
+            .bind(since)
+            .fetch_optional(&mut **conn)
+            .await?
+        });
+        Ok(row.is_some())
+    }
+
     /// Starts a session.
     #[instrument(skip_all, fields(account = %self.account), err(level = "warn"))]
     pub async fn create_session(

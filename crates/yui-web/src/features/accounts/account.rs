@@ -29,6 +29,7 @@ struct AccountView {
 pub(super) struct AccountQuery {
     welcome: Option<String>,
     saved: Option<String>,
+    verify: Option<String>,
 }
 
 /// The profile form as submitted (or as stored), with its errors.
@@ -146,6 +147,13 @@ pub(super) async fn page(
     let c = &state.inner.catalogs;
     let notice = if q.welcome.is_some() {
         Some(c.text(locale, "signup_done").to_owned())
+    } else if let Some(v) = q.verify {
+        let key = if v == "sent" {
+            "verify_again_sent"
+        } else {
+            "verify_again_recent"
+        };
+        Some(c.text(locale, key).to_owned())
     } else {
         q.saved.map(|_| c.text(locale, "saved").to_owned())
     };

@@ -434,3 +434,50 @@ pub(super) async fn magic_confirm(
     let jar = start_session(&state, jar, id, &ip, &headers).await?;
     Ok((jar, Redirect::to("/account")).into_response())
 }
+
+/// Minutes before another verification mail may be sent to the same account.
+const VERIFY_AGAIN_MINUTES: i64 = 5;
+
+/// Sends the verification mail again, from the account page. The account's write
+/// transaction serialises a burst of clicks: one mail per few minutes, never more.
+pub(super) async fn verify_again(
+    State(state): State<AppState>,
+    crate::extract::SignedIn(account): crate::extract::SignedIn,
+    CsrfForm(_): CsrfForm<crate::extract::CsrfOnly>,
+) -> Result<Response, PageError> {
+    if account.email_verified_at.is_some() {
+        return Ok(Redirect::to("/account").into_response());
+    }
+    let now = state.now();
+    let mut tx = state.store.account(account.id).write().await?;
+    let recent = now - Duration::minutes(VERIFY_AGAIN_MINUTES);
+    if tx
+        .token_issued_since(TokenPurpose::VerifyEmail, recent)
+        .await?
+    {
+        tx.rollback().await?;
+        return Ok(Redirect::to("/account?verify=recent").into_response());
+    }
+    let token = new_secret();
+    tx.create_login_token(
+        account.id,
+        TokenPurpose::VerifyEmail,
+        &secret_hash(&token),
+        now,
+        now + Duration::minutes(VERIFY_MINUTES),
+    )
+    .await?;
+    let email = account.email()?;
+    queue_link_mail(
+        &state,
+        &mut tx,
+        (&email, &account.display_name, account.locale()),
+        yui_mail::MailKind::VerifyEmail,
+        &format!("/verify?token={token}"),
+        VERIFY_MINUTES,
+    )
+    .await?;
+    tx.commit().await?;
+    state.inner.mail_waker.notify_one();
+    Ok(Redirect::to("/account?verify=sent").into_response())
+}

@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/verify", get(links::verify_email))
         .route("/invitation", get(invitation::page))
         .route("/account", get(account::page).post(account::update))
+        .route("/account/verify-again", post(links::verify_again))
         .route(
             "/account/signout-everywhere",
             post(account::signout_everywhere),
