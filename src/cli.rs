@@ -102,7 +102,7 @@ enum AdminCommand {
     },
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Copy, Subcommand)]
 enum MatchCommand {
     /// Read a round instance as JSON on stdin; write the talent-optimal stable matching.
     Solve,

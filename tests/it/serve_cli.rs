@@ -44,13 +44,10 @@ impl Server {
         });
         let mut seen = Vec::new();
         loop {
-            let line = match rx.recv_timeout(Duration::from_secs(60)) {
-                Ok(l) => l,
-                Err(_) => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    panic!("yui serve did not start; it said:\n{}", seen.join("\n"));
-                }
+            let Ok(line) = rx.recv_timeout(Duration::from_secs(60)) else {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("yui serve did not start; it said:\n{}", seen.join("\n"));
             };
             if let Some(rest) = line.split("listening on http://").nth(1) {
                 let addr = rest.split_whitespace().next().unwrap().to_owned();

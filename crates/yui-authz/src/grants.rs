@@ -143,7 +143,7 @@ pub async fn grant(store: &Store, new: &NewGrant, now: DateTime<Utc>) -> Result<
         .ok_or(AuthzError::NotFound)?;
     let row = tx.grant_row(id).await?.ok_or(AuthzError::NotFound)?;
     tx.commit().await?;
-    let stored = stored::parse_grant(row).ok_or(AuthzError::NotFound)?;
+    let stored = stored::parse_grant(&row).ok_or(AuthzError::NotFound)?;
     Ok(Grant::new(stored, None))
 }
 
@@ -177,7 +177,7 @@ pub async fn grant_in(tx: &mut TenantTx, new: &NewGrant, now: DateTime<Utc>) -> 
         .and_then(|o| o.grant_id)
         .ok_or(AuthzError::NotFound)?;
     let row = tx.grant_row(id).await?.ok_or(AuthzError::NotFound)?;
-    let stored = stored::parse_grant(row).ok_or(AuthzError::NotFound)?;
+    let stored = stored::parse_grant(&row).ok_or(AuthzError::NotFound)?;
     Ok(Grant::new(stored, Some(tenant.slug)))
 }
 
@@ -244,7 +244,7 @@ pub async fn list_grants(store: &Store, tenant: Option<&str>) -> Result<Vec<Gran
             let mut tx = store.platform(PlatformReason::Policy).read().await?;
             let rows = tx.grant_rows_of(None).await?;
             tx.commit().await?;
-            Ok(stored::parse_grants(rows)
+            Ok(stored::parse_grants(&rows)
                 .into_iter()
                 .map(|g| Grant::new(g, None))
                 .collect())
@@ -258,7 +258,7 @@ pub async fn list_grants(store: &Store, tenant: Option<&str>) -> Result<Vec<Gran
 pub async fn list_grants_in(tx: &mut TenantTx) -> Result<Vec<Grant>> {
     let node = tx.node().await?;
     let rows = tx.grant_rows().await?;
-    Ok(stored::parse_grants(rows)
+    Ok(stored::parse_grants(&rows)
         .into_iter()
         .map(|g| Grant::new(g, Some(node.slug.clone())))
         .collect())

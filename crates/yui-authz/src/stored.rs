@@ -40,7 +40,7 @@ pub(crate) async fn load_rules(store: &Store) -> Result<(Vec<PermissionRule>, Ve
     let permissions = tx.permission_rows().await?;
     let grants = tx.grant_rows().await?;
     tx.commit().await?;
-    Ok((parse_permissions(permissions), parse_grants(grants)))
+    Ok((parse_permissions(permissions), parse_grants(&grants)))
 }
 
 /// Every permission row that parses.
@@ -73,7 +73,7 @@ pub(crate) fn parse_permissions(rows: Vec<PermissionRow>) -> Vec<PermissionRule>
 }
 
 /// A grant row that has not been revoked, typed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct StoredGrant {
     pub id: GrantId,
     pub account_id: AccountId,
@@ -85,15 +85,15 @@ pub(crate) struct StoredGrant {
 }
 
 /// The grant of a row, or `None` (logged) when its role or place is malformed.
-pub(crate) fn parse_grant(row: GrantRow) -> Option<StoredGrant> {
+pub(crate) fn parse_grant(row: &GrantRow) -> Option<StoredGrant> {
     let role_scope = Role::parse(&row.role).zip(Scope::parse(&row.scope));
     let Some((role, place)) =
         role_scope.and_then(|(r, s)| GrantPlace::new(s, row.tenant_id).map(|p| (r, p)))
     else {
         tracing::warn!(
             id = row.id.get(),
-            role = row.role,
-            scope = row.scope,
+            role = %row.role,
+            scope = %row.scope,
             "role_grants: malformed grant, ignored"
         );
         return None;
@@ -110,6 +110,6 @@ pub(crate) fn parse_grant(row: GrantRow) -> Option<StoredGrant> {
 }
 
 /// Every grant row that parses.
-pub(crate) fn parse_grants(rows: Vec<GrantRow>) -> Vec<StoredGrant> {
-    rows.into_iter().filter_map(parse_grant).collect()
+pub(crate) fn parse_grants(rows: &[GrantRow]) -> Vec<StoredGrant> {
+    rows.iter().filter_map(parse_grant).collect()
 }

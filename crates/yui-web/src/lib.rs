@@ -3,7 +3,6 @@
 //! [`router`] builds the whole application from an [`AppState`]; [`serve`] runs it on
 //! a listener until a shutdown signal, finishing requests already in flight. Tests
 //! start exactly this on port 0.
-#![deny(clippy::unwrap_used, clippy::expect_used)]
 
 mod api;
 mod assets;
