@@ -1,16 +1,11 @@
 //! Errors at the web edge, and how they reach people: pages fail as HTML pages in the
-//! person's language ([`PageError`], rendered by [`render_failures`]), the API as
+//! person's language ([`PageError`], rendered by `render::failures`), the API as
 //! JSON ([`ApiError`]). 5xx causes are logged; nobody is shown their text.
 
 use axum::Json;
-use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
-use axum::middleware::Next;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use yui_store::StoreError;
-
-use crate::AppState;
-use crate::extract::{Lang, Viewer};
 
 /// What went wrong, whatever the answer's form.
 #[derive(Debug, thiserror::Error)]
@@ -108,19 +103,20 @@ impl WebError {
 }
 
 /// A page route's failure. Its response carries only the status and a marker;
-/// [`render_failures`] turns it into the HTML error page in the person's language.
+/// `render::failures` turns it into the HTML error page in the person's language.
 #[derive(Debug)]
 pub struct PageError(pub WebError);
 
-/// The marker a failed page leaves for [`render_failures`].
+/// The marker a failed page leaves for `render::failures`: the message keys of
+/// the page to show.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PageFailure {
-    heading: &'static str,
-    body: &'static str,
+    pub heading: &'static str,
+    pub body: &'static str,
 }
 
 impl PageFailure {
-    fn of(status: StatusCode, code: &str) -> PageFailure {
+    pub(crate) fn of(status: StatusCode, code: &str) -> PageFailure {
         let (heading, body) = match (status, code) {
             (_, "csrf") => ("error_title", "err_csrf"),
             (_, "suspended") => ("suspended_title", "suspended_body"),
@@ -149,62 +145,6 @@ impl IntoResponse for PageError {
             .insert(PageFailure::of(status, self.0.code()));
         res
     }
-}
-
-/// Renders every failed page response as the HTML error page in the person's
-/// language, with the header they would see on any page: handler errors, and
-/// axum's own rejections (a path id that is not a number, a malformed form), which
-/// otherwise answer plain text. The JSON API and the probes answer as they are.
-pub(crate) async fn render_failures(
-    State(state): State<AppState>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let path = req.uri().path().to_owned();
-    let (parts, body) = req.into_parts();
-    let lang = Lang::from_parts(&parts);
-    let viewer_parts = parts.clone();
-    let res = next.run(Request::from_parts(parts, body)).await;
-    let status = res.status();
-    if !(status.is_client_error() || status.is_server_error()) || is_machine_path(&path) {
-        return res;
-    }
-    let failure = match res.extensions().get::<PageFailure>() {
-        Some(f) => *f,
-        None => {
-            let is_html = res
-                .headers()
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.starts_with("text/html"));
-            if is_html {
-                return res;
-            }
-            PageFailure::of(status, "")
-        }
-    };
-    let viewer = Viewer::from_parts(&viewer_parts, &state).await.ok();
-    let locale = lang.or(yui_domain::Locale::Ja);
-    let mut page = crate::render::message_page(
-        &state,
-        locale,
-        viewer.as_ref(),
-        status,
-        failure.heading,
-        failure.body,
-    );
-    // Keep what the handler said about the answer (cookies, retry hints).
-    for (name, value) in res.headers() {
-        if name == header::SET_COOKIE || name == header::RETRY_AFTER || name == header::LOCATION {
-            page.headers_mut().append(name, value.clone());
-        }
-    }
-    page
-}
-
-/// Answers meant for programs, not people.
-fn is_machine_path(path: &str) -> bool {
-    path.starts_with("/api/") || path == "/healthz" || path == "/readyz"
 }
 
 /// An API route's failure, as JSON:

@@ -94,7 +94,7 @@ mod key_tests {
                 .take_while(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || *ch == '_')
                 .collect()
         };
-        for (_, source) in crate::render::template_sources() {
+        for (_, source) in crate::template_sources() {
             for (i, _) in source.match_indices("t.") {
                 let before = source[..i].chars().last();
                 if before.is_some_and(|b| b.is_ascii_alphanumeric() || b == '_' || b == '.') {

@@ -126,7 +126,7 @@ impl AppState {
             store,
             authz,
             inner: Arc::new(Shared {
-                tera: render::templates()?,
+                tera: templates()?,
                 catalogs: Catalogs::load()?,
                 assets: assets::Assets::new(),
                 settings,
@@ -161,6 +161,21 @@ impl AppState {
     }
 }
 
+/// Every template: the shared ones and each feature's, compiled into the binary.
+/// Autoescaping is on for every `.html` template.
+fn template_sources() -> impl Iterator<Item = (&'static str, &'static str)> {
+    render::SHARED_TEMPLATES
+        .iter()
+        .chain(features::TEMPLATES.iter().flat_map(|t| t.iter()))
+        .copied()
+}
+
+fn templates() -> Result<tera::Tera, WebError> {
+    let mut tera = tera::Tera::default();
+    tera.add_raw_templates(template_sources())?;
+    Ok(tera)
+}
+
 /// The complete application.
 pub fn router(state: AppState) -> Router {
     let security_headers = [
@@ -180,7 +195,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(features::public::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            error::render_failures,
+            render::failures::render_failures,
         ))
         .with_state(state)
         .layer(tower_http::compression::CompressionLayer::new())

@@ -5,41 +5,22 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Serialize;
-use tera::{Context, Tera};
+use tera::Context;
 use yui_domain::Locale;
 use yui_domain::account::{FieldError, Problem};
 use yui_store::Account;
 
+pub(crate) mod failures;
+
+use crate::AppState;
 use crate::extract::Viewer;
-use crate::{AppState, WebError, features};
 
 /// Templates every feature uses.
-const SHARED_TEMPLATES: &[(&str, &str)] = &[
+pub(crate) const SHARED_TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("templates/base.html")),
     ("message.html", include_str!("templates/message.html")),
     ("form_field.html", include_str!("templates/form_field.html")),
 ];
-
-/// Compiles the shared templates and every feature's. Autoescaping is on for every
-/// `.html` template.
-pub fn templates() -> Result<Tera, WebError> {
-    let mut tera = Tera::default();
-    let all = SHARED_TEMPLATES
-        .iter()
-        .chain(features::TEMPLATES.iter().flat_map(|t| t.iter()))
-        .copied();
-    tera.add_raw_templates(all)?;
-    Ok(tera)
-}
-
-/// Every template, for the catalog test: names and sources.
-#[cfg(test)]
-pub fn template_sources() -> impl Iterator<Item = (&'static str, &'static str)> {
-    SHARED_TEMPLATES
-        .iter()
-        .chain(features::TEMPLATES.iter().flat_map(|t| t.iter()))
-        .copied()
-}
 
 /// What the header shows of the signed-in account.
 #[derive(Debug, Serialize)]
