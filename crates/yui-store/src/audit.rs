@@ -6,7 +6,7 @@ use tracing::instrument;
 use yui_domain::audit::{AuditAction, neutralise};
 use yui_domain::{AccountId, AuditId, TenantId};
 
-use crate::scope::{PlatformTx, TenantTx, Tx, sealed::Inner};
+use crate::scope::{AccountTx, PlatformTx, TenantTx, Tx, sealed::Inner};
 use crate::{Result, StoreTx, with_tx};
 
 /// One audit event to record. Which tenant's log it goes to is the transaction's:
@@ -134,5 +134,19 @@ impl PlatformTx {
     #[instrument(skip_all, err(level = "warn"))]
     pub async fn audit_entries(&mut self, limit: i64) -> Result<Vec<AuditRecord>> {
         newest(&mut self.tx, None, limit).await
+    }
+}
+
+impl AccountTx {
+    /// Records the person's own action on their rows in one tenant (revoking their
+    /// API token of that tenant) in that tenant's log, with the change.
+    #[instrument(skip_all, fields(tenant = %tenant), err(level = "warn"))]
+    pub async fn audit_in_tenant(
+        &mut self,
+        tenant: TenantId,
+        entry: &AuditEntry,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        insert(self.inner(), Some(tenant), entry, now).await
     }
 }

@@ -225,18 +225,17 @@ async fn revoke(
     CsrfForm(_): CsrfForm<CsrfOnly>,
 ) -> Result<Response, PageError> {
     let now = state.now();
-    // Someone else's token id is simply not found.
+    // Someone else's token id is simply not found. The revocation and its audit row
+    // (in the token's tenant) commit together.
     let mut tx = state.store.account(account.id).write().await?;
     let tenant = tx.revoke_api_token(ApiTokenId::new(id), now).await?;
-    tx.commit().await?;
-    let mut tx = state.store.tenant(tenant).write().await?;
     let entry = AuditEntry {
         actor_id: Some(account.id),
         action: AuditAction::TokenRevoked,
         detail: serde_json::json!({ "token": id }),
         ip,
     };
-    tx.audit(&entry, now).await?;
+    tx.audit_in_tenant(tenant, &entry, now).await?;
     tx.commit().await?;
     Ok(Redirect::to("/account/tokens?revoked=1").into_response())
 }
