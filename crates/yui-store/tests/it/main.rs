@@ -2,9 +2,11 @@
 //! PostgreSQL, where it connects as the application's role (no table owned, no
 //! BYPASSRLS), so row-level security holds as in production.
 
+mod accounts;
 mod outbox;
 mod policy;
 mod row_security;
+mod tenant_data;
 
 use std::collections::HashMap;
 use std::path::Path;
