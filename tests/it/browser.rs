@@ -247,3 +247,180 @@ async fn sign_up_verify_by_mail_sign_in_sign_out() {
     app.stop().await;
     result.expect("browser steps");
 }
+
+/// Every demo account's password (README).
+const DEMO_PASSWORD: &str = "yui-demo-2026";
+const DEMO_ADMIN: &str = "admin@iwate.demo.yui.example";
+
+/// Clicks the submit button of the form posting to `action`.
+async fn submit(c: &fantoccini::Client, action: &str) -> Steps {
+    c.find(Locator::Css(&format!(
+        r#"form[action="{action}"] button[type=submit]"#
+    )))
+    .await?
+    .click()
+    .await
+}
+
+/// Waits for the page answered with errors: its error summary.
+async fn error_summary(
+    c: &fantoccini::Client,
+) -> Result<fantoccini::elements::Element, fantoccini::error::CmdError> {
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("error-summary"))
+        .await
+}
+
+async fn sign_in_as(c: &fantoccini::Client, app: &TestApp, email: &str) -> Steps {
+    c.goto(&app.url("/signin")).await?;
+    fill(c, "f-email", email).await?;
+    fill(c, "f-password", DEMO_PASSWORD).await?;
+    submit(c, "/signin").await?;
+    arrive(c, "/account").await
+}
+
+/// Chooses the language with the header's switch (a remembered cookie).
+async fn choose_language(c: &fantoccini::Client, app: &TestApp, lang: &str) -> Steps {
+    c.goto(&app.url(&format!("/lang/{lang}?next=/"))).await?;
+    arrive(c, "/").await
+}
+
+/// The id of the focused element ("" when it has none). The browser moves the focus to
+/// an `autofocus` element at its next rendering after the load: this waits for it, up
+/// to 5 s, when `expected` is not focused yet.
+async fn focused_id(
+    c: &fantoccini::Client,
+    expected: &str,
+) -> Result<String, fantoccini::error::CmdError> {
+    let mut id = String::new();
+    for _ in 0..50 {
+        id = c
+            .active_element()
+            .await?
+            .attr("id")
+            .await?
+            .unwrap_or_default();
+        if id == expected {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn form_errors_come_from_the_server_and_take_the_focus() {
+    let Some(browser) = open_browser().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    crate::form_pages::demo_accounts(&app).await;
+    let c = &browser.client;
+    let result: Steps = async {
+        // Empty required fields reach the server (novalidate): its Japanese messages show,
+        // and the summary has the focus without any script.
+        c.goto(&app.url("/signup")).await?;
+        submit(c, "/signup").await?;
+        let summary = error_summary(c).await?;
+        snapshot(c, "signup-errors").await?;
+        assert_eq!(focused_id(c, "error-summary").await?, "error-summary");
+        assert_eq!(summary.attr("role").await?.as_deref(), Some("alert"));
+        assert!(summary.text().await?.contains("表示名：入力してください"));
+        assert!(
+            c.title().await?.starts_with("エラー："),
+            "{}",
+            c.title().await?
+        );
+        // The keyboard goes on from the summary to its links, and a link leads to its field.
+        summary.send_keys(&Key::Tab.to_string()).await?;
+        let link = c.active_element().await?;
+        assert_eq!(link.attr("href").await?.as_deref(), Some("#f-display_name"));
+        link.send_keys(&Key::Enter.to_string()).await?;
+        assert_eq!(c.current_url().await?.fragment(), Some("f-display_name"));
+
+        // A wrong password is a refusal in the same alert, not a notice.
+        c.goto(&app.url("/signin")).await?;
+        fill(c, "f-email", DEMO_ADMIN).await?;
+        fill(c, "f-password", "not the password").await?;
+        submit(c, "/signin").await?;
+        let summary = error_summary(c).await?;
+        snapshot(c, "signin-refused").await?;
+        assert_eq!(focused_id(c, "error-summary").await?, "error-summary");
+        assert!(
+            summary
+                .text()
+                .await?
+                .contains("メールアドレスまたはパスワードが正しくありません")
+        );
+        assert!(c.find_all(Locator::Css(".notice")).await?.is_empty());
+
+        sign_in_as(c, &app, DEMO_ADMIN).await?;
+        // The browser would refuse "coordinator@" itself, in its own words, and never send it.
+        c.goto(&app.url("/t/iwate/staff")).await?;
+        fill(c, "f-email", "coordinator@").await?;
+        submit(c, "/t/iwate/staff").await?;
+        let summary = error_summary(c).await?;
+        snapshot(c, "staff-errors").await?;
+        assert_eq!(focused_id(c, "error-summary").await?, "error-summary");
+        assert!(
+            summary
+                .text()
+                .await?
+                .contains("メールアドレス：メールアドレスの形式が正しくありません")
+        );
+        let email = c.find(Locator::Id("f-email")).await?;
+        assert_eq!(email.attr("aria-invalid").await?.as_deref(), Some("true"));
+        assert!(c.title().await?.starts_with("エラー："));
+
+        c.goto(&app.url("/account")).await?;
+        c.find(Locator::Id("f-display_name")).await?.clear().await?;
+        submit(c, "/account").await?;
+        let summary = error_summary(c).await?;
+        assert_eq!(focused_id(c, "error-summary").await?, "error-summary");
+        assert!(summary.text().await?.contains("表示名：入力してください"));
+
+        c.goto(&app.url("/account/tokens")).await?;
+        submit(c, "/account/tokens").await?;
+        let summary = error_summary(c).await?;
+        assert_eq!(focused_id(c, "error-summary").await?, "error-summary");
+        assert!(summary.text().await?.contains("名前：入力してください"));
+
+        // In English the title says so in English.
+        choose_language(c, &app, "en").await?;
+        c.goto(&app.url("/account")).await?;
+        c.find(Locator::Id("f-display_name")).await?.clear().await?;
+        submit(c, "/account").await?;
+        error_summary(c).await?;
+        assert_eq!(focused_id(c, "error-summary").await?, "error-summary");
+        assert!(
+            c.title().await?.starts_with("Error: "),
+            "{}",
+            c.title().await?
+        );
+        Ok(())
+    }
+    .await;
+    browser.client.close().await.ok();
+    app.stop().await;
+    result.expect("browser steps");
+}
+
+/// With `YUI_TEST_SCREENSHOTS=<folder>`, saves what the browser shows there as
+/// `<name>.png`, to look at the pages as a person would.
+async fn snapshot(c: &fantoccini::Client, name: &str) -> Steps {
+    if let Ok(dir) = std::env::var("YUI_TEST_SCREENSHOTS") {
+        let name: String = name
+            .chars()
+            .map(|ch| {
+                if ch.is_ascii_alphanumeric() || ch == '-' {
+                    ch
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        std::fs::write(format!("{dir}/{name}.png"), c.screenshot().await?).unwrap();
+    }
+    Ok(())
+}

@@ -6,6 +6,7 @@ mod support;
 mod accounts;
 mod api;
 mod browser;
+mod form_pages;
 mod match_cli;
 mod pages;
 mod row_security;

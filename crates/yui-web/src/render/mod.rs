@@ -18,6 +18,10 @@ const SHARED_TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("templates/base.html")),
     ("message.html", include_str!("templates/message.html")),
     ("form_field.html", include_str!("templates/form_field.html")),
+    (
+        "error_summary.html",
+        include_str!("templates/error_summary.html"),
+    ),
 ];
 
 /// Compiles the shared templates and every feature's. Autoescaping is on for every
