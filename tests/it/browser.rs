@@ -251,6 +251,7 @@ async fn sign_up_verify_by_mail_sign_in_sign_out() {
 /// Every demo account's password (README).
 const DEMO_PASSWORD: &str = "yui-demo-2026";
 const DEMO_ADMIN: &str = "admin@iwate.demo.yui.example";
+const DEMO_OPERATOR: &str = "operator@demo.yui.example";
 
 /// Clicks the submit button of the form posting to `action`.
 async fn submit(c: &fantoccini::Client, action: &str) -> Steps {
@@ -280,10 +281,23 @@ async fn sign_in_as(c: &fantoccini::Client, app: &TestApp, email: &str) -> Steps
     arrive(c, "/account").await
 }
 
+/// Forgets the session (and the language cookie), as a new visitor.
+async fn sign_out(c: &fantoccini::Client) -> Steps {
+    c.delete_all_cookies().await
+}
+
 /// Chooses the language with the header's switch (a remembered cookie).
 async fn choose_language(c: &fantoccini::Client, app: &TestApp, lang: &str) -> Steps {
     c.goto(&app.url(&format!("/lang/{lang}?next=/"))).await?;
     arrive(c, "/").await
+}
+
+async fn page_lang(c: &fantoccini::Client) -> Result<String, fantoccini::error::CmdError> {
+    Ok(c.find(Locator::Css("html"))
+        .await?
+        .attr("lang")
+        .await?
+        .unwrap_or_default())
 }
 
 /// The id of the focused element ("" when it has none). The browser moves the focus to
@@ -423,4 +437,112 @@ async fn snapshot(c: &fantoccini::Client, name: &str) -> Steps {
         std::fs::write(format!("{dir}/{name}.png"), c.screenshot().await?).unwrap();
     }
     Ok(())
+}
+
+/// Makes the page's viewport `width` CSS pixels wide (the window's frame, if any,
+/// is added).
+async fn set_viewport(c: &fantoccini::Client, width: u32) -> Steps {
+    c.set_window_size(width, 800).await?;
+    let inner = c.execute("return window.innerWidth", vec![]).await?;
+    let inner = inner.as_u64().unwrap_or(u64::from(width)) as u32;
+    if inner != width {
+        c.set_window_size(width + width.saturating_sub(inner), 800)
+            .await?;
+    }
+    let inner = c.execute("return window.innerWidth", vec![]).await?;
+    assert_eq!(inner.as_u64(), Some(u64::from(width)), "viewport width");
+    Ok(())
+}
+
+/// What does not fit the screen: the page scrolls sideways, or a header link breaks
+/// inside its words.
+async fn misfits(c: &fantoccini::Client) -> Result<Vec<String>, fantoccini::error::CmdError> {
+    let found = c
+        .execute(
+            r#"
+            const out = [];
+            const d = document.documentElement;
+            if (d.scrollWidth > d.clientWidth) {
+              out.push(`the page is ${d.scrollWidth}px wide in a ${d.clientWidth}px viewport`);
+              for (const el of document.body.querySelectorAll('*')) {
+                const r = el.getBoundingClientRect();
+                // What a table's scroll box clips is fine; what escapes it (absolutely
+                // positioned) is not.
+                const clipped = el.closest('.table-scroll') && getComputedStyle(el).position !== 'absolute';
+                if (r.right > d.clientWidth + 1 && !clipped) {
+                  out.push(`  ${el.tagName.toLowerCase()}${el.className ? '.' + el.className : ''} reaches ${Math.round(r.right)}px`);
+                }
+              }
+            }
+            for (const a of document.querySelectorAll('.header-nav a')) {
+              if (a.closest('.account-link')) continue;
+              const range = document.createRange();
+              range.selectNodeContents(a);
+              const lines = new Set(Array.from(range.getClientRects()).map(r => Math.round(r.top)));
+              if (lines.size > 1) out.push(`the header link "${a.textContent}" breaks over ${lines.size} lines`);
+            }
+            return out;
+            "#,
+            vec![],
+        )
+        .await?;
+    Ok(serde_json::from_value(found).unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_fit_phone_screens() {
+    let Some(browser) = open_browser().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    crate::form_pages::demo_accounts(&app).await;
+    let c = &browser.client;
+    let result: Steps = async {
+        // (who is signed in, the pages) — the public pages, then the admin's, then the operator's.
+        let visits: [(Option<&str>, &[&str]); 3] = [
+            (None, &["/", "/t/iwate/", "/t/amami/", "/signin", "/signup"]),
+            (
+                Some(DEMO_ADMIN),
+                &[
+                    "/account",
+                    "/account/tokens",
+                    "/t/iwate/staff",
+                    "/t/iwate/audit",
+                ],
+            ),
+            (Some(DEMO_OPERATOR), &["/account", "/ops/", "/ops/audit"]),
+        ];
+        let mut problems = Vec::new();
+        for lang in ["ja", "en"] {
+            for (who, paths) in visits {
+                sign_out(c).await?;
+                set_viewport(c, 1024).await?;
+                if let Some(who) = who {
+                    sign_in_as(c, &app, who).await?;
+                }
+                choose_language(c, &app, lang).await?;
+                for width in [375, 320] {
+                    set_viewport(c, width).await?;
+                    for path in paths {
+                        c.goto(&app.url(path)).await?;
+                        assert_eq!(page_lang(c).await?, lang, "{path}");
+                        snapshot(c, &format!("{lang}-{width}-{path}")).await?;
+                        for m in misfits(c).await? {
+                            problems.push(format!("{path} ({lang}, {width}px): {m}"));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            problems.is_empty(),
+            "pages that do not fit a phone:\n{}",
+            problems.join("\n")
+        );
+        Ok(())
+    }
+    .await;
+    browser.client.close().await.ok();
+    app.stop().await;
+    result.expect("browser steps");
 }
