@@ -546,3 +546,169 @@ async fn pages_fit_phone_screens() {
     app.stop().await;
     result.expect("browser steps");
 }
+
+/// axe-core, pinned in tests/browser/package-lock.json and installed there by `npm ci`
+/// (.ci/run does it). `None` (the test is skipped) when it is missing, except under CI.
+fn axe_source() -> Option<String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/browser/node_modules/axe-core/axe.min.js");
+    match std::fs::read_to_string(&path) {
+        Ok(source) => Some(source),
+        Err(e) => {
+            let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+            assert!(
+                !ci,
+                "CI=true but {} is missing ({e}): run `npm ci --prefix tests/browser`",
+                path.display()
+            );
+            eprintln!(
+                "skipping the accessibility audit: axe-core is not installed (npm ci --prefix tests/browser)"
+            );
+            None
+        }
+    }
+}
+
+/// Runs axe-core's WCAG 2.0/2.1/2.2 level A and AA rules on the page in the browser
+/// and returns each violation as a line. The page's CSP (`script-src 'none'`) does not
+/// apply to scripts that WebDriver evaluates, so the source is passed in as the body.
+async fn axe_violations(
+    c: &fantoccini::Client,
+    axe: &str,
+) -> Result<Vec<String>, fantoccini::error::CmdError> {
+    let script = format!(
+        r#"{axe}
+;
+return axe.run(document, {{
+  runOnly: {{ type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] }},
+  resultTypes: ['violations'],
+}}).then(r => r.violations.map(v =>
+  `${{v.id}} (${{v.impact}}): ${{v.help}}\n` +
+  v.nodes.map(n => `    ${{n.target.join(' ')}}: ${{n.failureSummary.replace(/\n/g, ' ')}}`).join('\n')));
+"#
+    );
+    let found = c.execute(&script, vec![]).await?;
+    Ok(serde_json::from_value(found).expect("axe's violations as strings"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_passes_the_accessibility_audit() {
+    let Some(axe) = axe_source() else {
+        return;
+    };
+    let Some(browser) = open_browser().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    crate::form_pages::demo_accounts(&app).await;
+    let c = &browser.client;
+    let result: Steps = async {
+        let mut audited = 0;
+        let mut problems = Vec::new();
+        // Audits the page the browser shows, named `what`.
+        macro_rules! audit {
+            ($lang:expr, $what:expr) => {{
+                assert_eq!(page_lang(c).await?, $lang, "{}", $what);
+                audited += 1;
+                for v in axe_violations(c, &axe).await? {
+                    problems.push(format!("{} ({}): {v}", $what, $lang));
+                }
+            }};
+        }
+        // The audit can fail: an image without a text alternative, and faint grey on
+        // white (styled through the DOM: the CSP refuses inline style attributes).
+        c.goto(&app.url("/")).await?;
+        c.execute(
+            r#"const main = document.querySelector('main');
+               main.insertAdjacentHTML('beforeend', '<img src="/favicon.ico"><p id="faint">faint</p>');
+               document.getElementById('faint').style.color = '#aaaaaa';"#,
+            vec![],
+        )
+        .await?;
+        let found = axe_violations(c, &axe).await?;
+        assert!(
+            found.iter().any(|v| v.starts_with("image-alt "))
+                && found.iter().any(|v| v.starts_with("color-contrast ")),
+            "axe found {found:?}"
+        );
+        for lang in ["ja", "en"] {
+            sign_out(c).await?;
+            choose_language(c, &app, lang).await?;
+            for path in [
+                "/",
+                "/?q=%E5%B2%A9%E6%89%8B",
+                "/?q=nowhere",
+                "/t/iwate/",
+                "/t/amami/",
+                "/t/kamaishi/",
+                "/signin",
+                "/signup",
+                "/reset",
+                "/magic",
+                "/reset/confirm?token=not-a-token",
+                "/magic/confirm?token=not-a-token",
+                "/verify?token=not-a-token",
+                "/no-such-page",
+                "/t/no-such-region/",
+            ] {
+                c.goto(&app.url(path)).await?;
+                audit!(lang, path);
+            }
+            // Forms answered with errors: every field's error, and a refusal.
+            c.goto(&app.url("/signup")).await?;
+            fill(c, "f-email", "taro@").await?;
+            submit(c, "/signup").await?;
+            error_summary(c).await?;
+            audit!(lang, "/signup with errors");
+            c.goto(&app.url("/signin")).await?;
+            fill(c, "f-email", DEMO_ADMIN).await?;
+            fill(c, "f-password", "not the password").await?;
+            submit(c, "/signin").await?;
+            error_summary(c).await?;
+            audit!(lang, "/signin with a wrong password");
+            c.goto(&app.url("/reset")).await?;
+            submit(c, "/reset").await?;
+            error_summary(c).await?;
+            audit!(lang, "/reset with errors");
+
+            sign_in_as(c, &app, DEMO_ADMIN).await?;
+            for path in ["/account", "/account/tokens", "/t/iwate/staff", "/t/iwate/audit", "/"] {
+                c.goto(&app.url(path)).await?;
+                audit!(lang, path);
+            }
+            c.goto(&app.url("/account")).await?;
+            c.find(Locator::Id("f-display_name")).await?.clear().await?;
+            submit(c, "/account").await?;
+            error_summary(c).await?;
+            audit!(lang, "/account with errors");
+            c.goto(&app.url("/account/tokens")).await?;
+            submit(c, "/account/tokens").await?;
+            error_summary(c).await?;
+            audit!(lang, "/account/tokens with errors");
+            c.goto(&app.url("/t/iwate/staff")).await?;
+            fill(c, "f-email", "coordinator@").await?;
+            submit(c, "/t/iwate/staff").await?;
+            error_summary(c).await?;
+            audit!(lang, "/t/iwate/staff with errors");
+
+            sign_out(c).await?;
+            choose_language(c, &app, lang).await?;
+            sign_in_as(c, &app, DEMO_OPERATOR).await?;
+            for path in ["/account", "/ops/", "/ops/audit"] {
+                c.goto(&app.url(path)).await?;
+                audit!(lang, path);
+            }
+        }
+        assert_eq!(audited, 2 * 29, "pages audited");
+        assert!(
+            problems.is_empty(),
+            "accessibility violations (axe-core, WCAG 2 A/AA):\n{}",
+            problems.join("\n")
+        );
+        Ok(())
+    }
+    .await;
+    browser.client.close().await.ok();
+    app.stop().await;
+    result.expect("browser steps");
+}
