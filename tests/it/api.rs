@@ -103,12 +103,13 @@ async fn readyz_reports_a_database_that_stopped_answering() {
         .send()
         .await
         .unwrap();
-    assert!(res.status().is_server_error());
+    // An outage is 503 (never 404 or 500), said as such.
+    assert_eq!(res.status(), 503);
     assert!(
         res.headers()["content-type"]
             .to_str()
             .unwrap()
             .starts_with("text/html")
     );
-    assert!(res.text().await.unwrap().contains("エラーが発生しました"));
+    assert!(res.text().await.unwrap().contains("ただいまご利用いただけません"));
 }

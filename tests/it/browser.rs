@@ -247,3 +247,468 @@ async fn sign_up_verify_by_mail_sign_in_sign_out() {
     app.stop().await;
     result.expect("browser steps");
 }
+
+/// Every demo account's password (README).
+const DEMO_PASSWORD: &str = "yui-demo-2026";
+const DEMO_ADMIN: &str = "admin@iwate.demo.yui.example";
+const DEMO_OPERATOR: &str = "operator@demo.yui.example";
+
+/// Clicks the submit button of the form posting to `action`.
+async fn submit(c: &fantoccini::Client, action: &str) -> Steps {
+    c.find(Locator::Css(&format!(
+        r#"form[action="{action}"] button[type=submit]"#
+    )))
+    .await?
+    .click()
+    .await
+}
+
+/// Waits for the page answered with errors: its error summary.
+async fn error_summary(
+    c: &fantoccini::Client,
+) -> Result<fantoccini::elements::Element, fantoccini::error::CmdError> {
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("error-summary"))
+        .await
+}
+
+async fn sign_in_as(c: &fantoccini::Client, app: &TestApp, email: &str) -> Steps {
+    c.goto(&app.url("/signin")).await?;
+    fill(c, "f-email", email).await?;
+    fill(c, "f-password", DEMO_PASSWORD).await?;
+    submit(c, "/signin").await?;
+    arrive(c, "/account").await
+}
+
+/// Forgets the session (and the language cookie), as a new visitor.
+async fn sign_out(c: &fantoccini::Client) -> Steps {
+    c.delete_all_cookies().await
+}
+
+/// Chooses the language with the header's switch (a remembered cookie).
+async fn choose_language(c: &fantoccini::Client, app: &TestApp, lang: &str) -> Steps {
+    c.goto(&app.url(&format!("/lang/{lang}?next=/"))).await?;
+    arrive(c, "/").await
+}
+
+async fn page_lang(c: &fantoccini::Client) -> Result<String, fantoccini::error::CmdError> {
+    Ok(c.find(Locator::Css("html"))
+        .await?
+        .attr("lang")
+        .await?
+        .unwrap_or_default())
+}
+
+/// The id of the focused element ("" when it has none). The browser moves the focus to
+/// an `autofocus` element at its next rendering after the load: this waits for it, up
+/// to 5 s, when `expected` is not focused yet.
+async fn focused_id(
+    c: &fantoccini::Client,
+    expected: &str,
+) -> Result<String, fantoccini::error::CmdError> {
+    let mut id = String::new();
+    for _ in 0..50 {
+        id = c
+            .active_element()
+            .await?
+            .attr("id")
+            .await?
+            .unwrap_or_default();
+        if id == expected {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn form_errors_come_from_the_server_and_take_the_focus() {
+    let Some(browser) = open_browser().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    crate::form_pages::demo_accounts(&app).await;
+    let c = &browser.client;
+    let result: Steps = async {
+        // Empty required fields reach the server (novalidate): its Japanese messages show,
+        // and the summary has the focus without any script.
+        c.goto(&app.url("/signup")).await?;
+        submit(c, "/signup").await?;
+        let summary = error_summary(c).await?;
+        snapshot(c, "signup-errors").await?;
+        assert_eq!(focused_id(c, "error-summary").await?, "error-summary");
+        assert_eq!(summary.attr("role").await?.as_deref(), Some("alert"));
+        assert!(summary.text().await?.contains("表示名：入力してください"));
+        assert!(
+            c.title().await?.starts_with("エラー："),
+            "{}",
+            c.title().await?
+        );
+        // The keyboard goes on from the summary to its links, and a link leads to its field.
+        summary.send_keys(&Key::Tab.to_string()).await?;
+        let link = c.active_element().await?;
+        assert_eq!(link.attr("href").await?.as_deref(), Some("#f-display_name"));
+        link.send_keys(&Key::Enter.to_string()).await?;
+        assert_eq!(c.current_url().await?.fragment(), Some("f-display_name"));
+
+        // A wrong password is a refusal in the same alert, not a notice.
+        c.goto(&app.url("/signin")).await?;
+        fill(c, "f-email", DEMO_ADMIN).await?;
+        fill(c, "f-password", "not the password").await?;
+        submit(c, "/signin").await?;
+        let summary = error_summary(c).await?;
+        snapshot(c, "signin-refused").await?;
+        assert_eq!(focused_id(c, "error-summary").await?, "error-summary");
+        assert!(
+            summary
+                .text()
+                .await?
+                .contains("メールアドレスまたはパスワードが正しくありません")
+        );
+        assert!(c.find_all(Locator::Css(".notice")).await?.is_empty());
+
+        sign_in_as(c, &app, DEMO_ADMIN).await?;
+        // The browser would refuse "coordinator@" itself, in its own words, and never send it.
+        c.goto(&app.url("/t/iwate/staff")).await?;
+        fill(c, "f-email", "coordinator@").await?;
+        submit(c, "/t/iwate/staff").await?;
+        let summary = error_summary(c).await?;
+        snapshot(c, "staff-errors").await?;
+        assert_eq!(focused_id(c, "error-summary").await?, "error-summary");
+        assert!(
+            summary
+                .text()
+                .await?
+                .contains("メールアドレス：メールアドレスの形式が正しくありません")
+        );
+        let email = c.find(Locator::Id("f-email")).await?;
+        assert_eq!(email.attr("aria-invalid").await?.as_deref(), Some("true"));
+        assert!(c.title().await?.starts_with("エラー："));
+
+        c.goto(&app.url("/account")).await?;
+        c.find(Locator::Id("f-display_name")).await?.clear().await?;
+        submit(c, "/account").await?;
+        let summary = error_summary(c).await?;
+        assert_eq!(focused_id(c, "error-summary").await?, "error-summary");
+        assert!(summary.text().await?.contains("表示名：入力してください"));
+
+        c.goto(&app.url("/account/tokens")).await?;
+        submit(c, "/account/tokens").await?;
+        let summary = error_summary(c).await?;
+        assert_eq!(focused_id(c, "error-summary").await?, "error-summary");
+        assert!(summary.text().await?.contains("名前：入力してください"));
+
+        // In English the title says so in English.
+        choose_language(c, &app, "en").await?;
+        c.goto(&app.url("/account")).await?;
+        c.find(Locator::Id("f-display_name")).await?.clear().await?;
+        submit(c, "/account").await?;
+        error_summary(c).await?;
+        assert_eq!(focused_id(c, "error-summary").await?, "error-summary");
+        assert!(
+            c.title().await?.starts_with("Error: "),
+            "{}",
+            c.title().await?
+        );
+        Ok(())
+    }
+    .await;
+    browser.client.close().await.ok();
+    app.stop().await;
+    result.expect("browser steps");
+}
+
+/// With `YUI_TEST_SCREENSHOTS=<folder>`, saves what the browser shows there as
+/// `<name>.png`, to look at the pages as a person would.
+async fn snapshot(c: &fantoccini::Client, name: &str) -> Steps {
+    if let Ok(dir) = std::env::var("YUI_TEST_SCREENSHOTS") {
+        let name: String = name
+            .chars()
+            .map(|ch| {
+                if ch.is_ascii_alphanumeric() || ch == '-' {
+                    ch
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        std::fs::write(format!("{dir}/{name}.png"), c.screenshot().await?).unwrap();
+    }
+    Ok(())
+}
+
+/// Makes the page's viewport `width` CSS pixels wide (the window's frame, if any,
+/// is added).
+async fn set_viewport(c: &fantoccini::Client, width: u32) -> Steps {
+    c.set_window_size(width, 800).await?;
+    let inner = c.execute("return window.innerWidth", vec![]).await?;
+    let inner = inner.as_u64().unwrap_or(u64::from(width)) as u32;
+    if inner != width {
+        c.set_window_size(width + width.saturating_sub(inner), 800)
+            .await?;
+    }
+    let inner = c.execute("return window.innerWidth", vec![]).await?;
+    assert_eq!(inner.as_u64(), Some(u64::from(width)), "viewport width");
+    Ok(())
+}
+
+/// What does not fit the screen: the page scrolls sideways, or a header link breaks
+/// inside its words.
+async fn misfits(c: &fantoccini::Client) -> Result<Vec<String>, fantoccini::error::CmdError> {
+    let found = c
+        .execute(
+            r#"
+            const out = [];
+            const d = document.documentElement;
+            if (d.scrollWidth > d.clientWidth) {
+              out.push(`the page is ${d.scrollWidth}px wide in a ${d.clientWidth}px viewport`);
+              for (const el of document.body.querySelectorAll('*')) {
+                const r = el.getBoundingClientRect();
+                // What a table's scroll box clips is fine; what escapes it (absolutely
+                // positioned) is not.
+                const clipped = el.closest('.table-scroll') && getComputedStyle(el).position !== 'absolute';
+                if (r.right > d.clientWidth + 1 && !clipped) {
+                  out.push(`  ${el.tagName.toLowerCase()}${el.className ? '.' + el.className : ''} reaches ${Math.round(r.right)}px`);
+                }
+              }
+            }
+            for (const a of document.querySelectorAll('.header-nav a')) {
+              if (a.closest('.account-link')) continue;
+              const range = document.createRange();
+              range.selectNodeContents(a);
+              const lines = new Set(Array.from(range.getClientRects()).map(r => Math.round(r.top)));
+              if (lines.size > 1) out.push(`the header link "${a.textContent}" breaks over ${lines.size} lines`);
+            }
+            return out;
+            "#,
+            vec![],
+        )
+        .await?;
+    Ok(serde_json::from_value(found).unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_fit_phone_screens() {
+    let Some(browser) = open_browser().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    crate::form_pages::demo_accounts(&app).await;
+    let c = &browser.client;
+    let result: Steps = async {
+        // (who is signed in, the pages) — the public pages, then the admin's, then the operator's.
+        let visits: [(Option<&str>, &[&str]); 3] = [
+            (None, &["/", "/t/iwate/", "/t/amami/", "/signin", "/signup"]),
+            (
+                Some(DEMO_ADMIN),
+                &[
+                    "/account",
+                    "/account/tokens",
+                    "/t/iwate/staff",
+                    "/t/iwate/audit",
+                ],
+            ),
+            (Some(DEMO_OPERATOR), &["/account", "/ops/", "/ops/audit"]),
+        ];
+        let mut problems = Vec::new();
+        for lang in ["ja", "en"] {
+            for (who, paths) in visits {
+                sign_out(c).await?;
+                set_viewport(c, 1024).await?;
+                if let Some(who) = who {
+                    sign_in_as(c, &app, who).await?;
+                }
+                choose_language(c, &app, lang).await?;
+                for width in [375, 320] {
+                    set_viewport(c, width).await?;
+                    for path in paths {
+                        c.goto(&app.url(path)).await?;
+                        assert_eq!(page_lang(c).await?, lang, "{path}");
+                        snapshot(c, &format!("{lang}-{width}-{path}")).await?;
+                        for m in misfits(c).await? {
+                            problems.push(format!("{path} ({lang}, {width}px): {m}"));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            problems.is_empty(),
+            "pages that do not fit a phone:\n{}",
+            problems.join("\n")
+        );
+        Ok(())
+    }
+    .await;
+    browser.client.close().await.ok();
+    app.stop().await;
+    result.expect("browser steps");
+}
+
+/// axe-core, pinned in tests/browser/package-lock.json and installed there by `npm ci`
+/// (.ci/run does it). `None` (the test is skipped) when it is missing, except under CI.
+fn axe_source() -> Option<String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/browser/node_modules/axe-core/axe.min.js");
+    match std::fs::read_to_string(&path) {
+        Ok(source) => Some(source),
+        Err(e) => {
+            let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+            assert!(
+                !ci,
+                "CI=true but {} is missing ({e}): run `npm ci --prefix tests/browser`",
+                path.display()
+            );
+            eprintln!(
+                "skipping the accessibility audit: axe-core is not installed (npm ci --prefix tests/browser)"
+            );
+            None
+        }
+    }
+}
+
+/// Runs axe-core's WCAG 2.0/2.1/2.2 level A and AA rules on the page in the browser
+/// and returns each violation as a line. The page's CSP (`script-src 'none'`) does not
+/// apply to scripts that WebDriver evaluates, so the source is passed in as the body.
+async fn axe_violations(
+    c: &fantoccini::Client,
+    axe: &str,
+) -> Result<Vec<String>, fantoccini::error::CmdError> {
+    let script = format!(
+        r#"{axe}
+;
+return axe.run(document, {{
+  runOnly: {{ type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] }},
+  resultTypes: ['violations'],
+}}).then(r => r.violations.map(v =>
+  `${{v.id}} (${{v.impact}}): ${{v.help}}\n` +
+  v.nodes.map(n => `    ${{n.target.join(' ')}}: ${{n.failureSummary.replace(/\n/g, ' ')}}`).join('\n')));
+"#
+    );
+    let found = c.execute(&script, vec![]).await?;
+    Ok(serde_json::from_value(found).expect("axe's violations as strings"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_passes_the_accessibility_audit() {
+    let Some(axe) = axe_source() else {
+        return;
+    };
+    let Some(browser) = open_browser().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    crate::form_pages::demo_accounts(&app).await;
+    let c = &browser.client;
+    let result: Steps = async {
+        let mut audited = 0;
+        let mut problems = Vec::new();
+        // Audits the page the browser shows, named `what`.
+        macro_rules! audit {
+            ($lang:expr, $what:expr) => {{
+                assert_eq!(page_lang(c).await?, $lang, "{}", $what);
+                audited += 1;
+                for v in axe_violations(c, &axe).await? {
+                    problems.push(format!("{} ({}): {v}", $what, $lang));
+                }
+            }};
+        }
+        // The audit can fail: an image without a text alternative, and faint grey on
+        // white (styled through the DOM: the CSP refuses inline style attributes).
+        c.goto(&app.url("/")).await?;
+        c.execute(
+            r#"const main = document.querySelector('main');
+               main.insertAdjacentHTML('beforeend', '<img src="/favicon.ico"><p id="faint">faint</p>');
+               document.getElementById('faint').style.color = '#aaaaaa';"#,
+            vec![],
+        )
+        .await?;
+        let found = axe_violations(c, &axe).await?;
+        assert!(
+            found.iter().any(|v| v.starts_with("image-alt "))
+                && found.iter().any(|v| v.starts_with("color-contrast ")),
+            "axe found {found:?}"
+        );
+        for lang in ["ja", "en"] {
+            sign_out(c).await?;
+            choose_language(c, &app, lang).await?;
+            for path in [
+                "/",
+                "/?q=%E5%B2%A9%E6%89%8B",
+                "/?q=nowhere",
+                "/t/iwate/",
+                "/t/amami/",
+                "/t/kamaishi/",
+                "/signin",
+                "/signup",
+                "/reset",
+                "/magic",
+                "/reset/confirm?token=not-a-token",
+                "/magic/confirm?token=not-a-token",
+                "/verify?token=not-a-token",
+                "/no-such-page",
+                "/t/no-such-region/",
+            ] {
+                c.goto(&app.url(path)).await?;
+                audit!(lang, path);
+            }
+            // Forms answered with errors: every field's error, and a refusal.
+            c.goto(&app.url("/signup")).await?;
+            fill(c, "f-email", "taro@").await?;
+            submit(c, "/signup").await?;
+            error_summary(c).await?;
+            audit!(lang, "/signup with errors");
+            c.goto(&app.url("/signin")).await?;
+            fill(c, "f-email", DEMO_ADMIN).await?;
+            fill(c, "f-password", "not the password").await?;
+            submit(c, "/signin").await?;
+            error_summary(c).await?;
+            audit!(lang, "/signin with a wrong password");
+            c.goto(&app.url("/reset")).await?;
+            submit(c, "/reset").await?;
+            error_summary(c).await?;
+            audit!(lang, "/reset with errors");
+
+            sign_in_as(c, &app, DEMO_ADMIN).await?;
+            for path in ["/account", "/account/tokens", "/t/iwate/staff", "/t/iwate/audit", "/"] {
+                c.goto(&app.url(path)).await?;
+                audit!(lang, path);
+            }
+            c.goto(&app.url("/account")).await?;
+            c.find(Locator::Id("f-display_name")).await?.clear().await?;
+            submit(c, "/account").await?;
+            error_summary(c).await?;
+            audit!(lang, "/account with errors");
+            c.goto(&app.url("/account/tokens")).await?;
+            submit(c, "/account/tokens").await?;
+            error_summary(c).await?;
+            audit!(lang, "/account/tokens with errors");
+            c.goto(&app.url("/t/iwate/staff")).await?;
+            fill(c, "f-email", "coordinator@").await?;
+            submit(c, "/t/iwate/staff").await?;
+            error_summary(c).await?;
+            audit!(lang, "/t/iwate/staff with errors");
+
+            sign_out(c).await?;
+            choose_language(c, &app, lang).await?;
+            sign_in_as(c, &app, DEMO_OPERATOR).await?;
+            for path in ["/account", "/ops/", "/ops/audit"] {
+                c.goto(&app.url(path)).await?;
+                audit!(lang, path);
+            }
+        }
+        assert_eq!(audited, 2 * 29, "pages audited");
+        assert!(
+            problems.is_empty(),
+            "accessibility violations (axe-core, WCAG 2 A/AA):\n{}",
+            problems.join("\n")
+        );
+        Ok(())
+    }
+    .await;
+    browser.client.close().await.ok();
+    app.stop().await;
+    result.expect("browser steps");
+}

@@ -7,6 +7,7 @@ mod accounts;
 mod api;
 mod browser;
 mod edges;
+mod form_pages;
 mod match_cli;
 mod pages;
 mod serve_cli;

@@ -20,6 +20,10 @@ pub(crate) const SHARED_TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("templates/base.html")),
     ("message.html", include_str!("templates/message.html")),
     ("form_field.html", include_str!("templates/form_field.html")),
+    (
+        "error_summary.html",
+        include_str!("templates/error_summary.html"),
+    ),
 ];
 
 /// What the header shows of the signed-in account.
