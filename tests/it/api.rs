@@ -111,5 +111,10 @@ async fn readyz_reports_a_database_that_stopped_answering() {
             .unwrap()
             .starts_with("text/html")
     );
-    assert!(res.text().await.unwrap().contains("ただいまご利用いただけません"));
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("ただいまご利用いただけません")
+    );
 }

@@ -18,6 +18,7 @@ on_both_backends!(
     parallel_invites_of_one_address_make_one_account,
     a_database_outage_is_503_never_404,
     the_confirmation_mail_can_be_sent_again_once_in_a_while,
+    the_home_page_follows_changes_made_elsewhere,
 );
 
 async fn page_errors_are_html_pages_in_the_persons_language(app: &TestApp) {
@@ -397,4 +398,38 @@ async fn the_confirmation_mail_can_be_sent_again_once_in_a_while(app: &TestApp) 
     let path = link.trim_start_matches(&app.url(""));
     assert_eq!(app.status(&hanako, path).await, 200);
     assert!(!app.page(&hanako, "/account").await.contains("verify-again"));
+}
+
+async fn the_home_page_follows_changes_made_elsewhere(app: &TestApp) {
+    assert!(
+        app.page(&app.client(), "/")
+            .await
+            .contains(r#"href="/t/amami/""#)
+    );
+    // Another node (here: the store directly, not this app) suspends Amami.
+    let amami = app.store.tenant_by_slug("amami").await.unwrap().id;
+    let set = |status| async move {
+        let mut tx = app
+            .store
+            .platform(yui_store::PlatformReason::OperatorConsole)
+            .write()
+            .await
+            .unwrap();
+        tx.set_tenant_status(amami, status, app.now())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    };
+    set(yui_domain::TenantStatus::Suspended).await;
+    assert!(
+        !app.page(&app.client(), "/")
+            .await
+            .contains(r#"href="/t/amami/""#)
+    );
+    set(yui_domain::TenantStatus::Active).await;
+    assert!(
+        app.page(&app.client(), "/")
+            .await
+            .contains(r#"href="/t/amami/""#)
+    );
 }

@@ -70,6 +70,20 @@ const COLUMNS: &str = "t.id, t.slug, t.kind, t.code, t.name_ja, t.name_en, t.nam
 const ORDER: &str = "ORDER BY t.code IS NULL, t.code, t.slug";
 
 impl Store {
+    /// The directory's version: it moves with every change to a tenant's row, so a
+    /// node can keep lists in memory and check them with one key lookup.
+    #[instrument(skip_all, err(level = "warn"))]
+    pub async fn directory_version(&self) -> Result<i64> {
+        let mut tx = self.platform(PlatformReason::Directory).read().await?;
+        let (v,): (i64,) = with_tx!(tx.inner(), conn => {
+            sqlx::query_as("SELECT version FROM directory_version WHERE id = 1")
+                .fetch_one(&mut **conn)
+                .await?
+        });
+        tx.commit().await?;
+        Ok(v)
+    }
+
     /// The active tenants with no active parent: the prefectures, unions and any
     /// tenant whose parent is not on the platform.
     #[instrument(skip_all, err(level = "warn"))]

@@ -50,6 +50,9 @@ pub enum ApplyOutcome {
     Unchanged,
 }
 
+/// Every change to a tenant row bumps the directory version in its transaction.
+const BUMP_DIRECTORY: &str = "UPDATE directory_version SET version = version + 1 WHERE id = 1";
+
 const SELECT_TENANT: &str = "SELECT id, parent_id, status, spec, updated_at FROM tenants";
 
 impl Store {
@@ -124,6 +127,7 @@ impl Store {
             .bind(now)
             .execute(&mut **tx)
             .await?;
+            sqlx::query(BUMP_DIRECTORY).execute(&mut **tx).await?;
             outcome
         });
         platform.commit().await?;
@@ -224,6 +228,9 @@ impl PlatformTx {
                 .execute(&mut **conn)
                 .await?
                 .rows_affected()
+        });
+        with_tx!(&mut self.tx, conn => {
+            sqlx::query(BUMP_DIRECTORY).execute(&mut **conn).await?;
         });
         if done == 0 {
             return Err(StoreError::NotFound);

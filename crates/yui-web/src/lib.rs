@@ -86,6 +86,8 @@ struct Shared {
     outbox: yui_mail::Outbox,
     /// Wakes the mail workers after a commit that queued mail.
     mail_waker: Arc<tokio::sync::Notify>,
+    /// The home page's prefectures and unions, read again only when a tenant changes.
+    top_level: features::public::TopLevelCache,
 }
 
 impl std::fmt::Debug for Shared {
@@ -133,6 +135,7 @@ impl AppState {
                 clock,
                 outbox,
                 mail_waker,
+                top_level: features::public::TopLevelCache::default(),
             }),
         })
     }

@@ -131,7 +131,9 @@ async fn the_directory_lists_active_tenants_by_code(db: Db) {
     }
     assert!(db.store.search_tenants("%", 10).await.unwrap().is_empty());
     assert!(db.store.search_tenants("_", 10).await.unwrap().is_empty());
-    // A suspended tenant leaves the directory; its children show at the top.
+    // A suspended tenant leaves the directory; its children show at the top. The
+    // directory version moves with it, so every node's cached lists are read again.
+    let before = db.store.directory_version().await.unwrap();
     let mut tx = db
         .store
         .platform(PlatformReason::OperatorConsole)

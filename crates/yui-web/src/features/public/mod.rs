@@ -2,6 +2,10 @@
 //! name or kana), a tenant's page (with its municipalities), its logo and colours,
 //! the language switch, and the not-found page for unknown paths.
 
+mod directory;
+
+pub use directory::TopLevelCache;
+
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
@@ -95,9 +99,9 @@ async fn home(
     let q = query.q.as_deref().map(str::trim).unwrap_or("");
     let q: String = q.chars().filter(|c| !c.is_control()).take(50).collect();
     let list = if q.is_empty() {
-        state.store.top_level_tenants().await?
+        state.inner.top_level.get(&state.store).await?
     } else {
-        state.store.search_tenants(&q, SEARCH_LIMIT).await?
+        std::sync::Arc::new(state.store.search_tenants(&q, SEARCH_LIMIT).await?)
     };
     let regions: Vec<RegionView> = list
         .iter()
