@@ -13,7 +13,7 @@ use yui_domain::{GrantId, Locale};
 use yui_store::{AccountsTx, TokenPurpose};
 
 use super::links::link_failed;
-use super::{FormPage, form_page};
+use super::{FormPage, form_page, new_password_fields};
 use crate::AppState;
 use crate::error::PageError;
 use crate::extract::Lang;
@@ -99,15 +99,7 @@ pub(super) async fn page(
     };
     let mut page = FormPage::new("invitation_title", "/reset/confirm", "invitation_accept");
     page.intro = Some(intro);
-    page.fields = vec![
-        ("password", "password", "new-password", String::new()),
-        (
-            "password_confirm",
-            "password",
-            "new-password",
-            String::new(),
-        ),
-    ];
+    page.fields = new_password_fields();
     page.hidden = vec![("token", q.token)];
     Ok(form_page(&state, locale, jar, page, StatusCode::OK))
 }

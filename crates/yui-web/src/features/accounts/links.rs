@@ -6,12 +6,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use chrono::Duration;
 use serde::Deserialize;
-use yui_domain::Locale;
 use yui_domain::account::{Email, FieldError, Problem, check_new_password};
 use yui_domain::audit::AuditAction;
+use yui_domain::{AccountId, Locale};
 use yui_store::{AccountsTx, AuditEntry, AuditTx, PlatformReason, TokenPurpose, Tx};
 
-use super::{FormPage, form_page};
+use super::{FormPage, form_page, new_password_fields};
 use crate::AppState;
 use crate::error::PageError;
 use crate::extract::{ClientIp, CsrfForm, Lang};
@@ -19,33 +19,92 @@ use crate::render::message_page;
 use crate::security::{end_session_cookie, hash_password, new_secret, secret_hash, start_session};
 
 /// Minutes a mailed link stays valid.
-pub(super) const VERIFY_MINUTES: i64 = 48 * 60;
+const VERIFY_MINUTES: i64 = 48 * 60;
 const RESET_MINUTES: i64 = 60;
 const MAGIC_MINUTES: i64 = 15;
 
-/// Queues a mail with a one-time link to `to` (address, name, language), in the
+/// A mailed one-time link: what it proves, which mail carries it, where it leads
+/// and how long it lasts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Link {
+    Verify,
+    Reset,
+    Magic,
+}
+
+impl Link {
+    fn purpose(self) -> TokenPurpose {
+        match self {
+            Link::Verify => TokenPurpose::VerifyEmail,
+            Link::Reset => TokenPurpose::PasswordReset,
+            Link::Magic => TokenPurpose::MagicLink,
+        }
+    }
+
+    fn kind(self) -> yui_mail::MailKind {
+        match self {
+            Link::Verify => yui_mail::MailKind::VerifyEmail,
+            Link::Reset => yui_mail::MailKind::PasswordReset,
+            Link::Magic => yui_mail::MailKind::MagicLink,
+        }
+    }
+
+    fn path(self) -> &'static str {
+        match self {
+            Link::Verify => "/verify",
+            Link::Reset => "/reset/confirm",
+            Link::Magic => "/magic/confirm",
+        }
+    }
+
+    fn minutes(self) -> i64 {
+        match self {
+            Link::Verify => VERIFY_MINUTES,
+            Link::Reset => RESET_MINUTES,
+            Link::Magic => MAGIC_MINUTES,
+        }
+    }
+}
+
+/// Who a link is mailed to.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Recipient<'a> {
+    pub id: AccountId,
+    pub email: &'a Email,
+    pub name: &'a str,
+    pub locale: Locale,
+}
+
+/// Creates a one-time token for `to` and queues the mail with its link, in the
 /// caller's transaction: it is sent only if the change that asked for it commits.
-pub(crate) async fn queue_link_mail<T: Tx>(
+pub(super) async fn mail_link<T: Tx>(
     state: &AppState,
     tx: &mut T,
-    to: (&Email, &str, Locale),
-    kind: yui_mail::MailKind,
-    path_with_token: &str,
-    minutes: i64,
+    to: Recipient<'_>,
+    link: Link,
 ) -> Result<(), PageError> {
-    let (email, display_name, locale) = to;
+    let now = state.now();
+    let token = new_secret();
+    tx.create_login_token(
+        to.id,
+        link.purpose(),
+        &secret_hash(&token),
+        now,
+        now + Duration::minutes(link.minutes()),
+    )
+    .await?;
     let mail = yui_mail::NewMail {
         tenant: None,
-        to: email.as_str().to_owned(),
-        locale,
-        kind,
+        to: to.email.as_str().to_owned(),
+        locale: to.locale,
+        kind: link.kind(),
         vars: serde_json::json!({
-            "display_name": display_name,
-            "link": state.link(path_with_token),
-            "expires_minutes": minutes,
+            "display_name": to.name,
+            "link": state.link(&format!("{}?token={token}", link.path())),
+            "expires_minutes": link.minutes(),
         }),
     };
-    state.inner.outbox.enqueue(tx, &mail, state.now()).await?;
+    state.inner.outbox.enqueue(tx, &mail, now).await?;
     Ok(())
 }
 
@@ -208,46 +267,24 @@ async fn send_link(
             return Ok(email_form(state, locale, jar, which, step));
         }
     };
-    let now = state.now();
     let mut tx = state
         .store
         .platform(PlatformReason::Authentication)
         .write()
         .await?;
     if let Some(account) = tx.account_by_email(&email).await? {
-        let (purpose, kind, minutes, path) = match which {
-            LinkKind::Reset => (
-                TokenPurpose::PasswordReset,
-                yui_mail::MailKind::PasswordReset,
-                RESET_MINUTES,
-                "/reset/confirm",
-            ),
-            LinkKind::Magic => (
-                TokenPurpose::MagicLink,
-                yui_mail::MailKind::MagicLink,
-                MAGIC_MINUTES,
-                "/magic/confirm",
-            ),
+        let link = match which {
+            LinkKind::Reset => Link::Reset,
+            LinkKind::Magic => Link::Magic,
         };
-        let token = new_secret();
-        tx.create_login_token(
-            account.id,
-            purpose,
-            &secret_hash(&token),
-            now,
-            now + Duration::minutes(minutes),
-        )
-        .await?;
         let to = account.email()?;
-        queue_link_mail(
-            state,
-            &mut tx,
-            (&to, &account.display_name, account.locale()),
-            kind,
-            &format!("{path}?token={token}"),
-            minutes,
-        )
-        .await?;
+        let recipient = Recipient {
+            id: account.id,
+            email: &to,
+            name: &account.display_name,
+            locale: account.locale(),
+        };
+        mail_link(state, &mut tx, recipient, link).await?;
         tx.commit().await?;
         state.inner.mail_waker.notify_one();
     } else {
@@ -300,15 +337,7 @@ fn new_password_form(
     status: StatusCode,
 ) -> Response {
     let mut page = FormPage::new("reset_confirm_title", "/reset/confirm", "save");
-    page.fields = vec![
-        ("password", "password", "new-password", String::new()),
-        (
-            "password_confirm",
-            "password",
-            "new-password",
-            String::new(),
-        ),
-    ];
+    page.fields = new_password_fields();
     page.errors = errors;
     page.hidden = vec![("token", token.to_owned())];
     form_page(state, locale, jar, page, status)
@@ -458,25 +487,14 @@ pub(super) async fn verify_again(
         tx.rollback().await?;
         return Ok(Redirect::to("/account?verify=recent").into_response());
     }
-    let token = new_secret();
-    tx.create_login_token(
-        account.id,
-        TokenPurpose::VerifyEmail,
-        &secret_hash(&token),
-        now,
-        now + Duration::minutes(VERIFY_MINUTES),
-    )
-    .await?;
     let email = account.email()?;
-    queue_link_mail(
-        &state,
-        &mut tx,
-        (&email, &account.display_name, account.locale()),
-        yui_mail::MailKind::VerifyEmail,
-        &format!("/verify?token={token}"),
-        VERIFY_MINUTES,
-    )
-    .await?;
+    let recipient = Recipient {
+        id: account.id,
+        email: &email,
+        name: &account.display_name,
+        locale: account.locale(),
+    };
+    mail_link(&state, &mut tx, recipient, Link::Verify).await?;
     tx.commit().await?;
     state.inner.mail_waker.notify_one();
     Ok(Redirect::to("/account?verify=sent").into_response())

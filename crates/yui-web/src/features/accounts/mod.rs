@@ -93,6 +93,19 @@ impl<'a> FormPage<'a> {
     }
 }
 
+/// The two inputs of a new password: the password and its confirmation.
+fn new_password_fields() -> Vec<(&'static str, &'static str, &'static str, String)> {
+    vec![
+        ("password", "password", "new-password", String::new()),
+        (
+            "password_confirm",
+            "password",
+            "new-password",
+            String::new(),
+        ),
+    ]
+}
+
 fn form_page(
     state: &AppState,
     locale: Locale,

@@ -4,19 +4,18 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
-use chrono::Duration;
 use serde::Deserialize;
 use yui_domain::Locale;
 use yui_domain::account::{Email, FieldError, Problem, check_display_name, check_new_password};
 use yui_domain::audit::AuditAction;
-use yui_store::{AccountsTx, AuditEntry, AuditTx, NewAccount, StoreError, TokenPurpose};
+use yui_store::{AccountsTx, AuditEntry, AuditTx, NewAccount, StoreError};
 
-use super::links::{VERIFY_MINUTES, queue_link_mail};
-use super::{FormPage, form_page};
+use super::links::{Link, Recipient, mail_link};
+use super::{FormPage, form_page, new_password_fields};
 use crate::AppState;
 use crate::error::PageError;
 use crate::extract::{ClientIp, CsrfForm, Lang};
-use crate::security::{hash_password, new_secret, secret_hash, start_session};
+use crate::security::{hash_password, start_session};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct SignupForm {
@@ -43,14 +42,8 @@ fn signup_form(
     page.fields = vec![
         ("display_name", "text", "name", form.display_name.clone()),
         ("email", "email", "email", form.email.clone()),
-        ("password", "password", "new-password", String::new()),
-        (
-            "password_confirm",
-            "password",
-            "new-password",
-            String::new(),
-        ),
     ];
+    page.fields.extend(new_password_fields());
     page.errors = errors;
     page.links = vec![("/signin", "sign_in")];
     form_page(state, locale, jar, page, status)
@@ -134,24 +127,13 @@ pub(super) async fn submit(
         }
         Err(e) => return Err(e.into()),
     };
-    let token = new_secret();
-    tx.create_login_token(
+    let recipient = Recipient {
         id,
-        TokenPurpose::VerifyEmail,
-        &secret_hash(&token),
-        now,
-        now + Duration::minutes(VERIFY_MINUTES),
-    )
-    .await?;
-    queue_link_mail(
-        &state,
-        &mut tx,
-        (&email, &name, locale),
-        yui_mail::MailKind::VerifyEmail,
-        &format!("/verify?token={token}"),
-        VERIFY_MINUTES,
-    )
-    .await?;
+        email: &email,
+        name: &name,
+        locale,
+    };
+    mail_link(&state, &mut tx, recipient, Link::Verify).await?;
     let entry = AuditEntry {
         actor_id: Some(id),
         action: AuditAction::SignUp,
