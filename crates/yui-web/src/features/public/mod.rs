@@ -32,6 +32,10 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
         "region_card.html",
         include_str!("templates/region_card.html"),
     ),
+    (
+        "region_list.html",
+        include_str!("templates/region_list.html"),
+    ),
     ("tenant.html", include_str!("templates/tenant.html")),
 ];
 
@@ -98,19 +102,33 @@ async fn home(
     let locale = lang.or(Locale::Ja);
     let q = query.q.as_deref().map(str::trim).unwrap_or("");
     let q: String = q.chars().filter(|c| !c.is_control()).take(50).collect();
-    let list = if q.is_empty() {
-        state.inner.top_level.get(&state.store).await?
-    } else {
-        std::sync::Arc::new(state.store.search_tenants(&q, SEARCH_LIMIT).await?)
+    let searched = !q.is_empty();
+    let list_html = |list: &[DirectoryEntry]| -> Result<String, WebError> {
+        let regions: Vec<RegionView> = list
+            .iter()
+            .map(|e| RegionView::new(&state, locale, e))
+            .collect();
+        let mut ctx = tera::Context::new();
+        ctx.insert("lang", locale.tag());
+        ctx.insert("t", state.inner.catalogs.get(locale));
+        ctx.insert("regions", &regions);
+        ctx.insert("searched", &searched);
+        Ok(state.inner.tera.render("region_list.html", &ctx)?)
     };
-    let regions: Vec<RegionView> = list
-        .iter()
-        .map(|e| RegionView::new(&state, locale, e))
-        .collect();
+    let regions_html: std::sync::Arc<str> = if searched {
+        list_html(&state.store.search_tenants(&q, SEARCH_LIMIT).await?)?.into()
+    } else {
+        state
+            .inner
+            .top_level
+            .html(&state.store, locale, list_html)
+            .await?
+    };
     let mut ctx = base_context(&state, locale, viewer.0.as_ref(), "/");
-    ctx.insert("regions", &regions);
+    // Rendered from an autoescaping template: safe to insert as it is.
+    ctx.insert("regions_html", &*regions_html);
     ctx.insert("q", &q);
-    ctx.insert("searched", &!q.is_empty());
+    ctx.insert("searched", &searched);
     Ok(render(&state, "home.html", &ctx, locale, StatusCode::OK))
 }
 
