@@ -5,6 +5,7 @@ use chrono::Duration;
 use crate::support::{TestApp, on_both_backends};
 
 on_both_backends!(
+    TestApp::spawn =>
     sign_up_sign_in_sign_out,
     bad_sign_up_names_the_fields_and_keeps_input,
     forms_refuse_requests_without_the_csrf_token,
@@ -353,7 +354,7 @@ async fn verification_links_work_once(app: &TestApp) {
     assert!(res.text().await.unwrap().contains("確認リンクが無効です"));
 }
 
-on_both_backends!(sign_ins_and_failures_are_audited);
+on_both_backends!(TestApp::spawn => sign_ins_and_failures_are_audited);
 
 async fn sign_ins_and_failures_are_audited(app: &TestApp) {
     let client = app.client();
@@ -398,6 +399,7 @@ async fn sign_ins_and_failures_are_audited(app: &TestApp) {
 }
 
 on_both_backends!(
+    TestApp::spawn =>
     verification_mail_arrives_and_confirms_the_address,
     password_reset_by_mail,
     magic_link_sign_in

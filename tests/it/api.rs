@@ -5,6 +5,7 @@ use serde_json::Value;
 use crate::support::{TestApp, on_both_backends};
 
 on_both_backends!(
+    TestApp::spawn =>
     probes_answer,
     tenants_api_lists_the_four_tenants,
     openapi_documents_every_json_endpoint

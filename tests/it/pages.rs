@@ -3,6 +3,7 @@
 use crate::support::{TestApp, on_both_backends};
 
 on_both_backends!(
+    TestApp::spawn =>
     home_lists_regions_with_municipalities_nested,
     english_by_query_header_or_remembered_switch,
     tenant_landing_page_in_its_branding,

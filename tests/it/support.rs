@@ -10,7 +10,7 @@ use chrono::Utc;
 use tokio::sync::oneshot;
 use yui_store::Store;
 
-pub use yui_testkit::{APP_ROLE, Backend, TestDb};
+pub use yui_testkit::{APP_ROLE, Backend, TestDb, on_both_backends};
 
 /// The repository's own `tenants/` folder.
 pub fn repo_tenants() -> PathBuf {
@@ -206,25 +206,8 @@ impl TestApp {
     }
 }
 
-/// Runs each named `async fn name(app: &TestApp)` once on SQLite and once on
-/// PostgreSQL, as `name::sqlite` and `name::postgres`.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            use crate::support::{Backend, TestApp};
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let app = TestApp::spawn(Backend::Sqlite).await.expect("sqlite is always available");
-                super::$name(&app).await;
-                app.stop().await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
-                super::$name(&app).await;
-                app.stop().await;
-            }
-        }
-    )*};
+impl yui_testkit::Fixture for TestApp {
+    fn finish(self) -> impl std::future::Future<Output = ()> {
+        self.stop()
+    }
 }
-pub(crate) use on_both_backends;

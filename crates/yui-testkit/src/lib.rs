@@ -1,8 +1,10 @@
-//! Test support shared by the workspace's suites: a fresh database per test, on SQLite
-//! (a file in a temporary folder) and on PostgreSQL (a new database at
-//! `YUI_TEST_POSTGRES_URL`, dropped when the test ends), each a copy of a template
-//! migrated once per test process (see `template`). Outside CI an unreachable
-//! PostgreSQL skips the test with a note; under `CI=true` it fails it.
+//! Test support shared by the workspace's suites.
+//!
+//! - [`TestDb`]: a fresh database per test, on SQLite (a file in a temporary folder)
+//!   and on PostgreSQL (a new database at `YUI_TEST_POSTGRES_URL`, dropped when the
+//!   test ends), copied from a template migrated once per test process (`template`).
+//! - [`on_both_backends!`]: runs a test body once on each backend. Outside CI an
+//!   unreachable PostgreSQL skips the test with a note; under `CI=true` it fails it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod template;
@@ -233,6 +235,63 @@ impl Drop for TestDb {
             .join();
         }
     }
+}
+
+/// What a test made by [`on_both_backends!`] runs against: a database, an app, a
+/// fixture of a suite's own. The macro hands it to the test body by reference and
+/// finishes it afterwards.
+pub trait Fixture: Sized {
+    /// Ends the fixture after the test body: stops servers, closes pools. Dropping it
+    /// is enough by default.
+    fn finish(self) -> impl std::future::Future<Output = ()> {
+        async {}
+    }
+}
+
+impl Fixture for TestDb {}
+
+/// Runs each named `async fn name(fixture: &F)` once on SQLite and once on
+/// PostgreSQL, as the tests `name::sqlite` and `name::postgres`. `setup` is an
+/// `async fn(Backend) -> Option<F>` (`None`: PostgreSQL unavailable outside CI, the
+/// test is skipped; under `CI=true` it fails instead) and `F` a [`Fixture`]:
+///
+/// ```ignore
+/// yui_testkit::on_both_backends!(TestApp::with_tenants => staff_page_lists_staff, isolation);
+/// yui_testkit::on_both_backends!(MailDb::new, worker_threads = 4 => workers_send_once);
+/// ```
+///
+/// Names in the calling module are in scope for `setup`. Each test runs on a
+/// multi-threaded runtime, with 2 worker threads unless `worker_threads` says otherwise.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($setup:expr, worker_threads = $threads:tt => $($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[::tokio::test(flavor = "multi_thread", worker_threads = $threads)]
+            async fn sqlite() {
+                let fixture = ($setup)($crate::Backend::Sqlite)
+                    .await
+                    .expect("SQLite is always available");
+                super::$name(&fixture).await;
+                $crate::Fixture::finish(fixture).await;
+            }
+
+            #[::tokio::test(flavor = "multi_thread", worker_threads = $threads)]
+            async fn postgres() {
+                let Some(fixture) = ($setup)($crate::Backend::Postgres).await else {
+                    assert!(!$crate::ci(), "CI=true: a PostgreSQL test may not be skipped");
+                    return;
+                };
+                super::$name(&fixture).await;
+                $crate::Fixture::finish(fixture).await;
+            }
+        }
+    )+};
+    ($setup:expr => $($name:ident),+ $(,)?) => {
+        $crate::on_both_backends!($setup, worker_threads = 2 => $($name),+);
+    };
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::path::Path;
 use chrono::{DateTime, TimeZone, Utc};
 use yui_store::Store;
 
-pub use yui_testkit::{Backend, TestDb};
+pub use yui_testkit::{Backend, TestDb, on_both_backends};
 
 /// The instant the tests live at.
 pub fn t0() -> DateTime<Utc> {
@@ -26,7 +26,6 @@ impl Fixture {
     pub async fn new(backend: Backend) -> Option<Fixture> {
         let db = TestDb::create(backend).await?;
         let store = db.connect().await;
-        store.migrate().await.expect("migrate");
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tenants");
         for slug in ["iwate", "ichinoseki", "kamaishi", "amami"] {
             let text = std::fs::read_to_string(root.join(slug).join("tenant.toml")).unwrap();
@@ -82,29 +81,4 @@ pub async fn create_account(store: &Store, email: &str) -> i64 {
     id
 }
 
-/// Runs each named `async fn(Fixture)` once on SQLite and once on PostgreSQL.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    if let Some(f) = $crate::support::Fixture::new($crate::support::Backend::Sqlite).await {
-                        super::$name(f).await;
-                    }
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    if let Some(f) = $crate::support::Fixture::new($crate::support::Backend::Postgres).await {
-                        super::$name(f).await;
-                    }
-                }
-            )*
-        }
-    };
-}
-pub(crate) use on_both_backends;
+impl yui_testkit::Fixture for Fixture {}

@@ -6,8 +6,9 @@ use std::time::Duration;
 use serde_json::json;
 use yui_mail::testing::SmtpSink;
 use yui_mail::{Locale, MailKind, MailTenant, NewMail, Outbox, Templates};
+use yui_testkit::on_both_backends;
 
-use crate::db::{TestDb, both};
+use crate::db::TestDb;
 use crate::{enqueue_committed, smtp_worker, t0, test_config};
 
 fn vars(kind: MailKind) -> serde_json::Value {
@@ -259,10 +260,7 @@ fn the_repository_tenant_folders_load() {
     Templates::load(Some(&repo_tenants())).unwrap();
 }
 
-both!(
-    tenant_sender_and_overrides_over_smtp,
-    super::tenant_sender_and_overrides_over_smtp
-);
+on_both_backends!(TestDb::on, worker_threads = 4 => tenant_sender_and_overrides_over_smtp);
 async fn tenant_sender_and_overrides_over_smtp(db: &TestDb) {
     // The real Iwate tenant, applied as `yui tenant apply` would.
     let folder = repo_tenants().join("iwate");
