@@ -2,10 +2,10 @@
 
 use chrono::Duration;
 
-use crate::support::{TestApp, on_both_backends};
+use crate::support::{Backend, Seed, TestApp, on_both_backends};
 
 on_both_backends!(
-    TestApp::spawn =>
+    TestApp::empty =>
     sign_up_sign_in_sign_out,
     bad_sign_up_names_the_fields_and_keeps_input,
     forms_refuse_requests_without_the_csrf_token,
@@ -354,7 +354,7 @@ async fn verification_links_work_once(app: &TestApp) {
     assert!(res.text().await.unwrap().contains("確認リンクが無効です"));
 }
 
-on_both_backends!(TestApp::spawn => sign_ins_and_failures_are_audited);
+on_both_backends!(TestApp::empty => sign_ins_and_failures_are_audited);
 
 async fn sign_ins_and_failures_are_audited(app: &TestApp) {
     let client = app.client();
@@ -399,7 +399,7 @@ async fn sign_ins_and_failures_are_audited(app: &TestApp) {
 }
 
 on_both_backends!(
-    TestApp::spawn =>
+    TestApp::empty =>
     verification_mail_arrives_and_confirms_the_address,
     password_reset_by_mail,
     magic_link_sign_in
@@ -651,7 +651,7 @@ async fn magic_link_sign_in(app: &TestApp) {
 /// speaks plain HTTP, so it reads the headers rather than letting a client store them.)
 #[tokio::test]
 async fn cookies_are_secure_and_host_bound_over_tls() {
-    let app = TestApp::spawn_with(crate::support::Backend::Sqlite, |s| {
+    let app = TestApp::spawn(Backend::Sqlite, Seed::Empty, |s| {
         s.public_url = "https://yui.example".to_owned();
         s.secure_cookies = true;
     })
@@ -710,11 +710,9 @@ async fn cookies_are_secure_and_host_bound_over_tls() {
 /// Many accounts tried from one address: the address is throttled too.
 #[tokio::test]
 async fn sign_in_is_throttled_per_address() {
-    let app = TestApp::spawn_with(crate::support::Backend::Sqlite, |s| {
-        s.max_failures_per_ip = 8
-    })
-    .await
-    .unwrap();
+    let app = TestApp::spawn(Backend::Sqlite, Seed::Empty, |s| s.max_failures_per_ip = 8)
+        .await
+        .unwrap();
     let client = app.client();
     for i in 0..8 {
         assert_eq!(

@@ -120,7 +120,7 @@ async fn switch_to_english_and_visit_amami() {
     let Some(browser) = open_browser().await else {
         return;
     };
-    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let app = TestApp::with_tenants(Backend::Sqlite).await.unwrap();
     let c = &browser.client;
     let result: Steps = async {
         c.goto(&app.url("/")).await?;
@@ -185,7 +185,7 @@ async fn sign_up_verify_by_mail_sign_in_sign_out() {
     let Some(browser) = open_browser().await else {
         return;
     };
-    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let app = TestApp::empty(Backend::Sqlite).await.unwrap();
     let c = &browser.client;
     let result: Steps = async {
         c.goto(&app.url("/")).await?;

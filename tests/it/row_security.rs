@@ -8,7 +8,7 @@ use crate::support::{Backend, TestApp};
 /// policy; the application's role owns no table and cannot bypass the policies.
 #[tokio::test]
 async fn every_tenant_table_has_a_forced_policy() {
-    let Some(app) = TestApp::spawn(Backend::Postgres).await else {
+    let Some(app) = TestApp::empty(Backend::Postgres).await else {
         return;
     };
     let Store::Postgres(pool) = &app.store else {
@@ -74,7 +74,7 @@ async fn every_tenant_table_has_a_forced_policy() {
 /// Even a query that forgot its tenant filter sees only its scope's rows.
 #[tokio::test]
 async fn a_transaction_sees_only_its_tenants_rows() {
-    let Some(app) = TestApp::spawn(Backend::Postgres).await else {
+    let Some(app) = TestApp::with_demo(Backend::Postgres).await else {
         return;
     };
     let iwate = app.store.tenant_by_slug("iwate").await.unwrap().id;

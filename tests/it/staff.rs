@@ -7,7 +7,7 @@ use crate::accounts::{form_token, sign_up};
 use crate::support::{TestApp, on_both_backends};
 
 on_both_backends!(
-    TestApp::spawn =>
+    TestApp::with_tenants =>
     tenant_admin_invites_lists_and_revokes_staff,
     operator_suspends_and_resumes_a_tenant,
     isolation_matrix,

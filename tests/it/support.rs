@@ -35,26 +35,53 @@ pub struct TestApp {
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
+/// What the database holds when a [`TestApp`] starts, cheapest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seed {
+    /// The schema and nothing else.
+    Empty,
+    /// The repository's tenants (`tenants/*/tenant.toml`).
+    Tenants,
+    /// The tenants and their demo content (`tenants/*/demo.toml`).
+    Demo,
+}
+
 impl TestApp {
-    /// The app with the repository's tenants applied and the demo loaded.
-    pub async fn spawn(backend: Backend) -> Option<TestApp> {
-        Self::spawn_with(backend, |_| {}).await
+    /// The app on an empty database (the schema only).
+    pub async fn empty(backend: Backend) -> Option<TestApp> {
+        Self::spawn(backend, Seed::Empty, |_| {}).await
     }
 
-    /// The same, with web settings adjusted (the public URL is set to the test server's).
-    pub async fn spawn_with(
+    /// The app with the repository's tenants applied.
+    pub async fn with_tenants(backend: Backend) -> Option<TestApp> {
+        Self::spawn(backend, Seed::Tenants, |_| {}).await
+    }
+
+    /// The app with the repository's tenants applied and the demo loaded.
+    pub async fn with_demo(backend: Backend) -> Option<TestApp> {
+        Self::spawn(backend, Seed::Demo, |_| {}).await
+    }
+
+    /// The app on a fresh database holding `seed`, with web settings adjusted (the
+    /// public URL is set to the test server's first).
+    pub async fn spawn(
         backend: Backend,
+        seed: Seed,
         adjust: impl FnOnce(&mut yui_web::WebSettings),
     ) -> Option<TestApp> {
         let db = TestDb::create(backend).await?;
         let store = db.app_store().await;
-        let dirs = yui::tenants::folders(&repo_tenants()).expect("tenant folders");
-        yui::tenants::apply(&store, &dirs, Utc::now())
-            .await
-            .expect("apply tenants");
-        yui::demo::load(&store, &repo_tenants(), Utc::now())
-            .await
-            .expect("demo");
+        if seed != Seed::Empty {
+            let dirs = yui::tenants::folders(&repo_tenants()).expect("tenant folders");
+            yui::tenants::apply(&store, &dirs, Utc::now())
+                .await
+                .expect("apply tenants");
+        }
+        if seed == Seed::Demo {
+            yui::demo::load(&store, &repo_tenants(), Utc::now())
+                .await
+                .expect("demo");
+        }
         Some(Self::start(db, store, adjust).await)
     }
 

@@ -7,7 +7,7 @@ use crate::accounts::{csrf_of, form_token};
 use crate::staff::{grant, person};
 use crate::support::{TestApp, on_both_backends};
 
-on_both_backends!(TestApp::spawn => api_tokens_work_in_their_tenant_only);
+on_both_backends!(TestApp::with_tenants => api_tokens_work_in_their_tenant_only);
 
 fn token_in(html: &str) -> String {
     let start = html
