@@ -5,8 +5,12 @@
 //!   test ends), copied from a template migrated once per test process (`template`).
 //! - [`on_both_backends!`]: runs a test body once on each backend. Outside CI an
 //!   unreachable PostgreSQL skips the test with a note; under `CI=true` it fails it.
+//! - [`form`] (feature `forms`): a page's forms, filled in and submitted as a person
+//!   does in a browser.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[cfg(feature = "forms")]
+pub mod form;
 mod template;
 
 use std::time::Duration;
