@@ -86,6 +86,7 @@ impl Page {
     /// The form that submits to `action` (resolved against the page as a browser
     /// resolves it, so `/signup` matches `action="/signup"` and `action="signup"`).
     /// Panics when the page has no such form, or several.
+    #[track_caller]
     pub fn form(&self, action: &str) -> Form {
         let target = self
             .url
@@ -111,6 +112,7 @@ impl Page {
     }
 
     /// The page's only form. Panics when it has none, or several.
+    #[track_caller]
     pub fn only_form(&self) -> Form {
         let mut forms = self.forms();
         match forms.len() {
@@ -124,6 +126,7 @@ impl Page {
     }
 
     /// The page's first form. Panics when it has none.
+    #[track_caller]
     pub fn first_form(&self) -> Form {
         self.forms()
             .into_iter()
@@ -280,6 +283,7 @@ impl Form {
     /// person could not do it (a hidden, disabled or read-only field, an option the
     /// page does not offer, a line break in a one-line field, more characters than
     /// `maxlength`, an invalid date in a date field).
+    #[track_caller]
     pub fn set(&mut self, name: &str, value: &str) -> &mut Form {
         let at = self.named(name);
         let form = self.to_string();
@@ -374,15 +378,18 @@ impl Form {
     }
 
     /// Ticks the checkbox `name`.
+    #[track_caller]
     pub fn check(&mut self, name: &str) -> &mut Form {
         self.tick(name, true)
     }
 
     /// Clears the checkbox `name`: an unticked checkbox sends nothing.
+    #[track_caller]
     pub fn uncheck(&mut self, name: &str) -> &mut Form {
         self.tick(name, false)
     }
 
+    #[track_caller]
     fn tick(&mut self, name: &str, on: bool) -> &mut Form {
         let at = self.named(name);
         let i = self.single(name, &at);
@@ -401,6 +408,7 @@ impl Form {
     }
 
     /// Submits with the button `name` instead of the form's first submit button.
+    #[track_caller]
     pub fn press(&mut self, name: &str) -> &mut Form {
         let at = self.named(name);
         let i = self.single(name, &at);
@@ -420,6 +428,7 @@ impl Form {
     /// Sends `value` for the field `name` whatever the field allows: a request no
     /// browser would send (another CSRF token, an option the page does not offer).
     /// The field must still be one the page renders.
+    #[track_caller]
     pub fn forge(&mut self, name: &str, value: &str) -> &mut Form {
         self.named(name);
         self.overrides.retain(|(n, _)| n != name);
@@ -429,6 +438,7 @@ impl Form {
     }
 
     /// Leaves the field `name` out of the request (e.g. the CSRF token).
+    #[track_caller]
     pub fn remove(&mut self, name: &str) -> &mut Form {
         self.named(name);
         self.overrides.retain(|(n, _)| n != name);
@@ -438,6 +448,7 @@ impl Form {
 
     /// Sends the form to `action` (resolved against its page) instead of where the page
     /// said: a request no browser would send.
+    #[track_caller]
     pub fn retarget(&mut self, action: &str) -> &mut Form {
         self.action = self
             .base
@@ -558,6 +569,7 @@ impl Form {
     }
 
     /// The fields called `name`; panics, naming the form's fields, when there is none.
+    #[track_caller]
     fn named(&self, name: &str) -> Vec<usize> {
         let at: Vec<usize> = self
             .fields
@@ -587,6 +599,7 @@ impl Form {
         at
     }
 
+    #[track_caller]
     fn single(&self, name: &str, at: &[usize]) -> usize {
         assert!(
             at.len() == 1,
