@@ -10,6 +10,7 @@ use chrono::Utc;
 use tokio::sync::oneshot;
 use yui_store::Store;
 
+pub use yui_testkit::form::{Form, Page};
 pub use yui_testkit::{APP_ROLE, Backend, TestDb, on_both_backends};
 
 /// The repository's own `tenants/` folder.
@@ -194,6 +195,11 @@ impl TestApp {
             .await
             .expect("request")
             .status()
+    }
+
+    /// The page at `path` as `client` sees it, to take a form from.
+    pub async fn open(&self, client: &reqwest::Client, path: &str) -> Page {
+        Page::get(client, &self.url(path)).await
     }
 
     /// The body of a GET by `client`.
