@@ -134,7 +134,15 @@ async fn build_postgres_template(admin: String) -> String {
             &format!("ALTER DATABASE {building} WITH ALLOW_CONNECTIONS false IS_TEMPLATE true"),
         )
         .await;
-        // RENAME waits a few seconds for a closing session to leave.
+        // RENAME waits up to 5 s for sessions to leave, then fails. Ours is closed, but on
+        // a busy server its backend may linger; nobody else knows this name, so any
+        // session still there is ours to end.
+        let _ = sqlx::query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+        )
+        .bind(&building)
+        .execute(&mut conn)
+        .await;
         let renamed = conn
             .execute(format!("ALTER DATABASE {building} RENAME TO {name}").as_str())
             .await;
