@@ -4,8 +4,9 @@ use serde_json::Value;
 
 use crate::support::{TestApp, on_both_backends};
 
+on_both_backends!(TestApp::empty => probes_answer);
 on_both_backends!(
-    probes_answer,
+    TestApp::with_tenants =>
     tenants_api_lists_the_four_tenants,
     openapi_documents_every_json_endpoint
 );
@@ -87,7 +88,7 @@ async fn openapi_documents_every_json_endpoint(app: &TestApp) {
 
 #[tokio::test]
 async fn readyz_reports_a_database_that_stopped_answering() {
-    let app = TestApp::spawn(crate::support::Backend::Sqlite)
+    let app = TestApp::empty(crate::support::Backend::Sqlite)
         .await
         .unwrap();
     app.store.close().await;

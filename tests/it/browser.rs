@@ -120,7 +120,7 @@ async fn switch_to_english_and_visit_amami() {
     let Some(browser) = open_browser().await else {
         return;
     };
-    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let app = TestApp::with_tenants(Backend::Sqlite).await.unwrap();
     let c = &browser.client;
     let result: Steps = async {
         c.goto(&app.url("/")).await?;
@@ -185,7 +185,7 @@ async fn sign_up_verify_by_mail_sign_in_sign_out() {
     let Some(browser) = open_browser().await else {
         return;
     };
-    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let app = TestApp::empty(Backend::Sqlite).await.unwrap();
     let c = &browser.client;
     let result: Steps = async {
         c.goto(&app.url("/")).await?;
@@ -328,7 +328,7 @@ async fn form_errors_come_from_the_server_and_take_the_focus() {
     let Some(browser) = open_browser().await else {
         return;
     };
-    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let app = TestApp::with_demo(Backend::Sqlite).await.unwrap();
     crate::form_pages::demo_accounts(&app).await;
     let c = &browser.client;
     let result: Steps = async {
@@ -494,7 +494,7 @@ async fn pages_fit_phone_screens() {
     let Some(browser) = open_browser().await else {
         return;
     };
-    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let app = TestApp::with_demo(Backend::Sqlite).await.unwrap();
     crate::form_pages::demo_accounts(&app).await;
     let c = &browser.client;
     let result: Steps = async {
@@ -599,7 +599,7 @@ async fn every_page_passes_the_accessibility_audit() {
     let Some(browser) = open_browser().await else {
         return;
     };
-    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let app = TestApp::with_demo(Backend::Sqlite).await.unwrap();
     crate::form_pages::demo_accounts(&app).await;
     let c = &browser.client;
     let result: Steps = async {

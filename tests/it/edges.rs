@@ -5,11 +5,12 @@
 
 use yui_authz::Role;
 
-use crate::accounts::{form_token, sign_in};
+use crate::accounts::sign_in;
 use crate::staff::{grant, person};
 use crate::support::{TestApp, on_both_backends};
 
 on_both_backends!(
+    TestApp::with_tenants =>
     page_errors_are_html_pages_in_the_persons_language,
     a_suspended_tenant_answers_503_and_strangers_learn_nothing,
     inviting_with_a_past_date_or_a_refused_address_stores_nothing,
@@ -56,26 +57,28 @@ async fn page_errors_are_html_pages_in_the_persons_language(app: &TestApp) {
     assert!(html.contains("花子") && !html.contains("href=\"/signup\""));
 
     // A form without its CSRF token: 403 as a page, nothing done.
-    let res = hanako
-        .post(app.url("/account"))
-        .form(&[("display_name", "改ざん")])
-        .send()
+    let res = app
+        .open(&hanako, "/account")
         .await
-        .unwrap();
+        .form("/account")
+        .set("display_name", "改ざん")
+        .remove("csrf")
+        .submit(&hanako)
+        .await;
     assert_eq!(res.status(), 403);
     assert!(res.text().await.unwrap().contains("<!DOCTYPE html>"));
     assert!(app.page(&hanako, "/account").await.contains("花子"));
 
     // A path id that is not a number (axum's own rejection) is a page too.
     let (admin, admin_id) = person(app, "釜石 管理者", "admin@kamaishi.example").await;
-    grant(app, admin_id, Role::TenantAdmin, Some("kamaishi")).await;
-    let csrf = form_token(&admin, app, "/t/kamaishi/staff").await;
-    let res = admin
-        .post(app.url("/t/kamaishi/staff/abc/revoke"))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
+    let own = grant(app, admin_id, Role::TenantAdmin, Some("kamaishi")).await;
+    let res = app
+        .open(&admin, "/t/kamaishi/staff")
         .await
-        .unwrap();
+        .form(&format!("/t/kamaishi/staff/{own}/revoke"))
+        .retarget("/t/kamaishi/staff/abc/revoke")
+        .submit(&admin)
+        .await;
     assert_eq!(res.status(), 400);
     let kind = res.headers()["content-type"].to_str().unwrap().to_owned();
     assert!(kind.starts_with("text/html"), "{kind}");
@@ -94,13 +97,12 @@ async fn a_suspended_tenant_answers_503_and_strangers_learn_nothing(app: &TestAp
     grant(app, iwate_id, Role::TenantAdmin, Some("iwate")).await;
     let (ops, ops_id) = person(app, "運営", "ops@yui.example").await;
     grant(app, ops_id, Role::PlatformOperator, None).await;
-    let csrf = form_token(&ops, app, "/ops/").await;
-    let res = ops
-        .post(app.url("/ops/tenants/kamaishi/suspend"))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
+    let res = app
+        .open(&ops, "/ops/")
         .await
-        .unwrap();
+        .form("/ops/tenants/kamaishi/suspend")
+        .submit(&ops)
+        .await;
     assert_eq!(res.status(), 303);
     for path in [
         "/t/kamaishi/",
@@ -134,18 +136,15 @@ async fn inviting_with_a_past_date_or_a_refused_address_stores_nothing(app: &Tes
         ("<script>@example.jp", "", "email", "メールアドレス"),
     ];
     for (email, until, field, words) in cases {
-        let csrf = form_token(&admin, app, "/t/kamaishi/staff").await;
-        let res = admin
-            .post(app.url("/t/kamaishi/staff"))
-            .form(&[
-                ("csrf", csrf.as_str()),
-                ("email", email),
-                ("role", "coordinator"),
-                ("until", until),
-            ])
-            .send()
+        let mut form = app
+            .open(&admin, "/t/kamaishi/staff")
             .await
-            .unwrap();
+            .form("/t/kamaishi/staff");
+        form.set("email", email).set("role", "coordinator");
+        if !until.is_empty() {
+            form.set("until", until);
+        }
+        let res = form.submit(&admin).await;
         assert_eq!(res.status(), 422, "{email}");
         let html = res.text().await.unwrap();
         assert!(
@@ -182,25 +181,25 @@ async fn inviting_with_a_past_date_or_a_refused_address_stores_nothing(app: &Tes
 async fn the_last_admin_stays(app: &TestApp) {
     let (admin, admin_id) = person(app, "釜石 管理者", "admin@kamaishi.example").await;
     let own = grant(app, admin_id, Role::TenantAdmin, Some("kamaishi")).await;
-    let csrf = form_token(&admin, app, "/t/kamaishi/staff").await;
-    let res = admin
-        .post(app.url(&format!("/t/kamaishi/staff/{own}/revoke")))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
+    let revoke_own = format!("/t/kamaishi/staff/{own}/revoke");
+    let res = app
+        .open(&admin, "/t/kamaishi/staff")
         .await
-        .unwrap();
+        .form(&revoke_own)
+        .submit(&admin)
+        .await;
     assert_eq!(res.status(), 409);
     assert!(res.text().await.unwrap().contains("最後の管理者"));
     assert_eq!(app.status(&admin, "/t/kamaishi/staff").await, 200);
     // With a second admin, the first may step down.
     let (_, second) = person(app, "二人目", "second@kamaishi.example").await;
     grant(app, second, Role::TenantAdmin, Some("kamaishi")).await;
-    let res = admin
-        .post(app.url(&format!("/t/kamaishi/staff/{own}/revoke")))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
+    let res = app
+        .open(&admin, "/t/kamaishi/staff")
         .await
-        .unwrap();
+        .form(&revoke_own)
+        .submit(&admin)
+        .await;
     assert_eq!(res.status(), 303);
     assert_eq!(app.status(&admin, "/t/kamaishi/staff").await, 404);
 }
@@ -219,20 +218,14 @@ async fn sign_in_returns_where_the_person_was_going_and_nowhere_else(app: &TestA
     let to = res.headers()["location"].to_str().unwrap().to_owned();
     assert_eq!(to, "/signin?next=%2Ft%2Fkamaishi%2Fstaff");
     // The sign-in page carries `next` in its form; signing in goes there.
-    let page = app.page(&client, &to).await;
-    assert!(page.contains(r#"name="next" value="&#x2F;t&#x2F;kamaishi&#x2F;staff""#));
-    let csrf = crate::accounts::csrf_of(&page);
-    let res = client
-        .post(app.url("/signin"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("email", "admin@kamaishi.example"),
-            ("password", "a passphrase long enough"),
-            ("next", "/t/kamaishi/staff"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let page = app.open(&client, &to).await;
+    let mut form = page.form("/signin");
+    assert_eq!(form.value("next").as_deref(), Some("/t/kamaishi/staff"));
+    let res = form
+        .set("email", "admin@kamaishi.example")
+        .set("password", "a passphrase long enough")
+        .submit(&client)
+        .await;
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/t/kamaishi/staff");
     // Another site, a scheme-relative path or a control character: to the account page.
@@ -243,18 +236,15 @@ async fn sign_in_returns_where_the_person_was_going_and_nowhere_else(app: &TestA
         "/\\evil.example",
     ] {
         let client = app.client();
-        let csrf = form_token(&client, app, "/signin").await;
-        let res = client
-            .post(app.url("/signin"))
-            .form(&[
-                ("csrf", csrf.as_str()),
-                ("email", "admin@kamaishi.example"),
-                ("password", "a passphrase long enough"),
-                ("next", next),
-            ])
-            .send()
+        let res = app
+            .open(&client, "/signin?next=%2Faccount")
             .await
-            .unwrap();
+            .form("/signin")
+            .set("email", "admin@kamaishi.example")
+            .set("password", "a passphrase long enough")
+            .forge("next", next)
+            .submit(&client)
+            .await;
         assert_eq!(res.headers()["location"], "/account", "{next:?}");
     }
     for next in [
@@ -285,24 +275,17 @@ async fn sign_in_returns_where_the_person_was_going_and_nowhere_else(app: &TestA
 async fn parallel_invites_of_one_address_make_one_account(app: &TestApp) {
     let (admin, admin_id) = person(app, "釜石 管理者", "admin@kamaishi.example").await;
     grant(app, admin_id, Role::TenantAdmin, Some("kamaishi")).await;
-    let csrf = form_token(&admin, app, "/t/kamaishi/staff").await;
+    let mut form = app
+        .open(&admin, "/t/kamaishi/staff")
+        .await
+        .form("/t/kamaishi/staff");
+    form.set("email", "burst@example.jp")
+        .set("role", "coordinator");
     let mut tasks = Vec::new();
     for _ in 0..8 {
-        let (admin, csrf, url) = (admin.clone(), csrf.clone(), app.url("/t/kamaishi/staff"));
+        let (admin, form) = (admin.clone(), form.clone());
         tasks.push(tokio::spawn(async move {
-            admin
-                .post(url)
-                .form(&[
-                    ("csrf", csrf.as_str()),
-                    ("email", "burst@example.jp"),
-                    ("role", "coordinator"),
-                    ("until", ""),
-                ])
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
+            form.submit(&admin).await.status().as_u16()
         }));
     }
     let mut statuses = Vec::new();
@@ -366,19 +349,13 @@ async fn mails_to(app: &TestApp, address: &str, at_least: usize) -> usize {
 async fn the_confirmation_mail_can_be_sent_again_once_in_a_while(app: &TestApp) {
     let (hanako, _) = person(app, "花子", "hanako@example.jp").await;
     assert_eq!(mails_to(app, "hanako@example.jp", 1).await, 1);
-    let page = app.page(&hanako, "/account").await;
-    assert!(page.contains(r#"action="/account/verify-again""#));
-    let csrf = crate::accounts::csrf_of(&page);
+    let again_form = app
+        .open(&hanako, "/account")
+        .await
+        .form("/account/verify-again");
     let again = |client: reqwest::Client| {
-        let (url, csrf) = (app.url("/account/verify-again"), csrf.clone());
-        async move {
-            client
-                .post(url)
-                .form(&[("csrf", csrf.as_str())])
-                .send()
-                .await
-                .unwrap()
-        }
+        let form = again_form.clone();
+        async move { form.submit(&client).await }
     };
     // Right after signing up: not again yet.
     let res = again(hanako.clone()).await;

@@ -5,7 +5,8 @@
 
 use yui_authz::Role;
 
-use crate::accounts::{csrf_of, form_token, sign_in};
+use crate::accounts::sign_in;
+use crate::support::Page;
 use crate::support::{Backend, TestApp};
 
 const DEMO_ADMIN: &str = "admin@iwate.demo.yui.example";
@@ -67,7 +68,7 @@ pub async fn demo_accounts(app: &TestApp) {
 
 /// The app with the demo, and a client signed in as Iwate's demo administrator.
 async fn admin() -> (TestApp, reqwest::Client) {
-    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let app = TestApp::with_demo(Backend::Sqlite).await.unwrap();
     demo_accounts(&app).await;
     let client = app.client();
     assert_eq!(
@@ -108,7 +109,7 @@ async fn forms_leave_checking_to_the_server() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_password_is_an_alert_not_a_notice() {
-    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let app = TestApp::with_demo(Backend::Sqlite).await.unwrap();
     demo_accounts(&app).await;
     let client = app.client();
     let res = sign_in(&app, &client, DEMO_ADMIN, "not the password").await;
@@ -129,17 +130,14 @@ async fn a_wrong_password_is_an_alert_not_a_notice() {
     );
 
     // The same in English.
-    let csrf = form_token(&client, &app, "/signin?lang=en").await;
-    let res = client
-        .post(app.url("/signin?lang=en"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("email", DEMO_ADMIN),
-            ("password", "not the password"),
-        ])
-        .send()
+    let res = app
+        .open(&client, "/signin?lang=en")
         .await
-        .unwrap();
+        .form("/signin")
+        .set("email", DEMO_ADMIN)
+        .set("password", "not the password")
+        .submit(&client)
+        .await;
     assert_eq!(res.status(), 401);
     let html = res.text().await.unwrap();
     assert_eq!(title(&html), "Error: Sign in — Yui");
@@ -166,13 +164,12 @@ async fn removing_the_last_admin_is_refused_in_an_alert() {
         .filter(|g| g.role == Role::TenantAdmin)
         .collect();
     assert_eq!(admins.len(), 1, "the demo has one admin in iwate");
-    let csrf = form_token(&client, &app, "/t/iwate/staff").await;
-    let res = client
-        .post(app.url(&format!("/t/iwate/staff/{}/revoke", admins[0].id)))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
+    let res = app
+        .open(&client, "/t/iwate/staff")
         .await
-        .unwrap();
+        .form(&format!("/t/iwate/staff/{}/revoke", admins[0].id))
+        .submit(&client)
+        .await;
     assert_eq!(res.status(), 409);
     let html = res.text().await.unwrap();
     assert!(title(&html).starts_with("エラー："), "{}", title(&html));
@@ -189,18 +186,17 @@ async fn every_field_says_its_error_and_the_summary_links_to_it() {
     let (app, client) = admin().await;
 
     // The staff invitation: the address, the role and the date are all wrong.
-    let csrf = form_token(&client, &app, "/t/iwate/staff").await;
-    let res = client
-        .post(app.url("/t/iwate/staff"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("email", "coordinator@"),
-            ("role", "platform_operator"),
-            ("until", "2027-02-30"),
-        ])
-        .send()
+    // (A role the page does not offer and a date the browser's picker would not
+    // produce are what a forged request sends.)
+    let res = app
+        .open(&client, "/t/iwate/staff")
         .await
-        .unwrap();
+        .form("/t/iwate/staff")
+        .set("email", "coordinator@")
+        .forge("role", "platform_operator")
+        .forge("until", "2027-02-30")
+        .submit(&client)
+        .await;
     assert_eq!(res.status(), 422);
     let html = res.text().await.unwrap();
     assert!(title(&html).starts_with("エラー："), "{}", title(&html));
@@ -232,35 +228,27 @@ async fn every_field_says_its_error_and_the_summary_links_to_it() {
     let email = tag_of(&html, "f-email");
     assert!(email.contains(r#"aria-invalid="true""#), "{email}");
     // Fields without a problem say nothing.
-    let csrf = csrf_of(&html);
-    let res = client
-        .post(app.url("/t/iwate/staff"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("email", "coordinator@"),
-            ("role", "coordinator"),
-            ("until", ""),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = Page::new(&app.url("/t/iwate/staff"), html.clone())
+        .form("/t/iwate/staff")
+        .set("email", "coordinator@")
+        .set("role", "coordinator")
+        .set("until", "")
+        .submit(&client)
+        .await;
     let html = res.text().await.unwrap();
     assert!(!tag_of(&html, "f-role").contains("aria-invalid"));
     assert!(!html.contains(r#"id="f-until-error""#));
     assert!(tag_of(&html, "f-until").contains(r#"aria-describedby="f-until-hint""#));
 
     // A token without a name, for a region the person has no role in.
-    let csrf = form_token(&client, &app, "/account/tokens").await;
-    let res = client
-        .post(app.url("/account/tokens"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("token_name", ""),
-            ("tenant", "amami"),
-        ])
-        .send()
+    let res = app
+        .open(&client, "/account/tokens")
         .await
-        .unwrap();
+        .form("/account/tokens")
+        .set("token_name", "")
+        .forge("tenant", "amami")
+        .submit(&client)
+        .await;
     assert_eq!(res.status(), 422);
     let html = res.text().await.unwrap();
     assert!(title(&html).starts_with("エラー："), "{}", title(&html));
@@ -276,17 +264,15 @@ async fn every_field_says_its_error_and_the_summary_links_to_it() {
     assert!(html.contains(r#"id="f-tenant-error">地域：一覧から選んでください</p>"#));
 
     // The profile without a name, in English.
-    let csrf = form_token(&client, &app, "/account").await;
-    let res = client
-        .post(app.url("/account?lang=en"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("display_name", " "),
-            ("locale", "ja"),
-        ])
-        .send()
+    // Opened in English by `?lang=en`, the page's form is answered in English too.
+    let res = app
+        .open(&client, "/account?lang=en")
         .await
-        .unwrap();
+        .form("/account")
+        .set("display_name", " ")
+        .set("locale", "ja")
+        .submit(&client)
+        .await;
     assert_eq!(res.status(), 422);
     let html = res.text().await.unwrap();
     assert_eq!(title(&html), "Error: Account settings — Yui");

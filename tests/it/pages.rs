@@ -3,12 +3,14 @@
 use crate::support::{TestApp, on_both_backends};
 
 on_both_backends!(
+    TestApp::with_tenants =>
     home_lists_regions_with_municipalities_nested,
     english_by_query_header_or_remembered_switch,
-    tenant_landing_page_in_its_branding,
     unknown_tenant_is_a_404_page,
     assets_are_cached_and_safe,
 );
+// The landing page shows the demo introduction.
+on_both_backends!(TestApp::with_demo => tenant_landing_page_in_its_branding);
 
 async fn text(app: &TestApp, path: &str, lang_header: Option<&str>) -> (u16, String) {
     let mut req = app.client().get(app.url(path));

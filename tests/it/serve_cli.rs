@@ -118,7 +118,7 @@ async fn serve_with_no_configuration_creates_yui_db_and_stops_on_sigterm() {
 
 #[tokio::test]
 async fn serve_on_postgres_behaves_the_same() {
-    let Some(db) = TestDb::create(Backend::Postgres).await else {
+    let Some(db) = TestDb::create_empty(Backend::Postgres).await else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();

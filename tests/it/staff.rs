@@ -3,10 +3,11 @@
 
 use yui_authz::{NewGrant, Role, Scope};
 
-use crate::accounts::{form_token, sign_up};
-use crate::support::{TestApp, on_both_backends};
+use crate::accounts::sign_up;
+use crate::support::{Page, TestApp, on_both_backends};
 
 on_both_backends!(
+    TestApp::with_tenants =>
     tenant_admin_invites_lists_and_revokes_staff,
     operator_suspends_and_resumes_a_tenant,
     isolation_matrix,
@@ -65,38 +66,34 @@ async fn tenant_admin_invites_lists_and_revokes_staff(app: &TestApp) {
     let html = app.page(&admin, "/t/kamaishi/staff").await;
     assert!(html.contains("admin@kamaishi.example"));
 
-    // Bad input names the field and keeps what was typed.
-    let csrf = form_token(&admin, app, "/t/kamaishi/staff").await;
-    let res = admin
-        .post(app.url("/t/kamaishi/staff"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("email", "new-coordinator@example"),
-            ("role", "platform_operator"),
-            ("until", "2027-02-30"),
-        ])
-        .send()
+    // Bad input names the field and keeps what was typed. (The page offers no
+    // platform role, and a date field holds only real dates: those two are forged.)
+    let res = app
+        .open(&admin, "/t/kamaishi/staff")
         .await
-        .unwrap();
+        .form("/t/kamaishi/staff")
+        .set("email", "new-coordinator@example")
+        .forge("role", "platform_operator")
+        .forge("until", "2027-02-30")
+        .submit(&admin)
+        .await;
     assert_eq!(res.status(), 422);
-    let html = res.text().await.unwrap();
+    let page = Page::read(res).await;
+    let html = page.html();
     assert!(html.contains("メールアドレス：メールアドレスの形式が正しくありません"));
     assert!(html.contains("役割：一覧から選んでください"));
     assert!(html.contains("有効期限（任意）：日付の形式が正しくありません"));
     assert!(html.contains(r#"value="new-coordinator@example""#));
 
-    // A contractor's coordinator until the fiscal year's end: a new account, invited by mail.
-    let res = admin
-        .post(app.url("/t/kamaishi/staff"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("email", "coord@contractor.example"),
-            ("role", "coordinator"),
-            ("until", "2027-03-31"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    // A contractor's coordinator until the fiscal year's end: a new account, invited by
+    // mail, corrected on the page that named the problems.
+    let res = page
+        .form("/t/kamaishi/staff")
+        .set("email", "coord@contractor.example")
+        .set("role", "coordinator")
+        .set("until", "2027-03-31")
+        .submit(&admin)
+        .await;
     assert_eq!(res.status(), 303);
     let mail = app
         .sink
@@ -122,12 +119,13 @@ async fn tenant_admin_invites_lists_and_revokes_staff(app: &TestApp) {
     // The link's page says who invites whom, where, in which role, until when.
     let invitee = app.client();
     let path = link.trim_start_matches(&app.url(""));
-    let page = app.page(&invitee, path).await;
+    let page = app.open(&invitee, path).await;
+    let html = page.html();
     assert!(
-        page.contains("釜石市")
-            && page.contains("事務局（コーディネーター）")
-            && page.contains("2027年3月31日"),
-        "{page}"
+        html.contains("釜石市")
+            && html.contains("事務局（コーディネーター）")
+            && html.contains("2027年3月31日"),
+        "{html}"
     );
     // A link whose grant was changed to someone else's shows nothing of it.
     let (base, _) = path.split_once("&grant=").unwrap();
@@ -145,19 +143,12 @@ async fn tenant_admin_invites_lists_and_revokes_staff(app: &TestApp) {
     assert_eq!(res.status(), 400);
     assert!(!res.text().await.unwrap().contains("釜石市"));
     // Choosing a password there accepts it.
-    let token = base.split_once("token=").unwrap().1;
-    let csrf = crate::accounts::csrf_of(&page);
-    let res = invitee
-        .post(app.url("/reset/confirm"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("token", token),
-            ("password", "a passphrase long enough"),
-            ("password_confirm", "a passphrase long enough"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = page
+        .form("/reset/confirm")
+        .set("password", "a passphrase long enough")
+        .set("password_confirm", "a passphrase long enough")
+        .submit(&invitee)
+        .await;
     assert_eq!(res.status(), 303);
     let res = crate::accounts::sign_in(
         app,
@@ -177,13 +168,12 @@ async fn tenant_admin_invites_lists_and_revokes_staff(app: &TestApp) {
         .await
         .unwrap();
     let coord = grants.iter().find(|g| g.role == Role::Coordinator).unwrap();
-    let csrf = form_token(&admin, app, "/t/kamaishi/staff").await;
-    let res = admin
-        .post(app.url(&format!("/t/kamaishi/staff/{}/revoke", coord.id)))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
+    let res = app
+        .open(&admin, "/t/kamaishi/staff")
         .await
-        .unwrap();
+        .form(&format!("/t/kamaishi/staff/{}/revoke", coord.id))
+        .submit(&admin)
+        .await;
     assert_eq!(res.status(), 303);
     let html = app.page(&admin, "/t/kamaishi/staff").await;
     assert!(!html.contains("coord@contractor.example"));
@@ -213,13 +203,12 @@ async fn operator_suspends_and_resumes_a_tenant(app: &TestApp) {
     assert!(html.contains("運営コンソール") && html.contains("奄美群島広域事務組合"));
     assert!(html.contains("<td>1</td>"), "kamaishi has one staff member");
 
-    let csrf = form_token(&ops, app, "/ops/").await;
-    let res = ops
-        .post(app.url("/ops/tenants/kamaishi/suspend"))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
+    let res = app
+        .open(&ops, "/ops/")
         .await
-        .unwrap();
+        .form("/ops/tenants/kamaishi/suspend")
+        .submit(&ops)
+        .await;
     assert_eq!(res.status(), 303);
     let res = app.get("/t/kamaishi/").await;
     assert_eq!(res.status(), 503);
@@ -234,23 +223,27 @@ async fn operator_suspends_and_resumes_a_tenant(app: &TestApp) {
     );
     let tenants: Vec<serde_json::Value> = app.get("/api/v1/tenants").await.json().await.unwrap();
     assert!(tenants.iter().all(|t| t["slug"] != "kamaishi"));
-    // A tenant admin cannot do it.
-    // (The suspended tenant's own pages answer 503; the account page has a form.)
-    let csrf_admin = form_token(&admin, app, "/account").await;
-    let res = admin
-        .post(app.url("/ops/tenants/kamaishi/resume"))
-        .form(&[("csrf", csrf_admin.as_str())])
-        .send()
+    // The console now offers to resume it. A tenant admin who sends that form (with
+    // the token of a page of their own: the suspended tenant's pages answer 503, so
+    // the account page's) cannot.
+    let resume = app
+        .open(&ops, "/ops/")
         .await
+        .form("/ops/tenants/kamaishi/resume");
+    let admin_token = app
+        .open(&admin, "/account")
+        .await
+        .form("/account")
+        .value("csrf")
         .unwrap();
+    let res = resume
+        .clone()
+        .forge("csrf", &admin_token)
+        .submit(&admin)
+        .await;
     assert_eq!(res.status(), 404);
 
-    let res = ops
-        .post(app.url("/ops/tenants/kamaishi/resume"))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let res = resume.submit(&ops).await;
     assert_eq!(res.status(), 303);
     assert_eq!(app.get("/t/kamaishi/").await.status(), 200);
     let actions: Vec<String> = crate::support::audit_entries(&app.store, None, 3)
@@ -356,45 +349,43 @@ async fn isolation_matrix(app: &TestApp) {
         }
     }
 
-    // Writes: another tenant's grant through either tenant's path is unknown.
-    let csrf = form_token(&kamaishi_admin, app, "/t/kamaishi/staff").await;
+    // Writes: the kamaishi admin's own forms, sent elsewhere. Another tenant's grant
+    // through either tenant's path is unknown.
+    let own = app.open(&kamaishi_admin, "/t/kamaishi/staff").await;
+    let revoke = own.form(&format!("/t/kamaishi/staff/{kamaishi_grant}/revoke"));
     for path in [
         format!("/t/kamaishi/staff/{iwate_grant}/revoke"),
         format!("/t/iwate/staff/{iwate_grant}/revoke"),
     ] {
-        let res = kamaishi_admin
-            .post(app.url(&path))
-            .form(&[("csrf", csrf.as_str())])
-            .send()
-            .await
-            .unwrap();
+        let res = revoke.clone().retarget(&path).submit(&kamaishi_admin).await;
         assert_eq!(res.status(), 404, "kamaishi admin POST {path}");
     }
-    let res = kamaishi_admin
-        .post(app.url("/t/iwate/staff"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("email", "x@example.jp"),
-            ("role", "tenant_admin"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = own
+        .form("/t/kamaishi/staff")
+        .set("email", "x@example.jp")
+        .set("role", "tenant_admin")
+        .retarget("/t/iwate/staff")
+        .submit(&kamaishi_admin)
+        .await;
     assert_eq!(res.status(), 404, "kamaishi admin cannot invite into iwate");
-    let res = kamaishi_admin
-        .post(app.url("/ops/tenants/iwate/suspend"))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let res = revoke
+        .clone()
+        .retarget("/ops/tenants/iwate/suspend")
+        .submit(&kamaishi_admin)
+        .await;
     assert_eq!(res.status(), 404);
-    let csrf_h = form_token(&hostile[3], app, "/signin").await;
-    let res = hostile[3]
-        .post(app.url(&format!("/t/kamaishi/staff/{kamaishi_grant}/revoke")))
-        .form(&[("csrf", csrf_h.as_str())])
-        .send()
+    // Someone else sends the kamaishi admin's revoke form with their own token.
+    let hostile_token = app
+        .open(&hostile[3], "/account")
         .await
+        .form("/signout")
+        .value("csrf")
         .unwrap();
+    let res = revoke
+        .clone()
+        .forge("csrf", &hostile_token)
+        .submit(&hostile[3])
+        .await;
     assert_eq!(res.status(), 404);
     // Everything is still in place.
     assert_eq!(

@@ -10,7 +10,8 @@ use chrono::Utc;
 use tokio::sync::oneshot;
 use yui_store::Store;
 
-pub use yui_testkit::{Backend, TestDb};
+pub use yui_testkit::form::{Form, Page};
+pub use yui_testkit::{Backend, TestDb, on_both_backends};
 
 /// The repository's own `tenants/` folder.
 pub fn repo_tenants() -> PathBuf {
@@ -35,26 +36,53 @@ pub struct TestApp {
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
+/// What the database holds when a [`TestApp`] starts, cheapest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seed {
+    /// The schema and nothing else.
+    Empty,
+    /// The repository's tenants (`tenants/*/tenant.toml`).
+    Tenants,
+    /// The tenants and their demo content (`tenants/*/demo.toml`).
+    Demo,
+}
+
 impl TestApp {
-    /// The app with the repository's tenants applied and the demo loaded.
-    pub async fn spawn(backend: Backend) -> Option<TestApp> {
-        Self::spawn_with(backend, |_| {}).await
+    /// The app on an empty database (the schema only).
+    pub async fn empty(backend: Backend) -> Option<TestApp> {
+        Self::spawn(backend, Seed::Empty, |_| {}).await
     }
 
-    /// The same, with web settings adjusted (the public URL is set to the test server's).
-    pub async fn spawn_with(
+    /// The app with the repository's tenants applied.
+    pub async fn with_tenants(backend: Backend) -> Option<TestApp> {
+        Self::spawn(backend, Seed::Tenants, |_| {}).await
+    }
+
+    /// The app with the repository's tenants applied and the demo loaded.
+    pub async fn with_demo(backend: Backend) -> Option<TestApp> {
+        Self::spawn(backend, Seed::Demo, |_| {}).await
+    }
+
+    /// The app on a fresh database holding `seed`, with web settings adjusted (the
+    /// public URL is set to the test server's first).
+    pub async fn spawn(
         backend: Backend,
+        seed: Seed,
         adjust: impl FnOnce(&mut yui_web::WebSettings),
     ) -> Option<TestApp> {
         let db = TestDb::create(backend).await?;
         let store = db.app_store().await;
-        let dirs = yui::tenants::folders(&repo_tenants()).expect("tenant folders");
-        yui::tenants::apply(&store, &dirs, Utc::now())
-            .await
-            .expect("apply tenants");
-        yui::demo::load(&store, &repo_tenants(), Utc::now())
-            .await
-            .expect("demo");
+        if seed != Seed::Empty {
+            let dirs = yui::tenants::folders(&repo_tenants()).expect("tenant folders");
+            yui::tenants::apply(&store, &dirs, Utc::now())
+                .await
+                .expect("apply tenants");
+        }
+        if seed == Seed::Demo {
+            yui::demo::load(&store, &repo_tenants(), Utc::now())
+                .await
+                .expect("demo");
+        }
         Some(Self::start(db, store, adjust).await)
     }
 
@@ -169,6 +197,11 @@ impl TestApp {
             .status()
     }
 
+    /// The page at `path` as `client` sees it, to take a form from.
+    pub async fn open(&self, client: &reqwest::Client, path: &str) -> Page {
+        Page::get(client, &self.url(path)).await
+    }
+
     /// The body of a GET by `client`.
     pub async fn page(&self, client: &reqwest::Client, path: &str) -> String {
         client
@@ -206,29 +239,11 @@ impl TestApp {
     }
 }
 
-/// Runs each named `async fn name(app: &TestApp)` once on SQLite and once on
-/// PostgreSQL, as `name::sqlite` and `name::postgres`.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            use crate::support::{Backend, TestApp};
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let app = TestApp::spawn(Backend::Sqlite).await.expect("sqlite is always available");
-                super::$name(&app).await;
-                app.stop().await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
-                super::$name(&app).await;
-                app.stop().await;
-            }
-        }
-    )*};
+impl yui_testkit::Fixture for TestApp {
+    fn finish(self) -> impl std::future::Future<Output = ()> {
+        self.stop()
+    }
 }
-pub(crate) use on_both_backends;
-
 /// The newest audit entries, of one tenant or (with `None`) of the whole platform.
 pub async fn audit_entries(
     store: &Store,

@@ -10,6 +10,7 @@ use yui_store::ApplyOutcome;
 use crate::support::{TestApp, on_both_backends, repo_tenants};
 
 on_both_backends!(
+    TestApp::with_tenants =>
     apply_is_idempotent,
     a_bad_file_changes_nothing,
     page_text_is_escaped

@@ -3,11 +3,10 @@
 use serde_json::Value;
 use yui_authz::Role;
 
-use crate::accounts::{csrf_of, form_token};
 use crate::staff::{grant, person};
-use crate::support::{TestApp, on_both_backends};
+use crate::support::{Page, TestApp, on_both_backends};
 
-on_both_backends!(api_tokens_work_in_their_tenant_only);
+on_both_backends!(TestApp::with_tenants => api_tokens_work_in_their_tenant_only);
 
 fn token_in(html: &str) -> String {
     let start = html
@@ -21,36 +20,26 @@ async fn api_tokens_work_in_their_tenant_only(app: &TestApp) {
     let (admin, id) = person(app, "Admin", "admin@kamaishi.example").await;
     grant(app, id, Role::TenantAdmin, Some("kamaishi")).await;
 
-    // Only tenants the account holds a role in can be chosen.
-    let csrf = form_token(&admin, app, "/account/tokens").await;
-    let res = admin
-        .post(app.url("/account/tokens"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("token_name", "CSV"),
-            ("tenant", "iwate"),
-        ])
-        .send()
+    // Only tenants the account holds a role in can be chosen: the page offers no other,
+    // and a forged one is refused.
+    let res = app
+        .open(&admin, "/account/tokens")
         .await
-        .unwrap();
+        .form("/account/tokens")
+        .set("token_name", "CSV")
+        .forge("tenant", "iwate")
+        .submit(&admin)
+        .await;
     assert_eq!(res.status(), 422);
-    assert!(
-        res.text()
-            .await
-            .unwrap()
-            .contains("地域：一覧から選んでください")
-    );
+    let page = Page::read(res).await;
+    assert!(page.html().contains("地域：一覧から選んでください"));
 
-    let res = admin
-        .post(app.url("/account/tokens"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("token_name", "集計スクリプト"),
-            ("tenant", "kamaishi"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = page
+        .form("/account/tokens")
+        .set("token_name", "集計スクリプト")
+        .set("tenant", "kamaishi")
+        .submit(&admin)
+        .await;
     assert_eq!(res.status(), 201);
     assert_eq!(res.headers()["cache-control"], "no-store");
     let token = token_in(&res.text().await.unwrap());
@@ -99,7 +88,8 @@ async fn api_tokens_work_in_their_tenant_only(app: &TestApp) {
         .unwrap();
     assert_eq!(res.status(), 401);
 
-    // Someone else cannot revoke it.
+    // Someone else cannot revoke it, even with the admin's own revoke form (sent with
+    // a token of theirs).
     let (other, _) = person(app, "Other", "other@example.jp").await;
     let tokens = {
         let mut tx = app.store.account(id).read().await.unwrap();
@@ -107,13 +97,19 @@ async fn api_tokens_work_in_their_tenant_only(app: &TestApp) {
         tx.commit().await.unwrap();
         t
     };
-    let csrf_other = form_token(&other, app, "/signin").await;
-    let res = other
-        .post(app.url(&format!("/account/tokens/{}/revoke", tokens[0].id)))
-        .form(&[("csrf", csrf_other.as_str())])
-        .send()
+    let revoke_path = format!("/account/tokens/{}/revoke", tokens[0].id);
+    let revoke = app.open(&admin, "/account/tokens").await.form(&revoke_path);
+    let other_token = app
+        .open(&other, "/account")
         .await
+        .form("/signout")
+        .value("csrf")
         .unwrap();
+    let res = revoke
+        .clone()
+        .forge("csrf", &other_token)
+        .submit(&other)
+        .await;
     assert_eq!(res.status(), 404);
     assert_eq!(
         api.get(app.url("/api/v1/tenants/kamaishi/staff"))
@@ -125,13 +121,12 @@ async fn api_tokens_work_in_their_tenant_only(app: &TestApp) {
         200
     );
 
-    let page = app.page(&admin, "/account/tokens").await;
-    let res = admin
-        .post(app.url(&format!("/account/tokens/{}/revoke", tokens[0].id)))
-        .form(&[("csrf", csrf_of(&page).as_str())])
-        .send()
+    let res = app
+        .open(&admin, "/account/tokens")
         .await
-        .unwrap();
+        .form(&revoke_path)
+        .submit(&admin)
+        .await;
     assert_eq!(res.status(), 303);
     assert_eq!(
         api.get(app.url("/api/v1/tenants/kamaishi/staff"))

@@ -19,6 +19,7 @@ use yui_store::{AccountsTx, GrantRow, NewAccount, PermissionRow, PlatformReason,
 use support::{Fixture, on_both_backends, t0};
 
 on_both_backends!(
+    Fixture::new =>
     migration_seeds_the_default_permissions,
     grants_decide_and_end_on_their_own,
     grants_are_validated,
@@ -66,7 +67,7 @@ async fn tenant_permissions(store: &Store) -> usize {
         .count()
 }
 
-async fn migration_seeds_the_default_permissions(f: Fixture) {
+async fn migration_seeds_the_default_permissions(f: &Fixture) {
     let stored: BTreeSet<_> = permission_rows(&f.store)
         .await
         .into_iter()
@@ -98,7 +99,7 @@ async fn migration_seeds_the_default_permissions(f: Fixture) {
     );
 }
 
-async fn grants_decide_and_end_on_their_own(f: Fixture) {
+async fn grants_decide_and_end_on_their_own(f: &Fixture) {
     let now = t0();
     let authz = SharedAuthz::new(Authz::load(&f.store, now).await.unwrap());
     let (admin, coordinator, contractor, operator) = (
@@ -254,7 +255,7 @@ async fn grants_decide_and_end_on_their_own(f: Fixture) {
     ));
 }
 
-async fn grants_are_validated(f: Fixture) {
+async fn grants_are_validated(f: &Fixture) {
     let now = t0();
     let a = f.account("other");
     let invalid = |r: yui_authz::Result<yui_authz::Grant>| match r {
@@ -335,7 +336,7 @@ async fn grants_are_validated(f: Fixture) {
     assert!(grant_history(&f.store).await.is_empty());
 }
 
-async fn granting_again_replaces_and_keeps_history(f: Fixture) {
+async fn granting_again_replaces_and_keeps_history(f: &Fixture) {
     let now = t0();
     let a = f.account("contractor");
     let base = new_grant(a, Role::Coordinator, Scope::Tenant, Some("kamaishi"));
@@ -392,7 +393,7 @@ async fn granting_again_replaces_and_keeps_history(f: Fixture) {
     assert!(authz.allows(a, "kamaishi", "round", "run", now + Duration::days(30)));
 }
 
-async fn ended_grants_leave_casbin_at_the_next_reload(f: Fixture) {
+async fn ended_grants_leave_casbin_at_the_next_reload(f: &Fixture) {
     let now = t0();
     let a = f.account("mentor");
     let end = now + Duration::hours(1);
@@ -442,7 +443,7 @@ async fn ended_grants_leave_casbin_at_the_next_reload(f: Fixture) {
     assert!(late.enforcer().get_grouping_policy().is_empty());
 }
 
-async fn casbin_reads_and_writes_our_tables_through_the_adapter(f: Fixture) {
+async fn casbin_reads_and_writes_our_tables_through_the_adapter(f: &Fixture) {
     let now = t0();
     let mentor = f.account("mentor");
     let sub = format!("u:{mentor}");
@@ -563,7 +564,7 @@ async fn casbin_reads_and_writes_our_tables_through_the_adapter(f: Fixture) {
     );
 }
 
-async fn hostile_names_gain_nothing(f: Fixture) {
+async fn hostile_names_gain_nothing(f: &Fixture) {
     let now = t0();
     let a = f.account("talent");
     let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<String>>();
@@ -663,7 +664,7 @@ async fn hostile_names_gain_nothing(f: Fixture) {
 /// Two app nodes on one database: a role change on one takes effect on the other
 /// within 2 s through the policy-version poll. The control is a third node without a
 /// poller, which keeps the old answer.
-async fn a_change_on_one_node_reaches_another_within_two_seconds(f: Fixture) {
+async fn a_change_on_one_node_reaches_another_within_two_seconds(f: &Fixture) {
     let now = t0();
     let coordinator = f.account("coordinator");
     let node_a = SharedAuthz::new(Authz::load(&f.store, now).await.unwrap());

@@ -1,8 +1,17 @@
-//! Test support shared by the workspace's suites: a fresh database per test, on SQLite
-//! (a file in a temporary folder) and on PostgreSQL (a new database at
-//! `YUI_TEST_POSTGRES_URL`, dropped when the test ends). Outside CI an unreachable
-//! PostgreSQL skips the test with a note; under `CI=true` it fails it.
+//! Test support shared by the workspace's suites.
+//!
+//! - [`TestDb`]: a fresh database per test, on SQLite (a file in a temporary folder)
+//!   and on PostgreSQL (a new database at `YUI_TEST_POSTGRES_URL`, dropped when the
+//!   test ends), copied from a template migrated once per test process (`template`).
+//! - [`on_both_backends!`]: runs a test body once on each backend. Outside CI an
+//!   unreachable PostgreSQL skips the test with a note; under `CI=true` it fails it.
+//! - [`form`] (feature `forms`): a page's forms, filled in and submitted as a person
+//!   does in a browser.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[cfg(feature = "forms")]
+pub mod form;
+mod template;
 
 use std::time::Duration;
 
@@ -58,7 +67,7 @@ pub fn with_user(url: &str, user: &str) -> String {
     format!("{}{user}@{host}{}", &url[..start], &url[end..])
 }
 
-fn settings() -> ConnectSettings {
+pub(crate) fn settings() -> ConnectSettings {
     ConnectSettings {
         max_connections: 8,
         connect_timeout: Duration::from_secs(5),
@@ -70,19 +79,37 @@ fn settings() -> ConnectSettings {
 pub struct TestDb {
     /// The owner's URL (on PostgreSQL, the admin user's).
     pub url: String,
+    /// Whether the schema and the application role's grants are in place.
+    prepared: bool,
     _dir: Option<tempfile::TempDir>,
     postgres: Option<(String, String)>,
 }
 
 impl TestDb {
-    /// A fresh, empty database, or `None` when PostgreSQL is unavailable outside CI.
+    /// A fresh database with the schema in place, copied from a template migrated once
+    /// per process; on PostgreSQL the application role's grants come with it. `None`
+    /// when PostgreSQL is unavailable outside CI.
     pub async fn create(backend: Backend) -> Option<TestDb> {
+        Self::new(backend, true).await
+    }
+
+    /// A fresh, empty database, for tests of migrating itself.
+    pub async fn create_empty(backend: Backend) -> Option<TestDb> {
+        Self::new(backend, false).await
+    }
+
+    async fn new(backend: Backend, prepared: bool) -> Option<TestDb> {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
-                let url = format!("sqlite://{}", dir.path().join("yui.db").display());
+                let path = dir.path().join("yui.db");
+                if prepared {
+                    std::fs::write(&path, template::sqlite_template().await)
+                        .expect("copy the SQLite template");
+                }
                 Some(TestDb {
-                    url,
+                    url: format!("sqlite://{}", path.display()),
+                    prepared,
                     _dir: Some(dir),
                     postgres: None,
                 })
@@ -112,13 +139,20 @@ impl TestDb {
                     }
                 };
                 let name = format!("yui_test_{}", uuid::Uuid::new_v4().simple());
-                sqlx::query(&format!("CREATE DATABASE {name}"))
+                let create = if prepared {
+                    let template = template::postgres_template(&admin).await;
+                    format!("CREATE DATABASE {name} TEMPLATE {template}")
+                } else {
+                    format!("CREATE DATABASE {name}")
+                };
+                sqlx::query(&create)
                     .execute(&mut conn)
                     .await
-                    .expect("create database");
+                    .unwrap_or_else(|e| panic!("{create}: {e}"));
                 conn.close().await.ok();
                 Some(TestDb {
                     url: database_url(&admin, &name),
+                    prepared,
                     _dir: None,
                     postgres: Some((admin, name)),
                 })
@@ -130,6 +164,14 @@ impl TestDb {
         self.postgres.is_some()
     }
 
+    pub fn backend(&self) -> Backend {
+        if self.is_postgres() {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+
     /// A new pool as the tables' owner, without migrating (one per simulated node).
     pub async fn connect(&self) -> Store {
         Store::connect(&self.url, &settings())
@@ -137,43 +179,30 @@ impl TestDb {
             .expect("connect to the test database")
     }
 
-    /// A pool as the owner, migrated.
+    /// A pool as the owner, with the schema brought up to date.
     pub async fn migrated(&self) -> Store {
         let store = self.connect().await;
         store.migrate().await.expect("migrate");
         store
     }
 
-    /// Migrates as the owner, then the application's pool: on PostgreSQL as
-    /// [`APP_ROLE`], so row-level security holds as in production.
+    /// The application's pool: on PostgreSQL as [`APP_ROLE`], so row-level security
+    /// holds as in production. An empty database is migrated and granted first.
     pub async fn app_store(&self) -> Store {
-        let store = self.migrated().await;
-        let Store::Postgres(owner) = &store else {
-            return store;
-        };
-        let exists: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_roles WHERE rolname = $1")
-            .bind(APP_ROLE)
-            .fetch_optional(owner)
-            .await
-            .unwrap();
-        if exists.is_none() {
-            // Tests run in parallel: another may create it first.
-            let _ = sqlx::query(&format!(
-                "CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS"
-            ))
-            .execute(owner)
-            .await;
+        if !self.prepared {
+            let owner = self.migrated().await;
+            if let Store::Postgres(pool) = &owner {
+                let mut conn = pool.acquire().await.expect("a connection");
+                template::ensure_app_role(&mut conn).await;
+                for grant in template::app_grants() {
+                    sqlx::query(&grant).execute(&mut *conn).await.unwrap();
+                }
+            }
+            owner.close().await;
         }
-        for grant in [
-            format!("GRANT USAGE ON SCHEMA public TO {APP_ROLE}"),
-            format!(
-                "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {APP_ROLE}"
-            ),
-            format!("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}"),
-        ] {
-            sqlx::query(&grant).execute(owner).await.unwrap();
+        if !self.is_postgres() {
+            return self.connect().await;
         }
-        store.close().await;
         Store::connect(&self.app_url(), &settings())
             .await
             .expect("connect as the application role")
@@ -210,6 +239,63 @@ impl Drop for TestDb {
             .join();
         }
     }
+}
+
+/// What a test made by [`on_both_backends!`] runs against: a database, an app, a
+/// fixture of a suite's own. The macro hands it to the test body by reference and
+/// finishes it afterwards.
+pub trait Fixture: Sized {
+    /// Ends the fixture after the test body: stops servers, closes pools. Dropping it
+    /// is enough by default.
+    fn finish(self) -> impl std::future::Future<Output = ()> {
+        async {}
+    }
+}
+
+impl Fixture for TestDb {}
+
+/// Runs each named `async fn name(fixture: &F)` once on SQLite and once on
+/// PostgreSQL, as the tests `name::sqlite` and `name::postgres`. `setup` is an
+/// `async fn(Backend) -> Option<F>` (`None`: PostgreSQL unavailable outside CI, the
+/// test is skipped; under `CI=true` it fails instead) and `F` a [`Fixture`]:
+///
+/// ```ignore
+/// yui_testkit::on_both_backends!(TestApp::with_tenants => staff_page_lists_staff, isolation);
+/// yui_testkit::on_both_backends!(MailDb::new, worker_threads = 4 => workers_send_once);
+/// ```
+///
+/// Names in the calling module are in scope for `setup`. Each test runs on a
+/// multi-threaded runtime, with 2 worker threads unless `worker_threads` says otherwise.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($setup:expr, worker_threads = $threads:tt => $($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[::tokio::test(flavor = "multi_thread", worker_threads = $threads)]
+            async fn sqlite() {
+                let fixture = ($setup)($crate::Backend::Sqlite)
+                    .await
+                    .expect("SQLite is always available");
+                super::$name(&fixture).await;
+                $crate::Fixture::finish(fixture).await;
+            }
+
+            #[::tokio::test(flavor = "multi_thread", worker_threads = $threads)]
+            async fn postgres() {
+                let Some(fixture) = ($setup)($crate::Backend::Postgres).await else {
+                    assert!(!$crate::ci(), "CI=true: a PostgreSQL test may not be skipped");
+                    return;
+                };
+                super::$name(&fixture).await;
+                $crate::Fixture::finish(fixture).await;
+            }
+        }
+    )+};
+    ($setup:expr => $($name:ident),+ $(,)?) => {
+        $crate::on_both_backends!($setup, worker_threads = 2 => $($name),+);
+    };
 }
 
 #[cfg(test)]

@@ -201,6 +201,7 @@ pub fn router(state: AppState) -> Router {
             render::failures::render_failures,
         ))
         .with_state(state)
+        .layer(axum::middleware::from_fn(extract::remember_query_lang))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(trace::layer());
     for (name, value) in security_headers {

@@ -8,7 +8,7 @@ use yui_domain::account::Email;
 use yui_domain::{AccountId, Locale};
 use yui_store::{AccountsTx, NewAccount, PlatformReason, Store};
 
-pub use yui_testkit::{Backend, TestDb};
+pub use yui_testkit::{Backend, TestDb, on_both_backends};
 
 /// The instant the tests live at.
 pub fn t0() -> DateTime<Utc> {
@@ -86,29 +86,4 @@ pub async fn create_account(store: &Store, email: &str) -> AccountId {
     id
 }
 
-/// Runs each named `async fn(Fixture)` once on SQLite and once on PostgreSQL.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    if let Some(f) = $crate::support::Fixture::new($crate::support::Backend::Sqlite).await {
-                        super::$name(f).await;
-                    }
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    if let Some(f) = $crate::support::Fixture::new($crate::support::Backend::Postgres).await {
-                        super::$name(f).await;
-                    }
-                }
-            )*
-        }
-    };
-}
-pub(crate) use on_both_backends;
+impl yui_testkit::Fixture for Fixture {}

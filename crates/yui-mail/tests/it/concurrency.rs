@@ -12,8 +12,9 @@ use yui_domain::MailId;
 use yui_mail::testing::SmtpSink;
 use yui_mail::{Locale, MailStatus, NewMail, Outbox, OutboxEntry, SmtpTransport, Transport};
 use yui_store::PlatformReason;
+use yui_testkit::on_both_backends;
 
-use crate::db::{TestDb, both};
+use crate::db::TestDb;
 use crate::{enqueue_many, outbox, smtp_worker, t0, test_config, verify_mail};
 
 const MAILS: usize = 200;
@@ -57,10 +58,7 @@ async fn arrivals(sink: &SmtpSink, at_least: usize) -> BTreeMap<String, usize> {
     counts
 }
 
-both!(
-    workers_send_each_mail_exactly_once,
-    super::workers_send_each_mail_exactly_once
-);
+on_both_backends!(TestDb::on, worker_threads = 4 => workers_send_each_mail_exactly_once);
 async fn workers_send_each_mail_exactly_once(db: &TestDb) {
     let sink = SmtpSink::start().await.unwrap();
     let (ids, queued) = fill(db).await;
@@ -117,10 +115,7 @@ async fn workers_send_each_mail_exactly_once(db: &TestDb) {
     );
 }
 
-both!(
-    naive_claim_control_sends_duplicates,
-    super::naive_claim_control_sends_duplicates
-);
+on_both_backends!(TestDb::on, worker_threads = 4 => naive_claim_control_sends_duplicates);
 async fn naive_claim_control_sends_duplicates(db: &TestDb) {
     let sink = SmtpSink::start().await.unwrap();
     let (_, queued) = fill(db).await;

@@ -8,13 +8,14 @@ use yui_mail::{
     FileTransport, Locale, MailStatus, MemoryTransport, Outbox, Transport, Worker, WorkerConfig,
 };
 use yui_store::PlatformReason;
+use yui_testkit::on_both_backends;
 
-use crate::db::{TestDb, both};
+use crate::db::TestDb;
 use crate::{
     enqueue_committed, enqueue_many, outbox, secs, smtp_worker, t0, test_config, verify_mail,
 };
 
-both!(smtp_roundtrip, super::smtp_roundtrip);
+on_both_backends!(TestDb::on, worker_threads = 4 => smtp_roundtrip);
 async fn smtp_roundtrip(db: &TestDb) {
     let sink = SmtpSink::start().await.unwrap();
     let outbox = outbox();
@@ -61,7 +62,7 @@ async fn smtp_roundtrip(db: &TestDb) {
     assert_eq!(sink.len(), 1);
 }
 
-both!(rollback_sends_nothing, super::rollback_sends_nothing);
+on_both_backends!(TestDb::on, worker_threads = 4 => rollback_sends_nothing);
 async fn rollback_sends_nothing(db: &TestDb) {
     let sink = SmtpSink::start().await.unwrap();
     let outbox = outbox();
@@ -107,10 +108,7 @@ async fn rollback_sends_nothing(db: &TestDb) {
     assert_eq!((counts.pending, counts.sent, counts.failed), (0, 1, 0));
 }
 
-both!(
-    retry_backoff_then_give_up,
-    super::retry_backoff_then_give_up
-);
+on_both_backends!(TestDb::on, worker_threads = 4 => retry_backoff_then_give_up);
 async fn retry_backoff_then_give_up(db: &TestDb) {
     let sink = SmtpSink::start().await.unwrap();
     sink.fail_next(usize::MAX);
@@ -181,10 +179,7 @@ async fn retry_backoff_then_give_up(db: &TestDb) {
     assert!(sink.is_empty());
 }
 
-both!(
-    transient_failure_then_delivery,
-    super::transient_failure_then_delivery
-);
+on_both_backends!(TestDb::on, worker_threads = 4 => transient_failure_then_delivery);
 async fn transient_failure_then_delivery(db: &TestDb) {
     let sink = SmtpSink::start().await.unwrap();
     sink.fail_next(1);
@@ -212,10 +207,7 @@ async fn transient_failure_then_delivery(db: &TestDb) {
     assert_eq!(sink.refused(), 1);
 }
 
-both!(
-    permanent_refusal_fails_at_once,
-    super::permanent_refusal_fails_at_once
-);
+on_both_backends!(TestDb::on, worker_threads = 4 => permanent_refusal_fails_at_once);
 async fn permanent_refusal_fails_at_once(db: &TestDb) {
     let sink = SmtpSink::start().await.unwrap();
     sink.reject_next(1);
@@ -238,10 +230,7 @@ async fn permanent_refusal_fails_at_once(db: &TestDb) {
     assert_eq!(second.status, MailStatus::Sent);
 }
 
-both!(
-    lease_expiry_recovers_claims,
-    super::lease_expiry_recovers_claims
-);
+on_both_backends!(TestDb::on, worker_threads = 4 => lease_expiry_recovers_claims);
 async fn lease_expiry_recovers_claims(db: &TestDb) {
     let sink = SmtpSink::start().await.unwrap();
     let ids = enqueue_committed(
@@ -292,10 +281,7 @@ async fn lease_expiry_recovers_claims(db: &TestDb) {
     }
 }
 
-both!(
-    lease_expired_on_last_attempt_gives_up,
-    super::lease_expired_on_last_attempt_gives_up
-);
+on_both_backends!(TestDb::on, worker_threads = 4 => lease_expired_on_last_attempt_gives_up);
 async fn lease_expired_on_last_attempt_gives_up(db: &TestDb) {
     // A mail that kills every worker that tries it must not be tried for ever.
     let sink = SmtpSink::start().await.unwrap();
@@ -325,10 +311,7 @@ async fn lease_expired_on_last_attempt_gives_up(db: &TestDb) {
     assert!(sink.is_empty());
 }
 
-both!(
-    file_transport_writes_parseable_eml,
-    super::file_transport_writes_parseable_eml
-);
+on_both_backends!(TestDb::on, worker_threads = 4 => file_transport_writes_parseable_eml);
 async fn file_transport_writes_parseable_eml(db: &TestDb) {
     let dir = tempfile::tempdir().unwrap();
     let outbox_dir = dir.path().join("outbox");
@@ -407,10 +390,7 @@ async fn due_mail(db: &TestDb, id: MailId) -> yui_mail::QueuedMail {
     due.into_iter().find(|m| m.id == id).unwrap()
 }
 
-both!(
-    memory_transport_and_run_loop,
-    super::memory_transport_and_run_loop
-);
+on_both_backends!(TestDb::on, worker_threads = 4 => memory_transport_and_run_loop);
 async fn memory_transport_and_run_loop(db: &TestDb) {
     let memory = MemoryTransport::new();
     let worker = Worker::new(
@@ -451,10 +431,7 @@ async fn memory_transport_and_run_loop(db: &TestDb) {
         .unwrap();
 }
 
-both!(
-    purge_and_forget_recipient,
-    super::purge_and_forget_recipient
-);
+on_both_backends!(TestDb::on, worker_threads = 4 => purge_and_forget_recipient);
 async fn purge_and_forget_recipient(db: &TestDb) {
     let outbox = outbox();
     let ids = enqueue_many(

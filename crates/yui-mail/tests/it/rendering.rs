@@ -7,8 +7,9 @@ use serde_json::json;
 use yui_mail::testing::SmtpSink;
 use yui_mail::{Locale, MailError, MailKind, MailTenant, NewMail, Outbox, Templates};
 use yui_store::StoreError;
+use yui_testkit::on_both_backends;
 
-use crate::db::{TestDb, both};
+use crate::db::TestDb;
 use crate::{enqueue_committed, smtp_worker, t0, test_config};
 
 fn vars(kind: MailKind) -> serde_json::Value {
@@ -260,10 +261,7 @@ fn the_repository_tenant_folders_load() {
     Templates::load(Some(&repo_tenants())).unwrap();
 }
 
-both!(
-    tenant_sender_and_overrides_over_smtp,
-    super::tenant_sender_and_overrides_over_smtp
-);
+on_both_backends!(TestDb::on, worker_threads = 4 => tenant_sender_and_overrides_over_smtp);
 async fn tenant_sender_and_overrides_over_smtp(db: &TestDb) {
     // The real Iwate tenant, applied as `yui tenant apply` would.
     let folder = repo_tenants().join("iwate");
@@ -350,10 +348,7 @@ async fn apply_repo_tenant(db: &TestDb, slug: &str) -> MailTenant {
     MailTenant::from_tenant(id, &tenant)
 }
 
-both!(
-    a_tenant_transaction_queues_its_own_mail,
-    super::a_tenant_transaction_queues_its_own_mail
-);
+on_both_backends!(TestDb::on => a_tenant_transaction_queues_its_own_mail);
 async fn a_tenant_transaction_queues_its_own_mail(db: &TestDb) {
     let iwate = apply_repo_tenant(db, "iwate").await;
     let kamaishi = apply_repo_tenant(db, "kamaishi").await;

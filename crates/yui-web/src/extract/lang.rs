@@ -11,23 +11,56 @@ use crate::i18n::LANG_COOKIE;
 #[derive(Debug, Clone, Copy)]
 pub struct Lang(pub Option<Locale>);
 
+fn from_query(uri: &axum::http::Uri) -> Option<Locale> {
+    uri.query().and_then(|q| {
+        q.split('&').find_map(|pair| match pair.split_once('=') {
+            Some(("lang", v)) => Locale::parse(v),
+            _ => None,
+        })
+    })
+}
+
+fn from_cookie(headers: &axum::http::HeaderMap) -> Option<Locale> {
+    CookieJar::from_headers(headers)
+        .get(LANG_COOKIE)
+        .and_then(|c| Locale::parse(c.value()))
+}
+
+/// The cookie that remembers a chosen language for a year.
+pub(crate) fn lang_cookie(locale: Locale) -> axum_extra::extract::cookie::Cookie<'static> {
+    axum_extra::extract::cookie::Cookie::build((LANG_COOKIE, locale.tag()))
+        .path("/")
+        .max_age(cookie::time::Duration::days(365))
+        .same_site(axum_extra::extract::cookie::SameSite::Lax)
+        .http_only(true)
+        .build()
+}
+
+/// A page opened with `?lang=` remembers the choice, so the forms on it (whose
+/// actions carry no `lang`) are answered in the same language.
+pub(crate) async fn remember_query_lang(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let chosen = from_query(req.uri()).filter(|l| from_cookie(req.headers()) != Some(*l));
+    let mut res = next.run(req).await;
+    if let Some(locale) = chosen
+        && let Ok(value) = axum::http::HeaderValue::from_str(&lang_cookie(locale).to_string())
+    {
+        res.headers_mut()
+            .append(axum::http::header::SET_COOKIE, value);
+    }
+    res
+}
+
 impl Lang {
     pub fn or(self, default: Locale) -> Locale {
         self.0.unwrap_or(default)
     }
 
     pub(crate) fn from_parts(parts: &Parts) -> Lang {
-        let from_query = parts.uri.query().and_then(|q| {
-            q.split('&').find_map(|pair| match pair.split_once('=') {
-                Some(("lang", v)) => Locale::parse(v),
-                _ => None,
-            })
-        });
-        let from_cookie = || {
-            CookieJar::from_headers(&parts.headers)
-                .get(LANG_COOKIE)
-                .and_then(|c| Locale::parse(c.value()))
-        };
+        let from_query = from_query(&parts.uri);
+        let from_cookie = || from_cookie(&parts.headers);
         let from_header = || {
             parts
                 .headers

@@ -17,6 +17,7 @@ use axum::http::request::Parts;
 pub use bearer::Bearer;
 pub use csrf::{CsrfForm, CsrfOnly};
 pub use lang::Lang;
+pub(crate) use lang::{lang_cookie, remember_query_lang};
 pub use staff::{
     AuditRead, Needs, Operator, PlatformAuditRead, Staff, StaffInvite, StaffRead, StaffRevoke,
     TenantRead, TenantResume, TenantSuspend,

@@ -12,7 +12,6 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum_extra::extract::CookieJar;
-use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::{Deserialize, Serialize};
 use yui_domain::tenant::EventFormat;
 use yui_domain::{Locale, TenantKind};
@@ -20,8 +19,7 @@ use yui_store::DirectoryEntry;
 
 use crate::assets::IMMUTABLE;
 use crate::error::PageError;
-use crate::extract::{Lang, TenantPath, Viewer};
-use crate::i18n::LANG_COOKIE;
+use crate::extract::{Lang, TenantPath, Viewer, lang_cookie};
 use crate::render::{base_context, render};
 use crate::security::safe_next;
 use crate::{AppState, WebError};
@@ -316,13 +314,7 @@ async fn switch_language(
         .and_then(safe_next)
         .unwrap_or("/")
         .to_owned();
-    let cookie = Cookie::build((LANG_COOKIE, locale.tag()))
-        .path("/")
-        .max_age(cookie::time::Duration::days(365))
-        .same_site(SameSite::Lax)
-        .http_only(true)
-        .build();
-    Ok((jar.add(cookie), Redirect::to(&next)).into_response())
+    Ok((jar.add(lang_cookie(locale)), Redirect::to(&next)).into_response())
 }
 
 /// The fallback for every unknown path: the not-found page.
