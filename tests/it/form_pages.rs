@@ -145,11 +145,12 @@ async fn a_wrong_password_is_an_alert_not_a_notice() {
     assert!(summary.contains(r#"role="alert""#));
     assert!(summary.contains("The email address or password is not correct"));
 
-    // A confirmation is a status, not an alert, and not an error.
+    // A confirmation is a status, not an alert, and not an error. (English is
+    // remembered from `?lang=en` above.)
     let html = app.page(&client, "/signin?signed_out=1").await;
     assert!(html.contains(r#"<p class="notice" role="status">"#));
     assert!(self::summary(&html).is_none());
-    assert_eq!(title(&html), "ログイン — 結 Yui");
+    assert_eq!(title(&html), "Sign in — Yui");
     app.stop().await;
 }
 

@@ -15,6 +15,7 @@
 //!
 //! Run: `ops/bench/authz.sh` or `cargo bench -p yui-authz --bench authz -- [--sizes 10,100,1800]
 //! [--requests 100000] [--casbin 1000,200,20]`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

@@ -1,4 +1,5 @@
 //! yui-authz against real databases: the same suite on SQLite and on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
@@ -739,7 +740,7 @@ async fn a_change_on_one_node_reaches_another_within_two_seconds(f: &Fixture) {
 /// invited person's account) or not at all, and the transaction reaches its own
 /// tenant only. On PostgreSQL this runs as the application's role, which owns no
 /// table, under row-level security.
-async fn grants_share_the_callers_tenant_transaction(f: Fixture) {
+async fn grants_share_the_callers_tenant_transaction(f: &Fixture) {
     let now = t0();
     let admin = f.account("admin");
     let kamaishi = f.tenant("kamaishi").await;

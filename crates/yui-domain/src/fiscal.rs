@@ -42,6 +42,24 @@ impl std::fmt::Display for FiscalYear {
     }
 }
 
+/// Japan Standard Time (UTC+9, no daylight saving): the zone every date is shown in.
+pub fn tokyo() -> chrono::FixedOffset {
+    use chrono::Offset;
+    // 9 hours is within range, so this never falls back.
+    chrono::FixedOffset::east_opt(9 * 3600).unwrap_or_else(|| chrono::Utc.fix())
+}
+
+/// The first instant after `date` ends in Tokyo: a grant "until 2027-03-31" works
+/// through that whole day and stops at 2027-04-01 00:00 JST.
+pub fn after_day_in_tokyo(date: NaiveDate) -> Option<chrono::DateTime<chrono::Utc>> {
+    use chrono::TimeZone;
+    let next = date.succ_opt()?.and_hms_opt(0, 0, 0)?;
+    tokyo()
+        .from_local_datetime(&next)
+        .single()
+        .map(|t| t.with_timezone(&chrono::Utc))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,22 +90,4 @@ mod tests {
         assert_eq!(FiscalYear(2025).reiwa_label().as_deref(), Some("令和7年度"));
         assert_eq!(FiscalYear(2018).reiwa_label(), None);
     }
-}
-
-/// Japan Standard Time (UTC+9, no daylight saving): the zone every date is shown in.
-pub fn tokyo() -> chrono::FixedOffset {
-    use chrono::Offset;
-    // 9 hours is within range, so this never falls back.
-    chrono::FixedOffset::east_opt(9 * 3600).unwrap_or_else(|| chrono::Utc.fix())
-}
-
-/// The first instant after `date` ends in Tokyo: a grant "until 2027-03-31" works
-/// through that whole day and stops at 2027-04-01 00:00 JST.
-pub fn after_day_in_tokyo(date: NaiveDate) -> Option<chrono::DateTime<chrono::Utc>> {
-    use chrono::TimeZone;
-    let next = date.succ_opt()?.and_hms_opt(0, 0, 0)?;
-    tokyo()
-        .from_local_datetime(&next)
-        .single()
-        .map(|t| t.with_timezone(&chrono::Utc))
 }

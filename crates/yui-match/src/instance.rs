@@ -405,7 +405,7 @@ mod tests {
         );
 
         // Both sides wrong: the talent side's error wins, whichever thread ends first.
-        let mut bad_tp = tp.clone();
+        let mut bad_tp = tp;
         bad_tp[ts[5] as usize] = 2_000;
         for _ in 0..5 {
             let err = Instance::from_csr(

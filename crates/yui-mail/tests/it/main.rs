@@ -1,5 +1,6 @@
 //! yui-mail integration tests: one binary; each database test runs on SQLite and
 //! on PostgreSQL (see `db.rs`), and mail goes over real SMTP to `SmtpSink`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod db;
 

@@ -1,6 +1,7 @@
 //! yui-store integration tests: one binary; each test runs on SQLite and on
 //! PostgreSQL, where it connects as the application's role (no table owned, no
 //! BYPASSRLS), so row-level security holds as in production.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
 mod outbox;

@@ -144,6 +144,7 @@ async fn the_directory_lists_active_tenants_by_code(db: Db) {
         .await
         .unwrap();
     tx.commit().await.unwrap();
+    assert!(db.store.directory_version().await.unwrap() > before);
     let top = db.store.top_level_tenants().await.unwrap();
     let slugs: Vec<&str> = top.iter().map(|e| e.slug.as_str()).collect();
     assert!(
