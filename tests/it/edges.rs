@@ -20,6 +20,10 @@ on_both_backends!(
     a_database_outage_is_503_never_404,
     the_confirmation_mail_can_be_sent_again_once_in_a_while,
     the_home_page_follows_changes_made_elsewhere,
+    two_admins_removing_each_other_leave_one,
+    reinviting_the_last_admin_with_an_end_is_refused,
+    a_burst_of_link_requests_sends_one_mail,
+    the_api_answers_json_whatever_goes_wrong,
 );
 
 async fn page_errors_are_html_pages_in_the_persons_language(app: &TestApp) {
@@ -98,12 +102,41 @@ async fn a_suspended_tenant_answers_503_and_strangers_learn_nothing(app: &TestAp
     let (ops, ops_id) = person(app, "運営", "ops@yui.example").await;
     grant(app, ops_id, Role::PlatformOperator, None).await;
     let res = app
+        .open(&admin, "/account/tokens")
+        .await
+        .form("/account/tokens")
+        .set("token_name", "集計")
+        .set("tenant", "kamaishi")
+        .submit(&admin)
+        .await;
+    assert_eq!(res.status(), 201);
+    let token = crate::tokens::token_in(&res.text().await.unwrap());
+    let res = app
         .open(&ops, "/ops/")
         .await
         .form("/ops/tenants/kamaishi/suspend")
         .submit(&ops)
         .await;
     assert_eq!(res.status(), 303);
+    // Its staff list through the API is as closed as its pages.
+    let res = app
+        .client()
+        .get(app.url("/api/v1/tenants/kamaishi/staff"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 503);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "suspended");
+    // No new token for it is offered, nor its pages on the account page.
+    let tokens_page = app.page(&admin, "/account/tokens").await;
+    assert!(!tokens_page.contains(r#"value="kamaishi""#), "not offered");
+    assert!(
+        !app.page(&admin, "/account")
+            .await
+            .contains("/t/kamaishi/staff")
+    );
     for path in [
         "/t/kamaishi/",
         "/t/kamaishi/logo.svg",
@@ -409,4 +442,111 @@ async fn the_home_page_follows_changes_made_elsewhere(app: &TestApp) {
             .await
             .contains(r#"href="/t/amami/""#)
     );
+}
+
+async fn two_admins_removing_each_other_leave_one(app: &TestApp) {
+    // Round after round, the remaining admin and a newcomer remove each other at the
+    // same moment: one steps down, the other stays (a lost race would leave none).
+    let (mut a, a_id) = person(app, "管理者 0", "admin0@kamaishi.example").await;
+    let mut a_grant = grant(app, a_id, Role::TenantAdmin, Some("kamaishi")).await;
+    for round in 1..=8 {
+        let (b, b_id) = person(app, "管理者", &format!("admin{round}@kamaishi.example")).await;
+        let b_grant = grant(app, b_id, Role::TenantAdmin, Some("kamaishi")).await;
+        let a_form = app
+            .open(&a, "/t/kamaishi/staff")
+            .await
+            .form(&format!("/t/kamaishi/staff/{b_grant}/revoke"));
+        let b_form = app
+            .open(&b, "/t/kamaishi/staff")
+            .await
+            .form(&format!("/t/kamaishi/staff/{a_grant}/revoke"));
+        let (ra, rb) = tokio::join!(a_form.submit(&a), b_form.submit(&b));
+        let (sa, sb) = (ra.status().as_u16(), rb.status().as_u16());
+        let admins: Vec<_> = yui_authz::list_grants(&app.store, Some("kamaishi"))
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|g| g.role == Role::TenantAdmin && g.live_at(app.now()))
+            .collect();
+        assert_eq!(admins.len(), 1, "round {round}: {sa} {sb}");
+        let mut statuses = [sa, sb];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [303, 409], "round {round}");
+        if admins[0].account_id == b_id {
+            (a, a_grant) = (b, b_grant);
+        }
+    }
+}
+
+async fn reinviting_the_last_admin_with_an_end_is_refused(app: &TestApp) {
+    let (admin, admin_id) = person(app, "釜石 管理者", "admin@kamaishi.example").await;
+    grant(app, admin_id, Role::TenantAdmin, Some("kamaishi")).await;
+    let next_year = (app.now() + chrono::Duration::days(365))
+        .with_timezone(&yui_domain::fiscal::tokyo())
+        .date_naive()
+        .to_string();
+    let res = app
+        .open(&admin, "/t/kamaishi/staff")
+        .await
+        .form("/t/kamaishi/staff")
+        .set("email", "admin@kamaishi.example")
+        .set("role", "tenant_admin")
+        .set("until", &next_year)
+        .submit(&admin)
+        .await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("最後の管理者"));
+    let grants = yui_authz::list_grants(&app.store, Some("kamaishi"))
+        .await
+        .unwrap();
+    assert_eq!(grants.len(), 1);
+    assert_eq!(grants[0].valid_until, None, "the grant is unchanged");
+}
+
+async fn a_burst_of_link_requests_sends_one_mail(app: &TestApp) {
+    let (hanako, _) = person(app, "花子", "hanako@example.jp").await;
+    drop(hanako);
+    for path in ["/magic", "/reset"] {
+        let form = {
+            let c = app.client();
+            let mut f = app.open(&c, path).await.form(path);
+            f.set("email", "hanako@example.jp");
+            (c, f)
+        };
+        let burst: Vec<_> = (0..6)
+            .map(|_| {
+                let (c, f) = (form.0.clone(), form.1.clone());
+                tokio::spawn(async move { f.submit(&c).await.status().as_u16() })
+            })
+            .collect();
+        for b in burst {
+            assert_eq!(b.await.unwrap(), 200, "the same answer every time");
+        }
+    }
+    // The sign-up's confirmation, one sign-in link and one reset link.
+    assert_eq!(mails_to(app, "hanako@example.jp", 3).await, 3);
+}
+
+async fn the_api_answers_json_whatever_goes_wrong(app: &TestApp) {
+    for (method, path, status) in [
+        ("GET", "/api/v1/nope", 404),
+        ("POST", "/api/v1/tenants", 405),
+        ("GET", "/api/v1/tenants/%FF/staff", 400),
+    ] {
+        let res = app
+            .client()
+            .request(method.parse().unwrap(), app.url(path))
+            .bearer_auth("yui_x")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), status, "{method} {path}");
+        let kind = res.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(kind.starts_with("application/json"), "{path}: {kind}");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert!(
+            body["error"].is_string() && body["message"].is_string(),
+            "{body}"
+        );
+    }
 }

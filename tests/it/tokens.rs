@@ -8,7 +8,7 @@ use crate::support::{Page, TestApp, on_both_backends};
 
 on_both_backends!(TestApp::with_tenants => api_tokens_work_in_their_tenant_only);
 
-fn token_in(html: &str) -> String {
+pub fn token_in(html: &str) -> String {
     let start = html
         .find(r#"id="new-token" type="text" readonly value=""#)
         .expect("the new token")

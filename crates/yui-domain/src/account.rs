@@ -58,9 +58,14 @@ impl Email {
             && domain.contains('.')
             && !domain.starts_with('.')
             && !domain.ends_with('.')
-            && !address
-                .chars()
-                .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'));
+            && !local.contains('@')
+            // Quoted local parts and domain literals (`x@[127.0.0.1]`) are legal but
+            // undeliverable through ordinary relays: refused here, where a person can fix them.
+            && !address.chars().any(|c| {
+                c.is_whitespace()
+                    || c.is_control()
+                    || matches!(c, '<' | '>' | ',' | ';' | '"' | '[' | ']' | '\\')
+            });
         if !plausible {
             return fail(Problem::InvalidEmail);
         }
@@ -113,9 +118,23 @@ pub fn check_new_password(
     problem.map_or(Ok(()), |problem| Err(FieldError { field, problem }))
 }
 
+/// Text for one line that others will read: trimmed, without control characters
+/// and without the bidirectional overrides and isolates that make text read
+/// differently from what it is (U+202A–U+202E, U+2066–U+2069).
+pub fn one_line(text: &str) -> String {
+    text.chars()
+        .filter(|c| {
+            !c.is_control() && !matches!(*c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+        })
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
 /// Checks a display name: required, one line, at most 100 characters.
 pub fn check_display_name(field: &'static str, name: &str) -> Result<String, FieldError> {
-    let name = name.trim();
+    let name = one_line(name);
+    let name = name.as_str();
     if name.is_empty() {
         return Err(FieldError {
             field,
@@ -128,7 +147,7 @@ pub fn check_display_name(field: &'static str, name: &str) -> Result<String, Fie
             problem: Problem::TooLong { max: 100 },
         });
     }
-    Ok(name.chars().filter(|c| !c.is_control()).collect())
+    Ok(name.to_owned())
 }
 
 #[cfg(test)]
@@ -148,9 +167,23 @@ mod tests {
             "@example.jp",
             "a@.jp",
             "a@example.jp\r\nBcc: x@y.z",
+            "x@evil.example@example.jp",
+            "x@[127.0.0.1]",
+            "\"a b\"@example.jp",
         ] {
             assert!(Email::parse("email", bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn one_line_text_loses_controls_and_direction_overrides() {
+        assert_eq!(one_line(" 花子\u{202E}gpj.exe\u{0007} "), "花子gpj.exe");
+        assert_eq!(
+            check_display_name("display_name", "\u{2066}\u{202E}")
+                .unwrap_err()
+                .problem,
+            Problem::Required
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use yui_domain::tenant::Introduction;
 use yui_domain::{Locale, Tenant, TenantId, TenantStatus};
 
 use crate::scope::{PlatformReason, PlatformTx, TenantTx, sealed::Inner};
-use crate::{Result, Store, StoreError, with_tx};
+use crate::{Result, Store, StoreError, StoreTx, with_tx};
 
 /// A tenant as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -163,6 +163,21 @@ impl Store {
 }
 
 impl TenantTx {
+    /// Takes this tenant's turn for changes to its staff: until this transaction
+    /// ends, another that also asks waits, so rules such as "the last administrator
+    /// stays" are checked against what the other committed. (SQLite's writing
+    /// transactions already run one at a time; PostgreSQL locks the tenant's row.)
+    #[instrument(skip_all, fields(tenant = %self.tenant), err(level = "warn"))]
+    pub async fn lock_staff(&mut self) -> Result<()> {
+        if let StoreTx::Postgres(conn) = &mut self.tx {
+            sqlx::query("SELECT id FROM tenants WHERE id = $1 FOR UPDATE")
+                .bind(self.tenant)
+                .execute(&mut **conn)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// The tenant's logo (SVG text) and when it last changed.
     #[instrument(skip_all, fields(tenant = %self.tenant), err(level = "debug"))]
     pub async fn logo(&mut self) -> Result<(String, DateTime<Utc>)> {

@@ -96,7 +96,8 @@ impl WebError {
     }
 
     fn log(&self) {
-        if self.status().is_server_error() {
+        // A suspended tenant is a known state, not a failure to alert on.
+        if self.status().is_server_error() && !matches!(self, WebError::Suspended) {
             tracing::error!(error = %self, "request failed");
         }
     }

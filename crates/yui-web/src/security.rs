@@ -150,15 +150,29 @@ pub(crate) fn end_session_cookie(state: &AppState, jar: CookieJar) -> CookieJar 
 }
 
 /// A `next` path to return to after signing in: only a same-origin path, never a
-/// second slash or backslash at the start (browsers read `//host` and `/\host` as
+/// second slash or backslash at the start (browsers read `//host` and `/\\host` as
 /// another site), no control characters or whitespace. Anything else is `None`.
-pub fn safe_next(next: &str) -> Option<&str> {
+/// What is returned is ready for a `Location` header: bytes outside printable
+/// ASCII, and quotes and angle brackets, are percent-encoded.
+pub fn safe_next(next: &str) -> Option<String> {
     let bytes = next.as_bytes();
     let starts_well = bytes.first() == Some(&b'/') && !matches!(bytes.get(1), Some(b'/' | b'\\'));
     let clean = !next
         .chars()
         .any(|c| c.is_control() || c.is_whitespace() || c == '\\');
-    (starts_well && clean && next.len() <= 2000).then_some(next)
+    (starts_well && clean && next.len() <= 2000).then(|| {
+        let mut out = String::with_capacity(next.len());
+        for b in next.bytes() {
+            if b.is_ascii_graphic()
+                && !matches!(b, b'"' | b'<' | b'>' | b'`' | b'{' | b'}' | b'|' | b'^')
+            {
+                out.push(char::from(b));
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+        out
+    })
 }
 
 #[cfg(test)]
@@ -168,7 +182,7 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed() {
         for ok in ["/", "/account", "/t/iwate/staff?x=1"] {
-            assert_eq!(safe_next(ok), Some(ok));
+            assert_eq!(safe_next(ok).as_deref(), Some(ok));
         }
         for bad in [
             "",
@@ -182,5 +196,7 @@ mod tests {
         ] {
             assert_eq!(safe_next(bad), None, "{bad:?}");
         }
+        // Ready for a Location header: nothing raw beyond printable ASCII.
+        assert_eq!(safe_next("/ä\"x").as_deref(), Some("/%C3%A4%22x"));
     }
 }

@@ -6,7 +6,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use crate::AppState;
-use crate::error::PageFailure;
+use crate::error::{ApiErrorBody, PageFailure};
 use crate::extract::{Lang, Viewer};
 
 /// Renders every failed page response as the HTML error page in the person's
@@ -24,8 +24,11 @@ pub(crate) async fn render_failures(
     let viewer_parts = parts.clone();
     let res = next.run(Request::from_parts(parts, body)).await;
     let status = res.status();
-    if !(status.is_client_error() || status.is_server_error()) || is_machine_path(&path) {
+    if !(status.is_client_error() || status.is_server_error()) {
         return res;
+    }
+    if is_machine_path(&path) {
+        return machine_failure(res);
     }
     let failure = match res.extensions().get::<PageFailure>() {
         Some(f) => *f,
@@ -63,4 +66,28 @@ pub(crate) async fn render_failures(
 /// Answers meant for programs, not people.
 fn is_machine_path(path: &str) -> bool {
     path.starts_with("/api/") || path == "/healthz" || path == "/readyz"
+}
+
+/// A failed answer to a program: JSON as the API promises, whatever produced it
+/// (an unknown `/api/` path, a wrong method, a path that is not UTF-8).
+fn machine_failure(res: Response) -> Response {
+    use axum::response::IntoResponse;
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return res;
+    }
+    let status = res.status();
+    let code = match status.as_u16() {
+        404 => "not_found",
+        405 => "method_not_allowed",
+        503 => "unavailable",
+        s if s >= 500 => "internal",
+        _ => "bad_request",
+    };
+    let message = status.canonical_reason().unwrap_or("Error");
+    (status, axum::Json(ApiErrorBody::new(code, message))).into_response()
 }

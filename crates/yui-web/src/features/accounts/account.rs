@@ -111,9 +111,9 @@ async fn work_places(
         });
     }
     for (slug, roles) in authz.tenant_roles_of(account.id, now) {
-        let tenant = match state.directory_entry(&slug).await {
-            Ok(t) => t,
-            Err(crate::WebError::NotFound) => continue,
+        let tenant = match crate::extract::TenantPath::load(state, &slug).await {
+            Ok(t) => t.record,
+            Err(crate::WebError::NotFound | crate::WebError::Suspended) => continue,
             Err(e) => return Err(e.into()),
         };
         let roles: Vec<String> = roles

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use yui_domain::account::{Email, FieldError, Problem, check_new_password};
 use yui_domain::audit::AuditAction;
 use yui_domain::{AccountId, Locale};
-use yui_store::{AccountsTx, AuditEntry, AuditTx, PlatformReason, TokenPurpose, Tx};
+use yui_store::{AccountsTx, AuditEntry, AuditTx, TokenPurpose, Tx};
 
 use super::{FormPage, form_page, new_password_fields};
 use crate::AppState;
@@ -267,28 +267,29 @@ async fn send_link(
             return Ok(email_form(state, locale, jar, which, step));
         }
     };
-    let mut tx = state
-        .store
-        .platform(PlatformReason::Authentication)
-        .write()
-        .await?;
-    if let Some(account) = tx.account_by_email(&email).await? {
+    if let Some(account) = state.store.find_account(&email).await? {
         let link = match which {
             LinkKind::Reset => Link::Reset,
             LinkKind::Magic => Link::Magic,
         };
-        let to = account.email()?;
-        let recipient = Recipient {
-            id: account.id,
-            email: &to,
-            name: &account.display_name,
-            locale: account.locale(),
-        };
-        mail_link(state, &mut tx, recipient, link).await?;
-        tx.commit().await?;
-        state.inner.mail_waker.notify_one();
-    } else {
-        tx.rollback().await?;
+        // One mail per link kind every few minutes, however often (or however many
+        // strangers) ask: the answer is the same either way, so nobody learns it.
+        let mut tx = state.store.account(account.id).write().await?;
+        let recent = state.now() - Duration::minutes(LINK_AGAIN_MINUTES);
+        if tx.token_issued_since(link.purpose(), recent).await? {
+            tx.rollback().await?;
+        } else {
+            let to = account.email()?;
+            let recipient = Recipient {
+                id: account.id,
+                email: &to,
+                name: &account.display_name,
+                locale: account.locale(),
+            };
+            mail_link(state, &mut tx, recipient, link).await?;
+            tx.commit().await?;
+            state.inner.mail_waker.notify_one();
+        }
     }
     let notice = state.inner.catalogs.text(locale, "link_sent").to_owned();
     Ok(email_form(
@@ -466,6 +467,8 @@ pub(super) async fn magic_confirm(
 
 /// Minutes before another verification mail may be sent to the same account.
 const VERIFY_AGAIN_MINUTES: i64 = 5;
+/// Minutes before another reset or sign-in link may be mailed to the same account.
+const LINK_AGAIN_MINUTES: i64 = 2;
 
 /// Sends the verification mail again, from the account page. The account's write
 /// transaction serialises a burst of clicks: one mail per few minutes, never more.

@@ -61,7 +61,7 @@ fn signin_form(state: &AppState, locale: Locale, jar: CookieJar, view: SigninVie
         ("/magic", "magic_link_link"),
     ];
     if let Some(next) = safe_next(view.next) {
-        page.hidden.push(("next", next.to_owned()));
+        page.hidden.push(("next", next));
     }
     form_page(state, locale, jar, page, view.status)
 }
@@ -199,8 +199,8 @@ pub(super) async fn submit(
     };
     tx.audit(&entry, now).await?;
     tx.commit().await?;
-    let to = safe_next(&form.next).unwrap_or("/account");
-    Ok((jar, Redirect::to(to)).into_response())
+    let to = safe_next(&form.next).unwrap_or_else(|| "/account".to_owned());
+    Ok((jar, Redirect::to(&to)).into_response())
 }
 
 pub(super) async fn signout(

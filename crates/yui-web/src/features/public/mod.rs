@@ -312,8 +312,7 @@ async fn switch_language(
         .next
         .as_deref()
         .and_then(safe_next)
-        .unwrap_or("/")
-        .to_owned();
+        .unwrap_or_else(|| "/".to_owned());
     Ok((jar.add(lang_cookie(locale)), Redirect::to(&next)).into_response())
 }
 

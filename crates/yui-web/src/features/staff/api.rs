@@ -33,7 +33,8 @@ pub struct StaffMember {
     responses(
         (status = 200, body = [StaffMember]),
         (status = 401, body = ApiErrorBody),
-        (status = 404, body = ApiErrorBody, description = "No such tenant, or not this token's tenant")
+        (status = 404, body = ApiErrorBody, description = "No such tenant, or not this token's tenant"),
+        (status = 503, body = ApiErrorBody, description = "The tenant is suspended")
     )
 )]
 pub async fn staff(
@@ -50,7 +51,8 @@ pub async fn staff(
     {
         return Err(WebError::NotFound.into());
     }
-    let tenant = state.directory_entry(&slug).await?;
+    // Unknown → 404, suspended → 503, as for the pages.
+    let tenant = crate::extract::TenantPath::load(&state, &slug).await?;
     if tenant.id != p.tenant_id {
         return Err(WebError::NotFound.into());
     }

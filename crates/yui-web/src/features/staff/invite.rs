@@ -97,6 +97,7 @@ pub(super) async fn submit(
         Err(errors) => return render_staff(&state, locale, jar, &staff, refuse(errors)).await,
     };
     let mut tx = state.store.tenant(tenant.id).write().await?;
+    tx.lock_staff().await?;
     let (account, new_account) = match tx.account_by_email(&invitation.email).await? {
         Some(a) => (a, false),
         None => {
@@ -110,6 +111,31 @@ pub(super) async fn submit(
             (tx.account_by_id(id).await?, true)
         }
     };
+    // Inviting an administrator again with an end date replaces their grant: the
+    // last administrator without an end may not be given one this way either.
+    if !new_account && invitation.role == Role::TenantAdmin && invitation.until.is_some() {
+        let admins: Vec<_> = yui_authz::list_grants_in(&mut tx)
+            .await?
+            .into_iter()
+            .filter(|g| g.role == Role::TenantAdmin && g.scope == Scope::Tenant && g.live_at(now))
+            .collect();
+        let others_without_end = admins
+            .iter()
+            .filter(|g| g.account_id != account.id && g.valid_until.is_none())
+            .count();
+        let is_admin = admins.iter().any(|g| g.account_id == account.id);
+        if is_admin && others_without_end == 0 {
+            tx.rollback().await?;
+            let view = StaffView {
+                form: &form,
+                errors: Vec::new(),
+                notice: None,
+                problem: Some("err_last_admin"),
+                status: StatusCode::CONFLICT,
+            };
+            return render_staff(&state, locale, jar, &staff, view).await;
+        }
+    }
     let grant = NewGrant {
         account_id: account.id,
         role: invitation.role,
@@ -119,8 +145,9 @@ pub(super) async fn submit(
         granted_by: Some(staff.account.id),
     };
     let granted = yui_authz::grant_in(&mut tx, &grant, now).await?;
-    // A new account sets its password through the invitation's link.
-    let path = if new_account {
+    // An account without a password (new, or invited before and never finished)
+    // sets it through the invitation's link.
+    let path = if new_account || account.password_hash.is_none() {
         let token = new_secret();
         tx.create_login_token(
             account.id,

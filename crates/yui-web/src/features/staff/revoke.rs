@@ -27,6 +27,8 @@ pub(super) async fn submit(
     let tenant = staff.tenant.clone();
     let now = state.now();
     let mut tx = state.store.tenant(tenant.id).write().await?;
+    // Two admins removing each other at once: the second counts after the first.
+    tx.lock_staff().await?;
     let grants = yui_authz::list_grants_in(&mut tx).await?;
     // Only a live grant of this tenant: another tenant's grant id is as unknown as none.
     let Some(grant) = grants

@@ -41,9 +41,10 @@ async fn token_tenants(
         .snapshot()
         .tenant_roles_of(account.id, state.now())
     {
-        match state.directory_entry(&slug).await {
-            Ok(t) => out.push((slug, t.tenant.name.get(locale).to_owned())),
-            Err(crate::WebError::NotFound) => {}
+        // A suspended tenant's data is not reachable: no new tokens for it.
+        match crate::extract::TenantPath::load(state, &slug).await {
+            Ok(t) => out.push((slug, t.record.tenant.name.get(locale).to_owned())),
+            Err(crate::WebError::NotFound | crate::WebError::Suspended) => {}
             Err(e) => return Err(e.into()),
         }
     }
@@ -163,7 +164,8 @@ async fn create(
 ) -> Result<Response, PageError> {
     let locale = lang.or(account.locale());
     let mut errors = Vec::new();
-    let name = form.token_name.trim();
+    let name = yui_domain::account::one_line(&form.token_name);
+    let name = name.as_str();
     if name.is_empty() {
         errors.push(FieldError {
             field: "token_name",
@@ -192,7 +194,7 @@ async fn create(
         };
         return render_tokens(&state, locale, jar, &account, view).await;
     }
-    let tenant = state.directory_entry(&form.tenant).await?;
+    let tenant = crate::extract::TenantPath::load(&state, &form.tenant).await?;
     let token = format!("yui_{}", new_secret());
     let now = state.now();
     let mut tx = state.store.tenant(tenant.id).write().await?;
