@@ -325,11 +325,8 @@ async fn parallel_invites_of_one_address_make_one_account(app: &TestApp) {
     for t in tasks {
         statuses.push(t.await.unwrap());
     }
-    assert!(statuses.contains(&303), "{statuses:?}");
-    assert!(
-        statuses.iter().all(|s| *s == 303 || *s == 409),
-        "a race is a conflict, never a 500: {statuses:?}"
-    );
+    // Invites of one tenant take turns, so each finds the account the first made.
+    assert!(statuses.iter().all(|s| *s == 303), "{statuses:?}");
     let e = yui_domain::account::Email::parse("email", "burst@example.jp").unwrap();
     let account = crate::support::account_by_email(&app.store, &e)
         .await

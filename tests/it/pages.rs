@@ -8,6 +8,7 @@ on_both_backends!(
     english_by_query_header_or_remembered_switch,
     unknown_tenant_is_a_404_page,
     assets_are_cached_and_safe,
+    every_page_has_an_icon_and_answers_compressed,
 );
 // The landing page shows the demo introduction.
 on_both_backends!(TestApp::with_demo => tenant_landing_page_in_its_branding);
@@ -234,4 +235,24 @@ async fn assets_are_cached_and_safe(app: &TestApp) {
             .contains("frame-ancestors 'none'")
     );
     assert_eq!(res.headers()["content-language"], "ja");
+}
+
+async fn every_page_has_an_icon_and_answers_compressed(app: &TestApp) {
+    let res = app.get("/favicon.ico").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/svg+xml");
+    assert!(app.page(&app.client(), "/").await.contains(r#"rel="icon""#));
+    // reqwest here does not decode: the raw answer shows the encoding.
+    let res = app
+        .client()
+        .get(app.url("/"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-encoding"], "gzip");
+    let plain = app.page(&app.client(), "/").await.len();
+    let packed = res.bytes().await.unwrap().len();
+    assert!(packed < plain, "{packed} compressed bytes for {plain}");
 }

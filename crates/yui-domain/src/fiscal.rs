@@ -36,6 +36,21 @@ impl FiscalYear {
     }
 }
 
+/// A date in the Japanese era calendar as official documents write it
+/// (令和9年3月31日, 令和元年5月1日); `None` before the Reiwa era began (2019-05-01).
+pub fn reiwa_date(date: NaiveDate) -> Option<String> {
+    use chrono::Datelike;
+    let start = NaiveDate::from_ymd_opt(2019, 5, 1)?;
+    if date < start {
+        return None;
+    }
+    let year = match date.year() - 2018 {
+        1 => "元".to_owned(),
+        n => n.to_string(),
+    };
+    Some(format!("令和{year}年{}月{}日", date.month(), date.day()))
+}
+
 impl std::fmt::Display for FiscalYear {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "FY{}", self.0)
@@ -89,5 +104,11 @@ mod tests {
         );
         assert_eq!(FiscalYear(2025).reiwa_label().as_deref(), Some("令和7年度"));
         assert_eq!(FiscalYear(2018).reiwa_label(), None);
+        assert_eq!(
+            reiwa_date(d(2027, 3, 31)).as_deref(),
+            Some("令和9年3月31日")
+        );
+        assert_eq!(reiwa_date(d(2019, 5, 1)).as_deref(), Some("令和元年5月1日"));
+        assert_eq!(reiwa_date(d(2019, 4, 30)), None);
     }
 }

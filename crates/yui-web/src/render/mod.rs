@@ -209,6 +209,16 @@ pub(crate) fn date_text(locale: Locale, date: chrono::NaiveDate) -> String {
     }
 }
 
+/// A date that ends something official (a role's last day): in Japanese also in
+/// the era calendar, 2027年3月31日（令和9年3月31日）, as civil servants write it.
+pub(crate) fn official_date_text(locale: Locale, date: chrono::NaiveDate) -> String {
+    let plain = date_text(locale, date);
+    match (locale, yui_domain::fiscal::reiwa_date(date)) {
+        (Locale::Ja, Some(era)) => format!("{plain}（{era}）"),
+        _ => plain,
+    }
+}
+
 /// A time of day with its date, in Japan time.
 pub(crate) fn datetime_text(locale: Locale, at: chrono::DateTime<chrono::Utc>) -> String {
     let local = at.with_timezone(&yui_domain::fiscal::tokyo());

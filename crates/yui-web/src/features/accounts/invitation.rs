@@ -17,7 +17,7 @@ use super::{FormPage, form_page, new_password_fields};
 use crate::AppState;
 use crate::error::PageError;
 use crate::extract::Lang;
-use crate::render::date_text;
+use crate::render::official_date_text;
 use crate::security::secret_hash;
 
 #[derive(Debug, Deserialize)]
@@ -64,7 +64,7 @@ async fn describe(
         |u| {
             let last =
                 (u.with_timezone(&yui_domain::fiscal::tokyo()) - Duration::seconds(1)).date_naive();
-            date_text(locale, last)
+            official_date_text(locale, last)
         },
     );
     let inviter = inviter.map_or_else(String::new, |a| {

@@ -15,7 +15,7 @@ use super::TENANT_ROLES;
 use crate::AppState;
 use crate::error::PageError;
 use crate::extract::{Lang, Staff, StaffRead};
-use crate::render::{FieldView, base_context, date_text, error_views, render};
+use crate::render::{FieldView, base_context, error_views, official_date_text, render};
 use crate::security::csrf_token;
 
 #[derive(Debug, Default, Deserialize)]
@@ -83,7 +83,7 @@ pub(super) async fn render_staff<P>(
                     let last = (u.with_timezone(&yui_domain::fiscal::tokyo())
                         - Duration::seconds(1))
                     .date_naive();
-                    date_text(locale, last)
+                    official_date_text(locale, last)
                 })
                 .unwrap_or_else(|| c.text(locale, "no_end").to_owned()),
         });
