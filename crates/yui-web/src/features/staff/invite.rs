@@ -12,7 +12,7 @@ use yui_domain::audit::AuditAction;
 use yui_store::{AccountsTx, AuditEntry, AuditTx, NewAccount, TokenPurpose};
 
 use super::TENANT_ROLES;
-use super::list::{InviteForm, StaffView, render_staff};
+use super::list::{InviteForm, StaffView, refuse_last_admin, render_staff};
 use crate::AppState;
 use crate::error::PageError;
 use crate::extract::{ClientIp, CsrfForm, Lang, Staff, StaffInvite};
@@ -114,11 +114,8 @@ pub(super) async fn submit(
     // Inviting an administrator again with an end date replaces their grant: the
     // last administrator without an end may not be given one this way either.
     if !new_account && invitation.role == Role::TenantAdmin && invitation.until.is_some() {
-        let admins: Vec<_> = yui_authz::list_grants_in(&mut tx)
-            .await?
-            .into_iter()
-            .filter(|g| g.role == Role::TenantAdmin && g.scope == Scope::Tenant && g.live_at(now))
-            .collect();
+        let grants = yui_authz::list_grants_in(&mut tx).await?;
+        let admins = super::live_admins(&grants, now);
         let others_without_end = admins
             .iter()
             .filter(|g| g.account_id != account.id && g.valid_until.is_none())
@@ -126,14 +123,7 @@ pub(super) async fn submit(
         let is_admin = admins.iter().any(|g| g.account_id == account.id);
         if is_admin && others_without_end == 0 {
             tx.rollback().await?;
-            let view = StaffView {
-                form: &form,
-                errors: Vec::new(),
-                notice: None,
-                problem: Some("err_last_admin"),
-                status: StatusCode::CONFLICT,
-            };
-            return render_staff(&state, locale, jar, &staff, view).await;
+            return refuse_last_admin(&state, locale, jar, &staff, &form).await;
         }
     }
     let grant = NewGrant {

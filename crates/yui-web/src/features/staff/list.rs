@@ -142,6 +142,25 @@ pub(super) async fn render_staff<P>(
     Ok((jar, render(state, "staff.html", &ctx, locale, view.status)).into_response())
 }
 
+/// The staff page answering 409 with "the last administrator stays", the invitation
+/// form as `form` had it.
+pub(super) async fn refuse_last_admin<P>(
+    state: &AppState,
+    locale: Locale,
+    jar: CookieJar,
+    staff: &Staff<P>,
+    form: &InviteForm,
+) -> Result<Response, PageError> {
+    let view = StaffView {
+        form,
+        errors: Vec::new(),
+        notice: None,
+        problem: Some("err_last_admin"),
+        status: StatusCode::CONFLICT,
+    };
+    render_staff(state, locale, jar, staff, view).await
+}
+
 pub(super) async fn page(
     State(state): State<AppState>,
     lang: Lang,

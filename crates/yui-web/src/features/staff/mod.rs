@@ -9,7 +9,7 @@ mod revoke;
 
 use axum::Router;
 use axum::routing::{get, post};
-use yui_authz::Role;
+use yui_authz::{Grant, Role, Scope};
 
 use crate::AppState;
 
@@ -32,3 +32,11 @@ const TENANT_ROLES: [Role; 6] = [
     Role::HostMember,
     Role::Talent,
 ];
+
+/// The tenant's administrators whose role works at `now`.
+fn live_admins(grants: &[Grant], now: chrono::DateTime<chrono::Utc>) -> Vec<&Grant> {
+    grants
+        .iter()
+        .filter(|g| g.role == Role::TenantAdmin && g.scope == Scope::Tenant && g.live_at(now))
+        .collect()
+}

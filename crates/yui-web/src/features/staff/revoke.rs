@@ -2,7 +2,6 @@
 //! tenant nobody can administer is a support call, not a feature.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use yui_authz::{Role, Scope};
@@ -10,7 +9,7 @@ use yui_domain::GrantId;
 use yui_domain::audit::AuditAction;
 use yui_store::{AuditEntry, AuditTx};
 
-use super::list::{InviteForm, StaffView, render_staff};
+use super::list::{InviteForm, refuse_last_admin};
 use crate::error::PageError;
 use crate::extract::{ClientIp, CsrfForm, CsrfOnly, Lang, Staff, StaffRevoke};
 use crate::{AppState, WebError};
@@ -39,25 +38,14 @@ pub(super) async fn submit(
         tx.rollback().await?;
         return Err(WebError::NotFound.into());
     };
-    let admins = grants
-        .iter()
-        .filter(|g| g.role == Role::TenantAdmin && g.scope == Scope::Tenant && g.live_at(now))
-        .count();
-    if grant.role == Role::TenantAdmin && admins <= 1 {
+    if grant.role == Role::TenantAdmin && super::live_admins(&grants, now).len() <= 1 {
         tx.rollback().await?;
         let locale = lang.or(tenant.record.tenant.default_locale);
         let form = InviteForm {
             role: "coordinator".to_owned(),
             ..Default::default()
         };
-        let view = StaffView {
-            form: &form,
-            errors: Vec::new(),
-            notice: None,
-            problem: Some("err_last_admin"),
-            status: StatusCode::CONFLICT,
-        };
-        return render_staff(&state, locale, jar, &staff, view).await;
+        return refuse_last_admin(&state, locale, jar, &staff, &form).await;
     }
     yui_authz::revoke_in(&mut tx, grant.id, Some(staff.account.id), now).await?;
     let detail = serde_json::json!({ "account": grant.account_id, "role": grant.role.as_str() });
