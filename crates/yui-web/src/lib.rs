@@ -153,15 +153,6 @@ impl AppState {
             path
         )
     }
-
-    /// The directory entry of tenant `slug`: one indexed query, whatever the number
-    /// of tenants. Unknown → [`WebError::NotFound`].
-    pub(crate) async fn directory_entry(
-        &self,
-        slug: &str,
-    ) -> Result<Arc<yui_store::TenantRecord>, WebError> {
-        Ok(Arc::new(self.store.tenant_by_slug(slug).await?))
-    }
 }
 
 /// Every template: the shared ones and each feature's, compiled into the binary.

@@ -31,7 +31,8 @@ impl TenantPath {
     }
 
     pub(crate) async fn load(state: &AppState, slug: &str) -> Result<TenantPath, WebError> {
-        let record = state.directory_entry(slug).await?;
+        // One indexed query, whatever the number of tenants.
+        let record = Arc::new(state.store.tenant_by_slug(slug).await?);
         if record.status == TenantStatus::Suspended {
             return Err(WebError::Suspended);
         }
