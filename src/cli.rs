@@ -260,8 +260,8 @@ async fn admin(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
         None => None,
     };
     let mut tx = store.platform(PlatformReason::Admin).write().await?;
-    let account = match (tx.account_by_email(&email).await?, &command) {
-        (Some(a), _) => a.id,
+    let (account, verified) = match (tx.account_by_email(&email).await?, &command) {
+        (Some(a), _) => (a.id, a.email_verified_at.is_some()),
         (None, AdminCommand::CreateOperator { .. }) => {
             let new = yui_store::NewAccount {
                 email: &email,
@@ -270,16 +270,23 @@ async fn admin(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
                 locale: yui_domain::Locale::Ja,
             };
             let id = tx.create_account(new, now).await?;
-            println!(
-                "created account {id} for {email}; it signs in with a link by mail (/magic) or a password reset",
-            );
-            id
+            println!("created account {id} for {email}");
+            (id, false)
         }
         (None, _) => {
             anyhow::bail!("--email: no account with address {email}; it must sign up first",)
         }
     };
     tx.commit().await?;
+    if !verified {
+        // Whoever registered an address may not be able to read its mail: a role
+        // waits until the mailbox's owner has proved it.
+        anyhow::bail!(
+            "--email: {email} has not confirmed its address yet, so no role is given to it; \
+             the person signs in once with a link sent by mail (/magic), which confirms it, \
+             then run this command again"
+        );
+    }
     let grant = yui_authz::grant(
         store,
         &NewGrant {

@@ -83,7 +83,8 @@ async fn sign_up_sign_in_sign_out(app: &TestApp) {
     let first_session = cookie.split(';').next().unwrap().to_owned();
 
     let html = app.page(&client, "/account?welcome=1").await;
-    assert!(html.contains("Hanako@Example.JP") && html.contains("佐藤 花子"));
+    // The address in its normal form: the domain in lower case, the local part as typed.
+    assert!(html.contains("Hanako@example.jp") && html.contains("佐藤 花子"));
     assert!(html.contains("確認のためのメールを送りました"));
 
     // The same address in another case is the same account.

@@ -690,6 +690,25 @@ async fn every_page_passes_the_accessibility_audit() {
             submit(c, "/t/iwate/staff").await?;
             error_summary(c).await?;
             audit!(lang, "/t/iwate/staff with errors");
+            // An open invitation on the list, and the page its link opens.
+            let invitee = format!("invitee-{lang}@example.jp");
+            c.goto(&app.url("/t/iwate/staff")).await?;
+            fill(c, "f-email", &invitee).await?;
+            submit(c, "/t/iwate/staff").await?;
+            c.wait()
+                .at_most(Duration::from_secs(10))
+                .for_element(Locator::Id("invitations-caption"))
+                .await?;
+            audit!(lang, "/t/iwate/staff with an open invitation");
+            let link = crate::accounts::mailed_link(&app, &invitee, "/invitation?token=").await;
+
+            sign_out(c).await?;
+            choose_language(c, &app, lang).await?;
+            c.goto(&link).await?;
+            audit!(lang, "an invitation's page");
+            submit(c, "/t/iwate/invitation").await?;
+            error_summary(c).await?;
+            audit!(lang, "an invitation's page with errors");
 
             sign_out(c).await?;
             choose_language(c, &app, lang).await?;
@@ -699,7 +718,7 @@ async fn every_page_passes_the_accessibility_audit() {
                 audit!(lang, path);
             }
         }
-        assert_eq!(audited, 2 * 29, "pages audited");
+        assert_eq!(audited, 2 * 32, "pages audited");
         assert!(
             problems.is_empty(),
             "accessibility violations (axe-core, WCAG 2 A/AA):\n{}",

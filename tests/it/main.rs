@@ -8,6 +8,7 @@ mod api;
 mod browser;
 mod edges;
 mod form_pages;
+mod invitations;
 mod match_cli;
 mod pages;
 mod serve_cli;

@@ -427,6 +427,33 @@ async fn admin_bootstrap_from_the_command_line() {
         .output()
         .unwrap();
     assert!(apply.status.success());
+    let db_url = format!("sqlite://{}", tmp.path().join("yui.db").display());
+    // A new address gets an account, but no role until its owner proves the mailbox.
+    let out = yui(tmp.path())
+        .args(["admin", "create-operator", "--email", "Ops@Yui.example"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("created account"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("has not confirmed its address yet"),
+        "{out:?}"
+    );
+    {
+        // As the link by mail does.
+        let store = yui_store::Store::connect(&db_url, &Default::default())
+            .await
+            .unwrap();
+        let e = yui_domain::account::Email::parse("email", "ops@yui.example").unwrap();
+        let id = crate::support::account_by_email(&store, &e)
+            .await
+            .unwrap()
+            .id;
+        let mut tx = store.account(id).write().await.unwrap();
+        tx.mark_email_verified(chrono::Utc::now()).await.unwrap();
+        tx.commit().await.unwrap();
+        store.close().await;
+    }
     let out = yui(tmp.path())
         .args(["admin", "create-operator", "--email", "Ops@Yui.example"])
         .output()
@@ -434,7 +461,7 @@ async fn admin_bootstrap_from_the_command_line() {
     assert!(out.status.success(), "{out:?}");
     assert!(
         String::from_utf8_lossy(&out.stdout)
-            .contains("granted platform_operator to Ops@Yui.example")
+            .contains("granted platform_operator to Ops@yui.example")
     );
 
     let fail = |args: &[&str]| {
@@ -502,12 +529,9 @@ async fn admin_bootstrap_from_the_command_line() {
         "{out:?}"
     );
 
-    let store = yui_store::Store::connect(
-        &format!("sqlite://{}", tmp.path().join("yui.db").display()),
-        &Default::default(),
-    )
-    .await
-    .unwrap();
+    let store = yui_store::Store::connect(&db_url, &Default::default())
+        .await
+        .unwrap();
     let grants = yui_authz::list_grants(&store, Some("kamaishi"))
         .await
         .unwrap();

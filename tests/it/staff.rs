@@ -29,13 +29,16 @@ pub async fn person(
         "{email}"
     );
     let e = yui_domain::account::Email::parse("email", email).unwrap();
-    (
-        client,
-        crate::support::account_by_email(&app.store, &e)
-            .await
-            .unwrap()
-            .id,
-    )
+    let id = crate::support::account_by_email(&app.store, &e)
+        .await
+        .unwrap()
+        .id;
+    // As if they had followed the confirmation mail: roles attach only to proven
+    // addresses.
+    let mut tx = app.store.account(id).write().await.unwrap();
+    tx.mark_email_verified(app.now()).await.unwrap();
+    tx.commit().await.unwrap();
+    (client, id)
 }
 
 pub async fn grant(
@@ -113,7 +116,7 @@ async fn tenant_admin_invites_lists_and_revokes_staff(app: &TestApp) {
     let link = mail
         .links()
         .into_iter()
-        .find(|l| l.contains("/invitation?token="))
+        .find(|l| l.contains("/t/kamaishi/invitation?token="))
         .expect("a link to accept the invitation");
     assert!(link.starts_with(&app.url("/")));
     // The link's page says who invites whom, where, in which role, until when.
@@ -127,29 +130,44 @@ async fn tenant_admin_invites_lists_and_revokes_staff(app: &TestApp) {
             && html.contains("2027年3月31日"),
         "{html}"
     );
-    // A link whose grant was changed to someone else's shows nothing of it.
-    let (base, _) = path.split_once("&grant=").unwrap();
-    let admins_grant = yui_authz::list_grants(&app.store, Some("kamaishi"))
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|g| g.account_id == admin_id)
-        .unwrap();
-    let res = invitee
-        .get(app.url(&format!("{base}&grant={}", admins_grant.id)))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 400);
-    assert!(!res.text().await.unwrap().contains("釜石市"));
-    // Choosing a password there accepts it.
+    // Until it is accepted there is no role, only an open invitation on the list.
+    assert!(
+        yui_authz::list_grants(&app.store, Some("kamaishi"))
+            .await
+            .unwrap()
+            .iter()
+            .all(|g| g.role != Role::Coordinator)
+    );
+    let staff_html = app.page(&admin, "/t/kamaishi/staff").await;
+    assert!(
+        staff_html.contains("承諾待ちの招待") && staff_html.contains("coord@contractor.example")
+    );
+    // A changed token, or the token under another region's path, shows nothing.
+    let forged = path.replace("token=", "token=x");
+    let elsewhere = path.replace("/t/kamaishi/", "/t/iwate/");
+    for bad in [forged.as_str(), elsewhere.as_str()] {
+        let res = invitee.get(app.url(bad)).send().await.unwrap();
+        assert_eq!(res.status(), 400, "{bad}");
+        assert!(!res.text().await.unwrap().contains("釜石市"));
+    }
+    // Choosing a name and a password there accepts it, and signs the person in.
     let res = page
-        .form("/reset/confirm")
+        .form("/t/kamaishi/invitation")
+        .set("display_name", "事務局 花子")
         .set("password", "a passphrase long enough")
         .set("password_confirm", "a passphrase long enough")
         .submit(&invitee)
         .await;
     assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/account?joined=1");
+    let html = app.page(&invitee, "/account?joined=1").await;
+    assert!(
+        html.contains("招待を承諾しました") && html.contains("釜石市"),
+        "{html}"
+    );
+    // The link is used up.
+    let res = app.client().get(app.url(path)).send().await.unwrap();
+    assert_eq!(res.status(), 400);
     let res = crate::accounts::sign_in(
         app,
         &invitee,
@@ -185,7 +203,7 @@ async fn tenant_admin_invites_lists_and_revokes_staff(app: &TestApp) {
     .await
     .unwrap();
     let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
-    assert_eq!(actions, ["role_revoked", "role_granted"]);
+    assert_eq!(actions, ["role_revoked", "role_granted", "invitation_sent"]);
     let page = app.page(&admin, "/t/kamaishi/audit").await;
     assert!(page.contains("役割の解除") && page.contains("admin@kamaishi.example"));
     assert!(

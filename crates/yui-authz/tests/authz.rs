@@ -761,6 +761,7 @@ async fn grants_share_the_callers_tenant_transaction(f: &Fixture) {
     let invited = email("invited@example.jp");
     let mut tx = f.store.tenant(kamaishi).write().await.unwrap();
     let account = tx.create_account(person(&invited), now).await.unwrap();
+    tx.mark_account_verified(account, now).await.unwrap();
     let g = grant_in(&mut tx, &invite(account), now).await.unwrap();
     assert_eq!(
         (g.account_id, g.tenant.as_deref(), g.granted_by),
@@ -782,6 +783,7 @@ async fn grants_share_the_callers_tenant_transaction(f: &Fixture) {
     // that does not exist (a failed statement, undone by its savepoint).
     let mut tx = f.store.tenant(kamaishi).write().await.unwrap();
     let account = tx.create_account(person(&invited), now).await.unwrap();
+    tx.mark_account_verified(account, now).await.unwrap();
     for (refused, why) in [
         (
             new_grant(account, Role::Coordinator, Scope::Tenant, Some("iwate")),

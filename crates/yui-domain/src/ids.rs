@@ -54,6 +54,8 @@ ids! {
     AuditId,
     /// `mail_outbox.id`.
     MailId,
+    /// An invitation to a role in a tenant, accepted by mail.
+    InvitationId,
     /// A host organization (受入企業・団体) of a tenant.
     HostId,
     /// A project (案件) of a host.

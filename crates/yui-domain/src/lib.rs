@@ -12,7 +12,7 @@ pub mod permission;
 pub mod tenant;
 
 pub use fiscal::FiscalYear;
-pub use ids::{AccountId, ApiTokenId, AuditId, GrantId, MailId, TenantId};
+pub use ids::{AccountId, ApiTokenId, AuditId, GrantId, InvitationId, MailId, TenantId};
 pub use locale::Locale;
 pub use permission::Permission;
 pub use tenant::{Introduction, LocalGovCode, Tenant, TenantKind, TenantStatus};

@@ -116,9 +116,85 @@ pub trait AccountsTx: Tx + Sized {
     ) -> impl Future<Output = Result<()>> + Send {
         create_token(self.inner(), account, purpose, token_hash, now, expires_at)
     }
+
+    /// Records that the person proved the mailbox is theirs (first time only).
+    fn mark_account_verified(
+        &mut self,
+        account: AccountId,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<()>> + Send {
+        mark_verified(self.inner(), account, now)
+    }
+
+    /// Sets the account's display name.
+    fn set_account_name(
+        &mut self,
+        account: AccountId,
+        display_name: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<()>> + Send {
+        set_name(self.inner(), account, display_name, now)
+    }
+
+    /// Sets a new password and ends every session of the account: whoever held one
+    /// before the change holds nothing after it.
+    fn set_account_password(
+        &mut self,
+        account: AccountId,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<()>> + Send {
+        set_password(self.inner(), account, password_hash, now)
+    }
 }
 
 impl<T: Tx + Sized> AccountsTx for T {}
+
+async fn set_name(
+    tx: &mut StoreTx,
+    account: AccountId,
+    display_name: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    with_tx!(tx, conn => {
+        sqlx::query("UPDATE accounts SET display_name = $1, updated_at = $2 WHERE id = $3")
+            .bind(display_name)
+            .bind(now)
+            .bind(account)
+            .execute(&mut **conn)
+            .await?;
+    });
+    Ok(())
+}
+
+async fn mark_verified(tx: &mut StoreTx, account: AccountId, now: DateTime<Utc>) -> Result<()> {
+    with_tx!(tx, conn => {
+        sqlx::query("UPDATE accounts SET email_verified_at = COALESCE(email_verified_at, $1), updated_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(account)
+            .execute(&mut **conn)
+            .await?;
+    });
+    Ok(())
+}
+
+async fn set_password(
+    tx: &mut StoreTx,
+    account: AccountId,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    with_tx!(tx, conn => {
+        sqlx::query("UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3")
+            .bind(password_hash)
+            .bind(now)
+            .bind(account)
+            .execute(&mut **conn)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE account_id = $1").bind(account).execute(&mut **conn).await?;
+    });
+    Ok(())
+}
 
 /// A new account.
 #[derive(Debug, Clone, Copy)]
@@ -207,29 +283,13 @@ impl AccountTx {
     /// Sets a new password and ends every session of the account.
     #[instrument(skip_all, fields(account = %self.account), err(level = "warn"))]
     pub async fn set_password(&mut self, password_hash: &str, now: DateTime<Utc>) -> Result<()> {
-        with_tx!(&mut self.tx, conn => {
-            sqlx::query("UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3")
-                .bind(password_hash)
-                .bind(now)
-                .bind(self.account)
-                .execute(&mut **conn)
-                .await?;
-            sqlx::query("DELETE FROM sessions WHERE account_id = $1").bind(self.account).execute(&mut **conn).await?;
-        });
-        Ok(())
+        set_password(&mut self.tx, self.account, password_hash, now).await
     }
 
     /// Records that the person proved the mailbox is theirs (first time only).
     #[instrument(skip_all, fields(account = %self.account), err(level = "warn"))]
     pub async fn mark_email_verified(&mut self, now: DateTime<Utc>) -> Result<()> {
-        with_tx!(&mut self.tx, conn => {
-            sqlx::query("UPDATE accounts SET email_verified_at = COALESCE(email_verified_at, $1), updated_at = $1 WHERE id = $2")
-                .bind(now)
-                .bind(self.account)
-                .execute(&mut **conn)
-                .await?;
-        });
-        Ok(())
+        mark_verified(&mut self.tx, self.account, now).await
     }
 
     /// Whether a token for `purpose` was issued to this account at or after `since`
@@ -338,32 +398,6 @@ impl Store {
                 Ok(None)
             }
         }
-    }
-
-    /// The account a mailed token is for, without using it up: a page that shows
-    /// what the link is about before the person acts. `None` when it is unknown,
-    /// expired or used.
-    #[instrument(skip_all, err(level = "warn"))]
-    pub async fn peek_token(
-        &self,
-        purpose: TokenPurpose,
-        token_hash: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<AccountId>> {
-        let mut tx = self.platform(PlatformReason::Authentication).read().await?;
-        let row: Option<(AccountId,)> = with_tx!(tx.inner(), conn => {
-            sqlx::query_as(
-                "SELECT account_id FROM account_tokens
-                 WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3",
-            )
-            .bind(token_hash)
-            .bind(purpose.as_str())
-            .bind(now)
-            .fetch_optional(&mut **conn)
-            .await?
-        });
-        tx.commit().await?;
-        Ok(row.map(|(id,)| id))
     }
 
     /// The account with this address, if any: who is signing in or asking for a link.

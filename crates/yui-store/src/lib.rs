@@ -12,6 +12,7 @@ mod audit;
 mod diagnostics;
 mod directory;
 mod error;
+mod invitations;
 mod outbox;
 mod policy;
 mod scope;
@@ -31,10 +32,11 @@ pub use audit::{AuditEntry, AuditRecord, AuditTx};
 pub use diagnostics::RowSecurityReport;
 pub use directory::DirectoryEntry;
 pub use error::StoreError;
+pub use invitations::{Invitation, NewInvitation};
 pub use outbox::{MailStatus, NewOutboxMail, OutboxEntry, OutboxTx, QueuedMail, StatusCounts};
 pub use policy::{
     ChangeOutcome, GrantKey, GrantRow, PermissionRow, PermissionSpec, PolicyChange, PolicyTx,
-    TenantNode,
+    TenantNode, UNVERIFIED,
 };
 pub use scope::{
     AccountHandle, AccountTx, PlatformHandle, PlatformReason, PlatformTx, TenantHandle, TenantTx,

@@ -12,7 +12,7 @@ use sqlx::Connection;
 use tracing::instrument;
 use yui_domain::{AccountId, GrantId, TenantId};
 
-use crate::scope::{AccountTx, PlatformTx, TenantTx, Tx};
+use crate::scope::{PlatformTx, TenantTx, Tx};
 use crate::{Result, StoreError, StoreTx, with_tx};
 
 /// A tenant's place in the tree, as authorization sees it.
@@ -291,17 +291,6 @@ impl TenantTx {
     }
 }
 
-impl AccountTx {
-    /// One of the account's own live grants, by id (an invitation's); another
-    /// person's grant is `None`.
-    #[instrument(skip_all, fields(grant = %id), err(level = "warn"))]
-    pub async fn own_grant(&mut self, id: GrantId) -> Result<Option<GrantRow>> {
-        Ok(live_grant(&mut self.tx, id, None)
-            .await?
-            .filter(|g| g.account_id == self.account))
-    }
-}
-
 async fn live_grant(
     tx: &mut StoreTx,
     id: GrantId,
@@ -345,6 +334,10 @@ fn check_tenant(tenant: TenantId, changes: &[PolicyChange<'_>]) -> Result<()> {
 
 /// A broken reference (an account or tenant that does not exist) is the caller's
 /// mistake, not the database's.
+/// Why a grant to an account whose address nobody proved is refused.
+pub const UNVERIFIED: &str =
+    "account: its address is not verified; a role attaches only once the person has confirmed it";
+
 fn referenced(e: sqlx::Error) -> StoreError {
     match e {
         sqlx::Error::Database(ref db) if db.is_foreign_key_violation() => {
@@ -431,9 +424,14 @@ async fn apply(
                                         .execute(&mut *batch)
                                         .await?;
                                 }
-                                let (id,): (GrantId,) = sqlx::query_as(
+                                // A role attaches only to an account whose address was
+                                // proved: whoever registered an address without reading
+                                // its mail gets nothing by it.
+                                let inserted: Option<(GrantId,)> = sqlx::query_as(
                                     "INSERT INTO role_grants (account_id, role, scope, tenant_id, valid_until, granted_by, created_at)
-                                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                                     SELECT $1, $2, $3, $4, $5, $6, $7
+                                     WHERE EXISTS (SELECT 1 FROM accounts WHERE id = $1 AND email_verified_at IS NOT NULL)
+                                     RETURNING id",
                                 )
                                 .bind(key.account_id)
                                 .bind(key.role)
@@ -442,9 +440,12 @@ async fn apply(
                                 .bind(valid_until)
                                 .bind(granted_by)
                                 .bind(now)
-                                .fetch_one(&mut *batch)
+                                .fetch_optional(&mut *batch)
                                 .await
                                 .map_err(referenced)?;
+                                let Some((id,)) = inserted else {
+                                    return Err(StoreError::Invalid(UNVERIFIED.to_owned()));
+                                };
                                 ChangeOutcome { changed: true, grant_id: Some(id) }
                             }
                         }

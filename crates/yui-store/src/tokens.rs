@@ -88,6 +88,24 @@ impl AccountTx {
         });
         row.map(|(t,)| t).ok_or(StoreError::NotFound)
     }
+
+    /// Revokes every live token of the account, in every tenant; answers each
+    /// revoked token with its tenant (for the audit rows).
+    #[instrument(skip_all, fields(account = %self.account), err(level = "warn"))]
+    pub async fn revoke_all_api_tokens(
+        &mut self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(ApiTokenId, TenantId)>> {
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query_as(
+                "UPDATE api_tokens SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL RETURNING id, tenant_id",
+            )
+            .bind(now)
+            .bind(self.account)
+            .fetch_all(&mut **conn)
+            .await?)
+        })
+    }
 }
 
 impl Store {

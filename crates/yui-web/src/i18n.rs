@@ -158,6 +158,8 @@ mod key_tests {
             AuditAction::EmailVerified,
             AuditAction::RoleGranted,
             AuditAction::RoleRevoked,
+            AuditAction::InvitationSent,
+            AuditAction::InvitationWithdrawn,
             AuditAction::TokenCreated,
             AuditAction::TokenUsed,
             AuditAction::TokenRevoked,

@@ -81,6 +81,8 @@ impl Db {
             )
             .await
             .unwrap();
+        // Roles attach only to proven addresses.
+        tx.mark_account_verified(id, t0()).await.unwrap();
         tx.commit().await.unwrap();
         id
     }

@@ -9,13 +9,13 @@ use serde::{Deserialize, Serialize};
 use yui_domain::account::{FieldError, check_display_name};
 use yui_domain::audit::AuditAction;
 use yui_domain::{Locale, Permission};
-use yui_store::{Account, AuditEntry, AuditTx};
+use yui_store::{Account, AccountTx, AuditEntry, AuditTx};
 
 use super::LinkView;
 use crate::AppState;
 use crate::error::PageError;
-use crate::extract::{ClientIp, CsrfForm, CsrfOnly, Lang, SignedIn};
-use crate::render::{FieldView, base_context, error_views, render};
+use crate::extract::{ClientIp, CsrfForm, Lang, SignedIn};
+use crate::render::{FieldView, base_context, datetime_text, error_views, render};
 use crate::security::{csrf_token, end_session_cookie};
 
 #[derive(Serialize)]
@@ -30,6 +30,7 @@ pub(super) struct AccountQuery {
     welcome: Option<String>,
     saved: Option<String>,
     verify: Option<String>,
+    joined: Option<String>,
 }
 
 /// The profile form as submitted (or as stored), with its errors.
@@ -51,6 +52,7 @@ async fn account_view(
     let (jar, csrf) = csrf_token(state, jar);
     let mut ctx = base_context(state, locale, Some(account), "/account");
     ctx.insert("places", &work_places(state, locale, account).await?);
+    ctx.insert("tokens", &token_rows(state, locale, account).await?);
     ctx.insert(
         "account",
         &AccountView {
@@ -75,6 +77,40 @@ async fn account_view(
     );
     ctx.insert("errors", &error_views(state, locale, &errors));
     Ok((jar, render(state, "account.html", &ctx, locale, status)).into_response())
+}
+
+/// One live API token as the account page lists it.
+#[derive(Debug, Serialize)]
+struct TokenRow {
+    name: String,
+    tenant: String,
+    created: String,
+    last_used: String,
+}
+
+/// The account's live API tokens: a person who signs out everywhere, or resets a
+/// password, sees what else can act as them.
+async fn token_rows(
+    state: &AppState,
+    locale: Locale,
+    account: &Account,
+) -> Result<Vec<TokenRow>, PageError> {
+    let c = &state.inner.catalogs;
+    let mut tx = state.store.account(account.id).read().await?;
+    let tokens = tx.api_tokens().await?;
+    tx.commit().await?;
+    Ok(tokens
+        .into_iter()
+        .map(|k| TokenRow {
+            name: k.name,
+            tenant: k.tenant_slug,
+            created: datetime_text(locale, k.created_at),
+            last_used: k
+                .last_used_at
+                .map(|t| datetime_text(locale, t))
+                .unwrap_or_else(|| c.text(locale, "never_used").to_owned()),
+        })
+        .collect())
 }
 
 /// A place the account works in, with the pages its roles open.
@@ -145,7 +181,9 @@ pub(super) async fn page(
 ) -> Result<Response, PageError> {
     let locale = lang.or(account.locale());
     let c = &state.inner.catalogs;
-    let notice = if q.welcome.is_some() {
+    let notice = if q.joined.is_some() {
+        Some(c.text(locale, super::invitation::JOINED).to_owned())
+    } else if q.welcome.is_some() {
         Some(c.text(locale, "signup_done").to_owned())
     } else if let Some(v) = q.verify {
         let key = if v == "sent" {
@@ -199,22 +237,54 @@ pub(super) async fn update(
     }
 }
 
+/// Revokes every live API token of the account in `tx`, with an audit row in each
+/// token's tenant: after a reset, or when signing out everywhere, if asked.
+pub(super) async fn revoke_all_tokens(
+    tx: &mut AccountTx,
+    ip: &str,
+    reason: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), PageError> {
+    let actor = tx.account_id();
+    for (token, tenant) in tx.revoke_all_api_tokens(now).await? {
+        let entry = AuditEntry {
+            actor_id: Some(actor),
+            action: AuditAction::TokenRevoked,
+            detail: serde_json::json!({ "token": token, "reason": reason }),
+            ip: ip.to_owned(),
+        };
+        tx.audit_in_tenant(tenant, &entry, now).await?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SignOutEverywhereForm {
+    /// Unticked by default: a person signing out a lost phone may still want their
+    /// scripts to run; a reset, where the password may be known to others, ticks it.
+    revoke_tokens: Option<String>,
+}
+
 pub(super) async fn signout_everywhere(
     State(state): State<AppState>,
     SignedIn(account): SignedIn,
     ClientIp(ip): ClientIp,
     jar: CookieJar,
-    CsrfForm(_): CsrfForm<CsrfOnly>,
+    CsrfForm(form): CsrfForm<SignOutEverywhereForm>,
 ) -> Result<Response, PageError> {
+    let now = state.now();
     let mut tx = state.store.account(account.id).write().await?;
     let n = tx.end_all_sessions().await?;
     let entry = AuditEntry {
         actor_id: Some(account.id),
         action: AuditAction::SignOutEverywhere,
-        detail: serde_json::json!({ "sessions": n }),
-        ip,
+        detail: serde_json::json!({ "sessions": n, "tokens_revoked": form.revoke_tokens.is_some() }),
+        ip: ip.clone(),
     };
-    tx.audit(&entry, state.now()).await?;
+    tx.audit(&entry, now).await?;
+    if form.revoke_tokens.is_some() {
+        revoke_all_tokens(&mut tx, &ip, "sign_out_everywhere", now).await?;
+    }
     tx.commit().await?;
     let jar = end_session_cookie(&state, jar);
     Ok((jar, Redirect::to("/signin?signed_out=1")).into_response())

@@ -327,6 +327,9 @@ pub struct NewPasswordForm {
     password: String,
     #[serde(default)]
     password_confirm: String,
+    /// Ticked by default: after a reset, tokens made by whoever knew the old
+    /// password stop working too.
+    revoke_tokens: Option<String>,
 }
 
 fn new_password_form(
@@ -334,6 +337,7 @@ fn new_password_form(
     locale: Locale,
     jar: CookieJar,
     token: &str,
+    revoke_tokens: bool,
     errors: Vec<FieldError>,
     status: StatusCode,
 ) -> Response {
@@ -341,6 +345,7 @@ fn new_password_form(
     page.fields = new_password_fields();
     page.errors = errors;
     page.hidden = vec![("token", token.to_owned())];
+    page.checkboxes = vec![("revoke_tokens", "revoke_tokens_too", revoke_tokens)];
     form_page(state, locale, jar, page, status)
 }
 
@@ -355,6 +360,7 @@ pub(super) async fn reset_confirm_page(
         lang.or(Locale::Ja),
         jar,
         &q.token,
+        true,
         Vec::new(),
         StatusCode::OK,
     )
@@ -394,6 +400,7 @@ pub(super) async fn reset_confirm(
             locale,
             jar,
             &form.token,
+            form.revoke_tokens.is_some(),
             vec![e],
             StatusCode::UNPROCESSABLE_ENTITY,
         ));
@@ -405,10 +412,13 @@ pub(super) async fn reset_confirm(
     let entry = AuditEntry {
         actor_id: Some(account.id),
         action: AuditAction::PasswordReset,
-        detail: serde_json::json!({}),
-        ip,
+        detail: serde_json::json!({ "tokens_revoked": form.revoke_tokens.is_some() }),
+        ip: ip.clone(),
     };
     tx.audit(&entry, now).await?;
+    if form.revoke_tokens.is_some() {
+        super::account::revoke_all_tokens(&mut tx, &ip, "password_reset", now).await?;
+    }
     tx.commit().await?;
     let jar = end_session_cookie(&state, jar);
     Ok((jar, Redirect::to("/signin?reset=1")).into_response())

@@ -31,7 +31,10 @@ pub fn router() -> Router<AppState> {
         .route("/signin", get(signin::page).post(signin::submit))
         .route("/signout", post(signin::signout))
         .route("/verify", get(links::verify_email))
-        .route("/invitation", get(invitation::page))
+        .route(
+            "/t/{slug}/invitation",
+            get(invitation::page).post(invitation::accept),
+        )
         .route("/account", get(account::page).post(account::update))
         .route("/account/verify-again", post(links::verify_again))
         .route(
@@ -73,6 +76,8 @@ struct FormPage<'a> {
     links: Vec<(&'a str, &'a str)>,
     /// Hidden inputs besides the CSRF token, e.g. a mailed token.
     hidden: Vec<(&'static str, String)>,
+    /// Checkboxes after the fields: (name, label key, ticked).
+    checkboxes: Vec<(&'static str, &'a str, bool)>,
 }
 
 impl<'a> FormPage<'a> {
@@ -89,6 +94,7 @@ impl<'a> FormPage<'a> {
             problem: None,
             links: Vec::new(),
             hidden: Vec::new(),
+            checkboxes: Vec::new(),
         }
     }
 }
@@ -146,5 +152,11 @@ fn form_page(
         .collect();
     ctx.insert("links", &links);
     ctx.insert("hidden", &page.hidden);
+    let checkboxes: Vec<(&str, &str, bool)> = page
+        .checkboxes
+        .iter()
+        .map(|(name, key, ticked)| (*name, c.text(locale, key), *ticked))
+        .collect();
+    ctx.insert("checkboxes", &checkboxes);
     (jar, render(state, "auth_form.html", &ctx, locale, status)).into_response()
 }

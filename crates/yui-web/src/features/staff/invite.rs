@@ -1,25 +1,27 @@
-//! Inviting someone with a role: the account (created when the address is new), the
-//! grant, the invitation mail and the audit row commit together, or not at all.
+//! Inviting someone with a role: the invitation (a one-time token's hash), its mail and
+//! the audit row commit together, or not at all. The role itself is granted when the
+//! person accepts by the mail's link (`accounts::invitation`).
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use chrono::Duration;
-use yui_authz::{NewGrant, Role, Scope};
+use yui_authz::Role;
+use yui_domain::InvitationId;
 use yui_domain::account::{Email, FieldError, Problem};
 use yui_domain::audit::AuditAction;
-use yui_store::{AccountsTx, AuditEntry, AuditTx, NewAccount, TokenPurpose};
+use yui_store::{Account, AccountsTx, AuditEntry, AuditTx, NewInvitation};
 
 use super::TENANT_ROLES;
 use super::list::{InviteForm, StaffView, refuse_last_admin, render_staff};
-use crate::AppState;
 use crate::error::PageError;
-use crate::extract::{ClientIp, CsrfForm, Lang, Staff, StaffInvite};
+use crate::extract::{ClientIp, CsrfForm, CsrfOnly, Lang, Staff, StaffInvite};
 use crate::security::{new_secret, secret_hash};
+use crate::{AppState, WebError};
 
 /// Minutes an invitation link stays valid (7 days).
-const INVITATION_MINUTES: i64 = 7 * 24 * 60;
+pub(crate) const INVITATION_MINUTES: i64 = 7 * 24 * 60;
 
 /// What the form asks for, checked: every problem at once.
 struct Invitation {
@@ -98,22 +100,16 @@ pub(super) async fn submit(
     };
     let mut tx = state.store.tenant(tenant.id).write().await?;
     tx.lock_staff().await?;
-    let (account, new_account) = match tx.account_by_email(&invitation.email).await? {
-        Some(a) => (a, false),
-        None => {
-            let new = NewAccount {
-                email: &invitation.email,
-                display_name: "",
-                password_hash: None,
-                locale,
-            };
-            let id = tx.create_account(new, now).await?;
-            (tx.account_by_id(id).await?, true)
-        }
-    };
-    // Inviting an administrator again with an end date replaces their grant: the
-    // last administrator without an end may not be given one this way either.
-    if !new_account && invitation.role == Role::TenantAdmin && invitation.until.is_some() {
+    // Nothing is attached to an existing account here: the role goes to whoever
+    // proves the mailbox by accepting (an address may be registered by someone who
+    // cannot read its mail).
+    let existing = tx.account_by_email(&invitation.email).await?;
+    // Inviting an administrator again with an end date replaces their grant when
+    // accepted: the last administrator without an end may not be given one this way.
+    if let Some(account) = &existing
+        && invitation.role == Role::TenantAdmin
+        && invitation.until.is_some()
+    {
         let grants = yui_authz::list_grants_in(&mut tx).await?;
         let admins = super::live_admins(&grants, now);
         let others_without_end = admins
@@ -126,43 +122,34 @@ pub(super) async fn submit(
             return refuse_last_admin(&state, locale, jar, &staff, &form).await;
         }
     }
-    let grant = NewGrant {
-        account_id: account.id,
-        role: invitation.role,
-        scope: Scope::Tenant,
-        tenant: Some(tenant.slug().to_owned()),
+    let token = new_secret();
+    let token_hash = secret_hash(&token);
+    let new = NewInvitation {
+        email: &invitation.email,
+        role: invitation.role.as_str(),
         valid_until: invitation.until,
-        granted_by: Some(staff.account.id),
+        invited_by: Some(staff.account.id),
+        token_hash: &token_hash,
+        expires_at: now + Duration::minutes(INVITATION_MINUTES),
     };
-    let granted = yui_authz::grant_in(&mut tx, &grant, now).await?;
-    // An account without a password (new, or invited before and never finished)
-    // sets it through the invitation's link.
-    let path = if new_account || account.password_hash.is_none() {
-        let token = new_secret();
-        tx.create_login_token(
-            account.id,
-            TokenPurpose::PasswordReset,
-            &secret_hash(&token),
-            now,
-            now + Duration::minutes(INVITATION_MINUTES),
-        )
-        .await?;
-        format!("/invitation?token={token}&grant={}", granted.id)
-    } else {
-        format!("/t/{}/", tenant.slug())
-    };
+    let invitation_id = tx.create_invitation(new, now).await?;
+    let path = format!("/t/{}/invitation?token={token}", tenant.slug());
+    // Written in the invitee's language when they have chosen one, else the page's.
+    let mail_locale = existing.as_ref().map_or(locale, Account::locale);
     let mail = yui_mail::NewMail {
         tenant: Some(yui_mail::MailTenant::from_tenant(
             tenant.id,
             &tenant.record.tenant,
         )),
+        // What the administrator typed (in its normal form), never another address
+        // that shares its key.
         to: invitation.email.as_str().to_owned(),
-        locale: account.locale(),
+        locale: mail_locale,
         kind: yui_mail::MailKind::StaffInvitation,
         vars: serde_json::json!({
-            "display_name": account.display_name,
+            "display_name": existing.as_ref().map(|a| a.display_name.as_str()).unwrap_or_default(),
             "inviter_name": staff.account.display_name,
-            "role_name": state.inner.catalogs.text(account.locale(), &format!("role_{}", invitation.role.as_str())),
+            "role_name": state.inner.catalogs.text(mail_locale, &format!("role_{}", invitation.role.as_str())),
             "link": state.link(&path),
             "expires_minutes": INVITATION_MINUTES,
         }),
@@ -181,20 +168,49 @@ pub(super) async fn submit(
         return Err(e.into());
     }
     let detail = serde_json::json!({
-        "account": account.id,
+        "invitation": invitation_id,
         "email": invitation.email.as_str(),
         "role": invitation.role.as_str(),
         "until": invitation.until,
     });
     let entry = AuditEntry {
         actor_id: Some(staff.account.id),
-        action: AuditAction::RoleGranted,
+        action: AuditAction::InvitationSent,
         detail,
         ip,
     };
     tx.audit(&entry, now).await?;
     tx.commit().await?;
     state.inner.mail_waker.notify_one();
-    state.authz.refresh_if_changed(&state.store, now).await?;
     Ok(Redirect::to(&format!("/t/{}/staff?done=invited", tenant.slug())).into_response())
+}
+
+/// Withdraws an open invitation: its link stops working. Another tenant's
+/// invitation, or one already accepted, is not found.
+pub(super) async fn withdraw(
+    State(state): State<AppState>,
+    Path((_, id)): Path<(String, i64)>,
+    staff: Staff<StaffInvite>,
+    ClientIp(ip): ClientIp,
+    CsrfForm(_): CsrfForm<CsrfOnly>,
+) -> Result<Response, PageError> {
+    let now = state.now();
+    let mut tx = state.store.tenant(staff.tenant.id).write().await?;
+    let Some(withdrawn) = tx.withdraw_invitation(InvitationId::new(id), now).await? else {
+        tx.rollback().await?;
+        return Err(WebError::NotFound.into());
+    };
+    let entry = AuditEntry {
+        actor_id: Some(staff.account.id),
+        action: AuditAction::InvitationWithdrawn,
+        detail: serde_json::json!({
+            "invitation": withdrawn.id,
+            "email": withdrawn.email,
+            "role": withdrawn.role,
+        }),
+        ip,
+    };
+    tx.audit(&entry, now).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/t/{}/staff?done=withdrawn", staff.tenant.slug())).into_response())
 }

@@ -15,7 +15,9 @@ use super::TENANT_ROLES;
 use crate::AppState;
 use crate::error::PageError;
 use crate::extract::{Lang, Staff, StaffRead};
-use crate::render::{FieldView, base_context, error_views, official_date_text, render};
+use crate::render::{
+    FieldView, base_context, datetime_text, error_views, official_date_text, render,
+};
 use crate::security::csrf_token;
 
 #[derive(Debug, Default, Deserialize)]
@@ -41,6 +43,23 @@ pub(super) struct StaffView<'a> {
     /// A refusal that is no field's fault (e.g. removing the last admin).
     pub problem: Option<&'a str>,
     pub status: StatusCode,
+}
+
+/// The last day of a role that ends at `until` (stored as the instant it stops, so
+/// the last day is the day before), or "no end".
+pub(crate) fn until_text(
+    state: &AppState,
+    locale: Locale,
+    until: Option<chrono::DateTime<chrono::Utc>>,
+) -> String {
+    until.map_or_else(
+        || state.inner.catalogs.text(locale, "no_end").to_owned(),
+        |u| {
+            let last =
+                (u.with_timezone(&yui_domain::fiscal::tokyo()) - Duration::seconds(1)).date_naive();
+            official_date_text(locale, last)
+        },
+    )
 }
 
 pub(super) async fn render_staff<P>(
@@ -76,18 +95,31 @@ pub(super) async fn render_staff<P>(
             role: c
                 .text(locale, &format!("role_{}", g.role.as_str()))
                 .to_owned(),
-            until: g
-                .valid_until
-                .map(|u| {
-                    // Stored as the instant the role stops: the last day is the day before.
-                    let last = (u.with_timezone(&yui_domain::fiscal::tokyo())
-                        - Duration::seconds(1))
-                    .date_naive();
-                    official_date_text(locale, last)
-                })
-                .unwrap_or_else(|| c.text(locale, "no_end").to_owned()),
+            until: until_text(state, locale, g.valid_until),
         });
     }
+    #[derive(Serialize)]
+    struct InvitationRow {
+        id: i64,
+        email: String,
+        role: String,
+        until: String,
+        expires: String,
+        expired: bool,
+    }
+    let invitations: Vec<InvitationRow> = tx
+        .open_invitations()
+        .await?
+        .into_iter()
+        .map(|i| InvitationRow {
+            id: i.id.get(),
+            role: c.text(locale, &format!("role_{}", i.role)).to_owned(),
+            until: until_text(state, locale, i.valid_until),
+            expires: datetime_text(locale, i.expires_at),
+            expired: i.expires_at <= now,
+            email: i.email,
+        })
+        .collect();
     tx.commit().await?;
     let roles: Vec<(&str, String)> = TENANT_ROLES
         .iter()
@@ -108,6 +140,7 @@ pub(super) async fn render_staff<P>(
     ctx.insert("slug", slug);
     ctx.insert("tenant_name", tenant.record.tenant.name.get(locale));
     ctx.insert("grants", &grants);
+    ctx.insert("invitations", &invitations);
     ctx.insert("roles", &roles);
     ctx.insert("chosen_role", &view.form.role);
     ctx.insert("until", &view.form.until);
@@ -171,6 +204,7 @@ pub(super) async fn page(
     let locale = lang.or(staff.tenant.record.tenant.default_locale);
     let notice = match q.done.as_deref() {
         Some("invited") => Some("staff_invited"),
+        Some("withdrawn") => Some("invitation_withdrawn"),
         Some(_) => Some("staff_revoked"),
         None => None,
     };

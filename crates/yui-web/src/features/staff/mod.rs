@@ -1,6 +1,7 @@
 //! A tenant's staff: who holds which role, inviting someone with a role (one
-//! transaction for the account, the grant, the mail and the audit row), ending a
-//! role; and the staff list in the JSON API.
+//! transaction for the invitation, its mail and the audit row; the role is granted
+//! when the person accepts by mail), withdrawing an invitation, ending a role; and the
+//! staff list in the JSON API.
 
 pub mod api;
 mod invite;
@@ -12,6 +13,7 @@ use axum::routing::{get, post};
 use yui_authz::{Grant, Role, Scope};
 
 use crate::AppState;
+pub(crate) use list::until_text;
 
 pub(crate) const TEMPLATES: &[(&str, &str)] =
     &[("staff.html", include_str!("templates/staff.html"))];
@@ -20,6 +22,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/t/{slug}/staff", get(list::page).post(invite::submit))
         .route("/t/{slug}/staff/{grant}/revoke", post(revoke::submit))
+        .route(
+            "/t/{slug}/staff/invitations/{invitation}/withdraw",
+            post(invite::withdraw),
+        )
         .route("/api/v1/tenants/{slug}/staff", get(api::staff))
 }
 
