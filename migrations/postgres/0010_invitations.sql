@@ -34,10 +34,13 @@ CREATE POLICY tenant_isolation ON invitations
 -- address nobody had proved. Those roles and the API tokens made with them end here;
 -- the people are invited again and accept by mail.
 SELECT set_config('app.tenant_id', '*', true);
+-- Nodes reload their policies when the version moves: only if something changes.
+UPDATE policy_version SET version = version + 1
+    WHERE EXISTS (SELECT 1 FROM role_grants g JOIN accounts a ON a.id = g.account_id
+                  WHERE g.revoked_at IS NULL AND a.email_verified_at IS NULL);
 UPDATE role_grants SET revoked_at = now()
     WHERE revoked_at IS NULL
       AND account_id IN (SELECT id FROM accounts WHERE email_verified_at IS NULL);
 UPDATE api_tokens SET revoked_at = now()
     WHERE revoked_at IS NULL
       AND account_id IN (SELECT id FROM accounts WHERE email_verified_at IS NULL);
-UPDATE policy_version SET version = version + 1;

@@ -28,10 +28,13 @@ CREATE UNIQUE INDEX invitations_open
 -- Before this rule, an invitation attached its role at once, also to an account whose
 -- address nobody had proved. Those roles and the API tokens made with them end here;
 -- the people are invited again and accept by mail.
+-- Nodes reload their policies when the version moves: only if something changes.
+UPDATE policy_version SET version = version + 1
+    WHERE EXISTS (SELECT 1 FROM role_grants g JOIN accounts a ON a.id = g.account_id
+                  WHERE g.revoked_at IS NULL AND a.email_verified_at IS NULL);
 UPDATE role_grants SET revoked_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
     WHERE revoked_at IS NULL
       AND account_id IN (SELECT id FROM accounts WHERE email_verified_at IS NULL);
 UPDATE api_tokens SET revoked_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
     WHERE revoked_at IS NULL
       AND account_id IN (SELECT id FROM accounts WHERE email_verified_at IS NULL);
-UPDATE policy_version SET version = version + 1;

@@ -284,7 +284,10 @@ async fn sign_in_returns_where_the_person_was_going_and_nowhere_else(app: &TestA
         "/%09/evil.example",
         "%2F%2Fevil.example",
         "/%0d%0aSet-Cookie:x",
+        "/%0a",
+        "/%00",
         "/%7F",
+        "/%5Cevil.example",
     ] {
         let res = app.get(&format!("/lang/en?next={next}")).await;
         assert_eq!(res.status(), 303, "{next}");
@@ -474,7 +477,12 @@ async fn two_admins_removing_each_other_leave_one(app: &TestApp) {
         assert_eq!(admins.len(), 1, "round {round}: {sa} {sb}");
         let mut statuses = [sa, sb];
         statuses.sort_unstable();
-        assert_eq!(statuses, [303, 409], "round {round}");
+        // The loser is refused as the last admin (409), or, when the winner finished
+        // before its request was authorized, no longer an admin at all (404).
+        assert!(
+            statuses == [303, 409] || statuses == [303, 404],
+            "round {round}: {statuses:?}"
+        );
         if admins[0].account_id == b_id {
             (a, a_grant) = (b, b_grant);
         }

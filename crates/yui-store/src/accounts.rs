@@ -221,13 +221,7 @@ async fn create(tx: &mut StoreTx, new: NewAccount<'_>, now: DateTime<Utc>) -> Re
         .fetch_one(&mut **conn)
         .await
     });
-    match result {
-        Ok((id,)) => Ok(id),
-        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-            Err(StoreError::Conflict("email".to_owned()))
-        }
-        Err(e) => Err(e.into()),
-    }
+    result.map(|(id,)| id).map_err(StoreError::taken("email"))
 }
 
 #[instrument(skip_all, fields(account = %account), err(level = "warn"))]

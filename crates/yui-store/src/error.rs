@@ -38,3 +38,16 @@ impl From<sqlx::Error> for StoreError {
         }
     }
 }
+
+impl StoreError {
+    /// A database error where a uniqueness rule broken means `field` is already taken
+    /// (a conflict the person can fix), anything else as usual.
+    pub(crate) fn taken(field: &str) -> impl FnOnce(sqlx::Error) -> StoreError + '_ {
+        move |e| match e {
+            sqlx::Error::Database(ref db) if db.is_unique_violation() => {
+                StoreError::Conflict(field.to_owned())
+            }
+            other => other.into(),
+        }
+    }
+}

@@ -76,13 +76,7 @@ impl TenantTx {
             .fetch_one(&mut **conn)
             .await
         });
-        match result {
-            Ok((id,)) => Ok(id),
-            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-                Err(StoreError::Conflict("email".to_owned()))
-            }
-            Err(e) => Err(e.into()),
-        }
+        result.map(|(id,)| id).map_err(StoreError::taken("email"))
     }
 
     /// The tenant's open invitations, newest first.

@@ -26,7 +26,10 @@ async fn one_account_per_address_whatever_its_case(db: Db) {
     let twin = Email::parse("email", "hanako@example.jp").unwrap();
     let found = db.store.find_account(&twin).await.unwrap().unwrap();
     assert_eq!(found.id, id);
-    assert_eq!(found.email, "Hanako@Example.JP", "shown as typed");
+    assert_eq!(
+        found.email, "Hanako@example.jp",
+        "the local part as typed, the domain in lower case"
+    );
     let mut tx = db
         .store
         .platform(PlatformReason::Admin)
