@@ -18,6 +18,8 @@ on_both_backends!(
     a_burst_of_acceptances_grants_once,
     another_region_cannot_withdraw_an_invitation,
     the_staff_list_shows_names_beside_addresses,
+    sign_ins_racing_the_claim_keep_nothing,
+    an_invitation_dies_with_its_inviters_role,
 );
 
 /// The `n`-th mail (1-based) to `address`, waiting for it.
@@ -104,6 +106,9 @@ async fn a_preregistered_address_gets_no_role_and_the_mailbox_owner_takes_it_bac
     .await;
     assert_eq!(res.status(), 303);
     let path = invite(app, &admin, "new.admin@kamaishi.example", "tenant_admin", 2).await;
+    // The region's mail does not greet with the name the attacker chose.
+    let mail = nth_mail_to(app, "new.admin@kamaishi.example", 2).await;
+    assert!(!mail.text_body().unwrap().contains("攻撃者"));
     // No role, so no token and no staff pages for the attacker.
     assert!(roles_of(app, "new.admin@kamaishi.example").await.is_empty());
     assert_eq!(app.status(&attacker, "/t/kamaishi/staff").await, 404);
@@ -414,4 +419,84 @@ async fn the_staff_list_shows_names_beside_addresses(app: &TestApp) {
     let admin = kamaishi_admin(app).await;
     let html = app.page(&admin, "/t/kamaishi/staff").await;
     assert!(html.contains("釜石 管理者") && html.contains("admin@kamaishi.example"));
+}
+
+async fn sign_ins_racing_the_claim_keep_nothing(app: &TestApp) {
+    let admin = kamaishi_admin(app).await;
+    let attacker = app.client();
+    let res = sign_up(
+        app,
+        &attacker,
+        "攻撃者",
+        "race@example.jp",
+        "attacker passphrase",
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let path = invite(app, &admin, "race@example.jp", "tenant_admin", 2).await;
+    // The attacker keeps signing in with the old password, in parallel, while the
+    // mailbox's owner claims the account.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut racers = tokio::task::JoinSet::new();
+    for _ in 0..4 {
+        let (stop, url) = (stop.clone(), app.url(""));
+        racers.spawn(async move {
+            let mut sessions = Vec::new();
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let c = reqwest::Client::builder()
+                    .cookie_store(true)
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .unwrap();
+                let page = Page::get(&c, &format!("{url}/signin")).await;
+                let res = page
+                    .form("/signin")
+                    .set("email", "race@example.jp")
+                    .set("password", "attacker passphrase")
+                    .submit(&c)
+                    .await;
+                if res.status() == 303 {
+                    sessions.push(c);
+                }
+            }
+            sessions
+        });
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let owner = app.client();
+    let res = app
+        .open(&owner, &path)
+        .await
+        .form("/t/kamaishi/invitation")
+        .set("display_name", "本人")
+        .set("password", "the owner's passphrase")
+        .set("password_confirm", "the owner's passphrase")
+        .submit(&owner)
+        .await;
+    assert_eq!(res.status(), 303);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let sessions: Vec<reqwest::Client> = racers.join_all().await.into_iter().flatten().collect();
+    for c in &sessions {
+        assert_eq!(
+            app.status(c, "/t/kamaishi/staff").await,
+            303,
+            "an attacker's session survived"
+        );
+    }
+    assert_eq!(app.status(&owner, "/t/kamaishi/staff").await, 200);
+}
+
+async fn an_invitation_dies_with_its_inviters_role(app: &TestApp) {
+    let (leaving, leaving_id) = person(app, "退任 管理者", "leaving@kamaishi.example").await;
+    let leaving_grant = grant(app, leaving_id, Role::TenantAdmin, Some("kamaishi")).await;
+    let _staying = kamaishi_admin(app).await;
+    let path = invite(app, &leaving, "late@example.jp", "tenant_admin", 1).await;
+    app.authz
+        .revoke(&app.store, leaving_grant, None, app.now())
+        .await
+        .unwrap();
+    let res = app.client().get(app.url(&path)).send().await.unwrap();
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("このリンクは使えません"));
 }

@@ -17,6 +17,9 @@ pub struct Account {
     pub password_hash: Option<String>,
     pub email_verified_at: Option<DateTime<Utc>>,
     pub locale: String,
+    /// Moves with every change of credentials; sessions and tokens are made only
+    /// under the epoch their sign-in checked.
+    pub credential_epoch: i64,
 }
 
 impl Account {
@@ -57,7 +60,8 @@ pub struct SessionPolicy {
     pub absolute: Duration,
 }
 
-const ACCOUNT_COLUMNS: &str = "id, email, display_name, password_hash, email_verified_at, locale";
+const ACCOUNT_COLUMNS: &str =
+    "id, email, display_name, password_hash, email_verified_at, locale, credential_epoch";
 
 /// Finds an account by address, in any transaction.
 pub(crate) async fn by_email(tx: &mut StoreTx, email: &Email) -> Result<Option<Account>> {
@@ -184,16 +188,44 @@ async fn set_password(
     password_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    // First, so on PostgreSQL the account's row is held until the commit: a session or
+    // token being made under the old epoch waits, then finds the epoch moved.
     with_tx!(tx, conn => {
-        sqlx::query("UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3")
-            .bind(password_hash)
-            .bind(now)
-            .bind(account)
-            .execute(&mut **conn)
-            .await?;
+        sqlx::query(
+            "UPDATE accounts SET password_hash = $1, updated_at = $2, credential_epoch = credential_epoch + 1 WHERE id = $3",
+        )
+        .bind(password_hash)
+        .bind(now)
+        .bind(account)
+        .execute(&mut **conn)
+        .await?;
         sqlx::query("DELETE FROM sessions WHERE account_id = $1").bind(account).execute(&mut **conn).await?;
     });
     Ok(())
+}
+
+/// Holds the account's row (PostgreSQL) and checks its credential epoch: what a new
+/// session or token is made under. A change of credentials in progress is waited for.
+pub(crate) async fn check_epoch(tx: &mut StoreTx, account: AccountId, epoch: i64) -> Result<()> {
+    let row: Option<(i64,)> = match tx {
+        StoreTx::Postgres(conn) => {
+            sqlx::query_as("SELECT credential_epoch FROM accounts WHERE id = $1 FOR SHARE")
+                .bind(account)
+                .fetch_optional(&mut **conn)
+                .await?
+        }
+        StoreTx::Sqlite(conn) => {
+            sqlx::query_as("SELECT credential_epoch FROM accounts WHERE id = $1")
+                .bind(account)
+                .fetch_optional(&mut **conn)
+                .await?
+        }
+    };
+    match row {
+        Some((current,)) if current == epoch => Ok(()),
+        Some(_) => Err(StoreError::Conflict("credentials".to_owned())),
+        None => Err(StoreError::NotFound),
+    }
 }
 
 /// A new account.
@@ -280,6 +312,28 @@ impl AccountTx {
         set_password(&mut self.tx, self.account, password_hash, now).await
     }
 
+    /// The mailbox proved by a sign-in link: an account nobody had proved loses the
+    /// password chosen before (whoever registered it may not own the mailbox) and
+    /// every session, and is marked verified. A proven account is left as it is.
+    #[instrument(skip_all, fields(account = %self.account), err(level = "warn"))]
+    pub async fn claim_by_mailbox(&mut self, now: DateTime<Utc>) -> Result<()> {
+        with_tx!(&mut self.tx, conn => {
+            let changed = sqlx::query(
+                "UPDATE accounts SET password_hash = NULL, credential_epoch = credential_epoch + 1, updated_at = $1
+                 WHERE id = $2 AND email_verified_at IS NULL",
+            )
+            .bind(now)
+            .bind(self.account)
+            .execute(&mut **conn)
+            .await?
+            .rows_affected();
+            if changed > 0 {
+                sqlx::query("DELETE FROM sessions WHERE account_id = $1").bind(self.account).execute(&mut **conn).await?;
+            }
+        });
+        mark_verified(&mut self.tx, self.account, now).await
+    }
+
     /// Records that the person proved the mailbox is theirs (first time only).
     #[instrument(skip_all, fields(account = %self.account), err(level = "warn"))]
     pub async fn mark_email_verified(&mut self, now: DateTime<Utc>) -> Result<()> {
@@ -318,18 +372,23 @@ impl AccountTx {
 
     /// Starts a session.
     #[instrument(skip_all, fields(account = %self.account), err(level = "warn"))]
+    /// Starts a session under `epoch`, the credential epoch the sign-in was checked
+    /// against: [`StoreError::Conflict`] (`credentials`) when the credentials changed
+    /// since, so a sign-in racing a password change gains nothing.
     pub async fn create_session(
         &mut self,
         id_hash: &str,
         policy: SessionPolicy,
         ip: &str,
         user_agent: &str,
+        epoch: i64,
         now: DateTime<Utc>,
     ) -> Result<()> {
+        check_epoch(&mut self.tx, self.account, epoch).await?;
         with_tx!(&mut self.tx, conn => {
             sqlx::query(
-                "INSERT INTO sessions (id_hash, account_id, created_at, last_seen_at, expires_at, ip, user_agent)
-                 VALUES ($1, $2, $3, $3, $4, $5, $6)",
+                "INSERT INTO sessions (id_hash, account_id, created_at, last_seen_at, expires_at, ip, user_agent, credential_epoch)
+                 VALUES ($1, $2, $3, $3, $4, $5, $6, $7)",
             )
             .bind(id_hash)
             .bind(self.account)
@@ -337,6 +396,7 @@ impl AccountTx {
             .bind(now + policy.absolute)
             .bind(ip)
             .bind(user_agent.chars().take(300).collect::<String>())
+            .bind(epoch)
             .execute(&mut **conn)
             .await?;
         });
@@ -347,6 +407,11 @@ impl AccountTx {
     #[instrument(skip_all, fields(account = %self.account), err(level = "warn"))]
     pub async fn end_all_sessions(&mut self) -> Result<u64> {
         with_tx!(&mut self.tx, conn => {
+            // The epoch moves first: a sign-in still running ends with nothing.
+            sqlx::query("UPDATE accounts SET credential_epoch = credential_epoch + 1 WHERE id = $1")
+                .bind(self.account)
+                .execute(&mut **conn)
+                .await?;
             Ok(sqlx::query("DELETE FROM sessions WHERE account_id = $1")
                 .bind(self.account)
                 .execute(&mut **conn)
@@ -418,7 +483,12 @@ impl Store {
             .await?
             .into_inner();
         let row: Option<(AccountId, DateTime<Utc>, DateTime<Utc>)> = with_tx!(&mut tx, conn => {
-            sqlx::query_as("SELECT account_id, last_seen_at, expires_at FROM sessions WHERE id_hash = $1")
+            // A session made under an older credential epoch is no session.
+            sqlx::query_as(
+                "SELECT s.account_id, s.last_seen_at, s.expires_at FROM sessions s
+                 JOIN accounts a ON a.id = s.account_id AND a.credential_epoch = s.credential_epoch
+                 WHERE s.id_hash = $1",
+            )
                 .bind(id_hash)
                 .fetch_optional(&mut **conn)
                 .await?

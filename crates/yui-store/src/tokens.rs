@@ -29,13 +29,18 @@ pub struct TokenPrincipal {
 impl TenantTx {
     /// A token of `account` for this tenant; only its hash is stored.
     #[instrument(skip_all, fields(tenant = %self.tenant), err(level = "warn"))]
+    /// Creates a token for `account`, signed in under credential `epoch`:
+    /// [`StoreError::Conflict`] (`credentials`) when the credentials changed since (a
+    /// reset that revokes tokens cannot miss one being made meanwhile).
     pub async fn create_api_token(
         &mut self,
         account: AccountId,
+        epoch: i64,
         name: &str,
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<ApiTokenId> {
+        crate::accounts::check_epoch(&mut self.tx, account, epoch).await?;
         with_tx!(&mut self.tx, conn => {
             let (id,): (ApiTokenId,) = sqlx::query_as(
                 "INSERT INTO api_tokens (account_id, tenant_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",

@@ -111,11 +111,14 @@ pub(crate) async fn password_matches(password: String, hash: Option<String>) -> 
 }
 
 /// Starts a fresh session (a new id every sign-in, so a planted id is useless) and
-/// ends the one the browser had.
+/// ends the one the browser had. `epoch` is the account's credential epoch that the
+/// sign-in was checked against: if the credentials changed meanwhile (a reset, signing
+/// out everywhere), no session is made (409).
 pub(crate) async fn start_session(
     state: &AppState,
     jar: CookieJar,
     account: AccountId,
+    epoch: i64,
     ip: &str,
     headers: &HeaderMap,
 ) -> Result<CookieJar, WebError> {
@@ -133,6 +136,7 @@ pub(crate) async fn start_session(
         state.inner.settings.session,
         ip,
         ua,
+        epoch,
         state.now(),
     )
     .await?;

@@ -10,6 +10,7 @@ use crate::{Db, both, t0};
 
 both!(
     one_account_per_address_whatever_its_case,
+    a_sign_in_checked_before_a_password_change_makes_nothing,
     a_token_is_used_once_and_only_before_it_expires,
     a_new_password_ends_every_session,
 );
@@ -46,6 +47,73 @@ async fn one_account_per_address_whatever_its_case(db: Db) {
         Err(StoreError::Conflict(field)) => assert_eq!(field, "email"),
         other => panic!("expected a conflict on email, got {other:?}"),
     }
+}
+
+async fn a_sign_in_checked_before_a_password_change_makes_nothing(db: Db) {
+    let id = db.account("epoch@example.jp").await;
+    let kamaishi = db.tenant("kamaishi");
+    // Checked against epoch 0 (the password as it was)…
+    let mut tx = db.store.account(id).write().await.unwrap();
+    tx.create_session("before", policy(), "", "", 0, t0())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    // …then the password changes…
+    let mut tx = db.store.account(id).write().await.unwrap();
+    tx.set_password("new-hash", t0()).await.unwrap();
+    tx.commit().await.unwrap();
+    // …and neither a session nor a token can be made under the old epoch.
+    let mut tx = db.store.account(id).write().await.unwrap();
+    match tx.create_session("late", policy(), "", "", 0, t0()).await {
+        Err(StoreError::Conflict(what)) => assert_eq!(what, "credentials"),
+        other => panic!("expected a conflict on credentials, got {other:?}"),
+    }
+    tx.rollback().await.unwrap();
+    let mut tx = db.store.tenant(kamaishi).write().await.unwrap();
+    assert!(matches!(
+        tx.create_api_token(id, 0, "late", "late-hash", t0()).await,
+        Err(StoreError::Conflict(_))
+    ));
+    tx.rollback().await.unwrap();
+    assert!(
+        db.store
+            .session_account("before", policy(), t0())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Under the new epoch, both work.
+    let epoch = db
+        .store
+        .find_account(&Email::parse("email", "epoch@example.jp").unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .credential_epoch;
+    assert_eq!(epoch, 1);
+    let mut tx = db.store.account(id).write().await.unwrap();
+    tx.create_session("after", policy(), "", "", epoch, t0())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(
+        db.store
+            .session_account("after", policy(), t0())
+            .await
+            .unwrap()
+            .is_some()
+    );
+    // Signing out everywhere moves it too.
+    let mut tx = db.store.account(id).write().await.unwrap();
+    tx.end_all_sessions().await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = db.store.account(id).write().await.unwrap();
+    assert!(
+        tx.create_session("stale", policy(), "", "", epoch, t0())
+            .await
+            .is_err()
+    );
+    tx.rollback().await.unwrap();
 }
 
 async fn a_token_is_used_once_and_only_before_it_expires(db: Db) {
@@ -107,7 +175,7 @@ async fn a_new_password_ends_every_session(db: Db) {
     let id = db.account("taro@example.jp").await;
     for hash in ["s1", "s2"] {
         let mut tx = db.store.account(id).write().await.unwrap();
-        tx.create_session(hash, policy(), "127.0.0.1", "test", t0())
+        tx.create_session(hash, policy(), "127.0.0.1", "test", 0, t0())
             .await
             .unwrap();
         tx.commit().await.unwrap();
@@ -130,9 +198,9 @@ async fn a_new_password_ends_every_session(db: Db) {
                 .is_none()
         );
     }
-    // An idle session ends on its own.
+    // An idle session ends on its own (made under the epoch the new password set).
     let mut tx = db.store.account(id).write().await.unwrap();
-    tx.create_session("s3", policy(), "", "", t0())
+    tx.create_session("s3", policy(), "", "", 1, t0())
         .await
         .unwrap();
     tx.commit().await.unwrap();

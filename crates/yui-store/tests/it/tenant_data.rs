@@ -73,7 +73,7 @@ async fn api_tokens_are_their_owners_and_their_tenants(db: Db) {
     let kamaishi = db.tenant("kamaishi");
     let mut tx = db.store.tenant(kamaishi).write().await.unwrap();
     let id = tx
-        .create_api_token(owner, "集計", "hash-1", t0())
+        .create_api_token(owner, 0, "集計", "hash-1", t0())
         .await
         .unwrap();
     tx.commit().await.unwrap();

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use yui_authz::{NewGrant, Role, Scope};
 use yui_domain::account::{Email, FieldError, Problem, check_display_name, check_new_password};
 use yui_domain::audit::AuditAction;
-use yui_domain::{AccountId, Locale};
+use yui_domain::{AccountId, Locale, Permission};
 use yui_store::{Account, AccountsTx, AuditEntry, AuditTx, Invitation, NewAccount};
 
 use super::links::link_failed;
@@ -85,6 +85,18 @@ async fn look_up(
         tx.commit().await?;
         return Ok(None);
     };
+    // An invitation speaks for its inviter only while they may still invite: one
+    // left behind by an administrator who has since lost the role is void.
+    let still_allowed = invitation.invited_by.is_some_and(|by| {
+        state
+            .authz
+            .snapshot()
+            .check(by, tenant.slug(), Permission::StaffInvite, state.now())
+    });
+    if !still_allowed {
+        tx.commit().await?;
+        return Ok(None);
+    }
     let email = Email::parse("email", &invitation.email)
         .map_err(|e| crate::WebError::Internal(format!("stored invitation address: {e}")))?;
     let invited = tx.account_by_email(&email).await?;
@@ -366,7 +378,13 @@ pub(super) async fn accept(
     state.authz.refresh_if_changed(&state.store, now).await?;
     let jar = match chosen {
         Way::Accept(_) => jar,
-        _ => start_session(&state, jar, account, &ip, &headers).await?,
+        _ => {
+            // The epoch the claim left (a changed password moved it).
+            let mut tx = state.store.account(account).read().await?;
+            let epoch = tx.get().await?.credential_epoch;
+            tx.commit().await?;
+            start_session(&state, jar, account, epoch, &ip, &headers).await?
+        }
     };
     Ok((jar, Redirect::to("/account?joined=1")).into_response())
 }
@@ -386,6 +404,7 @@ mod tests {
             password_hash: password.then(|| "h".into()),
             email_verified_at: verified.then_some(chrono::DateTime::<chrono::Utc>::UNIX_EPOCH),
             locale: "ja".into(),
+            credential_epoch: 0,
         }
     }
 

@@ -120,7 +120,7 @@ pub(super) fn link_failed(state: &AppState, locale: Locale) -> Response {
         locale,
         None,
         StatusCode::BAD_REQUEST,
-        "verify_failed_title",
+        "link_failed_title",
         "link_failed_body",
     )
 }
@@ -462,7 +462,10 @@ pub(super) async fn magic_confirm(
         return Ok(link_failed(&state, locale));
     };
     let id = tx.account_id();
-    tx.mark_email_verified(now).await?;
+    // The first proof of the mailbox: a password chosen before anyone proved the
+    // address may be someone else's, so it goes, with every session.
+    tx.claim_by_mailbox(now).await?;
+    let epoch = tx.get().await?.credential_epoch;
     let entry = AuditEntry {
         actor_id: Some(id),
         action: AuditAction::SignIn,
@@ -471,7 +474,7 @@ pub(super) async fn magic_confirm(
     };
     tx.audit(&entry, now).await?;
     tx.commit().await?;
-    let jar = start_session(&state, jar, id, &ip, &headers).await?;
+    let jar = start_session(&state, jar, id, epoch, &ip, &headers).await?;
     Ok((jar, Redirect::to("/account")).into_response())
 }
 

@@ -189,7 +189,15 @@ pub(super) async fn submit(
         }
     };
     state.store.throttle_clear(&account_key).await?;
-    let jar = start_session(&state, jar, account.id, &ip, &headers).await?;
+    let jar = start_session(
+        &state,
+        jar,
+        account.id,
+        account.credential_epoch,
+        &ip,
+        &headers,
+    )
+    .await?;
     let mut tx = state.store.account(account.id).write().await?;
     let entry = AuditEntry {
         actor_id: Some(account.id),

@@ -143,6 +143,7 @@ pub(super) async fn submit(
     tx.audit(&entry, now).await?;
     tx.commit().await?;
     state.inner.mail_waker.notify_one();
-    let jar = start_session(&state, jar, id, &ip, &headers).await?;
+    // A new account's credentials are at their first epoch.
+    let jar = start_session(&state, jar, id, 0, &ip, &headers).await?;
     Ok((jar, Redirect::to("/account?welcome=1")).into_response())
 }

@@ -147,7 +147,13 @@ pub(super) async fn submit(
         locale: mail_locale,
         kind: yui_mail::MailKind::StaffInvitation,
         vars: serde_json::json!({
-            "display_name": existing.as_ref().map(|a| a.display_name.as_str()).unwrap_or_default(),
+            // Only a name its owner proved: whoever registered an address without
+            // reading its mail does not get to write the greeting of our mail.
+            "display_name": existing
+                .as_ref()
+                .filter(|a| a.email_verified_at.is_some())
+                .map(|a| a.display_name.as_str())
+                .unwrap_or_default(),
             "inviter_name": staff.account.display_name,
             "role_name": state.inner.catalogs.text(mail_locale, &format!("role_{}", invitation.role.as_str())),
             "link": state.link(&path),

@@ -199,7 +199,13 @@ async fn create(
     let now = state.now();
     let mut tx = state.store.tenant(tenant.id).write().await?;
     let id = tx
-        .create_api_token(account.id, name, &secret_hash(&token), now)
+        .create_api_token(
+            account.id,
+            account.credential_epoch,
+            name,
+            &secret_hash(&token),
+            now,
+        )
         .await?;
     let entry = AuditEntry {
         actor_id: Some(account.id),
