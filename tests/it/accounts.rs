@@ -380,7 +380,8 @@ on_both_backends!(
     TestApp::empty =>
     verification_mail_arrives_and_confirms_the_address,
     password_reset_by_mail,
-    magic_link_sign_in
+    magic_link_sign_in,
+    a_sign_in_link_takes_an_unproven_account_from_whoever_registered_it,
 );
 
 /// The first link in the newest mail to `to`.
@@ -643,4 +644,42 @@ async fn sign_in_is_throttled_per_address() {
     let res = sign_in(&app, &client, "someone-else@example.jp", "guess guess").await;
     assert_eq!(res.status(), 429);
     app.stop().await;
+}
+
+async fn a_sign_in_link_takes_an_unproven_account_from_whoever_registered_it(app: &TestApp) {
+    // Someone registers an address they cannot read and stays signed in.
+    let squatter = app.client();
+    let res = sign_up(
+        app,
+        &squatter,
+        "先回り",
+        "mio@example.jp",
+        "squatter passphrase",
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    // The mailbox's owner signs in with a link by mail.
+    let owner = app.client();
+    app.open(&owner, "/magic")
+        .await
+        .form("/magic")
+        .set("email", "mio@example.jp")
+        .submit(&owner)
+        .await;
+    let link = mailed_link(app, "mio@example.jp", "/magic/confirm?token=").await;
+    let res = Page::get(&owner, &link)
+        .await
+        .form("/magic/confirm")
+        .submit(&owner)
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(app.status(&owner, "/account").await, 200);
+    // The squatter's session and password are gone with the proof.
+    assert_eq!(app.status(&squatter, "/account").await, 303);
+    assert_eq!(
+        sign_in(app, &app.client(), "mio@example.jp", "squatter passphrase")
+            .await
+            .status(),
+        401
+    );
 }
