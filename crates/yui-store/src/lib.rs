@@ -16,6 +16,7 @@ mod outbox;
 mod policy;
 mod scope;
 mod tenants;
+mod throttle;
 mod tokens;
 
 use std::str::FromStr;
@@ -41,6 +42,7 @@ pub use scope::{
     Tx,
 };
 pub use tenants::{ApplyOutcome, TenantRecord};
+pub use throttle::{Attempt, Limit};
 pub use tokens::{ApiToken, TokenPrincipal};
 
 /// Result of a store operation.

@@ -16,7 +16,9 @@ use crate::AppState;
 use crate::error::PageError;
 use crate::extract::{ClientIp, CsrfForm, Lang};
 use crate::render::message_page;
-use crate::security::{end_session_cookie, hash_password, new_secret, secret_hash, start_session};
+use crate::security::{
+    end_session_cookie, hash_password, new_secret, remember_device, secret_hash, start_session,
+};
 
 /// Minutes a mailed link stays valid.
 const VERIFY_MINUTES: i64 = 48 * 60;
@@ -462,6 +464,7 @@ pub(super) async fn magic_confirm(
     tx.audit(&entry, now).await?;
     tx.commit().await?;
     let jar = start_session(&state, jar, id, &ip, &headers).await?;
+    let jar = remember_device(&state, jar, id).await?;
     Ok((jar, Redirect::to("/account")).into_response())
 }
 
