@@ -13,4 +13,5 @@ mod pages;
 mod serve_cli;
 mod staff;
 mod tenant_files;
+mod throttle;
 mod tokens;
