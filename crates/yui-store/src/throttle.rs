@@ -188,18 +188,27 @@ impl Store {
         Ok(row.is_some())
     }
 
-    /// Remembers (again) that the device with this id signed in to `account`.
+    /// Remembers (again) that the device with this id signed in to `account`, and
+    /// forgets the account's devices not seen since `forget_before`.
     #[instrument(skip_all, err(level = "warn"))]
     pub async fn remember_device(
         &self,
         id_hash: &str,
         account: yui_domain::AccountId,
         now: DateTime<Utc>,
+        forget_before: DateTime<Utc>,
     ) -> Result<()> {
         let mut tx = self
             .platform(PlatformReason::Authentication)
             .write()
             .await?;
+        with_tx!(tx.inner(), conn => {
+            sqlx::query("DELETE FROM known_devices WHERE account_id = $1 AND created_at < $2")
+                .bind(account)
+                .bind(forget_before)
+                .execute(&mut **conn)
+                .await?;
+        });
         with_tx!(tx.inner(), conn => {
             sqlx::query(
                 "INSERT INTO known_devices (id_hash, account_id, created_at) VALUES ($1, $2, $3)

@@ -6,6 +6,7 @@ use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::Duration;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -168,12 +169,13 @@ pub(crate) async fn remember_device(
         .map(|c| c.value().to_owned())
         .filter(|v| !v.is_empty() && v.len() <= 64)
         .unwrap_or_else(new_secret);
+    let days = state.inner.settings.throttle.device_days;
+    let now = state.now();
     state
         .store
-        .remember_device(&secret_hash(&id), account, state.now())
+        .remember_device(&secret_hash(&id), account, now, now - Duration::days(days))
         .await?;
     let mut c = cookie(state, DEVICE, id);
-    let days = state.inner.settings.throttle.device_days;
     c.set_max_age(cookie::time::Duration::days(days));
     Ok(jar.add(c))
 }

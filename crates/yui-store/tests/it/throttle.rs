@@ -138,8 +138,25 @@ async fn a_known_device_is_known_for_its_account_only(db: Db) {
             .await
             .unwrap()
     );
-    store.remember_device("dev", ken, t0()).await.unwrap();
-    store.remember_device("dev", ken, t0()).await.unwrap();
+    store
+        .remember_device("dev", ken, t0() - Duration::days(400), since)
+        .await
+        .unwrap();
+    store
+        .remember_device("old", ken, t0() - Duration::days(400), since)
+        .await
+        .unwrap();
+    store
+        .remember_device("dev", ken, t0(), since)
+        .await
+        .unwrap();
+    // Remembering one device forgets the account's devices not seen for too long.
+    assert!(
+        !store
+            .is_known_device("old", &email("ken@example.jp"), t0() - Duration::days(500))
+            .await
+            .unwrap()
+    );
     assert!(
         store
             .is_known_device("dev", &email("KEN@example.jp"), since)
