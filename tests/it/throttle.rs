@@ -11,6 +11,7 @@ on_both_backends!(
     a_burst_of_wrong_passwords_gets_five_guesses,
     forwarded_for_from_an_untrusted_peer_is_ignored,
     failures_on_made_up_accounts_back_off_and_never_lock,
+    successful_sign_ins_do_not_use_up_an_address,
     mail_cannot_flood_an_address_or_tell_who_is_registered,
 );
 
@@ -301,6 +302,20 @@ async fn failures_on_made_up_accounts_back_off_and_never_lock(app: &TestApp) {
     assert!(waits.windows(2).all(|w| w[0] <= w[1]), "{waits:?}");
     assert!(waits[0] <= 10 && waits[3] > waits[0], "{waits:?}");
     assert!(waits.iter().all(|w| *w <= 30 * 60), "{waits:?}");
+}
+
+async fn successful_sign_ins_do_not_use_up_an_address(app: &TestApp) {
+    // An office behind one address: people sign in all day, new browsers included.
+    assert_eq!(
+        sign_up(app, &app.client(), "Ken", "ken@example.jp", PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    for i in 0..40 {
+        let res = sign_in(app, &app.client(), "ken@example.jp", PASSWORD).await;
+        assert_eq!(res.status(), 303, "sign-in {i}");
+    }
 }
 
 /// Mails with a link to `path` that `to` received, after the worker had time to send.

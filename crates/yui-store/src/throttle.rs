@@ -121,46 +121,49 @@ impl Store {
 
     /// After a successful sign-in: forgets the keys in `forget` and gives back the
     /// attempt just counted on the keys in `refund`, so that people who sign in
-    /// correctly from one shared address do not use up its allowance. Keys quiet
-    /// since `prune_before` are deleted on the way.
+    /// correctly from one shared address do not use up its allowance. Keys are taken
+    /// in the same sorted order as [`Store::count_attempt`] takes them.
     #[instrument(skip_all, err(level = "warn"))]
-    pub async fn attempt_succeeded(
-        &self,
-        forget: &[String],
-        refund: &[String],
-        prune_before: DateTime<Utc>,
-    ) -> Result<()> {
-        let mut forget: Vec<&String> = forget.iter().collect();
-        forget.sort();
-        let mut refund: Vec<&String> = refund.iter().collect();
-        refund.sort();
+    pub async fn attempt_succeeded(&self, forget: &[String], refund: &[String]) -> Result<()> {
+        let mut keys: Vec<(&String, bool)> = forget
+            .iter()
+            .map(|k| (k, true))
+            .chain(refund.iter().map(|k| (k, false)))
+            .collect();
+        keys.sort();
         let mut tx = self
             .platform(PlatformReason::Authentication)
             .write()
             .await?;
-        for key in forget {
+        for (key, forget) in keys {
+            let sql = if forget {
+                "DELETE FROM signin_attempts WHERE key = $1"
+            } else {
+                "UPDATE signin_attempts SET attempts = attempts - 1 WHERE key = $1 AND attempts > 0"
+            };
             with_tx!(tx.inner(), conn => {
-                sqlx::query("DELETE FROM signin_attempts WHERE key = $1")
-                    .bind(key)
-                    .execute(&mut **conn)
-                    .await?;
+                sqlx::query(sql).bind(key).execute(&mut **conn).await?;
             });
         }
-        for key in refund {
-            with_tx!(tx.inner(), conn => {
-                sqlx::query("UPDATE signin_attempts SET attempts = attempts - 1 WHERE key = $1 AND attempts > 0")
-                    .bind(key)
-                    .execute(&mut **conn)
-                    .await?;
-            });
-        }
-        with_tx!(tx.inner(), conn => {
-            sqlx::query("DELETE FROM signin_attempts WHERE last_ms < $1")
-                .bind(prune_before.timestamp_millis())
-                .execute(&mut **conn)
-                .await?;
-        });
         tx.commit().await
+    }
+
+    /// Forgets keys quiet since `before`, which have long started over anyway.
+    #[instrument(skip_all, err(level = "warn"))]
+    pub async fn prune_attempts(&self, before: DateTime<Utc>) -> Result<u64> {
+        let mut tx = self
+            .platform(PlatformReason::Authentication)
+            .write()
+            .await?;
+        let done = with_tx!(tx.inner(), conn => {
+            sqlx::query("DELETE FROM signin_attempts WHERE last_ms < $1")
+                .bind(before.timestamp_millis())
+                .execute(&mut **conn)
+                .await?
+                .rows_affected()
+        });
+        tx.commit().await?;
+        Ok(done)
     }
 
     /// Whether the device with this id (its hash) signed in to the account with

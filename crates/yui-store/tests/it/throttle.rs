@@ -81,12 +81,21 @@ async fn the_wait_doubles_up_to_its_cap_and_quiet_starts_over(db: Db) {
     }
     // A success forgets a key.
     store
-        .attempt_succeeded(&["k".to_owned()], &[], now)
+        .attempt_succeeded(&["k".to_owned()], &[])
         .await
         .unwrap();
     assert_eq!(
         store.count_attempt(&key("k"), now).await.unwrap(),
         Attempt::Allowed
+    );
+    // Keys quiet for long are pruned; the others stay.
+    store
+        .count_attempt(&key("fresh"), now + Duration::days(2))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.prune_attempts(now + Duration::days(1)).await.unwrap(),
+        1
     );
 }
 
@@ -116,7 +125,7 @@ async fn all_keys_or_none_are_counted(db: Db) {
     ));
     // A refund gives back one attempt.
     store
-        .attempt_succeeded(&[], &["b".to_owned()], t0())
+        .attempt_succeeded(&[], &["b".to_owned()])
         .await
         .unwrap();
     let after_wait = t0() + secs(60);
