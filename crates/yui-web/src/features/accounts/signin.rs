@@ -14,8 +14,7 @@ use yui_store::{Attempt, AuditEntry, AuditTx, Limit, PlatformReason};
 
 use super::{FormPage, form_page};
 use crate::AppState;
-use crate::error::PageError;
-use crate::error::WebError;
+use crate::error::{PageError, WebError};
 use crate::extract::{ClientIp, CsrfForm, CsrfOnly, Lang, throttle_address};
 use crate::security::{
     SESSION, cookie_name, device_id_hash, end_session_cookie, password_matches, remember_device,
