@@ -416,6 +416,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let settings = yui_web::WebSettings {
         public_url: config.public_url.clone(),
         secure_cookies: config.public_url.starts_with("https://"),
+        trusted_proxies: config.trusted_proxies()?,
         ..yui_web::WebSettings::default()
     };
     let clock: yui_web::Clock = std::sync::Arc::new(now);

@@ -46,6 +46,10 @@ pub struct Config {
     /// Whether `serve` migrates at start. Turn off when the nodes connect as a role
     /// that may not change the schema and `yui migrate` runs as the owner instead.
     pub migrate_on_start: bool,
+    /// Reverse proxies (addresses or networks such as `10.0.0.0/8`) whose
+    /// `X-Forwarded-For` header names the client. Requests from anyone else are taken
+    /// to come from their TCP peer, whatever the header says.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for Config {
@@ -62,6 +66,7 @@ impl Default for Config {
             migrate_on_start: true,
             public_url: "http://127.0.0.1:8080".to_owned(),
             mail: yui_mail::MailConfig::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -81,6 +86,7 @@ impl std::fmt::Debug for Config {
             .field("migrate_on_start", &self.migrate_on_start)
             .field("public_url", &self.public_url)
             .field("mail", &self.mail)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -161,7 +167,19 @@ impl Config {
                 "db_max_connections: must be at least 1".to_owned(),
             ));
         }
+        config.trusted_proxies()?;
         Ok(config)
+    }
+
+    /// The trusted proxies, parsed; a bad entry is an error that names it.
+    pub fn trusted_proxies(&self) -> Result<Vec<yui_web::extract::ProxyNet>, ConfigError> {
+        self.trusted_proxies
+            .iter()
+            .map(|p| {
+                p.parse()
+                    .map_err(|e| ConfigError::Invalid(format!("trusted_proxies: {e}")))
+            })
+            .collect()
     }
 }
 
@@ -210,6 +228,28 @@ mod tests {
                 .unwrap_err()
                 .to_string();
             assert!(err.contains("databse_url"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn trusted_proxies_come_from_the_file_or_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("yui.toml", "trusted_proxies = [\"127.0.0.1\"]\n")?;
+            let c = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(c.trusted_proxies, ["127.0.0.1"]);
+            jail.set_env("YUI_TRUSTED_PROXIES", "[10.0.0.0/8, \"fd00::/8\"]");
+            let c = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(c.trusted_proxies, ["10.0.0.0/8", "fd00::/8"]);
+            assert_eq!(c.trusted_proxies().map_err(|e| e.to_string())?.len(), 2);
+            jail.set_env("YUI_TRUSTED_PROXIES", "[proxy.example]");
+            let err = Config::load(None, &Overrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("trusted_proxies") && err.contains("proxy.example"),
+                "{err}"
+            );
             Ok(())
         });
     }

@@ -629,9 +629,11 @@ async fn cookies_are_secure_and_host_bound_over_tls() {
 /// Many accounts tried from one address: the address is throttled too.
 #[tokio::test]
 async fn sign_in_is_throttled_per_address() {
-    let app = TestApp::spawn(Backend::Sqlite, Seed::Empty, |s| s.max_failures_per_ip = 8)
-        .await
-        .unwrap();
+    let app = TestApp::spawn(Backend::Sqlite, Seed::Empty, |s| {
+        s.throttle.address.free = 8
+    })
+    .await
+    .unwrap();
     let client = app.client();
     for i in 0..8 {
         assert_eq!(

@@ -14,4 +14,5 @@ mod pages;
 mod serve_cli;
 mod staff;
 mod tenant_files;
+mod throttle;
 mod tokens;

@@ -1,4 +1,4 @@
-//! Accounts, sessions, one-time tokens and sign-in throttling.
+//! Accounts, sessions and one-time tokens.
 
 use chrono::{DateTime, Duration, Utc};
 use tracing::instrument;
@@ -531,73 +531,6 @@ impl Store {
             .await?;
         with_tx!(tx.inner(), conn => {
             sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(&mut **conn).await?;
-        });
-        tx.commit().await
-    }
-
-    /// Failures recorded for `key` in the current window (a new window starts once the
-    /// old one is `window` old).
-    #[instrument(skip_all, err(level = "warn"))]
-    pub async fn throttle_failures(
-        &self,
-        key: &str,
-        window: Duration,
-        now: DateTime<Utc>,
-    ) -> Result<i64> {
-        let mut tx = self.platform(PlatformReason::Authentication).read().await?;
-        let row: Option<(DateTime<Utc>, i64)> = with_tx!(tx.inner(), conn => {
-            sqlx::query_as("SELECT window_start, CAST(failures AS BIGINT) FROM signin_throttle WHERE key = $1")
-                .bind(key)
-                .fetch_optional(&mut **conn)
-                .await?
-        });
-        tx.commit().await?;
-        Ok(match row {
-            Some((start, n)) if now - start < window => n,
-            _ => 0,
-        })
-    }
-
-    /// Records one failed sign-in for each key, atomically.
-    #[instrument(skip_all, err(level = "warn"))]
-    pub async fn throttle_record_failure(
-        &self,
-        keys: &[&str],
-        window: Duration,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        let window_floor = now - window;
-        let mut tx = self
-            .platform(PlatformReason::Authentication)
-            .write()
-            .await?;
-        for key in keys {
-            with_tx!(tx.inner(), conn => {
-                sqlx::query(
-                    "INSERT INTO signin_throttle (key, window_start, failures) VALUES ($1, $2, 1)
-                     ON CONFLICT (key) DO UPDATE SET
-                       failures = CASE WHEN signin_throttle.window_start <= $3 THEN 1 ELSE signin_throttle.failures + 1 END,
-                       window_start = CASE WHEN signin_throttle.window_start <= $3 THEN $2 ELSE signin_throttle.window_start END",
-                )
-                .bind(key)
-                .bind(now)
-                .bind(window_floor)
-                .execute(&mut **conn)
-                .await?;
-            });
-        }
-        tx.commit().await
-    }
-
-    /// Forgets failures after a successful sign-in.
-    #[instrument(skip_all, err(level = "warn"))]
-    pub async fn throttle_clear(&self, key: &str) -> Result<()> {
-        let mut tx = self
-            .platform(PlatformReason::Authentication)
-            .write()
-            .await?;
-        with_tx!(tx.inner(), conn => {
-            sqlx::query("DELETE FROM signin_throttle WHERE key = $1").bind(key).execute(&mut **conn).await?;
         });
         tx.commit().await
     }

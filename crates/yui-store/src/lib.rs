@@ -17,6 +17,7 @@ mod outbox;
 mod policy;
 mod scope;
 mod tenants;
+mod throttle;
 mod tokens;
 
 use std::str::FromStr;
@@ -43,6 +44,7 @@ pub use scope::{
     Tx,
 };
 pub use tenants::{ApplyOutcome, TenantRecord};
+pub use throttle::{Attempt, Limit};
 pub use tokens::{ApiToken, TokenPrincipal};
 
 /// Result of a store operation.

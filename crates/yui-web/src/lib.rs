@@ -27,6 +27,7 @@ use yui_store::{SessionPolicy, Store};
 pub use api::ApiDoc;
 pub use error::{ApiError, PageError, WebError};
 pub use i18n::Catalogs;
+pub use yui_store::Limit;
 
 /// What every handler can reach.
 #[derive(Debug, Clone)]
@@ -54,11 +55,59 @@ pub struct WebSettings {
     /// Served over TLS: cookies get `Secure` and the `__Host-` prefix.
     pub secure_cookies: bool,
     pub session: SessionPolicy,
-    /// Failed sign-ins are counted in windows of this length…
-    pub throttle_window: Duration,
-    /// …and refused (429) once an account or an address reaches its limit.
-    pub max_failures_per_account: i64,
-    pub max_failures_per_ip: i64,
+    /// Reverse proxies whose `X-Forwarded-For` is believed. Empty: the TCP peer is the
+    /// client, whatever the header says.
+    pub trusted_proxies: Vec<extract::ProxyNet>,
+    /// How sign-in attempts and mailed links are limited.
+    pub throttle: ThrottleSettings,
+}
+
+/// The limits of sign-in attempts and mailed links. Each key gets some free attempts,
+/// then waits that double up to a cap; a key left alone for a while starts over.
+#[derive(Debug, Clone)]
+pub struct ThrottleSettings {
+    /// One account from one address: the owner mistyping, or a guesser.
+    pub account_address: Limit,
+    /// One address across accounts: a guesser trying many accounts.
+    pub address: Limit,
+    /// One account across addresses: a botnet guessing one password.
+    pub account: Limit,
+    /// One account from a device that signed in to it before. Such a device is
+    /// limited on its own and not by the address or account limits above.
+    pub device: Limit,
+    /// How long a device stays known after signing in.
+    pub device_days: i64,
+    /// Mailed links (reset, sign-in link, confirmation) to one address.
+    pub mail_address: Limit,
+    /// Mailed links asked for by one client address.
+    pub mail_client: Limit,
+}
+
+impl Default for ThrottleSettings {
+    fn default() -> Self {
+        let progressive = |free, base| Limit {
+            free,
+            base,
+            cap: Duration::minutes(30),
+            quiet: Duration::hours(1),
+        };
+        // Quiet for less than the wait, so a mail limit starts over once an hour.
+        let hourly = |free| Limit {
+            free,
+            base: Duration::hours(1),
+            cap: Duration::hours(1),
+            quiet: Duration::minutes(50),
+        };
+        ThrottleSettings {
+            account_address: progressive(5, Duration::minutes(1)),
+            address: progressive(30, Duration::seconds(10)),
+            account: progressive(100, Duration::seconds(10)),
+            device: progressive(5, Duration::minutes(1)),
+            device_days: 365,
+            mail_address: hourly(3),
+            mail_client: hourly(20),
+        }
+    }
 }
 
 impl Default for WebSettings {
@@ -70,9 +119,8 @@ impl Default for WebSettings {
                 idle: Duration::hours(12),
                 absolute: Duration::days(14),
             },
-            throttle_window: Duration::minutes(15),
-            max_failures_per_account: 5,
-            max_failures_per_ip: 50,
+            trusted_proxies: Vec::new(),
+            throttle: ThrottleSettings::default(),
         }
     }
 }

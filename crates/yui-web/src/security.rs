@@ -6,6 +6,7 @@ use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::Duration;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -15,6 +16,8 @@ use crate::{AppState, WebError};
 
 pub(crate) const SESSION: &str = "yui_session";
 pub(crate) const CSRF: &str = "yui_csrf";
+/// A browser that signed in before: throttled on its own, not with its address.
+pub(crate) const DEVICE: &str = "yui_device";
 
 /// A random secret for a cookie or a mailed link: 256 bits, URL-safe.
 pub fn new_secret() -> String {
@@ -146,6 +149,39 @@ pub(crate) async fn start_session(
     c.set_max_age(cookie::time::Duration::seconds(max_age));
     // A new CSRF token too, so one seen before sign-in is not valid after it.
     Ok(jar.add(c).add(cookie(state, CSRF, new_secret())))
+}
+
+/// The hash of this browser's known-device id, if it has one. It proves nothing by
+/// itself: it counts only for an account it signed in to (see `is_known_device`).
+pub(crate) fn device_id_hash(state: &AppState, jar: &CookieJar) -> Option<String> {
+    jar.get(&cookie_name(state, DEVICE))
+        .map(|c| c.value())
+        .filter(|v| !v.is_empty() && v.len() <= 64)
+        .map(secret_hash)
+}
+
+/// Remembers that this browser signed in to `account`, for a year: its owner keeps
+/// signing in while strangers on the same address are held back. The browser keeps
+/// one id for every account it signs in to.
+pub(crate) async fn remember_device(
+    state: &AppState,
+    jar: CookieJar,
+    account: AccountId,
+) -> Result<CookieJar, WebError> {
+    let id = jar
+        .get(&cookie_name(state, DEVICE))
+        .map(|c| c.value().to_owned())
+        .filter(|v| !v.is_empty() && v.len() <= 64)
+        .unwrap_or_else(new_secret);
+    let days = state.inner.settings.throttle.device_days;
+    let now = state.now();
+    state
+        .store
+        .remember_device(&secret_hash(&id), account, now, now - Duration::days(days))
+        .await?;
+    let mut c = cookie(state, DEVICE, id);
+    c.set_max_age(cookie::time::Duration::days(days));
+    Ok(jar.add(c))
 }
 
 /// Forgets the session cookie.

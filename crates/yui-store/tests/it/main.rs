@@ -8,6 +8,7 @@ mod outbox;
 mod policy;
 mod row_security;
 mod tenant_data;
+mod throttle;
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -3,18 +3,16 @@
 //! path's tenant; one that takes [`CsrfForm<T>`] cannot run for a forged form.
 
 mod bearer;
+mod client_ip;
 mod csrf;
 mod lang;
 mod staff;
 mod tenant;
 mod viewer;
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::request::Parts;
-
 pub use bearer::Bearer;
+pub(crate) use client_ip::throttle_address;
+pub use client_ip::{ClientIp, ProxyNet, client_address};
 pub use csrf::{CsrfForm, CsrfOnly};
 pub use lang::Lang;
 pub(crate) use lang::{lang_cookie, remember_query_lang};
@@ -24,20 +22,3 @@ pub use staff::{
 };
 pub use tenant::TenantPath;
 pub use viewer::{SignedIn, Viewer};
-
-/// The client's address, for throttling and the audit log.
-#[derive(Debug, Clone)]
-pub struct ClientIp(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
-            .unwrap_or_default();
-        Ok(ClientIp(ip))
-    }
-}

@@ -9,14 +9,16 @@ use serde::Deserialize;
 use yui_domain::account::{Email, FieldError, Problem, check_new_password};
 use yui_domain::audit::AuditAction;
 use yui_domain::{AccountId, Locale};
-use yui_store::{AccountsTx, AuditEntry, AuditTx, TokenPurpose, Tx};
+use yui_store::{AccountsTx, Attempt, AuditEntry, AuditTx, TokenPurpose, Tx};
 
 use super::{FormPage, form_page, new_password_fields};
 use crate::AppState;
 use crate::error::PageError;
-use crate::extract::{ClientIp, CsrfForm, Lang};
+use crate::extract::{ClientIp, CsrfForm, Lang, throttle_address};
 use crate::render::message_page;
-use crate::security::{end_session_cookie, hash_password, new_secret, secret_hash, start_session};
+use crate::security::{
+    end_session_cookie, hash_password, new_secret, remember_device, secret_hash, start_session,
+};
 
 /// Minutes a mailed link stays valid.
 const VERIFY_MINUTES: i64 = 48 * 60;
@@ -251,12 +253,32 @@ pub(super) async fn magic_page(
     )
 }
 
+/// Whether another link may be mailed to `email` at the request of `ip`: a few per
+/// hour to one address (whoever asks, registered or not) and a few more per client
+/// address, counted before anything is looked up.
+async fn may_mail(state: &AppState, email: &Email, ip: &str) -> Result<bool, PageError> {
+    let limits = &state.inner.settings.throttle;
+    let keys = [
+        (format!("mail:e:{}", email.key()), limits.mail_address),
+        (
+            format!("mail:ip:{}", throttle_address(ip)),
+            limits.mail_client,
+        ),
+    ];
+    let attempt = state.store.count_attempt(&keys, state.now()).await?;
+    Ok(attempt == Attempt::Allowed)
+}
+
 /// Sends a reset or sign-in link when the address belongs to an account. The answer
-/// is the same either way, so the form does not reveal who is registered.
+/// is the same either way, and so is the work done before it: the form is checked,
+/// the request counted, and the rest (finding the account, the token, the mail)
+/// happens after the answer, so neither its text nor its timing tells who is
+/// registered. Over the limit the answer is the same again, and nothing is sent.
 async fn send_link(
     state: &AppState,
     locale: Locale,
     jar: CookieJar,
+    ip: &str,
     which: LinkKind,
     form: EmailForm,
 ) -> Result<Response, PageError> {
@@ -267,29 +289,17 @@ async fn send_link(
             return Ok(email_form(state, locale, jar, which, step));
         }
     };
-    if let Some(account) = state.store.find_account(&email).await? {
+    if may_mail(state, &email, ip).await? {
         let link = match which {
             LinkKind::Reset => Link::Reset,
             LinkKind::Magic => Link::Magic,
         };
-        // One mail per link kind every few minutes, however often (or however many
-        // strangers) ask: the answer is the same either way, so nobody learns it.
-        let mut tx = state.store.account(account.id).write().await?;
-        let recent = state.now() - Duration::minutes(LINK_AGAIN_MINUTES);
-        if tx.token_issued_since(link.purpose(), recent).await? {
-            tx.rollback().await?;
-        } else {
-            let to = account.email()?;
-            let recipient = Recipient {
-                id: account.id,
-                email: &to,
-                name: &account.display_name,
-                locale: account.locale(),
-            };
-            mail_link(state, &mut tx, recipient, link).await?;
-            tx.commit().await?;
-            state.inner.mail_waker.notify_one();
-        }
+        let state = state.clone();
+        tokio::spawn(async move {
+            if let Err(e) = mail_link_if_registered(&state, &email, link).await {
+                tracing::warn!(error = %e.0, "mailing a link failed");
+            }
+        });
     }
     let notice = state.inner.catalogs.text(locale, "link_sent").to_owned();
     Ok(email_form(
@@ -301,22 +311,55 @@ async fn send_link(
     ))
 }
 
+/// Mails `link` when `email` belongs to an account, at most one of a kind every few
+/// minutes, however often (or however many strangers) ask.
+async fn mail_link_if_registered(
+    state: &AppState,
+    email: &Email,
+    link: Link,
+) -> Result<(), PageError> {
+    let Some(account) = state.store.find_account(email).await? else {
+        return Ok(());
+    };
+    let mut tx = state.store.account(account.id).write().await?;
+    let recent = state.now() - Duration::minutes(LINK_AGAIN_MINUTES);
+    if tx.token_issued_since(link.purpose(), recent).await? {
+        tx.rollback().await?;
+        return Ok(());
+    }
+    let to = account.email()?;
+    let recipient = Recipient {
+        id: account.id,
+        email: &to,
+        name: &account.display_name,
+        locale: account.locale(),
+    };
+    mail_link(state, &mut tx, recipient, link).await?;
+    tx.commit().await?;
+    state.inner.mail_waker.notify_one();
+    Ok(())
+}
+
 pub(super) async fn reset_request(
     State(state): State<AppState>,
     lang: Lang,
+    ClientIp(ip): ClientIp,
     jar: CookieJar,
     CsrfForm(form): CsrfForm<EmailForm>,
 ) -> Result<Response, PageError> {
-    send_link(&state, lang.or(Locale::Ja), jar, LinkKind::Reset, form).await
+    let locale = lang.or(Locale::Ja);
+    send_link(&state, locale, jar, &ip, LinkKind::Reset, form).await
 }
 
 pub(super) async fn magic_request(
     State(state): State<AppState>,
     lang: Lang,
+    ClientIp(ip): ClientIp,
     jar: CookieJar,
     CsrfForm(form): CsrfForm<EmailForm>,
 ) -> Result<Response, PageError> {
-    send_link(&state, lang.or(Locale::Ja), jar, LinkKind::Magic, form).await
+    let locale = lang.or(Locale::Ja);
+    send_link(&state, locale, jar, &ip, LinkKind::Magic, form).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -475,6 +518,7 @@ pub(super) async fn magic_confirm(
     tx.audit(&entry, now).await?;
     tx.commit().await?;
     let jar = start_session(&state, jar, id, epoch, &ip, &headers).await?;
+    let jar = remember_device(&state, jar, id).await?;
     Ok((jar, Redirect::to("/account")).into_response())
 }
 
@@ -487,11 +531,17 @@ const LINK_AGAIN_MINUTES: i64 = 2;
 /// transaction serialises a burst of clicks: one mail per few minutes, never more.
 pub(super) async fn verify_again(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     crate::extract::SignedIn(account): crate::extract::SignedIn,
     CsrfForm(_): CsrfForm<crate::extract::CsrfOnly>,
 ) -> Result<Response, PageError> {
     if account.email_verified_at.is_some() {
         return Ok(Redirect::to("/account").into_response());
+    }
+    // The address's hourly allowance is shared with the reset and sign-in links.
+    let email = account.email()?;
+    if !may_mail(&state, &email, &ip).await? {
+        return Ok(Redirect::to("/account?verify=recent").into_response());
     }
     let now = state.now();
     let mut tx = state.store.account(account.id).write().await?;
@@ -503,7 +553,6 @@ pub(super) async fn verify_again(
         tx.rollback().await?;
         return Ok(Redirect::to("/account?verify=recent").into_response());
     }
-    let email = account.email()?;
     let recipient = Recipient {
         id: account.id,
         email: &email,

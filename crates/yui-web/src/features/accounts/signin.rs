@@ -1,22 +1,24 @@
-//! Sign-in with a password, throttled per account and per address; sign-out.
+//! Sign-in with a password, throttled per account and address together (or per known
+//! device), per address and per account; sign-out.
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
+use chrono::Duration;
 use serde::Deserialize;
 use yui_domain::Locale;
 use yui_domain::account::{Email, FieldError};
 use yui_domain::audit::AuditAction;
-use yui_store::{AuditEntry, AuditTx, PlatformReason};
+use yui_store::{Attempt, AuditEntry, AuditTx, Limit, PlatformReason};
 
 use super::{FormPage, form_page};
 use crate::AppState;
-use crate::error::PageError;
-use crate::extract::{ClientIp, CsrfForm, CsrfOnly, Lang};
+use crate::error::{PageError, WebError};
+use crate::extract::{ClientIp, CsrfForm, CsrfOnly, Lang, throttle_address};
 use crate::security::{
-    SESSION, cookie_name, end_session_cookie, password_matches, safe_next, secret_hash,
-    start_session,
+    SESSION, cookie_name, device_id_hash, end_session_cookie, password_matches, remember_device,
+    safe_next, secret_hash, start_session,
 };
 
 #[derive(Debug, Default, Deserialize)]
@@ -90,6 +92,52 @@ pub(super) async fn page(
     signin_form(&state, locale, jar, view)
 }
 
+/// The throttling keys of one sign-in attempt: what is counted, and what a success
+/// forgets or gives back.
+struct AttemptKeys {
+    counted: Vec<(String, Limit)>,
+    forget: Vec<String>,
+    refund: Vec<String>,
+}
+
+/// Keys are made from the address as typed (its normalised key) whether or not an
+/// account has it, so an unknown address is throttled exactly like a known one.
+async fn attempt_keys(
+    state: &AppState,
+    jar: &CookieJar,
+    email: &Email,
+    ip: &str,
+) -> Result<AttemptKeys, WebError> {
+    let limits = &state.inner.settings.throttle;
+    let who = email.key();
+    let since = state.now() - Duration::days(limits.device_days);
+    if let Some(device) = device_id_hash(state, jar)
+        && state.store.is_known_device(&device, email, since).await?
+    {
+        // A browser that signed in to this account before: neither its address's
+        // nor the account's crowd of strangers holds it back.
+        let key = format!("signin:dev:{who}:{device}");
+        return Ok(AttemptKeys {
+            counted: vec![(key.clone(), limits.device)],
+            forget: vec![key],
+            refund: Vec::new(),
+        });
+    }
+    let address = throttle_address(ip);
+    let pair = format!("signin:ai:{who}:{address}");
+    let address = format!("signin:ip:{address}");
+    let account = format!("signin:a:{who}");
+    Ok(AttemptKeys {
+        counted: vec![
+            (pair.clone(), limits.account_address),
+            (address.clone(), limits.address),
+            (account.clone(), limits.account),
+        ],
+        forget: vec![pair],
+        refund: vec![address, account],
+    })
+}
+
 pub(super) async fn submit(
     State(state): State<AppState>,
     lang: Lang,
@@ -100,7 +148,6 @@ pub(super) async fn submit(
 ) -> Result<Response, PageError> {
     let locale = lang.or(Locale::Ja);
     let c = &state.inner.catalogs;
-    let settings = &state.inner.settings;
     let now = state.now();
     let email = match Email::parse("email", &form.email) {
         Ok(e) => e,
@@ -116,24 +163,17 @@ pub(super) async fn submit(
             return Ok(signin_form(&state, locale, jar, view));
         }
     };
-    let account_key = format!("account:{}", email.key());
-    let ip_key = format!("ip:{ip}");
-    let throttled = state
-        .store
-        .throttle_failures(&account_key, settings.throttle_window, now)
-        .await?
-        >= settings.max_failures_per_account
-        || state
-            .store
-            .throttle_failures(&ip_key, settings.throttle_window, now)
-            .await?
-            >= settings.max_failures_per_ip;
+    let keys = attempt_keys(&state, &jar, &email, &ip).await?;
+    // Counted before the password is checked, so a burst cannot get more guesses in
+    // than the limit: parallel requests take turns on the key's row.
+    let attempt = state.store.count_attempt(&keys.counted, now).await?;
     // Either the account, or why it is refused (what to audit, what to say, the status).
-    let outcome = if throttled {
+    let outcome = if let Attempt::Refused { retry_after } = attempt {
         Err((
             AuditAction::SignInThrottled,
             "err_throttled",
             StatusCode::TOO_MANY_REQUESTS,
+            Some(retry_after),
         ))
     } else {
         let account = state.store.find_account(&email).await?;
@@ -142,28 +182,16 @@ pub(super) async fn submit(
             account.as_ref().and_then(|a| a.password_hash.clone()),
         )
         .await;
-        match account.filter(|_| ok) {
-            Some(account) => Ok(account),
-            None => {
-                state
-                    .store
-                    .throttle_record_failure(
-                        &[&account_key, &ip_key],
-                        settings.throttle_window,
-                        now,
-                    )
-                    .await?;
-                Err((
-                    AuditAction::SignInFailed,
-                    "err_bad_credentials",
-                    StatusCode::UNAUTHORIZED,
-                ))
-            }
-        }
+        account.filter(|_| ok).ok_or((
+            AuditAction::SignInFailed,
+            "err_bad_credentials",
+            StatusCode::UNAUTHORIZED,
+            None,
+        ))
     };
     let account = match outcome {
         Ok(account) => account,
-        Err((action, problem, status)) => {
+        Err((action, problem, status, retry_after)) => {
             let entry = AuditEntry {
                 actor_id: None,
                 action,
@@ -185,10 +213,28 @@ pub(super) async fn submit(
                 problem: Some(c.text(locale, problem).to_owned()),
                 status,
             };
-            return Ok(signin_form(&state, locale, jar, view));
+            let mut res = signin_form(&state, locale, jar, view);
+            if let Some(wait) = retry_after {
+                // Whole seconds, rounded up: never an invitation to come back too soon.
+                let secs = (wait.num_milliseconds() + 999) / 1000;
+                res.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+            }
+            return Ok(res);
         }
     };
-    state.store.throttle_clear(&account_key).await?;
+    // The owner is back: this pair starts afresh; the shared keys get their attempt
+    // back, so many people signing in from one office do not use up its allowance.
+    state
+        .store
+        .attempt_succeeded(&keys.forget, &keys.refund)
+        .await?;
+    // Housekeeping on the way: keys quiet for a day have started over anyway. It may
+    // meet a concurrent attempt's row lock; the sign-in does not depend on it.
+    if let Err(e) = state.store.prune_attempts(now - Duration::days(1)).await {
+        tracing::warn!(error = %e, "pruning sign-in attempts failed");
+    }
+    let jar = remember_device(&state, jar, account.id).await?;
     let jar = start_session(
         &state,
         jar,
