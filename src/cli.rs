@@ -314,11 +314,18 @@ async fn admin(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
             tx.commit().await?;
         }
     }
+    // A children grant reaches the tenant's children, not the tenant itself: saying
+    // "in iwate" would make the operator believe iwate's own pages are open to it.
+    let place = match (tenant.as_deref(), scope) {
+        (Some(slug), Scope::Children) => format!("the child tenants of {slug}"),
+        (Some(slug), _) => slug.to_owned(),
+        (None, _) => "the whole platform".to_owned(),
+    };
     println!(
         "granted {} to {} in {}{}",
         role.as_str(),
         email,
-        tenant.as_deref().unwrap_or("the whole platform"),
+        place,
         grant
             .valid_until
             .map(|u| format!(" until {}", u.with_timezone(&yui_domain::fiscal::tokyo())))

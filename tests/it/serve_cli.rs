@@ -502,6 +502,28 @@ async fn admin_bootstrap_from_the_command_line() {
         "{out:?}"
     );
 
+    // A children grant names what it opens: iwate's children, not iwate.
+    let out = yui(tmp.path())
+        .args([
+            "admin",
+            "grant",
+            "--email",
+            "ops@yui.example",
+            "--tenant",
+            "iwate",
+            "--role",
+            "tenant_admin",
+            "--children",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("granted tenant_admin to ops@yui.example in the child tenants of iwate"),
+        "{said}"
+    );
+
     let store = yui_store::Store::connect(
         &format!("sqlite://{}", tmp.path().join("yui.db").display()),
         &Default::default(),
@@ -518,7 +540,7 @@ async fn admin_bootstrap_from_the_command_line() {
         .unwrap();
     assert_eq!(
         audit.iter().filter(|a| a.action == "role_granted").count(),
-        2
+        3
     );
     store.close().await;
 }
