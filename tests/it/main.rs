@@ -9,6 +9,7 @@ mod browser;
 mod edges;
 mod form_pages;
 mod match_cli;
+mod ops;
 mod pages;
 mod serve_cli;
 mod staff;

@@ -51,7 +51,8 @@ pub fn system_clock() -> Clock {
 pub struct WebSettings {
     /// The address people reach the platform at; links in mail start with it.
     pub public_url: String,
-    /// Served over TLS: cookies get `Secure` and the `__Host-` prefix.
+    /// Served over TLS: cookies get `Secure` and the `__Host-` prefix. An `https://`
+    /// public URL implies it (see [`WebSettings::over_tls`]).
     pub secure_cookies: bool,
     pub session: SessionPolicy,
     /// Failed sign-ins are counted in windows of this length…
@@ -74,6 +75,19 @@ impl Default for WebSettings {
             max_failures_per_account: 5,
             max_failures_per_ip: 50,
         }
+    }
+}
+
+impl WebSettings {
+    /// Whether people reach the platform over TLS: then every cookie is `Secure` and
+    /// every response carries `Strict-Transport-Security`. An `https://` public URL is
+    /// enough, so a deployment cannot announce TLS and still hand out plain cookies.
+    pub fn over_tls(&self) -> bool {
+        self.secure_cookies
+            || self
+                .public_url
+                .get(..8)
+                .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
     }
 }
 
@@ -182,6 +196,7 @@ pub fn router(state: AppState) -> Router {
              object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
         ),
     ];
+    let over_tls = state.inner.settings.over_tls();
     let mut app = Router::new()
         .merge(features::router())
         .merge(api::router())
@@ -191,14 +206,25 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             render::failures::render_failures,
         ))
-        .with_state(state)
-        .layer(axum::middleware::from_fn(extract::remember_query_lang))
+        .with_state(state.clone())
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            extract::remember_query_lang,
+        ))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(trace::layer());
     for (name, value) in security_headers {
         app = app.layer(SetResponseHeaderLayer::if_not_present(
             name,
             HeaderValue::from_static(value),
+        ));
+    }
+    if over_tls {
+        // Browsers that saw the platform once over TLS never try plain HTTP again,
+        // so a network attacker cannot strip TLS from the next visit (or a subdomain).
+        app = app.layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         ));
     }
     app
