@@ -416,6 +416,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let settings = yui_web::WebSettings {
         public_url: config.public_url.clone(),
         secure_cookies: config.public_url.starts_with("https://"),
+        shutdown_grace: Duration::from_secs(config.shutdown_grace_secs),
         ..yui_web::WebSettings::default()
     };
     let clock: yui_web::Clock = std::sync::Arc::new(now);
@@ -431,11 +432,15 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, backend = ?store.backend(), "listening on http://{addr}");
 
-    let grace = Duration::from_secs(config.shutdown_timeout_secs);
+    // The server drains for the grace period first, then waits for requests in flight.
+    let grace = Duration::from_secs(config.shutdown_grace_secs)
+        + Duration::from_secs(config.shutdown_timeout_secs);
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(yui_web::serve(listener, state, async move {
         shutdown_signal().await;
-        tracing::info!("shutting down: no new connections; finishing requests in flight");
+        tracing::info!(
+            "shutting down: /readyz answers 503; new connections end after the grace period; finishing requests in flight"
+        );
         let _ = stopping_tx.send(());
     }));
     let mut server = server;

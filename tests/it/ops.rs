@@ -56,3 +56,17 @@ async fn plain_http_sends_no_hsts(app: &TestApp) {
     let res = app.get("/").await;
     assert!(res.headers().get("strict-transport-security").is_none());
 }
+
+on_both_backends!(crate::support::TestDb::create_empty => health_notices_a_missing_schema);
+
+/// `/readyz` is 200 only when the database holds the schema, not merely answers.
+async fn health_notices_a_missing_schema(db: &crate::support::TestDb) {
+    let store = db.connect().await;
+    assert_eq!(
+        store.health().await,
+        Err(yui_store::Unhealthy::SchemaMissing)
+    );
+    store.migrate().await.unwrap();
+    assert_eq!(store.health().await, Ok(()));
+    store.close().await;
+}

@@ -60,6 +60,10 @@ pub struct WebSettings {
     /// …and refused (429) once an account or an address reaches its limit.
     pub max_failures_per_account: i64,
     pub max_failures_per_ip: i64,
+    /// After a shutdown signal, how long the node keeps serving while `/readyz`
+    /// answers 503, so load balancers take it out of rotation before it stops
+    /// accepting connections. Zero stops accepting at once.
+    pub shutdown_grace: std::time::Duration,
 }
 
 impl Default for WebSettings {
@@ -74,6 +78,7 @@ impl Default for WebSettings {
             throttle_window: Duration::minutes(15),
             max_failures_per_account: 5,
             max_failures_per_ip: 50,
+            shutdown_grace: std::time::Duration::ZERO,
         }
     }
 }
@@ -102,6 +107,8 @@ struct Shared {
     mail_waker: Arc<tokio::sync::Notify>,
     /// The home page's prefectures and unions, read again only when a tenant changes.
     top_level: features::public::TopLevelCache,
+    /// Set when shutdown begins: `/readyz` then answers 503 while requests are served.
+    draining: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Shared {
@@ -150,6 +157,7 @@ impl AppState {
                 outbox,
                 mail_waker,
                 top_level: features::public::TopLevelCache::default(),
+                draining: std::sync::atomic::AtomicBool::new(false),
             }),
         })
     }
@@ -157,6 +165,13 @@ impl AppState {
     /// The current time, from the state's clock.
     pub fn now(&self) -> DateTime<Utc> {
         (self.inner.clock)()
+    }
+
+    /// Whether shutdown has begun (see [`WebSettings::shutdown_grace`]).
+    pub fn draining(&self) -> bool {
+        self.inner
+            .draining
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// An absolute link to `path` on this platform, for mail.
@@ -230,16 +245,33 @@ pub fn router(state: AppState) -> Router {
     app
 }
 
-/// Serves the application until `shutdown` resolves, then stops accepting
-/// connections and waits for requests in flight to finish.
+/// Serves the application until `shutdown` resolves; then `/readyz` answers 503 for
+/// the settings' shutdown grace while requests are still served (balancers notice
+/// and stop sending), and only then it stops accepting connections and waits for
+/// requests in flight to finish.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let draining = state.clone();
+    let grace = state.inner.settings.shutdown_grace;
     // The peer address feeds sign-in throttling and the audit log.
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            draining
+                .inner
+                .draining
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+            if !grace.is_zero() {
+                tracing::info!(
+                    seconds = grace.as_secs_f64(),
+                    "draining: /readyz answers 503, requests are still served"
+                );
+                tokio::time::sleep(grace).await;
+            }
+        })
         .await
 }
