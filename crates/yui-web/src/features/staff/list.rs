@@ -60,6 +60,8 @@ pub(super) async fn render_staff<P>(
         email: String,
         role: String,
         until: String,
+        /// The viewer's own grant: removing it asks for confirmation first.
+        mine: bool,
     }
     let now = state.now();
     let mut tx = state.store.tenant(tenant.id).read().await?;
@@ -73,6 +75,7 @@ pub(super) async fn render_staff<P>(
             id: g.id.get(),
             name: person.display_name,
             email: person.email,
+            mine: g.account_id == staff.account.id,
             role: c
                 .text(locale, &format!("role_{}", g.role.as_str()))
                 .to_owned(),
