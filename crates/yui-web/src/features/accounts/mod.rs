@@ -17,7 +17,7 @@ use yui_domain::Locale;
 use yui_domain::account::FieldError;
 
 use crate::AppState;
-use crate::render::{FieldView, base_context, error_views, render};
+use crate::render::{FieldView, base_context, echo, error_views, render};
 use crate::security::csrf_token;
 
 pub(crate) const TEMPLATES: &[(&str, &str)] = &[
@@ -145,6 +145,11 @@ fn form_page(
         })
         .collect();
     ctx.insert("links", &links);
-    ctx.insert("hidden", &page.hidden);
+    let hidden: Vec<(&str, String)> = page
+        .hidden
+        .into_iter()
+        .map(|(name, value)| (name, echo(value)))
+        .collect();
+    ctx.insert("hidden", &hidden);
     (jar, render(state, "auth_form.html", &ctx, locale, status)).into_response()
 }

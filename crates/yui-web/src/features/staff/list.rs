@@ -15,7 +15,7 @@ use super::TENANT_ROLES;
 use crate::AppState;
 use crate::error::PageError;
 use crate::extract::{Lang, Staff, StaffRead};
-use crate::render::{FieldView, base_context, error_views, official_date_text, render};
+use crate::render::{FieldView, base_context, echo, error_views, official_date_text, render};
 use crate::security::csrf_token;
 
 #[derive(Debug, Default, Deserialize)]
@@ -113,7 +113,7 @@ pub(super) async fn render_staff<P>(
     ctx.insert("grants", &grants);
     ctx.insert("roles", &roles);
     ctx.insert("chosen_role", &view.form.role);
-    ctx.insert("until", &view.form.until);
+    ctx.insert("until", &echo(view.form.until.clone()));
     ctx.insert("csrf", &csrf);
     ctx.insert("notice", &view.notice.map(|k| c.text(locale, k)));
     ctx.insert("problem", &view.problem.map(|k| c.text(locale, k)));
