@@ -321,11 +321,18 @@ async fn admin(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
             tx.commit().await?;
         }
     }
+    // A children grant reaches the tenant's children, not the tenant itself: saying
+    // "in iwate" would make the operator believe iwate's own pages are open to it.
+    let place = match (tenant.as_deref(), scope) {
+        (Some(slug), Scope::Children) => format!("the child tenants of {slug}"),
+        (Some(slug), _) => slug.to_owned(),
+        (None, _) => "the whole platform".to_owned(),
+    };
     println!(
         "granted {} to {} in {}{}",
         role.as_str(),
         email,
-        tenant.as_deref().unwrap_or("the whole platform"),
+        place,
         grant
             .valid_until
             .map(|u| format!(" until {}", u.with_timezone(&yui_domain::fiscal::tokyo())))
@@ -417,6 +424,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         public_url: config.public_url.clone(),
         secure_cookies: config.public_url.starts_with("https://"),
         trusted_proxies: config.trusted_proxies()?,
+        shutdown_grace: Duration::from_secs(config.shutdown_grace_secs),
         ..yui_web::WebSettings::default()
     };
     let clock: yui_web::Clock = std::sync::Arc::new(now);
@@ -432,11 +440,15 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, backend = ?store.backend(), "listening on http://{addr}");
 
-    let grace = Duration::from_secs(config.shutdown_timeout_secs);
+    // The server drains for the grace period first, then waits for requests in flight.
+    let grace = Duration::from_secs(config.shutdown_grace_secs)
+        + Duration::from_secs(config.shutdown_timeout_secs);
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(yui_web::serve(listener, state, async move {
         shutdown_signal().await;
-        tracing::info!("shutting down: no new connections; finishing requests in flight");
+        tracing::info!(
+            "shutting down: /readyz answers 503; new connections end after the grace period; finishing requests in flight"
+        );
         let _ = stopping_tx.send(());
     }));
     let mut server = server;

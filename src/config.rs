@@ -38,6 +38,9 @@ pub struct Config {
     pub db_max_connections: u32,
     /// Seconds to wait for in-flight requests at shutdown before giving up.
     pub shutdown_timeout_secs: u64,
+    /// Seconds between a shutdown signal and no longer accepting connections, while
+    /// `/readyz` answers 503 so load balancers stop sending first.
+    pub shutdown_grace_secs: u64,
     /// The address people reach the platform at (links in mail start with it). An
     /// `https://` address also makes cookies `Secure` with the `__Host-` prefix.
     pub public_url: String,
@@ -63,6 +66,7 @@ impl Default for Config {
             log: "info,sqlx=warn".to_owned(),
             db_max_connections: 10,
             shutdown_timeout_secs: 30,
+            shutdown_grace_secs: 5,
             migrate_on_start: true,
             public_url: "http://127.0.0.1:8080".to_owned(),
             mail: yui_mail::MailConfig::default(),
@@ -83,6 +87,7 @@ impl std::fmt::Debug for Config {
             .field("log", &self.log)
             .field("db_max_connections", &self.db_max_connections)
             .field("shutdown_timeout_secs", &self.shutdown_timeout_secs)
+            .field("shutdown_grace_secs", &self.shutdown_grace_secs)
             .field("migrate_on_start", &self.migrate_on_start)
             .field("public_url", &self.public_url)
             .field("mail", &self.mail)

@@ -8,7 +8,8 @@ on_both_backends!(TestApp::empty => probes_answer);
 on_both_backends!(
     TestApp::with_tenants =>
     tenants_api_lists_the_four_tenants,
-    openapi_documents_every_json_endpoint
+    openapi_documents_every_json_endpoint,
+    the_bearer_scheme_is_case_insensitive
 );
 
 async fn probes_answer(app: &TestApp) {
@@ -118,4 +119,45 @@ async fn readyz_reports_a_database_that_stopped_answering() {
             .unwrap()
             .contains("ただいまご利用いただけません")
     );
+}
+
+/// `Authorization: bearer …` is the same scheme as `Bearer …` (scheme names are
+/// case-insensitive); a client library that writes it in lower case must not get 401.
+async fn the_bearer_scheme_is_case_insensitive(app: &TestApp) {
+    let (admin, id) = crate::staff::person(app, "Admin", "admin@kamaishi.example").await;
+    crate::staff::grant(app, id, yui_authz::Role::TenantAdmin, Some("kamaishi")).await;
+    let res = app
+        .open(&admin, "/account/tokens")
+        .await
+        .form("/account/tokens")
+        .set("token_name", "script")
+        .set("tenant", "kamaishi")
+        .submit(&admin)
+        .await;
+    assert_eq!(res.status(), 201);
+    let token = crate::tokens::token_in(&res.text().await.unwrap());
+    let api = reqwest::Client::new();
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        let res = api
+            .get(app.url("/api/v1/tenants/kamaishi/staff"))
+            .header("authorization", format!("{scheme} {token}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{scheme}");
+    }
+    // Only the scheme is case-insensitive: another scheme or a token in other case is not.
+    for header in [
+        format!("Basic {token}"),
+        format!("Bearer{token}"),
+        format!("bearer {}", token.to_uppercase()),
+    ] {
+        let res = api
+            .get(app.url("/api/v1/tenants/kamaishi/staff"))
+            .header("authorization", header.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 401, "{header}");
+    }
 }

@@ -7,7 +7,7 @@ use yui_authz::Role;
 
 use crate::accounts::sign_in;
 use crate::staff::{grant, person};
-use crate::support::{TestApp, on_both_backends};
+use crate::support::{Page, TestApp, on_both_backends};
 
 on_both_backends!(
     TestApp::with_tenants =>
@@ -227,12 +227,15 @@ async fn the_last_admin_stays(app: &TestApp) {
     // With a second admin, the first may step down.
     let (_, second) = person(app, "二人目", "second@kamaishi.example").await;
     grant(app, second, Role::TenantAdmin, Some("kamaishi")).await;
+    // Stepping down is one's own role: it is confirmed on a page of its own first.
     let res = app
         .open(&admin, "/t/kamaishi/staff")
         .await
         .form(&revoke_own)
         .submit(&admin)
         .await;
+    assert_eq!(res.status(), 200);
+    let res = Page::read(res).await.form(&revoke_own).submit(&admin).await;
     assert_eq!(res.status(), 303);
     assert_eq!(app.status(&admin, "/t/kamaishi/staff").await, 404);
 }
@@ -562,4 +565,43 @@ async fn the_api_answers_json_whatever_goes_wrong(app: &TestApp) {
             "{body}"
         );
     }
+}
+
+on_both_backends!(TestApp::empty => a_megabyte_of_input_is_not_echoed_back);
+
+/// A 1 MB e-mail address posted through the sign-up form answers a small page that
+/// names the field, not a 1 MB page; what else was typed is kept.
+async fn a_megabyte_of_input_is_not_echoed_back(app: &TestApp) {
+    let client = app.client();
+    let huge = format!("{}@example.jp", "a".repeat(1 << 20));
+    let res = app
+        .open(&client, "/signup")
+        .await
+        .form("/signup")
+        .set("display_name", "長い 入力")
+        .set("email", &huge)
+        .set("password", "a passphrase long enough")
+        .set("password_confirm", "a passphrase long enough")
+        .submit(&client)
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.len() < 64 * 1024, "{} bytes", html.len());
+    assert!(html.contains(r##"href="#f-email""##), "the field is named");
+    assert!(html.contains("メールアドレス"));
+    assert!(html.contains("長い 入力"), "the valid name is kept");
+    // Up to 254 characters, a wrong value is shown again to be corrected.
+    let long_but_shown = format!("{}@x", "b".repeat(251));
+    let res = app
+        .open(&client, "/signup")
+        .await
+        .form("/signup")
+        .set("display_name", "長い 入力")
+        .set("email", &long_but_shown)
+        .set("password", "a passphrase long enough")
+        .set("password_confirm", "a passphrase long enough")
+        .submit(&client)
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains(&long_but_shown));
 }

@@ -10,6 +10,7 @@ mod edges;
 mod form_pages;
 mod invitations;
 mod match_cli;
+mod ops;
 mod pages;
 mod serve_cli;
 mod staff;

@@ -17,6 +17,8 @@ fn yui(cwd: &Path) -> Command {
         .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
         .env("YUI_TENANTS_DIR", repo_tenants())
         .env("RUST_LOG", "info")
+        // Stop at once; the drain test sets its own grace period.
+        .env("YUI_SHUTDOWN_GRACE_SECS", "0")
         .stdin(Stdio::null());
     cmd
 }
@@ -196,6 +198,154 @@ async fn sigterm_lets_a_request_in_flight_finish() {
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     let mut server = server;
     assert!(server.child.wait().unwrap().success());
+}
+
+/// From SIGTERM on, `/readyz` answers 503 while the node still serves requests for
+/// its grace period, so a balancer stops sending before connections are refused.
+#[tokio::test]
+async fn readyz_answers_503_while_draining_after_sigterm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cmd = yui(tmp.path());
+    cmd.env("YUI_SHUTDOWN_GRACE_SECS", "3")
+        .args(["serve", "--addr", "127.0.0.1:0"]);
+    let server = Server::start(cmd);
+    let client = reqwest::Client::new();
+    assert_eq!(
+        client
+            .get(server.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let pid = server.child.id().to_string();
+    let started = std::time::Instant::now();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // New connections too: a balancer's next probe opens one.
+    let fresh = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let res = fresh.get(server.url("/readyz")).send().await.unwrap();
+    assert_eq!(res.status(), 503);
+    assert_eq!(
+        res.json::<serde_json::Value>().await.unwrap()["status"],
+        "draining"
+    );
+    // …while requests are still answered.
+    assert_eq!(
+        fresh
+            .get(server.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let res = fresh.get(server.url("/signup")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let mut server = server;
+    assert!(server.child.wait().unwrap().success());
+    assert!(
+        started.elapsed() >= Duration::from_millis(2500),
+        "stopped after the grace period, not before: {:?}",
+        started.elapsed()
+    );
+}
+
+/// Deleting the SQLite file under a running server: `/readyz` says so and a sign-up
+/// answers an error page instead of succeeding into the deleted file (old
+/// connections) or into a new empty one (new connections).
+#[tokio::test]
+async fn a_deleted_database_file_is_noticed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cmd = yui(tmp.path());
+    cmd.args(["serve", "--addr", "127.0.0.1:0"]);
+    let server = Server::start(cmd);
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    assert_eq!(
+        client
+            .get(server.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    // A sign-up opens pooled connections that stay idle afterwards.
+    let signup = |email: &'static str| {
+        let client = client.clone();
+        let url = server.url("/signup");
+        async move {
+            crate::support::Page::get(&client, &url)
+                .await
+                .form("/signup")
+                .set("display_name", "Deleted")
+                .set("email", email)
+                .set("password", "a passphrase long enough")
+                .set("password_confirm", "a passphrase long enough")
+                .submit(&client)
+                .await
+        }
+    };
+    assert_eq!(signup("before@example.jp").await.status(), 303);
+    let page = crate::support::Page::get(&client, &server.url("/signup")).await;
+    for file in ["yui.db", "yui.db-wal", "yui.db-shm"] {
+        let _ = std::fs::remove_file(tmp.path().join(file));
+    }
+    let res = client.get(server.url("/readyz")).send().await.unwrap();
+    assert_eq!(res.status(), 503);
+    assert_eq!(
+        res.json::<serde_json::Value>().await.unwrap()["status"],
+        "unavailable"
+    );
+    let res = page
+        .form("/signup")
+        .set("display_name", "Lost")
+        .set("email", "lost@example.jp")
+        .set("password", "a passphrase long enough")
+        .set("password_confirm", "a passphrase long enough")
+        .submit(&client)
+        .await;
+    assert_eq!(
+        res.status(),
+        503,
+        "not a silent success into a deleted file"
+    );
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(
+        !tmp.path().join("yui.db").exists(),
+        "no new empty database appears"
+    );
+    // A file put back in its place (another database) is not taken for the old one.
+    std::fs::write(tmp.path().join("yui.db"), b"").unwrap();
+    assert_eq!(
+        client
+            .get(server.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        503
+    );
+    assert!(server.terminate().0.success());
 }
 
 fn run_failing(cmd: &mut Command) -> String {
@@ -529,6 +679,28 @@ async fn admin_bootstrap_from_the_command_line() {
         "{out:?}"
     );
 
+    // A children grant names what it opens: iwate's children, not iwate.
+    let out = yui(tmp.path())
+        .args([
+            "admin",
+            "grant",
+            "--email",
+            "ops@yui.example",
+            "--tenant",
+            "iwate",
+            "--role",
+            "tenant_admin",
+            "--children",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("granted tenant_admin to ops@yui.example in the child tenants of iwate"),
+        "{said}"
+    );
+
     let store = yui_store::Store::connect(&db_url, &Default::default())
         .await
         .unwrap();
@@ -542,7 +714,7 @@ async fn admin_bootstrap_from_the_command_line() {
         .unwrap();
     assert_eq!(
         audit.iter().filter(|a| a.action == "role_granted").count(),
-        2
+        3
     );
     store.close().await;
 }

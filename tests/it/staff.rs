@@ -428,3 +428,79 @@ async fn isolation_matrix(app: &TestApp) {
             .any(|a| a.action.starts_with("tenant_"))
     );
 }
+
+on_both_backends!(TestApp::with_tenants => revoking_ones_own_role_asks_first);
+
+/// An admin who presses "remove role" on their own row gets a confirmation page in
+/// their language (with the way back) and loses the role only by confirming it.
+async fn revoking_ones_own_role_asks_first(app: &TestApp) {
+    let (me, my_id) = person(app, "Me", "me@kamaishi.example").await;
+    let mine = grant(app, my_id, Role::TenantAdmin, Some("kamaishi")).await;
+    let (_other, other_id) = person(app, "Other", "other@kamaishi.example").await;
+    let theirs = grant(app, other_id, Role::Coordinator, Some("kamaishi")).await;
+    let (_second, second_id) = person(app, "Second", "second@kamaishi.example").await;
+    grant(app, second_id, Role::TenantAdmin, Some("kamaishi")).await;
+    let live = || async {
+        yui_authz::list_grants(&app.store, Some("kamaishi"))
+            .await
+            .unwrap()
+            .iter()
+            .filter(|g| g.live_at(app.now()))
+            .map(|g| g.id)
+            .collect::<Vec<_>>()
+    };
+    let own_path = format!("/t/kamaishi/staff/{}/revoke", mine.get());
+
+    // In English (remembered from ?lang=en), the list marks the own row.
+    let list = app.open(&me, "/t/kamaishi/staff?lang=en").await;
+    assert!(list.html().contains("(you)"));
+    let res = list.form(&own_path).submit(&me).await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let confirm = Page::read(res).await;
+    assert!(confirm.html().contains("Remove your own role?"));
+    assert!(
+        confirm.html().contains(r#"href="/t/kamaishi/staff""#),
+        "a way back"
+    );
+    assert!(
+        live().await.contains(&mine),
+        "not revoked without confirmation"
+    );
+    let form = confirm.form(&own_path);
+    assert!(form.value("confirm").is_some() && form.value("csrf").is_some());
+
+    // In Japanese the same question.
+    let ja = app
+        .open(&me, "/t/kamaishi/staff?lang=ja")
+        .await
+        .form(&own_path)
+        .submit(&me)
+        .await;
+    assert!(
+        ja.text()
+            .await
+            .unwrap()
+            .contains("ご自身の役割を外しますか")
+    );
+
+    // Another person's role goes without a question.
+    let res = app
+        .open(&me, "/t/kamaishi/staff")
+        .await
+        .form(&format!("/t/kamaishi/staff/{}/revoke", theirs.get()))
+        .submit(&me)
+        .await;
+    assert_eq!(res.status(), 303);
+    assert!(!live().await.contains(&theirs));
+
+    let res = form.submit(&me).await;
+    assert_eq!(res.status(), 303);
+    assert!(!live().await.contains(&mine), "revoked once confirmed");
+    assert_eq!(app.status(&me, "/t/kamaishi/staff").await, 404);
+}

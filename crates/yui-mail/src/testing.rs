@@ -200,7 +200,10 @@ impl Inbox {
                 return Ok(found);
             }
             if tokio::time::timeout_at(deadline, arrived).await.is_err() {
-                return check(&self.lock()).ok_or_else(|| self.len());
+                // Let go of the lock before `len` takes it again: the mutex is not
+                // reentrant, and holding it here deadlocked every timeout.
+                let found = check(&self.lock());
+                return found.ok_or_else(|| self.len());
             }
         }
     }

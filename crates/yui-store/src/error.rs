@@ -34,6 +34,18 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
                 StoreError::Unavailable(e.to_string())
             }
+            // SQLite cannot open its file (SQLITE_CANTOPEN, extended codes keep it in
+            // the low byte): the file was deleted under the server, which creates it
+            // only at start-up. An outage, not a bug.
+            sqlx::Error::Database(ref db)
+                if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some()
+                    && db
+                        .code()
+                        .and_then(|c| c.parse::<i32>().ok())
+                        .is_some_and(|c| c & 0xff == 14) =>
+            {
+                StoreError::Unavailable(e.to_string())
+            }
             other => StoreError::Internal(other),
         }
     }

@@ -16,6 +16,7 @@ mod invitations;
 mod outbox;
 mod policy;
 mod scope;
+mod sqlite_file;
 mod tenants;
 mod throttle;
 mod tokens;
@@ -43,6 +44,7 @@ pub use scope::{
     AccountHandle, AccountTx, PlatformHandle, PlatformReason, PlatformTx, TenantHandle, TenantTx,
     Tx,
 };
+pub use sqlite_file::Unhealthy;
 pub use tenants::{ApplyOutcome, TenantRecord};
 pub use throttle::{Attempt, Limit};
 pub use tokens::{ApiToken, TokenPrincipal};
@@ -210,21 +212,30 @@ impl Store {
             Backend::Sqlite => {
                 let opts = SqliteConnectOptions::from_str(url)
                     .map_err(|e| StoreError::Config(format!("database_url: {e}")))?
-                    .create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(10))
                     .foreign_keys(true);
                 let filename = opts.get_filename().display().to_string();
-                let pool = SqlitePoolOptions::new()
-                    .max_connections(settings.max_connections)
-                    .connect_with(opts)
+                let cannot_open = |e: sqlx::Error| {
+                    StoreError::Unavailable(format!("cannot open SQLite database {filename}: {e}"))
+                };
+                // The file is created here, at start-up, and never again: a pool that
+                // created missing files would answer a deleted database with a new,
+                // empty one and carry on as if nothing happened.
+                sqlx::SqliteConnection::connect_with(&opts.clone().create_if_missing(true))
                     .await
-                    .map_err(|e| {
-                        StoreError::Unavailable(format!(
-                            "cannot open SQLite database {filename}: {e}"
-                        ))
-                    })?;
+                    .map_err(cannot_open)?
+                    .close()
+                    .await
+                    .map_err(cannot_open)?;
+                let file = sqlite_file::SqliteFile::at(opts.get_filename());
+                let pool = file
+                    .guard(SqlitePoolOptions::new())
+                    .max_connections(settings.max_connections)
+                    .connect_with(opts.create_if_missing(false))
+                    .await
+                    .map_err(cannot_open)?;
                 Ok(Store::Sqlite(pool))
             }
             Backend::Postgres => {
@@ -293,6 +304,34 @@ impl Store {
             sqlx::query("SELECT 1").execute(pool).await?;
         });
         Ok(())
+    }
+
+    /// Whether this node can serve: the database answers, it is still the database
+    /// the node started with (an SQLite file not deleted or replaced since), and it
+    /// holds the schema. `/readyz` reports this, so a balancer stops sending traffic
+    /// to a node whose database went away underneath it.
+    #[instrument(skip_all, err(level = "warn"))]
+    pub async fn health(&self) -> Result<(), Unhealthy> {
+        // A table every migration set has had since the first one.
+        let present: bool = match self {
+            Store::Sqlite(pool) => sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'accounts')",
+            )
+            .fetch_one(pool)
+            .await
+            .map_err(|e| Unhealthy::from_sqlx(&e))?,
+            Store::Postgres(pool) => {
+                sqlx::query_scalar("SELECT to_regclass('accounts') IS NOT NULL")
+                    .fetch_one(pool)
+                    .await
+                    .map_err(|e| Unhealthy::from_sqlx(&e))?
+            }
+        };
+        if present {
+            Ok(())
+        } else {
+            Err(Unhealthy::SchemaMissing)
+        }
     }
 
     /// Starts a writing transaction (`BEGIN IMMEDIATE` on SQLite) that sees no

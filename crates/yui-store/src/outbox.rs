@@ -240,12 +240,19 @@ const CLAIM_POSTGRES: &str = "FOR UPDATE SKIP LOCKED";
 // other writer for its duration; SQLite has no row locks to ask for.
 const CLAIM_SQLITE: &str = "";
 
+/// Due, unclaimed rows, oldest first. Mail of a suspended tenant is held pending
+/// (neither sent nor failed, its attempts untouched) and goes out once the tenant
+/// is resumed: a suspended tenant sends nothing.
 fn claim_sql(lock: &str) -> String {
     format!(
         "WITH due AS (
              SELECT id FROM mail_outbox
              WHERE status = 'pending' AND next_attempt_at <= $1
                AND (claimed_until IS NULL OR claimed_until <= $1)
+               AND NOT EXISTS (
+                   SELECT 1 FROM tenants
+                   WHERE tenants.id = mail_outbox.tenant_id AND tenants.status <> 'active'
+               )
              ORDER BY next_attempt_at, id
              LIMIT $2
              {lock}

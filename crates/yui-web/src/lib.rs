@@ -52,7 +52,8 @@ pub fn system_clock() -> Clock {
 pub struct WebSettings {
     /// The address people reach the platform at; links in mail start with it.
     pub public_url: String,
-    /// Served over TLS: cookies get `Secure` and the `__Host-` prefix.
+    /// Served over TLS: cookies get `Secure` and the `__Host-` prefix. An `https://`
+    /// public URL implies it (see [`WebSettings::over_tls`]).
     pub secure_cookies: bool,
     pub session: SessionPolicy,
     /// Reverse proxies whose `X-Forwarded-For` is believed. Empty: the TCP peer is the
@@ -60,6 +61,10 @@ pub struct WebSettings {
     pub trusted_proxies: Vec<extract::ProxyNet>,
     /// How sign-in attempts and mailed links are limited.
     pub throttle: ThrottleSettings,
+    /// After a shutdown signal, how long the node keeps serving while `/readyz`
+    /// answers 503, so load balancers take it out of rotation before it stops
+    /// accepting connections. Zero stops accepting at once.
+    pub shutdown_grace: std::time::Duration,
 }
 
 /// The limits of sign-in attempts and mailed links. Each key gets some free attempts,
@@ -121,7 +126,21 @@ impl Default for WebSettings {
             },
             trusted_proxies: Vec::new(),
             throttle: ThrottleSettings::default(),
+            shutdown_grace: std::time::Duration::ZERO,
         }
+    }
+}
+
+impl WebSettings {
+    /// Whether people reach the platform over TLS: then every cookie is `Secure` and
+    /// every response carries `Strict-Transport-Security`. An `https://` public URL is
+    /// enough, so a deployment cannot announce TLS and still hand out plain cookies.
+    pub fn over_tls(&self) -> bool {
+        self.secure_cookies
+            || self
+                .public_url
+                .get(..8)
+                .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
     }
 }
 
@@ -136,6 +155,8 @@ struct Shared {
     mail_waker: Arc<tokio::sync::Notify>,
     /// The home page's prefectures and unions, read again only when a tenant changes.
     top_level: features::public::TopLevelCache,
+    /// Set when shutdown begins: `/readyz` then answers 503 while requests are served.
+    draining: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Shared {
@@ -184,6 +205,7 @@ impl AppState {
                 outbox,
                 mail_waker,
                 top_level: features::public::TopLevelCache::default(),
+                draining: std::sync::atomic::AtomicBool::new(false),
             }),
         })
     }
@@ -191,6 +213,13 @@ impl AppState {
     /// The current time, from the state's clock.
     pub fn now(&self) -> DateTime<Utc> {
         (self.inner.clock)()
+    }
+
+    /// Whether shutdown has begun (see [`WebSettings::shutdown_grace`]).
+    pub fn draining(&self) -> bool {
+        self.inner
+            .draining
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// An absolute link to `path` on this platform, for mail.
@@ -230,6 +259,7 @@ pub fn router(state: AppState) -> Router {
              object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
         ),
     ];
+    let over_tls = state.inner.settings.over_tls();
     let mut app = Router::new()
         .merge(features::router())
         .merge(api::router())
@@ -239,8 +269,11 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             render::failures::render_failures,
         ))
-        .with_state(state)
-        .layer(axum::middleware::from_fn(extract::remember_query_lang))
+        .with_state(state.clone())
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            extract::remember_query_lang,
+        ))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(trace::layer());
     for (name, value) in security_headers {
@@ -249,19 +282,44 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static(value),
         ));
     }
+    if over_tls {
+        // Browsers that saw the platform once over TLS never try plain HTTP again,
+        // so a network attacker cannot strip TLS from the next visit (or a subdomain).
+        app = app.layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        ));
+    }
     app
 }
 
-/// Serves the application until `shutdown` resolves, then stops accepting
-/// connections and waits for requests in flight to finish.
+/// Serves the application until `shutdown` resolves; then `/readyz` answers 503 for
+/// the settings' shutdown grace while requests are still served (balancers notice
+/// and stop sending), and only then it stops accepting connections and waits for
+/// requests in flight to finish.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let draining = state.clone();
+    let grace = state.inner.settings.shutdown_grace;
     // The peer address feeds sign-in throttling and the audit log.
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            draining
+                .inner
+                .draining
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+            if !grace.is_zero() {
+                tracing::info!(
+                    seconds = grace.as_secs_f64(),
+                    "draining: /readyz answers 503, requests are still served"
+                );
+                tokio::time::sleep(grace).await;
+            }
+        })
         .await
 }

@@ -36,7 +36,7 @@ pub fn secret_hash(secret: &str) -> String {
 
 pub(crate) fn cookie_name(state: &AppState, base: &'static str) -> String {
     // `__Host-` binds the cookie to this exact origin; browsers accept it only over TLS.
-    if state.inner.settings.secure_cookies {
+    if state.inner.settings.over_tls() {
         format!("__Host-{base}")
     } else {
         base.to_owned()
@@ -47,7 +47,7 @@ pub(crate) fn cookie(state: &AppState, base: &'static str, value: String) -> Coo
     Cookie::build((cookie_name(state, base), value))
         .path("/")
         .http_only(true)
-        .secure(state.inner.settings.secure_cookies)
+        .secure(state.inner.settings.over_tls())
         .same_site(SameSite::Lax)
         .build()
 }

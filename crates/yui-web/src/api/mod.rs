@@ -51,7 +51,7 @@ pub fn router() -> Router<AppState> {
 /// A probe's answer.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
-    /// `ok`, `ready` or `unavailable`.
+    /// `ok`, `ready`, `unavailable` or `draining` (shutting down).
     pub status: &'static str,
 }
 
@@ -61,7 +61,8 @@ async fn healthz() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
-/// The database answers; load balancers send traffic only when this is 200.
+/// The database answers, is the one the node started with and holds the schema;
+/// load balancers send traffic only when this is 200.
 #[utoipa::path(
     get,
     path = "/readyz",
@@ -69,7 +70,15 @@ async fn healthz() -> Json<Health> {
     responses((status = 200, body = Health), (status = 503, body = Health))
 )]
 async fn readyz(State(state): State<AppState>) -> Response {
-    match state.store.ping().await {
+    // A node shutting down still serves what reaches it, but asks not to be sent more.
+    if state.draining() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(Health { status: "draining" }),
+        )
+            .into_response();
+    }
+    match state.store.health().await {
         Ok(()) => Json(Health { status: "ready" }).into_response(),
         Err(_) => (
             StatusCode::SERVICE_UNAVAILABLE,

@@ -4,6 +4,7 @@ use axum::http::request::Parts;
 use axum_extra::extract::CookieJar;
 use yui_domain::Locale;
 
+use crate::AppState;
 use crate::i18n::LANG_COOKIE;
 
 /// The language a request asked for, if any: `?lang=`, then the remembered cookie,
@@ -26,26 +27,33 @@ fn from_cookie(headers: &axum::http::HeaderMap) -> Option<Locale> {
         .and_then(|c| Locale::parse(c.value()))
 }
 
-/// The cookie that remembers a chosen language for a year.
-pub(crate) fn lang_cookie(locale: Locale) -> axum_extra::extract::cookie::Cookie<'static> {
+/// The cookie that remembers a chosen language for a year. Over TLS it is `Secure`
+/// like every other cookie, so it never travels in clear text.
+pub(crate) fn lang_cookie(
+    state: &AppState,
+    locale: Locale,
+) -> axum_extra::extract::cookie::Cookie<'static> {
     axum_extra::extract::cookie::Cookie::build((LANG_COOKIE, locale.tag()))
         .path("/")
         .max_age(cookie::time::Duration::days(365))
         .same_site(axum_extra::extract::cookie::SameSite::Lax)
         .http_only(true)
+        .secure(state.inner.settings.over_tls())
         .build()
 }
 
 /// A page opened with `?lang=` remembers the choice, so the forms on it (whose
 /// actions carry no `lang`) are answered in the same language.
 pub(crate) async fn remember_query_lang(
+    axum::extract::State(state): axum::extract::State<AppState>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let chosen = from_query(req.uri()).filter(|l| from_cookie(req.headers()) != Some(*l));
     let mut res = next.run(req).await;
     if let Some(locale) = chosen
-        && let Ok(value) = axum::http::HeaderValue::from_str(&lang_cookie(locale).to_string())
+        && let Ok(value) =
+            axum::http::HeaderValue::from_str(&lang_cookie(&state, locale).to_string())
     {
         res.headers_mut()
             .append(axum::http::header::SET_COOKIE, value);

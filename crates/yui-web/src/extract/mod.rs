@@ -17,8 +17,8 @@ pub use csrf::{CsrfForm, CsrfOnly};
 pub use lang::Lang;
 pub(crate) use lang::{lang_cookie, remember_query_lang};
 pub use staff::{
-    AuditRead, Needs, Operator, PlatformAuditRead, Staff, StaffInvite, StaffRead, StaffRevoke,
-    TenantRead, TenantResume, TenantSuspend,
+    AuditRead, Needs, Operator, PlatformAuditRead, Staff, StaffInvite, StaffOrOperator, StaffRead,
+    StaffRevoke, TenantRead, TenantResume, TenantSuspend,
 };
 pub use tenant::TenantPath;
 pub use viewer::{SignedIn, Viewer};

@@ -85,6 +85,50 @@ impl<P: Needs> FromRequestParts<AppState> for Staff<P> {
     }
 }
 
+/// A signed-in person who may read `P` in the path's tenant: its staff while it is
+/// active (as [`Staff`]), and a platform operator holding `P` platform-wide even
+/// while it is suspended — operators must be able to look into a tenant they
+/// suspended. The tenant's own staff still get 503 for a suspended tenant; anyone
+/// else 404. Only for reading routes: a suspended tenant changes nothing.
+#[derive(Debug, Clone)]
+pub struct StaffOrOperator<P> {
+    pub account: Account,
+    pub tenant: TenantPath,
+    _needs: PhantomData<P>,
+}
+
+impl<P: Needs> FromRequestParts<AppState> for StaffOrOperator<P> {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let SignedIn(account) = SignedIn::from_request_parts(parts, state)
+            .await
+            .map_err(NotSignedIn::into_response)?;
+        let not_found = || PageError(WebError::NotFound).into_response();
+        let slug = TenantPath::slug_of(parts).await.ok_or_else(not_found)?;
+        let now = state.now();
+        let operator = state.authz.check_platform(account.id, P::PERMISSION, now);
+        // The permission first, as for `Staff`: nothing of the tenant to the others.
+        if !operator && !state.authz.check(account.id, &slug, P::PERMISSION, now) {
+            return Err(not_found());
+        }
+        let tenant = if operator {
+            TenantPath::load_even_suspended(state, &slug).await
+        } else {
+            TenantPath::load(state, &slug).await
+        }
+        .map_err(|e| PageError(e).into_response())?;
+        Ok(StaffOrOperator {
+            account,
+            tenant,
+            _needs: PhantomData,
+        })
+    }
+}
+
 /// A signed-in platform operator holding `P` on the platform; anyone else gets 404.
 #[derive(Debug, Clone)]
 pub struct Operator<P> {

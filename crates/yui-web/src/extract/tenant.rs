@@ -31,15 +31,29 @@ impl TenantPath {
     }
 
     pub(crate) async fn load(state: &AppState, slug: &str) -> Result<TenantPath, WebError> {
-        // One indexed query, whatever the number of tenants.
-        let record = Arc::new(state.store.tenant_by_slug(slug).await?);
-        if record.status == TenantStatus::Suspended {
+        let tenant = Self::load_even_suspended(state, slug).await?;
+        if tenant.is_suspended() {
             return Err(WebError::Suspended);
         }
+        Ok(tenant)
+    }
+
+    /// The tenant whatever its status: only for those who must see into a suspended
+    /// tenant (platform operators reading its audit log), after their permission.
+    pub(crate) async fn load_even_suspended(
+        state: &AppState,
+        slug: &str,
+    ) -> Result<TenantPath, WebError> {
+        // One indexed query, whatever the number of tenants.
+        let record = Arc::new(state.store.tenant_by_slug(slug).await?);
         Ok(TenantPath {
             id: record.id,
             record,
         })
+    }
+
+    pub fn is_suspended(&self) -> bool {
+        self.record.status == TenantStatus::Suspended
     }
 }
 

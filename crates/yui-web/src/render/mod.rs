@@ -136,6 +136,24 @@ pub(crate) fn field_message(state: &AppState, locale: Locale, e: &FieldError) ->
     format!("{label}{sep}{text}")
 }
 
+/// The longest input a page sends back into its form, in characters: the longest
+/// e-mail address there can be (RFC 5321), longer than any valid field of ours.
+pub(crate) const ECHO_MAX_CHARS: usize = 254;
+
+/// What a form shows again of what was sent: the value itself, or nothing when it
+/// is longer than [`ECHO_MAX_CHARS`]. Such a value is invalid anyway and its field
+/// error says so; echoing it would turn a megabyte posted into a megabyte page
+/// (and a reflection amplifier). Only that field is emptied; the others keep what
+/// was typed.
+pub(crate) fn echo(value: String) -> String {
+    // Bytes bound characters from above: most values are decided without counting.
+    if value.len() <= ECHO_MAX_CHARS || value.chars().nth(ECHO_MAX_CHARS).is_none() {
+        value
+    } else {
+        String::new()
+    }
+}
+
 /// One labelled input as the `form_field.html` template shows it.
 #[derive(Serialize)]
 pub(crate) struct FieldView {
@@ -150,7 +168,8 @@ pub(crate) struct FieldView {
 
 impl FieldView {
     /// An input named `name`, labelled by the message `field_<name>`, with its error
-    /// (if `errors` has one for it) in the user's language.
+    /// (if `errors` has one for it) in the user's language. An over-long `value` is
+    /// not shown again (see [`echo`]).
     pub(crate) fn new(
         state: &AppState,
         locale: Locale,
@@ -168,7 +187,7 @@ impl FieldView {
                 .text(locale, &format!("field_{name}"))
                 .to_owned(),
             r#type,
-            value,
+            value: echo(value),
             error: errors
                 .iter()
                 .find(|e| e.field == name)

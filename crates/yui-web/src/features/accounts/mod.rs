@@ -17,7 +17,7 @@ use yui_domain::Locale;
 use yui_domain::account::FieldError;
 
 use crate::AppState;
-use crate::render::{FieldView, base_context, error_views, render};
+use crate::render::{FieldView, base_context, echo, error_views, render};
 use crate::security::csrf_token;
 
 pub(crate) const TEMPLATES: &[(&str, &str)] = &[
@@ -151,7 +151,12 @@ fn form_page(
         })
         .collect();
     ctx.insert("links", &links);
-    ctx.insert("hidden", &page.hidden);
+    let hidden: Vec<(&str, String)> = page
+        .hidden
+        .into_iter()
+        .map(|(name, value)| (name, echo(value)))
+        .collect();
+    ctx.insert("hidden", &hidden);
     let checkboxes: Vec<(&str, &str, bool)> = page
         .checkboxes
         .iter()

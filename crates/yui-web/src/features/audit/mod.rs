@@ -13,7 +13,7 @@ use yui_store::{Account, AccountsTx, AuditRecord, Tx};
 
 use crate::AppState;
 use crate::error::PageError;
-use crate::extract::{AuditRead, Lang, Operator, PlatformAuditRead, Staff};
+use crate::extract::{AuditRead, Lang, Operator, PlatformAuditRead, StaffOrOperator};
 use crate::render::{base_context, datetime_text, render};
 
 pub(crate) const TEMPLATES: &[(&str, &str)] =
@@ -105,6 +105,21 @@ async fn rows<T: Tx>(
     rows
 }
 
+fn page_context(
+    state: &AppState,
+    locale: Locale,
+    viewer: &Account,
+    scope_name: &str,
+    path: &str,
+    rows: &[Row],
+) -> tera::Context {
+    let mut ctx = base_context(state, locale, Some(viewer), path);
+    ctx.insert("scope_name", scope_name);
+    ctx.insert("entries", rows);
+    ctx.insert("suspended", &false);
+    ctx
+}
+
 fn page(
     state: &AppState,
     locale: Locale,
@@ -113,16 +128,14 @@ fn page(
     path: &str,
     rows: &[Row],
 ) -> Response {
-    let mut ctx = base_context(state, locale, Some(viewer), path);
-    ctx.insert("scope_name", scope_name);
-    ctx.insert("entries", rows);
+    let ctx = page_context(state, locale, viewer, scope_name, path, rows);
     render(state, "audit.html", &ctx, locale, StatusCode::OK)
 }
 
 async fn tenant_audit(
     State(state): State<AppState>,
     lang: Lang,
-    staff: Staff<AuditRead>,
+    staff: StaffOrOperator<AuditRead>,
 ) -> Result<Response, PageError> {
     let tenant = &staff.tenant;
     let locale = lang.or(tenant.record.tenant.default_locale);
@@ -132,7 +145,11 @@ async fn tenant_audit(
     tx.commit().await?;
     let path = format!("/t/{}/audit", tenant.slug());
     let name = tenant.record.tenant.name.get(locale);
-    Ok(page(&state, locale, &staff.account, name, &path, &rows))
+    let mut ctx = page_context(&state, locale, &staff.account, name, &path, &rows);
+    // Only an operator gets here for a suspended tenant; say so, so nobody takes the
+    // quiet log for a quiet tenant.
+    ctx.insert("suspended", &tenant.is_suspended());
+    Ok(render(&state, "audit.html", &ctx, locale, StatusCode::OK))
 }
 
 async fn platform_audit(

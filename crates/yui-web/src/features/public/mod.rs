@@ -303,6 +303,7 @@ struct SwitchQuery {
 /// Remembers the chosen language in a cookie and returns to the page the switch
 /// was on. Only local paths are followed, so the switch cannot redirect elsewhere.
 async fn switch_language(
+    State(state): State<AppState>,
     Path(locale): Path<String>,
     Query(q): Query<SwitchQuery>,
     jar: CookieJar,
@@ -313,7 +314,7 @@ async fn switch_language(
         .as_deref()
         .and_then(safe_next)
         .unwrap_or_else(|| "/".to_owned());
-    Ok((jar.add(lang_cookie(locale)), Redirect::to(&next)).into_response())
+    Ok((jar.add(lang_cookie(&state, locale)), Redirect::to(&next)).into_response())
 }
 
 /// The fallback for every unknown path: the not-found page.

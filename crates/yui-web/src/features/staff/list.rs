@@ -16,7 +16,7 @@ use crate::AppState;
 use crate::error::PageError;
 use crate::extract::{Lang, Staff, StaffRead};
 use crate::render::{
-    FieldView, base_context, datetime_text, error_views, official_date_text, render,
+    FieldView, base_context, datetime_text, echo, error_views, official_date_text, render,
 };
 use crate::security::csrf_token;
 
@@ -79,6 +79,8 @@ pub(super) async fn render_staff<P>(
         email: String,
         role: String,
         until: String,
+        /// The viewer's own grant: removing it asks for confirmation first.
+        mine: bool,
     }
     let now = state.now();
     let mut tx = state.store.tenant(tenant.id).read().await?;
@@ -92,6 +94,7 @@ pub(super) async fn render_staff<P>(
             id: g.id.get(),
             name: person.display_name,
             email: person.email,
+            mine: g.account_id == staff.account.id,
             role: c
                 .text(locale, &format!("role_{}", g.role.as_str()))
                 .to_owned(),
@@ -143,7 +146,7 @@ pub(super) async fn render_staff<P>(
     ctx.insert("invitations", &invitations);
     ctx.insert("roles", &roles);
     ctx.insert("chosen_role", &view.form.role);
-    ctx.insert("until", &view.form.until);
+    ctx.insert("until", &echo(view.form.until.clone()));
     ctx.insert("csrf", &csrf);
     ctx.insert("notice", &view.notice.map(|k| c.text(locale, k)));
     ctx.insert("problem", &view.problem.map(|k| c.text(locale, k)));

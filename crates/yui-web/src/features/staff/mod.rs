@@ -15,8 +15,13 @@ use yui_authz::{Grant, Role, Scope};
 use crate::AppState;
 pub(crate) use list::until_text;
 
-pub(crate) const TEMPLATES: &[(&str, &str)] =
-    &[("staff.html", include_str!("templates/staff.html"))];
+pub(crate) const TEMPLATES: &[(&str, &str)] = &[
+    ("staff.html", include_str!("templates/staff.html")),
+    (
+        "staff_revoke_confirm.html",
+        include_str!("templates/staff_revoke_confirm.html"),
+    ),
+];
 
 pub fn router() -> Router<AppState> {
     Router::new()
