@@ -254,7 +254,7 @@ async fn sign_in_is_throttled_per_account(app: &TestApp) {
         res.text()
             .await
             .unwrap()
-            .contains("しばらく受け付けを停止しています")
+            .contains("受け付けを一時停止しています")
     );
     // The window passes and the right password works again.
     app.advance(Duration::minutes(16));

@@ -496,25 +496,47 @@ async fn pages_fit_phone_screens() {
     };
     let app = TestApp::with_demo(Backend::Sqlite).await.unwrap();
     crate::form_pages::demo_accounts(&app).await;
+    // An open invitation to a long address: on the staff list and on its own page.
+    let admin = app.client();
+    crate::accounts::sign_in(&app, &admin, DEMO_ADMIN, DEMO_PASSWORD).await;
+    let long = "a.rather.long.address.of.a.coordinator@ichinoseki.demo.yui.example";
+    app.open(&admin, "/t/iwate/staff")
+        .await
+        .form("/t/iwate/staff")
+        .set("email", long)
+        .submit(&admin)
+        .await;
+    let invitation = crate::accounts::mailed_link(&app, long, "/invitation?token=").await;
+    let invitation = invitation.trim_start_matches(&app.url("")).to_owned();
     let c = &browser.client;
     let result: Steps = async {
         // (who is signed in, the pages) — the public pages, then the admin's, then the operator's.
-        let visits: [(Option<&str>, &[&str]); 3] = [
-            (None, &["/", "/t/iwate/", "/t/amami/", "/signin", "/signup"]),
+        let visits: [(Option<&str>, Vec<&str>); 3] = [
+            (
+                None,
+                vec![
+                    "/",
+                    "/t/iwate/",
+                    "/t/amami/",
+                    "/signin",
+                    "/signup",
+                    &invitation,
+                ],
+            ),
             (
                 Some(DEMO_ADMIN),
-                &[
+                vec![
                     "/account",
                     "/account/tokens",
                     "/t/iwate/staff",
                     "/t/iwate/audit",
                 ],
             ),
-            (Some(DEMO_OPERATOR), &["/account", "/ops/", "/ops/audit"]),
+            (Some(DEMO_OPERATOR), vec!["/account", "/ops/", "/ops/audit"]),
         ];
         let mut problems = Vec::new();
         for lang in ["ja", "en"] {
-            for (who, paths) in visits {
+            for (who, paths) in &visits {
                 sign_out(c).await?;
                 set_viewport(c, 1024).await?;
                 if let Some(who) = who {
@@ -523,7 +545,7 @@ async fn pages_fit_phone_screens() {
                 choose_language(c, &app, lang).await?;
                 for width in [375, 320] {
                     set_viewport(c, width).await?;
-                    for path in paths {
+                    for path in paths.iter().copied() {
                         c.goto(&app.url(path)).await?;
                         assert_eq!(page_lang(c).await?, lang, "{path}");
                         snapshot(c, &format!("{lang}-{width}-{path}")).await?;

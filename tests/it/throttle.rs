@@ -46,7 +46,7 @@ fn client_at(ip: &str) -> reqwest::Client {
         .unwrap()
 }
 
-const THROTTLED: &str = "しばらく受け付けを停止しています";
+const THROTTLED: &str = "受け付けを一時停止しています";
 const PASSWORD: &str = "the right passphrase";
 
 /// Seconds the server asks to wait.

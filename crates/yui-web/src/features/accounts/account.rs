@@ -99,18 +99,19 @@ async fn token_rows(
     let mut tx = state.store.account(account.id).read().await?;
     let tokens = tx.api_tokens().await?;
     tx.commit().await?;
-    Ok(tokens
-        .into_iter()
-        .map(|k| TokenRow {
+    let mut rows = Vec::with_capacity(tokens.len());
+    for k in tokens {
+        rows.push(TokenRow {
             name: k.name,
-            tenant: k.tenant_slug,
+            tenant: crate::features::tokens::region_name(state, &k.tenant_slug, locale).await?,
             created: datetime_text(locale, k.created_at),
             last_used: k
                 .last_used_at
                 .map(|t| datetime_text(locale, t))
                 .unwrap_or_else(|| c.text(locale, "never_used").to_owned()),
-        })
-        .collect())
+        });
+    }
+    Ok(rows)
 }
 
 /// A place the account works in, with the pages its roles open.

@@ -120,6 +120,7 @@ type Found = (Invitation, Option<Account>, String);
 
 /// What the page shows for one way of accepting, with the person's input and errors.
 struct View<'a> {
+    viewer: Option<&'a Account>,
     invitation: &'a Invitation,
     inviter: &'a str,
     way: Way,
@@ -147,7 +148,10 @@ fn render_view(
         )
         .replace(
             "{until}",
-            &until_text(state, locale, view.invitation.valid_until),
+            &view.invitation.valid_until.map_or_else(String::new, |u| {
+                c.text(locale, "invitation_until")
+                    .replace("{date}", &until_text(state, locale, Some(u)))
+            }),
         )
         .replace("{email}", &view.invitation.email);
     let here = format!(
@@ -188,6 +192,7 @@ fn render_view(
         page.hidden = vec![("token", view.token.to_owned())];
     }
     page.intro = Some(lead);
+    page.viewer = view.viewer;
     page.errors = view.errors;
     form_page(state, locale, jar, page, view.status)
 }
@@ -221,6 +226,7 @@ pub(super) async fn page(
         return Ok(link_failed(&state, locale));
     };
     let view = View {
+        viewer: viewer.as_ref(),
         invitation: &invitation,
         inviter: &inviter,
         way: way(invited.as_ref(), viewer.as_ref()),
@@ -275,6 +281,7 @@ pub(super) async fn accept(
     let chosen = way(invited.as_ref(), viewer.as_ref());
     let refuse = |errors: Vec<FieldError>, way: Way| {
         let view = View {
+            viewer: viewer.as_ref(),
             invitation: &invitation,
             inviter: &inviter,
             way,

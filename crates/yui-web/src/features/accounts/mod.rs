@@ -78,6 +78,9 @@ struct FormPage<'a> {
     hidden: Vec<(&'static str, String)>,
     /// Checkboxes after the fields: (name, label key, ticked).
     checkboxes: Vec<(&'static str, &'a str, bool)>,
+    /// Who is signed in, for the header (most of these pages are for people who
+    /// are not).
+    viewer: Option<&'a yui_store::Account>,
 }
 
 impl<'a> FormPage<'a> {
@@ -95,6 +98,7 @@ impl<'a> FormPage<'a> {
             links: Vec::new(),
             hidden: Vec::new(),
             checkboxes: Vec::new(),
+            viewer: None,
         }
     }
 }
@@ -131,7 +135,7 @@ fn form_page(
         })
         .collect();
     let errors = error_views(state, locale, &page.errors);
-    let mut ctx = base_context(state, locale, None, page.action);
+    let mut ctx = base_context(state, locale, page.viewer, page.action);
     ctx.insert("heading", c.text(locale, page.heading));
     ctx.insert("lead", &page.lead.map(|l| c.text(locale, l)));
     ctx.insert("intro", &page.intro);

@@ -210,7 +210,16 @@ pub(super) async fn submit(
                 next: &form.next,
                 errors: Vec::new(),
                 notice: None,
-                problem: Some(c.text(locale, problem).to_owned()),
+                // "Try again in N minutes": the wait the limit set, rounded up.
+                problem: Some(
+                    c.text(locale, problem).replace(
+                        "{minutes}",
+                        &retry_after
+                            .map_or(1, |w| (w.num_seconds() + 59) / 60)
+                            .max(1)
+                            .to_string(),
+                    ),
+                ),
                 status,
             };
             let mut res = signin_form(&state, locale, jar, view);

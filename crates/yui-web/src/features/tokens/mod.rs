@@ -51,6 +51,20 @@ async fn token_tenants(
     Ok(out)
 }
 
+/// The name of a token's region, in `locale`; the slug when the region is gone or
+/// suspended (it still tells the person which token it is).
+pub(crate) async fn region_name(
+    state: &AppState,
+    slug: &str,
+    locale: Locale,
+) -> Result<String, PageError> {
+    match crate::extract::TenantPath::load(state, slug).await {
+        Ok(t) => Ok(t.record.tenant.name.get(locale).to_owned()),
+        Err(crate::WebError::NotFound | crate::WebError::Suspended) => Ok(slug.to_owned()),
+        Err(e) => Err(e.into()),
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 pub struct TokenForm {
     /// The page's input is `token_name` (its label is `field_token_name`).
@@ -91,18 +105,18 @@ async fn render_tokens(
     let mut tx = state.store.account(account.id).read().await?;
     let tokens = tx.api_tokens().await?;
     tx.commit().await?;
-    let rows: Vec<Row> = tokens
-        .into_iter()
-        .map(|k| Row {
+    let mut rows = Vec::with_capacity(tokens.len());
+    for k in tokens {
+        rows.push(Row {
             id: k.id.get(),
             name: k.name,
-            tenant: k.tenant_slug,
+            tenant: region_name(state, &k.tenant_slug, locale).await?,
             last_used: k
                 .last_used_at
                 .map(|t| datetime_text(locale, t))
                 .unwrap_or_else(|| c.text(locale, "never_used").to_owned()),
-        })
-        .collect();
+        });
+    }
     let (jar, csrf) = csrf_token(state, jar);
     let mut ctx = base_context(state, locale, Some(account), "/account/tokens");
     ctx.insert("tokens", &rows);
