@@ -297,15 +297,6 @@ impl Store {
         Ok(())
     }
 
-    /// Whether the database answers a trivial query.
-    #[instrument(skip_all, err(level = "warn"))]
-    pub async fn ping(&self) -> Result<()> {
-        with_pool!(self, pool => {
-            sqlx::query("SELECT 1").execute(pool).await?;
-        });
-        Ok(())
-    }
-
     /// Whether this node can serve: the database answers, it is still the database
     /// the node started with (an SQLite file not deleted or replaced since), and it
     /// holds the schema. `/readyz` reports this, so a balancer stops sending traffic
