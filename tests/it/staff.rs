@@ -429,7 +429,11 @@ async fn isolation_matrix(app: &TestApp) {
     );
 }
 
-on_both_backends!(TestApp::with_tenants => revoking_ones_own_role_asks_first);
+on_both_backends!(
+    TestApp::with_tenants =>
+    revoking_ones_own_role_asks_first,
+    an_admin_with_an_end_does_not_keep_the_tenant_alone,
+);
 
 /// An admin who presses "remove role" on their own row gets a confirmation page in
 /// their language (with the way back) and loses the role only by confirming it.
@@ -503,4 +507,41 @@ async fn revoking_ones_own_role_asks_first(app: &TestApp) {
     assert_eq!(res.status(), 303);
     assert!(!live().await.contains(&mine), "revoked once confirmed");
     assert_eq!(app.status(&me, "/t/kamaishi/staff").await, 404);
+}
+
+async fn an_admin_with_an_end_does_not_keep_the_tenant_alone(app: &TestApp) {
+    // The permanent admin may not leave a tenant to an admin whose role ends tomorrow:
+    // on that day nobody would administer it.
+    let (me, my_id) = person(app, "Me", "me@kamaishi.example").await;
+    let mine = grant(app, my_id, Role::TenantAdmin, Some("kamaishi")).await;
+    let (_temp, temp_id) = person(app, "Temp", "temp@kamaishi.example").await;
+    let g = yui_authz::NewGrant {
+        account_id: temp_id,
+        role: Role::TenantAdmin,
+        scope: Scope::Tenant,
+        tenant: Some("kamaishi".to_owned()),
+        valid_until: Some(app.now() + chrono::Duration::days(1)),
+        granted_by: None,
+    };
+    let temp = app.authz.grant(&app.store, &g, app.now()).await.unwrap().id;
+    let own_path = format!("/t/kamaishi/staff/{}/revoke", mine.get());
+    let confirm = Page::read(
+        app.open(&me, "/t/kamaishi/staff")
+            .await
+            .form(&own_path)
+            .submit(&me)
+            .await,
+    )
+    .await;
+    let res = confirm.form(&own_path).submit(&me).await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("<html"));
+    // The admin with the end may go: the permanent one stays.
+    let res = app
+        .open(&me, "/t/kamaishi/staff")
+        .await
+        .form(&format!("/t/kamaishi/staff/{}/revoke", temp.get()))
+        .submit(&me)
+        .await;
+    assert_eq!(res.status(), 303);
 }

@@ -20,6 +20,7 @@ on_both_backends!(
     the_owner_signs_in_from_elsewhere_while_the_attacker_waits,
     a_known_device_keeps_working_on_a_busy_address,
     a_client_address_cannot_mail_without_end,
+    sign_ups_count_against_the_mail_limits,
 );
 
 /// The app behind a reverse proxy at 127.0.0.1 (where the test clients connect from).
@@ -441,4 +442,66 @@ async fn a_client_address_cannot_mail_without_end(app: &TestApp) {
     }
     tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
     assert_eq!(mailed(), 20, "twenty an hour from one client address");
+}
+
+/// Mails received so far whose links contain `part`, after giving the worker time.
+async fn mails_with(app: &TestApp, to: Option<&str>, part: &str, at_least: usize) -> usize {
+    let count = || {
+        app.sink
+            .inbox()
+            .messages()
+            .iter()
+            .filter(|m| to.is_none_or(|t| m.rcpt_to.iter().any(|r| r.eq_ignore_ascii_case(t))))
+            .filter(|m| m.links().iter().any(|l| l.contains(part)))
+            .count()
+    };
+    for _ in 0..200 {
+        if count() >= at_least {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    count()
+}
+
+async fn sign_ups_count_against_the_mail_limits(app: &TestApp) {
+    // One client signs up 22 addresses: 20 confirmation mails, and the rest are told
+    // the mail comes later.
+    let client = client_at("198.51.100.7");
+    let mut later = 0;
+    for i in 0..22 {
+        let res = sign_up(app, &client, "P", &format!("s{i}@example.jp"), PASSWORD).await;
+        assert_eq!(res.status(), 303);
+        if res.headers()["location"] == "/account?welcome=later" {
+            later += 1;
+        }
+    }
+    assert_eq!(later, 2);
+    assert_eq!(mails_with(app, None, "/verify?token=", 20).await, 20);
+    // One address: its sign-up's mail counts with the links asked for later, from
+    // other clients, at most three an hour in all.
+    let res = sign_up(
+        app,
+        &client_at("198.51.100.8"),
+        "V",
+        "v@example.jp",
+        PASSWORD,
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    for (i, path) in ["/reset", "/magic", "/reset"].into_iter().enumerate() {
+        let c = client_at(&format!("198.51.100.{}", 20 + i));
+        let res = app
+            .open(&c, path)
+            .await
+            .form(path)
+            .set("email", "v@example.jp")
+            .submit(&c)
+            .await;
+        assert_eq!(res.status(), 200);
+        // Past the two minutes between links of one kind.
+        app.advance(Duration::minutes(3));
+    }
+    assert_eq!(mails_with(app, Some("v@example.jp"), "token=", 3).await, 3);
 }

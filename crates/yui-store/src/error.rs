@@ -7,6 +7,9 @@ pub enum StoreError {
     /// A uniqueness or reference rule was broken; names the constraint or field.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The tenant was suspended by the platform: nothing of it changes until resumed.
+    #[error("tenant suspended")]
+    Suspended,
     /// The request makes no sense against the stored data (e.g. an unknown parent).
     #[error("{0}")]
     Invalid(String),

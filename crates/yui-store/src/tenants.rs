@@ -167,15 +167,41 @@ impl TenantTx {
     /// ends, another that also asks waits, so rules such as "the last administrator
     /// stays" are checked against what the other committed. (SQLite's writing
     /// transactions already run one at a time; PostgreSQL locks the tenant's row.)
+    /// A suspended tenant is [`StoreError::Suspended`], checked in this transaction: a
+    /// request that began before an operator suspended it changes nothing after.
     #[instrument(skip_all, fields(tenant = %self.tenant), err(level = "warn"))]
     pub async fn lock_staff(&mut self) -> Result<()> {
-        if let StoreTx::Postgres(conn) = &mut self.tx {
-            sqlx::query("SELECT id FROM tenants WHERE id = $1 FOR UPDATE")
-                .bind(self.tenant)
-                .execute(&mut **conn)
-                .await?;
+        self.active_status("FOR UPDATE").await
+    }
+
+    /// Holds the tenant as active until this transaction ends ([`StoreError::Suspended`]
+    /// when it is not): a suspension waits for this change, or this change sees it.
+    #[instrument(skip_all, fields(tenant = %self.tenant), err(level = "warn"))]
+    pub async fn ensure_active(&mut self) -> Result<()> {
+        self.active_status("FOR SHARE").await
+    }
+
+    async fn active_status(&mut self, lock: &str) -> Result<()> {
+        let row: Option<(String,)> = match &mut self.tx {
+            StoreTx::Postgres(conn) => {
+                sqlx::query_as(&format!("SELECT status FROM tenants WHERE id = $1 {lock}"))
+                    .bind(self.tenant)
+                    .fetch_optional(&mut **conn)
+                    .await?
+            }
+            // SQLite's writing transactions already run one at a time.
+            StoreTx::Sqlite(conn) => {
+                sqlx::query_as("SELECT status FROM tenants WHERE id = $1")
+                    .bind(self.tenant)
+                    .fetch_optional(&mut **conn)
+                    .await?
+            }
+        };
+        match row {
+            Some((status,)) if status == TenantStatus::Active.as_str() => Ok(()),
+            Some(_) => Err(StoreError::Suspended),
+            None => Err(StoreError::NotFound),
         }
-        Ok(())
     }
 
     /// The tenant's logo (SVG text) and when it last changed.

@@ -41,6 +41,7 @@ impl From<StoreError> for WebError {
         match e {
             StoreError::NotFound => WebError::NotFound,
             StoreError::Unavailable(_) => WebError::Unavailable,
+            StoreError::Suspended => WebError::Suspended,
             StoreError::Conflict(what) => WebError::Conflict(what),
             other => WebError::Internal(other.to_string()),
         }

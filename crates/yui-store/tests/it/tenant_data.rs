@@ -13,6 +13,7 @@ both!(
     introductions_and_audit_stay_in_their_tenant,
     api_tokens_are_their_owners_and_their_tenants,
     the_directory_lists_active_tenants_by_code,
+    a_suspended_tenant_changes_nothing,
 );
 
 fn entry(action: AuditAction) -> AuditEntry {
@@ -155,4 +156,32 @@ async fn the_directory_lists_active_tenants_by_code(db: Db) {
         db.store.active_tenant(db.tenant("iwate")).await.unwrap(),
         None
     );
+}
+
+async fn a_suspended_tenant_changes_nothing(db: Db) {
+    let kamaishi = db.tenant("kamaishi");
+    let mut tx = db.store.tenant(kamaishi).write().await.unwrap();
+    tx.ensure_active().await.unwrap();
+    tx.lock_staff().await.unwrap();
+    tx.rollback().await.unwrap();
+    let mut ops = db
+        .store
+        .platform(PlatformReason::OperatorConsole)
+        .write()
+        .await
+        .unwrap();
+    ops.set_tenant_status(kamaishi, TenantStatus::Suspended, t0())
+        .await
+        .unwrap();
+    ops.commit().await.unwrap();
+    // A change that opened its transaction after (or waited for) the suspension sees it.
+    let mut tx = db.store.tenant(kamaishi).write().await.unwrap();
+    assert!(matches!(
+        tx.ensure_active().await,
+        Err(StoreError::Suspended)
+    ));
+    tx.rollback().await.unwrap();
+    let mut tx = db.store.tenant(kamaishi).write().await.unwrap();
+    assert!(matches!(tx.lock_staff().await, Err(StoreError::Suspended)));
+    tx.rollback().await.unwrap();
 }

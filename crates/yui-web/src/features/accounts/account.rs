@@ -184,8 +184,13 @@ pub(super) async fn page(
     let c = &state.inner.catalogs;
     let notice = if q.joined.is_some() {
         Some(c.text(locale, super::invitation::JOINED).to_owned())
-    } else if q.welcome.is_some() {
-        Some(c.text(locale, "signup_done").to_owned())
+    } else if let Some(w) = q.welcome {
+        let key = if w == "later" {
+            "signup_done_mail_later"
+        } else {
+            "signup_done"
+        };
+        Some(c.text(locale, key).to_owned())
     } else if let Some(v) = q.verify {
         let key = if v == "sent" {
             "verify_again_sent"

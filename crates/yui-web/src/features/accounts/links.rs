@@ -256,7 +256,7 @@ pub(super) async fn magic_page(
 /// Whether another link may be mailed to `email` at the request of `ip`: a few per
 /// hour to one address (whoever asks, registered or not) and a few more per client
 /// address, counted before anything is looked up.
-async fn may_mail(state: &AppState, email: &Email, ip: &str) -> Result<bool, PageError> {
+pub(super) async fn may_mail(state: &AppState, email: &Email, ip: &str) -> Result<bool, PageError> {
     let limits = &state.inner.settings.throttle;
     let keys = [
         (format!("mail:e:{}", email.key()), limits.mail_address),

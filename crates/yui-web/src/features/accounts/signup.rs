@@ -95,6 +95,10 @@ pub(super) async fn submit(
             StatusCode::UNPROCESSABLE_ENTITY,
         ));
     };
+    // The confirmation mail counts against the same limits as every mailed link
+    // (counted before the writing transaction, which on SQLite is the only writer):
+    // sign-ups cannot be used to send mail to any number of addresses.
+    let may_mail = super::links::may_mail(&state, &email, &ip).await?;
     let hash = hash_password(form.password.clone()).await?;
     let now = state.now();
     let mut tx = state
@@ -133,7 +137,9 @@ pub(super) async fn submit(
         name: &name,
         locale,
     };
-    mail_link(&state, &mut tx, recipient, Link::Verify).await?;
+    if may_mail {
+        mail_link(&state, &mut tx, recipient, Link::Verify).await?;
+    }
     let entry = AuditEntry {
         actor_id: Some(id),
         action: AuditAction::SignUp,
@@ -145,5 +151,11 @@ pub(super) async fn submit(
     state.inner.mail_waker.notify_one();
     // A new account's credentials are at their first epoch.
     let jar = start_session(&state, jar, id, 0, &ip, &headers).await?;
-    Ok((jar, Redirect::to("/account?welcome=1")).into_response())
+    // Without the mail, the account page says so and offers to send it later.
+    let to = if may_mail {
+        "/account?welcome=1"
+    } else {
+        "/account?welcome=later"
+    };
+    Ok((jar, Redirect::to(to)).into_response())
 }

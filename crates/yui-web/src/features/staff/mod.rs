@@ -51,3 +51,18 @@ fn live_admins(grants: &[Grant], now: chrono::DateTime<chrono::Utc>) -> Vec<&Gra
         .filter(|g| g.role == Role::TenantAdmin && g.scope == Scope::Tenant && g.live_at(now))
         .collect()
 }
+
+/// Whether removing `leaving` (a live administrator's grant) leaves the tenant
+/// administered for as long as it was: another live administrator whose role lasts
+/// at least as long (no end outlasts every end). Otherwise a time-limited
+/// administrator left alone would let the tenant fall to nobody when their role ends.
+fn admins_outlast(grants: &[Grant], leaving: &Grant, now: chrono::DateTime<chrono::Utc>) -> bool {
+    live_admins(grants, now)
+        .into_iter()
+        .filter(|g| g.id != leaving.id)
+        .any(|g| match (g.valid_until, leaving.valid_until) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(other), Some(mine)) => other >= mine,
+        })
+}

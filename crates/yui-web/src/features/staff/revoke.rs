@@ -49,7 +49,7 @@ pub(super) async fn submit(
         tx.rollback().await?;
         return Err(WebError::NotFound.into());
     };
-    if grant.role == Role::TenantAdmin && super::live_admins(&grants, now).len() <= 1 {
+    if grant.role == Role::TenantAdmin && !super::admins_outlast(&grants, &grant, now) {
         tx.rollback().await?;
         let locale = lang.or(tenant.record.tenant.default_locale);
         let form = InviteForm {

@@ -212,6 +212,8 @@ async fn create(
     let token = format!("yui_{}", new_secret());
     let now = state.now();
     let mut tx = state.store.tenant(tenant.id).write().await?;
+    // Suspended since the page was read: no token that would come back on resume.
+    tx.ensure_active().await?;
     let id = tx
         .create_api_token(
             account.id,
