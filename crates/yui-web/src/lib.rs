@@ -96,12 +96,14 @@ impl Default for ThrottleSettings {
             cap: Duration::minutes(30),
             quiet: Duration::hours(1),
         };
-        // Quiet for less than the wait, so a mail limit starts over once an hour.
+        // A burst of `free`, then one an hour; a full hour of quiet starts over. (A
+        // shorter quiet would let a few before it and `free` after it fall within one
+        // hour.)
         let hourly = |free| Limit {
             free,
             base: Duration::hours(1),
             cap: Duration::hours(1),
-            quiet: Duration::minutes(50),
+            quiet: Duration::hours(1),
         };
         ThrottleSettings {
             account_address: progressive(5, Duration::minutes(1)),

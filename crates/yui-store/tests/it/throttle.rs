@@ -12,6 +12,7 @@ both!(
     the_wait_doubles_up_to_its_cap_and_quiet_starts_over,
     all_keys_or_none_are_counted,
     a_known_device_is_known_for_its_account_only,
+    an_hourly_limit_holds_in_every_hour,
 );
 
 fn limit(free: i64) -> Limit {
@@ -191,4 +192,36 @@ async fn a_known_device_is_known_for_its_account_only(db: Db) {
             .await
             .unwrap()
     );
+}
+
+async fn an_hourly_limit_holds_in_every_hour(db: Db) {
+    // Three an hour (as for mailed links): two now, then a burst 51 minutes later gets
+    // one, not three.
+    let hourly = vec![(
+        "mail".to_owned(),
+        Limit {
+            free: 3,
+            base: Duration::hours(1),
+            cap: Duration::hours(1),
+            quiet: Duration::hours(1),
+        },
+    )];
+    let store = &db.store;
+    for _ in 0..2 {
+        assert_eq!(
+            store.count_attempt(&hourly, t0()).await.unwrap(),
+            Attempt::Allowed
+        );
+    }
+    let later = t0() + Duration::minutes(51);
+    let allowed = {
+        let mut n = 0;
+        for _ in 0..3 {
+            if store.count_attempt(&hourly, later).await.unwrap() == Attempt::Allowed {
+                n += 1;
+            }
+        }
+        n
+    };
+    assert_eq!(allowed, 1);
 }
