@@ -133,6 +133,10 @@ async fn a_suspended_tenant_answers_503_and_strangers_learn_nothing(app: &TestAp
     let tokens_page = app.page(&admin, "/account/tokens").await;
     assert!(!tokens_page.contains(r#"value="kamaishi""#), "not offered");
     assert!(
+        tokens_page.contains("釜石市は運営により一時停止中のため"),
+        "and the page says why"
+    );
+    assert!(
         !app.page(&admin, "/account")
             .await
             .contains("/t/kamaishi/staff")

@@ -5,7 +5,7 @@ use axum::extract::MatchedPath;
 use axum::http::{Request, Response};
 use std::time::Duration;
 use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
-use tower_http::trace::{MakeSpan, OnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnBodyChunk, DefaultOnEos, MakeSpan, OnResponse, TraceLayer};
 use tracing::{Span, field};
 
 #[derive(Clone, Copy, Debug)]
@@ -53,12 +53,23 @@ fn tenant_slug(path: &str) -> Option<&str> {
         .filter(|s| !s.is_empty())
 }
 
-pub fn layer() -> TraceLayer<SharedClassifier<ServerErrorsAsFailures>, RouteSpan, (), RecordStatus>
-{
+/// Request spans. Failures are not logged here: a failed request logs its own error
+/// once (`WebError`), and a deliberate 503 (`/readyz` while draining or without its
+/// database, probed every few seconds by a balancer) is an answer, not an error.
+pub fn layer() -> TraceLayer<
+    SharedClassifier<ServerErrorsAsFailures>,
+    RouteSpan,
+    (),
+    RecordStatus,
+    DefaultOnBodyChunk,
+    DefaultOnEos,
+    (),
+> {
     TraceLayer::new_for_http()
         .make_span_with(RouteSpan)
         .on_request(())
         .on_response(RecordStatus)
+        .on_failure(())
 }
 
 #[cfg(test)]

@@ -28,27 +28,45 @@ pub fn router() -> Router<AppState> {
         .route("/account/tokens/{id}/revoke", post(revoke))
 }
 
-/// Tenants the account may make a token for: those it holds a role in, as
-/// (slug, name). Its cost follows the person's grants, not the number of tenants.
+/// Tenants the account may make a token for: those it holds a role in, as (slug,
+/// name); and, apart, the names of those it holds a role in that are suspended (no
+/// token for them, and the page says why). Its cost follows the person's grants, not
+/// the number of tenants.
+struct TokenPlaces {
+    open: Vec<(String, String)>,
+    suspended: Vec<String>,
+}
+
 async fn token_tenants(
     state: &AppState,
     account: &Account,
     locale: Locale,
-) -> Result<Vec<(String, String)>, PageError> {
-    let mut out = Vec::new();
+) -> Result<TokenPlaces, PageError> {
+    let mut places = TokenPlaces {
+        open: Vec::new(),
+        suspended: Vec::new(),
+    };
     for (slug, _) in state
         .authz
         .snapshot()
         .tenant_roles_of(account.id, state.now())
     {
-        // A suspended tenant's data is not reachable: no new tokens for it.
         match crate::extract::TenantPath::load(state, &slug).await {
-            Ok(t) => out.push((slug, t.record.tenant.name.get(locale).to_owned())),
-            Err(crate::WebError::NotFound | crate::WebError::Suspended) => {}
+            Ok(t) => places
+                .open
+                .push((slug, t.record.tenant.name.get(locale).to_owned())),
+            Err(crate::WebError::Suspended) => places.suspended.push(
+                state
+                    .store
+                    .tenant_by_slug(&slug)
+                    .await
+                    .map_or(slug, |t| t.tenant.name.get(locale).to_owned()),
+            ),
+            Err(crate::WebError::NotFound) => {}
             Err(e) => return Err(e.into()),
         }
     }
-    Ok(out)
+    Ok(places)
 }
 
 /// The name of a token's region, in `locale`; the slug when the region is gone or
@@ -120,7 +138,9 @@ async fn render_tokens(
     let (jar, csrf) = csrf_token(state, jar);
     let mut ctx = base_context(state, locale, Some(account), "/account/tokens");
     ctx.insert("tokens", &rows);
-    ctx.insert("tenants", &token_tenants(state, account, locale).await?);
+    let places = token_tenants(state, account, locale).await?;
+    ctx.insert("tenants", &places.open);
+    ctx.insert("suspended", &places.suspended.join("、"));
     ctx.insert("csrf", &csrf);
     ctx.insert("new_token", &view.new_token);
     ctx.insert("notice", &view.notice.map(|k| c.text(locale, k)));
@@ -191,7 +211,7 @@ async fn create(
             problem: Problem::TooLong { max: 60 },
         });
     }
-    let allowed = token_tenants(&state, &account, locale).await?;
+    let allowed = token_tenants(&state, &account, locale).await?.open;
     if !allowed.iter().any(|(slug, _)| slug == &form.tenant) {
         errors.push(FieldError {
             field: "tenant",
