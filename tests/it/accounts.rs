@@ -382,6 +382,7 @@ on_both_backends!(
     password_reset_by_mail,
     magic_link_sign_in,
     a_sign_in_link_takes_an_unproven_account_from_whoever_registered_it,
+    an_empty_password_is_a_field_to_fill_not_a_guess,
 );
 
 /// The first link in the newest mail to `to`.
@@ -684,4 +685,35 @@ async fn a_sign_in_link_takes_an_unproven_account_from_whoever_registered_it(app
             .status(),
         401
     );
+}
+
+async fn an_empty_password_is_a_field_to_fill_not_a_guess(app: &TestApp) {
+    let client = app.client();
+    let res = sign_up(app, &client, "Rin", "rin@example.jp", "rin's passphrase").await;
+    assert_eq!(res.status(), 303);
+    let browser = app.client();
+    for _ in 0..8 {
+        let res = app
+            .open(&browser, "/signin")
+            .await
+            .form("/signin")
+            .set("email", "rin@example.jp")
+            .submit(&browser)
+            .await;
+        assert_eq!(res.status(), 422);
+        let html = res.text().await.unwrap();
+        assert!(html.contains("パスワード：入力してください"), "{html}");
+    }
+    // Not counted: the right password still works at once.
+    assert_eq!(
+        sign_in(app, &browser, "rin@example.jp", "rin's passphrase")
+            .await
+            .status(),
+        303
+    );
+    // A reset page without its link's token says the link does not work, before any
+    // password is typed.
+    let res = app.get("/reset/confirm").await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("このリンクは使えません"));
 }

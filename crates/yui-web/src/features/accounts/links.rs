@@ -398,6 +398,10 @@ pub(super) async fn reset_confirm_page(
     jar: CookieJar,
     Query(q): Query<TokenQuery>,
 ) -> Response {
+    // No token at all: say so now, not after the person has typed a password twice.
+    if q.token.is_empty() {
+        return link_failed(&state, lang.or(Locale::Ja));
+    }
     new_password_form(
         &state,
         lang.or(Locale::Ja),

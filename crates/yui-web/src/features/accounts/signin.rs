@@ -8,7 +8,7 @@ use axum_extra::extract::CookieJar;
 use chrono::Duration;
 use serde::Deserialize;
 use yui_domain::Locale;
-use yui_domain::account::{Email, FieldError};
+use yui_domain::account::{Email, FieldError, Problem};
 use yui_domain::audit::AuditAction;
 use yui_store::{Attempt, AuditEntry, AuditTx, Limit, PlatformReason};
 
@@ -149,19 +149,28 @@ pub(super) async fn submit(
     let locale = lang.or(Locale::Ja);
     let c = &state.inner.catalogs;
     let now = state.now();
-    let email = match Email::parse("email", &form.email) {
-        Ok(e) => e,
-        Err(e) => {
-            let view = SigninView {
-                email: &form.email,
-                next: &form.next,
-                errors: vec![e],
-                notice: None,
-                problem: None,
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-            };
-            return Ok(signin_form(&state, locale, jar, view));
-        }
+    // Both fields at once; an empty password is a field to fill in, not a guess (it
+    // is not counted against the limits).
+    let mut errors = Vec::new();
+    let email = Email::parse("email", &form.email)
+        .map_err(|e| errors.push(e))
+        .ok();
+    if form.password.is_empty() {
+        errors.push(FieldError {
+            field: "password",
+            problem: Problem::Required,
+        });
+    }
+    let Some(email) = email.filter(|_| errors.is_empty()) else {
+        let view = SigninView {
+            email: &form.email,
+            next: &form.next,
+            errors,
+            notice: None,
+            problem: None,
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        return Ok(signin_form(&state, locale, jar, view));
     };
     let keys = attempt_keys(&state, &jar, &email, &ip).await?;
     // Counted before the password is checked, so a burst cannot get more guesses in
