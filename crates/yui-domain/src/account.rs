@@ -29,6 +29,15 @@ pub enum Problem {
     /// A date that has already passed where a future one is needed.
     DateInPast,
     InvalidChoice,
+    /// A number outside the range the field allows.
+    OutOfRange {
+        min: usize,
+        max: usize,
+    },
+    /// More entries than the field holds.
+    TooMany {
+        max: usize,
+    },
 }
 
 /// An email address in its normal form, with its comparison key. Made only by

@@ -9,6 +9,7 @@ pub mod fiscal;
 pub mod ids;
 pub mod locale;
 pub mod permission;
+pub mod talent;
 pub mod tenant;
 
 pub use fiscal::FiscalYear;

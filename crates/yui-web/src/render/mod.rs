@@ -131,6 +131,13 @@ pub(crate) fn field_message(state: &AppState, locale: Locale, e: &FieldError) ->
         Problem::InvalidDate => c.text(locale, "err_invalid_date").to_owned(),
         Problem::DateInPast => c.text(locale, "err_date_in_past").to_owned(),
         Problem::InvalidChoice => c.text(locale, "err_invalid_choice").to_owned(),
+        Problem::OutOfRange { min, max } => c
+            .text(locale, "err_out_of_range")
+            .replace("{min}", &min.to_string())
+            .replace("{max}", &max.to_string()),
+        Problem::TooMany { max } => c
+            .text(locale, "err_too_many")
+            .replace("{n}", &max.to_string()),
     };
     let sep = if locale == Locale::Ja { "：" } else { ": " };
     format!("{label}{sep}{text}")
