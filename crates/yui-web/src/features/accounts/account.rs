@@ -15,7 +15,7 @@ use super::LinkView;
 use crate::AppState;
 use crate::error::PageError;
 use crate::extract::{ClientIp, CsrfForm, Lang, SignedIn};
-use crate::render::{FieldView, base_context, datetime_text, error_views, render};
+use crate::render::{FieldView, base_context, error_views, render};
 use crate::security::{csrf_token, end_session_cookie};
 
 #[derive(Serialize)]
@@ -52,7 +52,10 @@ async fn account_view(
     let (jar, csrf) = csrf_token(state, jar);
     let mut ctx = base_context(state, locale, Some(account), "/account");
     ctx.insert("places", &work_places(state, locale, account).await?);
-    ctx.insert("tokens", &token_rows(state, locale, account).await?);
+    ctx.insert(
+        "tokens",
+        &crate::features::tokens::token_rows(state, locale, account).await?,
+    );
     ctx.insert(
         "account",
         &AccountView {
@@ -77,41 +80,6 @@ async fn account_view(
     );
     ctx.insert("errors", &error_views(state, locale, &errors));
     Ok((jar, render(state, "account.html", &ctx, locale, status)).into_response())
-}
-
-/// One live API token as the account page lists it.
-#[derive(Debug, Serialize)]
-struct TokenRow {
-    name: String,
-    tenant: String,
-    created: String,
-    last_used: String,
-}
-
-/// The account's live API tokens: a person who signs out everywhere, or resets a
-/// password, sees what else can act as them.
-async fn token_rows(
-    state: &AppState,
-    locale: Locale,
-    account: &Account,
-) -> Result<Vec<TokenRow>, PageError> {
-    let c = &state.inner.catalogs;
-    let mut tx = state.store.account(account.id).read().await?;
-    let tokens = tx.api_tokens().await?;
-    tx.commit().await?;
-    let mut rows = Vec::with_capacity(tokens.len());
-    for k in tokens {
-        rows.push(TokenRow {
-            name: k.name,
-            tenant: crate::features::tokens::region_name(state, &k.tenant_slug, locale).await?,
-            created: datetime_text(locale, k.created_at),
-            last_used: k
-                .last_used_at
-                .map(|t| datetime_text(locale, t))
-                .unwrap_or_else(|| c.text(locale, "never_used").to_owned()),
-        });
-    }
-    Ok(rows)
 }
 
 /// A place the account works in, with the pages its roles open.

@@ -157,7 +157,7 @@ fn render_view(
     let here = format!(
         "/t/{}/invitation?token={}",
         tenant.slug(),
-        urlencoding(view.token)
+        form_urlencoded::byte_serialize(view.token.as_bytes()).collect::<String>()
     );
     let mut page = match view.way {
         Way::Accept(_) => {
@@ -195,20 +195,6 @@ fn render_view(
     page.viewer = view.viewer;
     page.errors = view.errors;
     form_page(state, locale, jar, page, view.status)
-}
-
-/// Percent-encodes a token for a URL query (tokens are URL-safe base64 today; this
-/// keeps the page correct whatever they become).
-fn urlencoding(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 pub(super) async fn page(

@@ -51,17 +51,14 @@ async fn token_tenants(
         .snapshot()
         .tenant_roles_of(account.id, state.now())
     {
-        match crate::extract::TenantPath::load(state, &slug).await {
+        // One lookup: a suspended tenant is named, not offered.
+        match crate::extract::TenantPath::load_even_suspended(state, &slug).await {
+            Ok(t) if t.is_suspended() => places
+                .suspended
+                .push(t.record.tenant.name.get(locale).to_owned()),
             Ok(t) => places
                 .open
                 .push((slug, t.record.tenant.name.get(locale).to_owned())),
-            Err(crate::WebError::Suspended) => places.suspended.push(
-                state
-                    .store
-                    .tenant_by_slug(&slug)
-                    .await
-                    .map_or(slug, |t| t.tenant.name.get(locale).to_owned()),
-            ),
             Err(crate::WebError::NotFound) => {}
             Err(e) => return Err(e.into()),
         }
@@ -69,18 +66,48 @@ async fn token_tenants(
     Ok(places)
 }
 
-/// The name of a token's region, in `locale`; the slug when the region is gone or
-/// suspended (it still tells the person which token it is).
-pub(crate) async fn region_name(
+/// One live API token as the pages list it (the tokens page and the account page).
+#[derive(Debug, Serialize)]
+pub(crate) struct TokenRow {
+    id: i64,
+    name: String,
+    /// The region's name; its slug when the region is gone.
+    tenant: String,
+    created: String,
+    last_used: String,
+}
+
+/// The account's live API tokens, newest first: what else can act as the person.
+pub(crate) async fn token_rows(
     state: &AppState,
-    slug: &str,
     locale: Locale,
-) -> Result<String, PageError> {
-    match crate::extract::TenantPath::load(state, slug).await {
-        Ok(t) => Ok(t.record.tenant.name.get(locale).to_owned()),
-        Err(crate::WebError::NotFound | crate::WebError::Suspended) => Ok(slug.to_owned()),
-        Err(e) => Err(e.into()),
+    account: &Account,
+) -> Result<Vec<TokenRow>, PageError> {
+    let c = &state.inner.catalogs;
+    let mut tx = state.store.account(account.id).read().await?;
+    let tokens = tx.api_tokens().await?;
+    tx.commit().await?;
+    let mut rows = Vec::with_capacity(tokens.len());
+    for k in tokens {
+        // A suspended region's token is still listed by its region's name.
+        let tenant =
+            match crate::extract::TenantPath::load_even_suspended(state, &k.tenant_slug).await {
+                Ok(t) => t.record.tenant.name.get(locale).to_owned(),
+                Err(crate::WebError::NotFound) => k.tenant_slug,
+                Err(e) => return Err(e.into()),
+            };
+        rows.push(TokenRow {
+            id: k.id.get(),
+            name: k.name,
+            tenant,
+            created: datetime_text(locale, k.created_at),
+            last_used: k
+                .last_used_at
+                .map(|t| datetime_text(locale, t))
+                .unwrap_or_else(|| c.text(locale, "never_used").to_owned()),
+        });
     }
+    Ok(rows)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -113,28 +140,7 @@ async fn render_tokens(
     view: TokensView<'_>,
 ) -> Result<Response, PageError> {
     let c = &state.inner.catalogs;
-    #[derive(Serialize)]
-    struct Row {
-        id: i64,
-        name: String,
-        tenant: String,
-        last_used: String,
-    }
-    let mut tx = state.store.account(account.id).read().await?;
-    let tokens = tx.api_tokens().await?;
-    tx.commit().await?;
-    let mut rows = Vec::with_capacity(tokens.len());
-    for k in tokens {
-        rows.push(Row {
-            id: k.id.get(),
-            name: k.name,
-            tenant: region_name(state, &k.tenant_slug, locale).await?,
-            last_used: k
-                .last_used_at
-                .map(|t| datetime_text(locale, t))
-                .unwrap_or_else(|| c.text(locale, "never_used").to_owned()),
-        });
-    }
+    let rows = token_rows(state, locale, account).await?;
     let (jar, csrf) = csrf_token(state, jar);
     let mut ctx = base_context(state, locale, Some(account), "/account/tokens");
     ctx.insert("tokens", &rows);
