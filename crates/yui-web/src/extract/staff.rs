@@ -61,11 +61,7 @@ impl<P: Needs> FromRequestParts<AppState> for Staff<P> {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let SignedIn(account) = SignedIn::from_request_parts(parts, state)
-            .await
-            .map_err(NotSignedIn::into_response)?;
-        let not_found = || PageError(WebError::NotFound).into_response();
-        let slug = TenantPath::slug_of(parts).await.ok_or_else(not_found)?;
+        let (account, slug) = signed_in_at(parts, state).await?;
         // The permission first: someone without it learns nothing of the tenant,
         // not even whether it is suspended.
         if !state
@@ -83,6 +79,20 @@ impl<P: Needs> FromRequestParts<AppState> for Staff<P> {
             _needs: PhantomData,
         })
     }
+}
+
+fn not_found() -> Response {
+    PageError(WebError::NotFound).into_response()
+}
+
+/// The signed-in person (else to the sign-in page) and the path's tenant slug (else
+/// 404): what both staff extractors start from.
+async fn signed_in_at(parts: &mut Parts, state: &AppState) -> Result<(Account, String), Response> {
+    let SignedIn(account) = SignedIn::from_request_parts(parts, state)
+        .await
+        .map_err(NotSignedIn::into_response)?;
+    let slug = TenantPath::slug_of(parts).await.ok_or_else(not_found)?;
+    Ok((account, slug))
 }
 
 /// A signed-in person who may read `P` in the path's tenant: its staff while it is
@@ -104,11 +114,7 @@ impl<P: Needs> FromRequestParts<AppState> for StaffOrOperator<P> {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let SignedIn(account) = SignedIn::from_request_parts(parts, state)
-            .await
-            .map_err(NotSignedIn::into_response)?;
-        let not_found = || PageError(WebError::NotFound).into_response();
-        let slug = TenantPath::slug_of(parts).await.ok_or_else(not_found)?;
+        let (account, slug) = signed_in_at(parts, state).await?;
         let now = state.now();
         let operator = state.authz.check_platform(account.id, P::PERMISSION, now);
         // The permission first, as for `Staff`: nothing of the tenant to the others.
