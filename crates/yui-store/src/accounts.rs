@@ -207,20 +207,13 @@ async fn set_password(
 /// Holds the account's row (PostgreSQL) and checks its credential epoch: what a new
 /// session or token is made under. A change of credentials in progress is waited for.
 pub(crate) async fn check_epoch(tx: &mut StoreTx, account: AccountId, epoch: i64) -> Result<()> {
-    let row: Option<(i64,)> = match tx {
-        StoreTx::Postgres(conn) => {
-            sqlx::query_as("SELECT credential_epoch FROM accounts WHERE id = $1 FOR SHARE")
-                .bind(account)
-                .fetch_optional(&mut **conn)
-                .await?
-        }
-        StoreTx::Sqlite(conn) => {
-            sqlx::query_as("SELECT credential_epoch FROM accounts WHERE id = $1")
-                .bind(account)
-                .fetch_optional(&mut **conn)
-                .await?
-        }
-    };
+    let lock = tx.row_lock("FOR SHARE");
+    let row: Option<(i64,)> = with_tx!(tx, conn => {
+        sqlx::query_as(&format!("SELECT credential_epoch FROM accounts WHERE id = $1 {lock}"))
+            .bind(account)
+            .fetch_optional(&mut **conn)
+            .await?
+    });
     match row {
         Some((current,)) if current == epoch => Ok(()),
         Some(_) => Err(StoreError::Conflict("credentials".to_owned())),

@@ -157,6 +157,16 @@ impl StoreTx {
         }
         Ok(())
     }
+
+    /// `clause` (`FOR UPDATE`, `FOR SHARE`) on PostgreSQL, where concurrent
+    /// transactions take turns on a row by locking it; nothing on SQLite, whose
+    /// writing transactions already run one at a time (and which has no such clause).
+    pub fn row_lock(&self, clause: &'static str) -> &'static str {
+        match self {
+            StoreTx::Sqlite(_) => "",
+            StoreTx::Postgres(_) => clause,
+        }
+    }
 }
 
 /// Runs one body against the connection of a [`StoreTx`], compiled once per backend:

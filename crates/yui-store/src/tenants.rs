@@ -7,7 +7,7 @@ use yui_domain::tenant::Introduction;
 use yui_domain::{Locale, Tenant, TenantId, TenantStatus};
 
 use crate::scope::{PlatformReason, PlatformTx, TenantTx, sealed::Inner};
-use crate::{Result, Store, StoreError, StoreTx, with_tx};
+use crate::{Result, Store, StoreError, with_tx};
 
 /// A tenant as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -181,22 +181,14 @@ impl TenantTx {
         self.active_status("FOR SHARE").await
     }
 
-    async fn active_status(&mut self, lock: &str) -> Result<()> {
-        let row: Option<(String,)> = match &mut self.tx {
-            StoreTx::Postgres(conn) => {
-                sqlx::query_as(&format!("SELECT status FROM tenants WHERE id = $1 {lock}"))
-                    .bind(self.tenant)
-                    .fetch_optional(&mut **conn)
-                    .await?
-            }
-            // SQLite's writing transactions already run one at a time.
-            StoreTx::Sqlite(conn) => {
-                sqlx::query_as("SELECT status FROM tenants WHERE id = $1")
-                    .bind(self.tenant)
-                    .fetch_optional(&mut **conn)
-                    .await?
-            }
-        };
+    async fn active_status(&mut self, lock: &'static str) -> Result<()> {
+        let lock = self.tx.row_lock(lock);
+        let row: Option<(String,)> = with_tx!(&mut self.tx, conn => {
+            sqlx::query_as(&format!("SELECT status FROM tenants WHERE id = $1 {lock}"))
+                .bind(self.tenant)
+                .fetch_optional(&mut **conn)
+                .await?
+        });
         match row {
             Some((status,)) if status == TenantStatus::Active.as_str() => Ok(()),
             Some(_) => Err(StoreError::Suspended),
