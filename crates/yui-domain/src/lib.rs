@@ -9,6 +9,7 @@ pub mod fiscal;
 pub mod ids;
 pub mod locale;
 pub mod permission;
+pub mod search;
 pub mod talent;
 pub mod tenant;
 

@@ -43,6 +43,7 @@ pub mod cli;
 mod ids;
 mod instance;
 mod prepare;
+pub mod recommend;
 mod solve;
 pub mod synth;
 
