@@ -16,6 +16,7 @@ mod invitations;
 mod outbox;
 mod policy;
 mod scope;
+mod search;
 mod sqlite_file;
 mod tenants;
 mod throttle;
@@ -44,6 +45,7 @@ pub use scope::{
     AccountHandle, AccountTx, PlatformHandle, PlatformReason, PlatformTx, TenantHandle, TenantTx,
     Tx,
 };
+pub use search::{CANDIDATES_PER_SKILL, ProjectFacets, TalentFacets, TalentHit, TalentQuery};
 pub use sqlite_file::Unhealthy;
 pub use tenants::{ApplyOutcome, TenantRecord};
 pub use throttle::{Attempt, Limit};
