@@ -17,6 +17,7 @@ mod outbox;
 mod policy;
 mod scope;
 mod sqlite_file;
+mod talent;
 mod tenants;
 mod throttle;
 mod tokens;
@@ -45,6 +46,10 @@ pub use scope::{
     Tx,
 };
 pub use sqlite_file::Unhealthy;
+pub use talent::{
+    AccountData, ConsentChange, ConsentEvent, Erasure, MemberProfile, MemberSummary, Membership,
+    MyMembership, PersonalData, StoredProfile, TokenData,
+};
 pub use tenants::{ApplyOutcome, TenantRecord};
 pub use throttle::{Attempt, Limit};
 pub use tokens::{ApiToken, TokenPrincipal};
@@ -225,7 +230,10 @@ impl Store {
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(10))
-                    .foreign_keys(true);
+                    .foreign_keys(true)
+                    // Erased personal data is overwritten in the file, not only
+                    // unlinked from the tree where a file copy could still read it.
+                    .pragma("secure_delete", "ON");
                 let filename = opts.get_filename().display().to_string();
                 let cannot_open = |e: sqlx::Error| {
                     StoreError::Unavailable(format!("cannot open SQLite database {filename}: {e}"))
