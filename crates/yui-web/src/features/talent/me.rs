@@ -28,11 +28,17 @@ struct RegionRow {
     left: Option<String>,
 }
 
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct DashboardQuery {
+    left: Option<String>,
+}
+
 pub(super) async fn dashboard(
     State(state): State<AppState>,
     lang: Lang,
     SignedIn(account): SignedIn,
     jar: CookieJar,
+    Query(q): Query<DashboardQuery>,
 ) -> Result<Response, PageError> {
     let locale = lang.or(account.locale());
     let mut tx = state.store.account(account.id).read().await?;
@@ -69,6 +75,11 @@ pub(super) async fn dashboard(
         &profile.as_ref().is_some_and(|p| p.pool_opt_in_at.is_some()),
     );
     ctx.insert("verified", &account.email_verified_at.is_some());
+    ctx.insert(
+        "notice",
+        &q.left
+            .map(|_| state.inner.catalogs.text(locale, "left_region_notice")),
+    );
     Ok((
         jar,
         render(

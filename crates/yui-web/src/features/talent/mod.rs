@@ -106,8 +106,12 @@ pub(crate) fn profile_facts(state: &AppState, locale: Locale, p: &TalentProfile)
             .ties
             .iter()
             .map(|t| {
+                let (open, close) = match locale {
+                    Locale::Ja => ("（", "）"),
+                    Locale::En => (" (", ")"),
+                };
                 format!(
-                    "{}（{}）",
+                    "{}{open}{}{close}",
                     t.prefecture.name(locale),
                     c.text(locale, &format!("tie_{}", t.kind.code()))
                 )
