@@ -369,6 +369,8 @@ async fn a_new_consent_version_asks_again(app: &TestApp) {
     let page = app.open(&talent, "/t/kamaishi/join?renew=1").await;
     assert!(page.html().contains("同意文が変わりました"));
     assert!(page.html().contains("保存期間は5年"));
+    // Declining is possible from here too: leaving is never blocked.
+    page.form("/t/kamaishi/me/leave");
     let res = page
         .form("/t/kamaishi/join")
         .check("consent_staff")
@@ -613,4 +615,19 @@ async fn strangers_forged_forms_and_unverified_accounts(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(res.status(), 403);
+
+    // The last administrator of a region cannot delete the account: the region
+    // would fall to nobody.
+    let (admin, admin_id) = person(app, "最後の 管理者", "last-admin@example.jp").await;
+    grant(app, admin_id, Role::TenantAdmin, Some("amami")).await;
+    let res = app
+        .open(&admin, "/me/delete")
+        .await
+        .form("/me/delete")
+        .set("password", "a passphrase long enough")
+        .check("confirm")
+        .submit(&admin)
+        .await;
+    assert_eq!(res.status(), 409);
+    assert!(Page::read(res).await.html().contains("最後の管理者"));
 }

@@ -512,7 +512,8 @@ impl AccountTx {
 
     /// Joins `tenant` (or renews the consent) under `consent`, the tenant's current
     /// wording: the staff always, its host organizations only if `hosts`. Each
-    /// consent given or withdrawn goes to the log.
+    /// consent given or withdrawn goes to the log. A suspended tenant is
+    /// [`StoreError::Suspended`].
     #[instrument(skip_all, fields(account = %self.account, tenant = %tenant), err(level = "warn"))]
     pub async fn join_tenant(
         &mut self,
@@ -524,6 +525,20 @@ impl AccountTx {
         let account = self.account;
         let version = i32::try_from(consent.version)
             .map_err(|_| StoreError::Invalid("consent version".to_owned()))?;
+        // Joining is a change of the tenant's data: a suspension committed meanwhile
+        // wins, and one that comes later waits for this join (PostgreSQL).
+        let lock = self.tx.row_lock("FOR SHARE");
+        let status: Option<(String,)> = with_tx!(&mut self.tx, conn => {
+            sqlx::query_as(&format!("SELECT status FROM tenants WHERE id = $1 {lock}"))
+                .bind(tenant)
+                .fetch_optional(&mut **conn)
+                .await?
+        });
+        match status {
+            Some((s,)) if s == "active" => {}
+            Some(_) => return Err(StoreError::Suspended),
+            None => return Err(StoreError::NotFound),
+        }
         let before = membership_of(&mut self.tx, tenant, account, true).await?;
         with_tx!(&mut self.tx, conn => {
             sqlx::query(

@@ -7,6 +7,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
+use yui_authz::{Role, Scope};
 use yui_domain::Locale;
 use yui_domain::account::{FieldError, Problem};
 use yui_domain::audit::AuditAction;
@@ -14,7 +15,7 @@ use yui_store::{Account, AuditEntry, AuditTx};
 
 use crate::AppState;
 use crate::error::PageError;
-use crate::extract::{ClientIp, CsrfForm, Lang, SignedIn};
+use crate::extract::{ClientIp, CsrfForm, Lang, SignedIn, TenantPath};
 use crate::render::{FieldView, base_context, error_views, field_message, message_page, render};
 use crate::security::{csrf_token, end_session_cookie, password_matches};
 
@@ -65,12 +66,17 @@ fn render_delete(
     jar: CookieJar,
     account: &Account,
     errors: &[FieldError],
+    problem: Option<&str>,
     status: StatusCode,
 ) -> Response {
     let (jar, csrf) = csrf_token(state, jar);
     let mut ctx = base_context(state, locale, Some(account), "/me/delete");
     ctx.insert("csrf", &csrf);
     ctx.insert("errors", &error_views(state, locale, errors));
+    ctx.insert(
+        "problem",
+        &problem.map(|k| state.inner.catalogs.text(locale, k)),
+    );
     ctx.insert("has_password", &account.password_hash.is_some());
     ctx.insert(
         "password_field",
@@ -98,6 +104,39 @@ fn render_delete(
         .into_response()
 }
 
+/// Whether the account is a region's administrator whom no other administrator
+/// outlasts: deleting it would leave the region to nobody (the staff page refuses
+/// to remove such a role for the same reason).
+async fn holds_last_admin_role(state: &AppState, account: &Account) -> Result<bool, PageError> {
+    let now = state.now();
+    for (slug, roles) in state.authz.snapshot().tenant_roles_of(account.id, now) {
+        if !roles.contains(&Role::TenantAdmin) {
+            continue;
+        }
+        let tenant = match TenantPath::load_even_suspended(state, &slug).await {
+            Ok(t) => t,
+            Err(crate::WebError::NotFound) => continue,
+            Err(e) => return Err(e.into()),
+        };
+        let mut tx = state.store.tenant(tenant.id).read().await?;
+        let grants = yui_authz::list_grants_in(&mut tx).await?;
+        tx.commit().await?;
+        let last = grants
+            .iter()
+            .filter(|g| {
+                g.account_id == account.id
+                    && g.role == Role::TenantAdmin
+                    && g.scope == Scope::Tenant
+                    && g.live_at(now)
+            })
+            .any(|g| !crate::features::staff::admins_outlast(&grants, g, now));
+        if last {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 pub(super) async fn delete_page(
     State(state): State<AppState>,
     lang: Lang,
@@ -105,7 +144,7 @@ pub(super) async fn delete_page(
     jar: CookieJar,
 ) -> Response {
     let locale = lang.or(account.locale());
-    render_delete(&state, locale, jar, &account, &[], StatusCode::OK)
+    render_delete(&state, locale, jar, &account, &[], None, StatusCode::OK)
 }
 
 pub(super) async fn delete(
@@ -142,7 +181,18 @@ pub(super) async fn delete(
     if !errors.is_empty() {
         let status = StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(render_delete(
-            &state, locale, jar, &account, &errors, status,
+            &state, locale, jar, &account, &errors, None, status,
+        ));
+    }
+    if holds_last_admin_role(&state, &account).await? {
+        return Ok(render_delete(
+            &state,
+            locale,
+            jar,
+            &account,
+            &[],
+            Some("err_last_admin_delete"),
+            StatusCode::CONFLICT,
         ));
     }
     let now = state.now();
