@@ -38,7 +38,7 @@ struct Choice {
 /// A group of choices with its error.
 #[derive(Debug, Serialize)]
 struct Group {
-    name: &'static str,
+    name: String,
     label: String,
     error: Option<String>,
     choices: Vec<Choice>,
@@ -185,14 +185,14 @@ fn render_profile(
     ctx.insert(
         "residence",
         &Group {
-            name: "residence",
+            name: "residence".to_owned(),
             label: c.text(locale, "field_residence").to_owned(),
             error: error_of("residence"),
             choices: residence,
         },
     );
     let list = |name: &'static str, choices: Vec<Choice>| Group {
-        name,
+        name: name.to_owned(),
         label: c.text(locale, &format!("field_{name}")).to_owned(),
         error: error_of(name),
         choices,
@@ -277,7 +277,8 @@ fn render_profile(
                 .map(|(_, p)| p.clone())
                 .collect();
             Group {
-                name: TIE_FIELDS[RegionTie::ALL.iter().position(|k| k == kind).unwrap_or(0)],
+                // The form sends one list per kind: `tie_hometown`, `tie_fan`, …
+                name: format!("tie_{}", kind.code()),
                 label: c.text(locale, &format!("tie_{}", kind.code())).to_owned(),
                 error: None,
                 choices: choices(
@@ -302,14 +303,6 @@ fn render_profile(
     )
         .into_response()
 }
-
-/// The form names of the tie lists, in [`RegionTie::ALL`]'s order.
-const TIE_FIELDS: [&str; 4] = [
-    "tie_hometown",
-    "tie_former_resident",
-    "tie_connection",
-    "tie_fan",
-];
 
 /// Two-digit codes, as the form sends them.
 const PREFECTURE_CODES: [&str; 47] = [
