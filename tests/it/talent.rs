@@ -70,6 +70,18 @@ async fn get_with(app: &TestApp, client: &reqwest::Client, path: &str) -> reqwes
     client.get(app.url(path)).send().await.unwrap()
 }
 
+/// The members `GET /api/v1/tenants/iwate/talents` lists for `token`.
+async fn api_members(app: &TestApp, token: &str) -> Vec<serde_json::Value> {
+    let res = reqwest::Client::new()
+        .get(app.url("/api/v1/tenants/iwate/talents"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
 async fn tenant_id(app: &TestApp, slug: &str) -> TenantId {
     app.store.tenant_by_slug(slug).await.unwrap().id
 }
@@ -264,6 +276,27 @@ async fn leaving_and_withdrawing_hide_the_profile_at_once(app: &TestApp) {
     grant(app, coord_id, Role::Coordinator, Some("iwate")).await;
     let path = format!("/t/iwate/talents/{talent_id}");
     assert_eq!(app.status(&coord, &path).await, 200);
+    // The API answers the same as the pages.
+    let res = app
+        .open(&coord, "/account/tokens")
+        .await
+        .form("/account/tokens")
+        .set("token_name", "talents")
+        .set("tenant", "iwate")
+        .submit(&coord)
+        .await;
+    assert_eq!(res.status(), 201);
+    let token = crate::tokens::token_in(&res.text().await.unwrap());
+    let members = api_members(app, &token).await;
+    assert_eq!(members.len(), 1);
+    assert_eq!(members[0]["id"], talent_id.get());
+    assert_eq!(members[0]["hosts"], true);
+    assert!(
+        members[0]["consented_at"]
+            .as_str()
+            .unwrap()
+            .ends_with("+09:00")
+    );
 
     // Withdrawing the hosts' part: the staff still see the member, marked staff only.
     let res = app
@@ -285,6 +318,7 @@ async fn leaving_and_withdrawing_hide_the_profile_at_once(app: &TestApp) {
         .await;
     assert_eq!(res.status(), 303);
     assert_eq!(app.status(&coord, &path).await, 404);
+    assert!(api_members(app, &token).await.is_empty());
     assert!(
         !app.page(&coord, "/t/iwate/talents")
             .await

@@ -2,6 +2,7 @@
 //! consent (and leaving it), the shared pool, the talent's own data download and
 //! account deletion, and the region staff's view of the members whose consent is live.
 
+pub mod api;
 mod data;
 mod join;
 mod me;
@@ -61,6 +62,7 @@ pub fn router() -> Router<AppState> {
         .route("/t/{slug}/me/leave", post(me::leave))
         .route("/t/{slug}/talents", get(staff_view::list))
         .route("/t/{slug}/talents/{account}", get(staff_view::detail))
+        .route("/api/v1/tenants/{slug}/talents", get(api::talents))
 }
 
 /// A profile as pages show it: every code as words in the reader's language.
