@@ -530,6 +530,10 @@ async fn pages_fit_phone_screens() {
                     "/account/tokens",
                     "/t/iwate/staff",
                     "/t/iwate/audit",
+                    "/me",
+                    "/me/profile",
+                    "/t/iwate/join",
+                    "/me/delete",
                 ],
             ),
             (Some(DEMO_OPERATOR), vec!["/account", "/ops/", "/ops/audit"]),
@@ -712,6 +716,31 @@ async fn every_page_passes_the_accessibility_audit() {
             submit(c, "/t/iwate/staff").await?;
             error_summary(c).await?;
             audit!(lang, "/t/iwate/staff with errors");
+            // The talent's pages: the dashboard, the profile (and its errors), deleting
+            // the account, a region's consent (and its error), the region after joining.
+            for path in ["/me", "/me/profile", "/me/delete"] {
+                c.goto(&app.url(path)).await?;
+                audit!(lang, path);
+            }
+            c.goto(&app.url("/me/profile")).await?;
+            fill(c, "f-kana", "Sato").await?;
+            submit(c, "/me/profile").await?;
+            error_summary(c).await?;
+            audit!(lang, "/me/profile with errors");
+            let region = if lang == "ja" { "kamaishi" } else { "ichinoseki" };
+            let join = format!("/t/{region}/join");
+            c.goto(&app.url(&join)).await?;
+            audit!(lang, &join);
+            submit(c, &join).await?;
+            error_summary(c).await?;
+            audit!(lang, "a region's consent with errors");
+            c.find(Locator::Css("input[name=consent_staff]"))
+                .await?
+                .click()
+                .await?;
+            submit(c, &join).await?;
+            arrive(c, &format!("/t/{region}/me")).await?;
+            audit!(lang, "a region's page for its member");
             // An open invitation on the list, and the page its link opens.
             let invitee = format!("invitee-{lang}@example.jp");
             c.goto(&app.url("/t/iwate/staff")).await?;
@@ -743,7 +772,7 @@ async fn every_page_passes_the_accessibility_audit() {
                 audit!(lang, path);
             }
         }
-        assert_eq!(audited, 2 * 32, "pages audited");
+        assert_eq!(audited, 2 * 39, "pages audited");
         assert!(
             problems.is_empty(),
             "accessibility violations (axe-core, WCAG 2 A/AA):\n{}",

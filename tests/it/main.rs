@@ -14,6 +14,7 @@ mod ops;
 mod pages;
 mod serve_cli;
 mod staff;
+mod talent;
 mod tenant_files;
 mod throttle;
 mod tokens;

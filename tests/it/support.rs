@@ -163,6 +163,11 @@ impl TestApp {
         }
     }
 
+    /// Every stored value as text (see [`TestDb::dump_text`]).
+    pub async fn dump_database(&self) -> String {
+        self._db.dump_text().await
+    }
+
     /// The application's current time.
     pub fn now(&self) -> chrono::DateTime<Utc> {
         Utc::now() + chrono::Duration::seconds(self.clock_offset.load(Ordering::SeqCst))

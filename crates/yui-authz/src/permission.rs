@@ -18,6 +18,7 @@ pub fn permission_names(permission: Permission) -> (&'static str, &'static str) 
         Permission::KpiRead => ("kpi", "read"),
         Permission::ReportRead => ("report", "read"),
         Permission::ExportCreate => ("export", "create"),
+        Permission::TalentRead => ("talent", "read"),
     }
 }
 
@@ -54,7 +55,8 @@ mod tests {
             | Permission::ProgramManage
             | Permission::KpiRead
             | Permission::ReportRead
-            | Permission::ExportCreate => &[(InTenant, Scope::Tenant)],
+            | Permission::ExportCreate
+            | Permission::TalentRead => &[(InTenant, Scope::Tenant)],
         }
     }
 

@@ -24,6 +24,8 @@ pub enum AuditAction {
     TenantCreated,
     TenantSuspended,
     TenantResumed,
+    /// A person deleted their own account (their personal fields were erased).
+    AccountDeleted,
 }
 
 impl AuditAction {
@@ -47,6 +49,7 @@ impl AuditAction {
             AuditAction::TenantCreated => "tenant_created",
             AuditAction::TenantSuspended => "tenant_suspended",
             AuditAction::TenantResumed => "tenant_resumed",
+            AuditAction::AccountDeleted => "account_deleted",
         }
     }
 }

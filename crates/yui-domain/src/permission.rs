@@ -28,11 +28,13 @@ pub enum Permission {
     ReportRead,
     /// Export personal data (logged).
     ExportCreate,
+    /// Read the profiles of the tenant's talents whose consent covers its staff.
+    TalentRead,
 }
 
 impl Permission {
     /// Every permission, for tests that each one maps to the model.
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 13] = [
         Permission::StaffRead,
         Permission::StaffInvite,
         Permission::StaffRevoke,
@@ -45,5 +47,6 @@ impl Permission {
         Permission::KpiRead,
         Permission::ReportRead,
         Permission::ExportCreate,
+        Permission::TalentRead,
     ];
 }

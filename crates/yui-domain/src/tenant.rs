@@ -202,6 +202,37 @@ pub struct Templates {
     pub matching_round: RoundTemplate,
 }
 
+/// What a talent agrees to when joining the tenant (個人情報保護法: the purpose, who
+/// sees what, how to withdraw), in both languages. Every change of wording is a new
+/// version: a membership records the version it was given under, and a talent whose
+/// version is older is asked again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consent {
+    pub version: u32,
+    pub text: Localized,
+}
+
+/// The longest consent text, per language.
+pub const CONSENT_TEXT_MAX: usize = 4000;
+
+impl Default for Consent {
+    /// The wording a tenant file without `[consent]` gets: what the platform itself
+    /// can promise of every region.
+    fn default() -> Consent {
+        Consent {
+            version: 1,
+            text: Localized {
+                ja: DEFAULT_CONSENT_JA.to_owned(),
+                en: DEFAULT_CONSENT_EN.to_owned(),
+            },
+        }
+    }
+}
+
+const DEFAULT_CONSENT_JA: &str = "この地域に参加すると、あなたのプロフィール（氏名、フリガナ、居住都道府県、スキル、経歴、関わり方の希望、地域とのつながり、関心）を、この地域の事業を運営する事務局の職員が、複業・兼業のマッチング、イベントや相談のご案内、事業の報告（個人を特定しない集計）のために利用します。\n\n受入企業・団体にプロフィールを見せるかどうかは、別に選べます。選んだ場合に限り、この地域の受入企業・団体の担当者があなたのプロフィールを見て、案件のご相談に使います。\n\nいつでもこの地域から退会し、または受入企業・団体への提供をやめることができます。その時点から、この地域の職員・受入企業・団体はあなたのプロフィールを見られなくなります。同意の記録（版と日時）は、同意した事実の証明のために保存します。";
+
+const DEFAULT_CONSENT_EN: &str = "When you join this region, the staff of the secretariat that runs its program use your profile (name, reading, prefecture of residence, skills, experience, how you would like to work, your ties to regions and your interests) to match you with side jobs, to tell you about events and consultations, and to report on the program (in figures that identify nobody).\n\nWhether the region's host organizations may see your profile is a separate choice. Only if you choose it, the people in charge at the region's host organizations see your profile to discuss projects with you.\n\nYou can leave the region, or stop sharing with host organizations, at any time. From then on, the region's staff and host organizations no longer see your profile. The record of your consent (its version and time) is kept as proof that you gave it.";
+
 /// A validated tenant description, as applied from `tenants/<slug>/tenant.toml`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tenant {
@@ -216,6 +247,9 @@ pub struct Tenant {
     pub mail: MailSender,
     pub templates: Templates,
     pub members: Vec<Member>,
+    /// Absent in tenants stored before consent existed: they carry the default.
+    #[serde(default)]
+    pub consent: Consent,
 }
 
 /// A key figure shown beside a tenant's introduction.
@@ -265,6 +299,14 @@ struct RawTenant {
     templates: RawTemplates,
     #[serde(default)]
     members: Vec<RawMember>,
+    consent: Option<RawConsent>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConsent {
+    version: Spanned<u32>,
+    text: RawLocalized,
 }
 
 #[derive(Deserialize)]
@@ -637,6 +679,14 @@ pub fn parse_tenant_file(text: &str) -> Result<Tenant, Vec<TenantFileError>> {
         }
     }
 
+    let consent = match &raw.consent {
+        None => Consent::default(),
+        Some(rc) => Consent {
+            version: c.range(&rc.version, "consent.version", 1, 1_000_000),
+            text: c.localized(&rc.text, "consent.text", CONSENT_TEXT_MAX),
+        },
+    };
+
     if c.errors.is_empty() {
         Ok(Tenant {
             slug,
@@ -650,6 +700,7 @@ pub fn parse_tenant_file(text: &str) -> Result<Tenant, Vec<TenantFileError>> {
             mail,
             templates,
             members,
+            consent,
         })
     } else {
         Err(c.errors)
@@ -717,6 +768,33 @@ mod tests {
         assert!((contrast_ratio([0, 0, 0], [255, 255, 255]) - 21.0).abs() < 0.01);
         assert!(contrast_ratio([0x76, 0x76, 0x76], [255, 255, 255]) >= 4.5);
         assert!(contrast_ratio([0x77, 0x77, 0x77], [255, 255, 255]) < 4.5);
+    }
+
+    #[test]
+    fn consent_is_read_or_defaulted() {
+        let file = include_str!("../../../tenants/kamaishi/tenant.toml");
+        let t = parse_tenant_file(file).unwrap();
+        assert_eq!(t.consent.version, 1);
+        assert!(t.consent.text.ja.starts_with("釜石市の複業"));
+        assert!(t.consent.text.ja.contains("同意の撤回"));
+        assert!(t.consent.text.en.contains("host organizations"));
+        // Without the section: the built-in wording, version 1.
+        let cut = &file[..file.find("[consent]").unwrap()];
+        let t = parse_tenant_file(cut).unwrap();
+        assert_eq!(t.consent, Consent::default());
+        // A version 0 or an empty text is named with its key.
+        let bad = file.replace("[consent]\nversion = 1", "[consent]\nversion = 0");
+        let keys: Vec<String> = parse_tenant_file(&bad)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.key)
+            .collect();
+        assert_eq!(keys, ["consent.version"]);
+        // A spec stored before consent existed reads as the default.
+        let mut json = serde_json::to_value(&t).unwrap();
+        json.as_object_mut().unwrap().remove("consent");
+        let old: Tenant = serde_json::from_value(json).unwrap();
+        assert_eq!(old.consent, Consent::default());
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod policy;
 mod scope;
 mod search;
 mod sqlite_file;
+mod talent;
 mod tenants;
 mod throttle;
 mod tokens;
@@ -47,6 +48,10 @@ pub use scope::{
 };
 pub use search::{CANDIDATES_PER_SKILL, ProjectFacets, TalentFacets, TalentHit, TalentQuery};
 pub use sqlite_file::Unhealthy;
+pub use talent::{
+    AccountData, ConsentChange, ConsentEvent, Erasure, MemberProfile, MemberSummary, Membership,
+    MyMembership, PersonalData, StoredProfile, TokenData,
+};
 pub use tenants::{ApplyOutcome, TenantRecord};
 pub use throttle::{Attempt, Limit};
 pub use tokens::{ApiToken, TokenPrincipal};
@@ -227,7 +232,10 @@ impl Store {
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(10))
-                    .foreign_keys(true);
+                    .foreign_keys(true)
+                    // Erased personal data is overwritten in the file, not only
+                    // unlinked from the tree where a file copy could still read it.
+                    .pragma("secure_delete", "ON");
                 let filename = opts.get_filename().display().to_string();
                 let cannot_open = |e: sqlx::Error| {
                     StoreError::Unavailable(format!("cannot open SQLite database {filename}: {e}"))

@@ -67,7 +67,7 @@ impl Store {
     ) -> Result<ApplyOutcome> {
         let code = tenant.code.as_ref().map(|c| c.as_str().to_owned());
         let mut platform = self.platform(PlatformReason::TenantFiles).write().await?;
-        let outcome = with_tx!(platform.inner(), tx => {
+        let (outcome, id) = with_tx!(platform.inner(), tx => {
             let parent_id: Option<TenantId> = match &tenant.parent {
                 None => None,
                 Some(parent) => {
@@ -93,43 +93,53 @@ impl Store {
                     return Err(StoreError::Conflict(format!("code: {code} already belongs to tenant {other:?}")));
                 }
             }
-            let existing: Option<(Json<Tenant>, String)> = sqlx::query_as("SELECT spec, logo_svg FROM tenants WHERE slug = $1")
+            let existing: Option<(TenantId, Json<Tenant>, String)> = sqlx::query_as("SELECT id, spec, logo_svg FROM tenants WHERE slug = $1")
                 .bind(&tenant.slug)
                 .fetch_optional(&mut **tx)
                 .await?;
-            let outcome = match &existing {
-                Some((spec, logo)) if &spec.0 == tenant && logo == logo_svg => {
-                    // Nothing to write; the transaction ends unused.
-                    return Ok(ApplyOutcome::Unchanged);
+            match &existing {
+                // Nothing of the tenant to write; its consent wording is made sure of below.
+                Some((id, spec, logo)) if &spec.0 == tenant && logo == logo_svg => {
+                    (ApplyOutcome::Unchanged, *id)
                 }
-                Some(_) => ApplyOutcome::Updated,
-                None => ApplyOutcome::Created,
-            };
-            sqlx::query(
-                "INSERT INTO tenants (slug, kind, code, parent_id, name_ja, name_en, name_kana, default_locale, spec, logo_svg, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
-                 ON CONFLICT (slug) DO UPDATE SET
-                    kind = excluded.kind, code = excluded.code, parent_id = excluded.parent_id,
-                    name_ja = excluded.name_ja, name_en = excluded.name_en, name_kana = excluded.name_kana,
-                    default_locale = excluded.default_locale, spec = excluded.spec, logo_svg = excluded.logo_svg,
-                    updated_at = excluded.updated_at",
-            )
-            .bind(&tenant.slug)
-            .bind(tenant.kind.as_str())
-            .bind(&code)
-            .bind(parent_id)
-            .bind(&tenant.name.ja)
-            .bind(&tenant.name.en)
-            .bind(&tenant.name.kana)
-            .bind(tenant.default_locale.tag())
-            .bind(Json(tenant))
-            .bind(logo_svg)
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
-            sqlx::query(BUMP_DIRECTORY).execute(&mut **tx).await?;
-            outcome
+                _ => {
+                    let outcome = if existing.is_some() {
+                        ApplyOutcome::Updated
+                    } else {
+                        ApplyOutcome::Created
+                    };
+                    let (id,): (TenantId,) = sqlx::query_as(
+                        "INSERT INTO tenants (slug, kind, code, parent_id, name_ja, name_en, name_kana, default_locale, spec, logo_svg, created_at, updated_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
+                         ON CONFLICT (slug) DO UPDATE SET
+                            kind = excluded.kind, code = excluded.code, parent_id = excluded.parent_id,
+                            name_ja = excluded.name_ja, name_en = excluded.name_en, name_kana = excluded.name_kana,
+                            default_locale = excluded.default_locale, spec = excluded.spec, logo_svg = excluded.logo_svg,
+                            updated_at = excluded.updated_at
+                         RETURNING id",
+                    )
+                    .bind(&tenant.slug)
+                    .bind(tenant.kind.as_str())
+                    .bind(&code)
+                    .bind(parent_id)
+                    .bind(&tenant.name.ja)
+                    .bind(&tenant.name.en)
+                    .bind(&tenant.name.kana)
+                    .bind(tenant.default_locale.tag())
+                    .bind(Json(tenant))
+                    .bind(logo_svg)
+                    .bind(now)
+                    .fetch_one(&mut **tx)
+                    .await?;
+                    sqlx::query(BUMP_DIRECTORY).execute(&mut **tx).await?;
+                    (outcome, id)
+                }
+            }
         });
+        // Every wording members agree to is stored, also for a tenant applied before
+        // consents existed (its file unchanged); the same version with a new text is
+        // refused, and nothing of the file is applied.
+        crate::talent::ensure_consent(platform.inner(), id, &tenant.consent, now).await?;
         platform.commit().await?;
         Ok(outcome)
     }

@@ -407,6 +407,35 @@ impl Form {
         self
     }
 
+    /// Ticks (or clears) the one checkbox of the group `name` whose value is `value`,
+    /// as a person ticks one box of a list of choices sharing a name.
+    #[track_caller]
+    pub fn check_value(&mut self, name: &str, value: &str, on: bool) -> &mut Form {
+        let at = self.named(name);
+        let form = self.to_string();
+        let offered: Vec<String> = at
+            .iter()
+            .filter_map(|&i| match &self.fields[i].kind {
+                Kind::Checkbox { value, .. } => Some(value.clone()),
+                _ => None,
+            })
+            .collect();
+        let Some(&i) = at.iter().find(
+            |&&i| matches!(&self.fields[i].kind, Kind::Checkbox { value: v, .. } if v == value),
+        ) else {
+            panic!("{form}: the checkboxes `{name}` offer no {value:?}; they offer {offered:?}")
+        };
+        assert!(
+            !self.fields[i].disabled,
+            "{form}: the checkbox `{name}` = {value:?} is disabled"
+        );
+        if let Kind::Checkbox { checked, .. } = &mut self.fields[i].kind {
+            *checked = on;
+        }
+        self.overrides.retain(|(n, _)| n != name);
+        self
+    }
+
     /// Submits with the button `name` instead of the form's first submit button.
     #[track_caller]
     pub fn press(&mut self, name: &str) -> &mut Form {

@@ -217,6 +217,69 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// Every value of every column of every table, as text, one value a line, read
+    /// as the owner (on PostgreSQL past row-level security): what a test greps to
+    /// prove something is stored nowhere.
+    pub async fn dump_text(&self) -> String {
+        let store = self.connect().await;
+        let mut out = String::new();
+        match &store {
+            Store::Sqlite(pool) => {
+                let tables: Vec<(String,)> = sqlx::query_as(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+                )
+                .fetch_all(pool)
+                .await
+                .unwrap();
+                for (table,) in tables {
+                    let columns: Vec<(String,)> =
+                        sqlx::query_as("SELECT name FROM pragma_table_info($1)")
+                            .bind(&table)
+                            .fetch_all(pool)
+                            .await
+                            .unwrap();
+                    for (column,) in columns {
+                        // As bytes: a blob may hold text too, and need not be UTF-8.
+                        let values: Vec<(Option<Vec<u8>>,)> = sqlx::query_as(&format!(
+                            r#"SELECT CAST("{column}" AS BLOB) FROM "{table}""#
+                        ))
+                        .fetch_all(pool)
+                        .await
+                        .unwrap();
+                        for v in values.into_iter().filter_map(|(v,)| v) {
+                            let v = String::from_utf8_lossy(&v);
+                            out.push_str(&format!("{table}.{column}: {v}\n"));
+                        }
+                    }
+                }
+            }
+            Store::Postgres(pool) => {
+                let columns: Vec<(String, String)> = sqlx::query_as(
+                    "SELECT c.table_name::text, c.column_name::text FROM information_schema.columns c
+                     JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+                     WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE'",
+                )
+                .fetch_all(pool)
+                .await
+                .unwrap();
+                for (table, column) in columns {
+                    let values: Vec<(Option<String>,)> =
+                        sqlx::query_as(&format!(r#"SELECT "{column}"::text FROM "{table}""#))
+                            .fetch_all(pool)
+                            .await
+                            .unwrap();
+                    for v in values.into_iter().filter_map(|(v,)| v) {
+                        out.push_str(&format!("{table}.{column}: {v}\n"));
+                    }
+                }
+            }
+        }
+        store.close().await;
+        out
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some((admin, name)) = self.postgres.take() {

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Prefecture, Skill};
+use super::{Industry, Prefecture, ProjectKind, Skill};
 use crate::account::{FieldError, Problem, check_display_name, one_line};
 
 /// How the talent would work with a region.
@@ -31,7 +31,7 @@ pub enum Compensation {
 }
 
 /// A talent's tie to a region (関係人口's kinds of relation).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RegionTie {
     /// 出身: born or raised there.
@@ -105,6 +105,15 @@ pub const TAG_MAX: usize = 30;
 pub const SUMMARY_MAX: usize = 2000;
 /// More hours a month than anyone has beside a job is a typing mistake.
 pub const HOURS_PER_MONTH_MAX: u16 = 200;
+/// The most ties to regions one profile lists.
+pub const TIES_MAX: usize = 20;
+
+/// A tie to one prefecture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Tie {
+    pub prefecture: Prefecture,
+    pub kind: RegionTie,
+}
 
 /// The profile form as typed (every field text, as a browser sends it).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -132,6 +141,13 @@ pub struct ProfileInput {
     pub public_servant: Option<String>,
     #[serde(default)]
     pub side_job_permission: String,
+    /// Ties as (kind code, prefecture code) pairs.
+    #[serde(default)]
+    pub ties: Vec<(String, String)>,
+    #[serde(default)]
+    pub industries: Vec<String>,
+    #[serde(default)]
+    pub project_kinds: Vec<String>,
 }
 
 /// A checked profile.
@@ -149,6 +165,12 @@ pub struct TalentProfile {
     pub compensation: Compensation,
     /// `Some` for a public servant: the state of their side-job permission.
     pub side_job_permission: Option<SideJobPermission>,
+    /// Ties to regions, each once, sorted.
+    pub ties: Vec<Tie>,
+    /// Industries of interest, in taxonomy order.
+    pub industries: Vec<Industry>,
+    /// Kinds of project of interest.
+    pub project_kinds: Vec<ProjectKind>,
 }
 
 /// A reading: kana (either script, full width), long vowel mark, middle dot and spaces.
@@ -263,6 +285,29 @@ pub fn check_profile(input: &ProfileInput) -> Result<TalentProfile, Vec<FieldErr
     } else {
         None
     };
+    let mut ties = Vec::new();
+    for (kind, prefecture) in &input.ties {
+        match (RegionTie::parse(kind), Prefecture::parse(prefecture)) {
+            (Some(kind), Some(prefecture)) => ties.push(Tie { prefecture, kind }),
+            _ => {
+                field("ties", Problem::InvalidChoice);
+                break;
+            }
+        }
+    }
+    ties.sort_unstable();
+    ties.dedup();
+    if ties.len() > TIES_MAX {
+        field("ties", Problem::TooMany { max: TIES_MAX });
+    }
+    let industries = codes_once(&input.industries, Industry::parse)
+        .ok_or(())
+        .map_err(|()| field("industries", Problem::InvalidChoice))
+        .unwrap_or_default();
+    let project_kinds = codes_once(&input.project_kinds, ProjectKind::parse)
+        .ok_or(())
+        .map_err(|()| field("project_kinds", Problem::InvalidChoice))
+        .unwrap_or_default();
     match (display_name, kana, work_style, compensation) {
         (Some(display_name), Some(kana), Some(work_style), Some(compensation))
             if errors.is_empty() =>
@@ -278,10 +323,21 @@ pub fn check_profile(input: &ProfileInput) -> Result<TalentProfile, Vec<FieldErr
                 work_style,
                 compensation,
                 side_job_permission,
+                ties,
+                industries,
+                project_kinds,
             })
         }
         _ => Err(errors),
     }
+}
+
+/// Codes read as values, each once, in their order; `None` if one is unknown.
+fn codes_once<T: Ord>(codes: &[String], parse: impl Fn(&str) -> Option<T>) -> Option<Vec<T>> {
+    let mut out = codes.iter().map(|c| parse(c)).collect::<Option<Vec<T>>>()?;
+    out.sort_unstable();
+    out.dedup();
+    Some(out)
 }
 
 #[cfg(test)]
@@ -301,6 +357,13 @@ mod tests {
             compensation: "honorarium".into(),
             public_servant: None,
             side_job_permission: String::new(),
+            ties: vec![
+                ("fan".into(), "46".into()),
+                ("hometown".into(), "03".into()),
+                ("fan".into(), "46".into()),
+            ],
+            industries: vec!["hospitality".into(), "agriculture".into()],
+            project_kinds: vec!["fan_community".into()],
         }
     }
 
@@ -318,6 +381,22 @@ mod tests {
         assert_eq!(p.summary, "広報を10年。\n週末に動けます。");
         assert_eq!(p.hours_per_month, Some(20));
         assert_eq!(p.side_job_permission, None);
+        assert_eq!(
+            p.ties,
+            [
+                Tie {
+                    prefecture: Prefecture::parse("03").unwrap(),
+                    kind: RegionTie::Hometown
+                },
+                Tie {
+                    prefecture: Prefecture::parse("46").unwrap(),
+                    kind: RegionTie::Fan
+                }
+            ],
+            "sorted, once each"
+        );
+        assert_eq!(p.industries, [Industry::Agriculture, Industry::Hospitality]);
+        assert_eq!(p.project_kinds, [ProjectKind::FanCommunity]);
     }
 
     #[test]
@@ -337,6 +416,9 @@ mod tests {
             compensation: "gold".into(),
             public_servant: Some("1".into()),
             side_job_permission: String::new(),
+            ties: vec![("fan".into(), "99".into())],
+            industries: vec!["mining".into()],
+            project_kinds: vec!["charity".into()],
         };
         let fields: Vec<&str> = check_profile(&bad)
             .unwrap_err()
@@ -355,7 +437,10 @@ mod tests {
                 "hours_per_month",
                 "work_style",
                 "compensation",
-                "side_job_permission"
+                "side_job_permission",
+                "ties",
+                "industries",
+                "project_kinds"
             ]
         );
     }

@@ -7,6 +7,7 @@ mod accounts;
 mod outbox;
 mod policy;
 mod row_security;
+mod talent;
 mod tenant_data;
 mod throttle;
 

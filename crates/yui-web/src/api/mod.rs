@@ -19,8 +19,14 @@ use crate::error::{ApiError, ApiErrorBody};
         title = "Yui API",
         description = "Regional side-job programs on one platform."
     ),
-    paths(healthz, readyz, list_tenants, crate::features::staff::api::staff),
-    components(schemas(Health, TenantSummary, TenantNames, ApiErrorBody, crate::features::staff::api::StaffMember)),
+    paths(
+        healthz,
+        readyz,
+        list_tenants,
+        crate::features::staff::api::staff,
+        crate::features::talent::api::talents
+    ),
+    components(schemas(Health, TenantSummary, TenantNames, ApiErrorBody, crate::features::staff::api::StaffMember, crate::features::talent::api::TalentMemberJson)),
     modifiers(&BearerScheme)
 )]
 pub struct ApiDoc;

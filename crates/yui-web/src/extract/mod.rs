@@ -6,6 +6,7 @@ mod bearer;
 mod client_ip;
 mod csrf;
 mod lang;
+mod member;
 mod staff;
 mod tenant;
 mod viewer;
@@ -16,9 +17,10 @@ pub use client_ip::{ClientIp, ProxyNet, client_address};
 pub use csrf::{CsrfForm, CsrfOnly};
 pub use lang::Lang;
 pub(crate) use lang::{lang_cookie, remember_query_lang};
+pub use member::TalentMember;
 pub use staff::{
     AuditRead, Needs, Operator, PlatformAuditRead, Staff, StaffInvite, StaffOrOperator, StaffRead,
-    StaffRevoke, TenantRead, TenantResume, TenantSuspend,
+    StaffRevoke, TalentRead, TenantRead, TenantResume, TenantSuspend,
 };
 pub use tenant::TenantPath;
 pub use viewer::{SignedIn, Viewer};

@@ -34,7 +34,8 @@ needs!(
     AuditRead,
     TenantRead,
     TenantSuspend,
-    TenantResume
+    TenantResume,
+    TalentRead
 );
 
 /// Reading the whole platform's audit log (the operators' `audit` read).

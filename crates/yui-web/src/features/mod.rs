@@ -5,6 +5,7 @@ pub mod audit;
 pub mod ops;
 pub mod public;
 pub mod staff;
+pub mod talent;
 pub mod tokens;
 
 use axum::Router;
@@ -18,6 +19,7 @@ pub(crate) const TEMPLATES: &[&[(&str, &str)]] = &[
     ops::TEMPLATES,
     public::TEMPLATES,
     staff::TEMPLATES,
+    talent::TEMPLATES,
     tokens::TEMPLATES,
 ];
 
@@ -28,6 +30,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(accounts::router())
         .merge(staff::router())
         .merge(audit::router())
+        .merge(talent::router())
         .merge(tokens::router())
         .merge(ops::router())
 }

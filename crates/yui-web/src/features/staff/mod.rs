@@ -56,7 +56,11 @@ fn live_admins(grants: &[Grant], now: chrono::DateTime<chrono::Utc>) -> Vec<&Gra
 /// administered for as long as it was: another live administrator whose role lasts
 /// at least as long (no end outlasts every end). Otherwise a time-limited
 /// administrator left alone would let the tenant fall to nobody when their role ends.
-fn admins_outlast(grants: &[Grant], leaving: &Grant, now: chrono::DateTime<chrono::Utc>) -> bool {
+pub(crate) fn admins_outlast(
+    grants: &[Grant],
+    leaving: &Grant,
+    now: chrono::DateTime<chrono::Utc>,
+) -> bool {
     live_admins(grants, now)
         .into_iter()
         .filter(|g| g.id != leaving.id)
