@@ -18,6 +18,12 @@ pub fn permission_names(permission: Permission) -> (&'static str, &'static str) 
         Permission::KpiRead => ("kpi", "read"),
         Permission::ReportRead => ("report", "read"),
         Permission::ExportCreate => ("export", "create"),
+        Permission::HostRead => ("host", "read"),
+        Permission::HostManage => ("host", "manage"),
+        Permission::HostWriteOwn => ("host", "write_own"),
+        Permission::ProjectRead => ("project", "read"),
+        Permission::ProjectManage => ("project", "manage"),
+        Permission::ProjectWriteOwn => ("project", "write_own"),
     }
 }
 
@@ -54,7 +60,13 @@ mod tests {
             | Permission::ProgramManage
             | Permission::KpiRead
             | Permission::ReportRead
-            | Permission::ExportCreate => &[(InTenant, Scope::Tenant)],
+            | Permission::ExportCreate
+            | Permission::HostRead
+            | Permission::HostManage
+            | Permission::HostWriteOwn
+            | Permission::ProjectRead
+            | Permission::ProjectManage
+            | Permission::ProjectWriteOwn => &[(InTenant, Scope::Tenant)],
         }
     }
 

@@ -38,6 +38,8 @@ pub enum Problem {
     TooMany {
         max: usize,
     },
+    /// Not a web address starting with http:// or https://.
+    InvalidUrl,
 }
 
 /// An email address in its normal form, with its comparison key. Made only by

@@ -24,6 +24,8 @@ pub enum AuditAction {
     TenantCreated,
     TenantSuspended,
     TenantResumed,
+    HostStatusChanged,
+    ProjectStatusChanged,
 }
 
 impl AuditAction {
@@ -47,6 +49,8 @@ impl AuditAction {
             AuditAction::TenantCreated => "tenant_created",
             AuditAction::TenantSuspended => "tenant_suspended",
             AuditAction::TenantResumed => "tenant_resumed",
+            AuditAction::HostStatusChanged => "host_status_changed",
+            AuditAction::ProjectStatusChanged => "project_status_changed",
         }
     }
 }

@@ -2,7 +2,7 @@
 //! rules here have no I/O: what a profile may hold, checked field by field.
 
 mod prefecture;
-mod profile;
+pub(crate) mod profile;
 mod skill;
 
 pub use prefecture::Prefecture;
