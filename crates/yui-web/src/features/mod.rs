@@ -2,7 +2,9 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod hosts;
 pub mod ops;
+pub mod projects;
 pub mod public;
 pub mod staff;
 pub mod tokens;
@@ -15,7 +17,9 @@ use crate::AppState;
 pub(crate) const TEMPLATES: &[&[(&str, &str)]] = &[
     accounts::TEMPLATES,
     audit::TEMPLATES,
+    hosts::TEMPLATES,
     ops::TEMPLATES,
+    projects::TEMPLATES,
     public::TEMPLATES,
     staff::TEMPLATES,
     tokens::TEMPLATES,
@@ -30,4 +34,6 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(audit::router())
         .merge(tokens::router())
         .merge(ops::router())
+        .merge(hosts::router())
+        .merge(projects::router())
 }
