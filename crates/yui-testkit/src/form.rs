@@ -383,6 +383,30 @@ impl Form {
         self.tick(name, true)
     }
 
+    /// Ticks the checkbox `name` whose value is `value`, one of a group of boxes
+    /// sharing a name (a multiple choice such as skills). Panics when no box of the
+    /// group has that value.
+    #[track_caller]
+    pub fn check_value(&mut self, name: &str, value: &str) -> &mut Form {
+        let at = self.named(name);
+        let form = self.to_string();
+        let pick = at.iter().copied().find(
+            |&i| matches!(&self.fields[i].kind, Kind::Checkbox { value: v, .. } if v == value),
+        );
+        let Some(i) = pick else {
+            panic!("{form}: no checkbox `{name}` has the value {value:?}")
+        };
+        assert!(
+            !self.fields[i].disabled,
+            "{form}: the checkbox `{name}` = {value:?} is disabled"
+        );
+        if let Kind::Checkbox { checked, .. } = &mut self.fields[i].kind {
+            *checked = true;
+        }
+        self.overrides.retain(|(n, _)| n != name);
+        self
+    }
+
     /// Clears the checkbox `name`: an unticked checkbox sends nothing.
     #[track_caller]
     pub fn uncheck(&mut self, name: &str) -> &mut Form {

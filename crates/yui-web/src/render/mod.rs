@@ -154,6 +154,7 @@ pub(crate) fn labelled_message(
             .text(locale, "err_too_many")
             .replace("{n}", &max.to_string()),
         Problem::InvalidUrl => c.text(locale, "err_invalid_url").to_owned(),
+        Problem::Taken => c.text(locale, "err_taken").to_owned(),
     };
     let sep = if locale == Locale::Ja { "：" } else { ": " };
     format!("{label}{sep}{text}")

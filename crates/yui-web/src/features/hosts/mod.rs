@@ -171,7 +171,7 @@ fn name_taken(e: &yui_store::StoreError) -> Option<Vec<FieldError>> {
     match e {
         yui_store::StoreError::Conflict(f) if f == "name" => Some(vec![FieldError {
             field: "name",
-            problem: yui_domain::account::Problem::AlreadyRegistered,
+            problem: yui_domain::account::Problem::Taken,
         }]),
         _ => None,
     }
