@@ -324,6 +324,13 @@ async fn other_tenants_talents_and_strangers_reach_no_host(app: &TestApp) {
             .submit(&kamaishi)
             .await;
         assert_eq!(res.status(), 404, "{target}");
+        let res = page
+            .form(&format!("/t/kamaishi/hosts/{kamaishi_host}/members"))
+            .set("email", "intruder@example.jp")
+            .retarget(&format!("{target}/members"))
+            .submit(&kamaishi)
+            .await;
+        assert_eq!(res.status(), 404, "{target}");
     }
     // A talent of Iwate and a signed-in stranger: 404; nobody signed in: to sign in.
     let (talent, id) = person(app, "人材", "talent@example.jp").await;

@@ -205,8 +205,9 @@ async fn a_project_is_co_designed_then_opened_and_closed(app: &TestApp) {
     assert!(public_page.contains("SNS"), "{public_page}");
     let page = app.open(&coord, &detail).await;
     assert!(
-        page.html().contains("下書き → 募集中"),
-        "the change is recorded"
+        page.html().contains("下書き → 募集中（受入 担当）"),
+        "the change is recorded with who: {}",
+        page.html()
     );
 
     // Members only: gone from the public again.

@@ -80,6 +80,8 @@ pub struct ProjectTransition {
     pub from_status: String,
     pub to_status: String,
     pub actor_id: Option<AccountId>,
+    /// The actor's display name (empty when they gave none; `None` once deleted).
+    pub actor_name: Option<String>,
     pub at: DateTime<Utc>,
 }
 
@@ -389,8 +391,9 @@ impl TenantTx {
     ) -> Result<Vec<ProjectTransition>> {
         with_tx!(&mut self.tx, conn => {
             Ok(sqlx::query_as(
-                "SELECT from_status, to_status, actor_id, at FROM project_transitions
-                 WHERE tenant_id = $1 AND project_id = $2 ORDER BY id",
+                "SELECT t.from_status, t.to_status, t.actor_id, a.display_name AS actor_name, t.at
+                 FROM project_transitions t LEFT JOIN accounts a ON a.id = t.actor_id
+                 WHERE t.tenant_id = $1 AND t.project_id = $2 ORDER BY t.id",
             )
             .bind(self.tenant)
             .bind(project)

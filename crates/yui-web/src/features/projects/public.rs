@@ -139,6 +139,12 @@ pub(super) async fn render_project(
                         "{to}",
                         &text(state, locale, &format!("hp_project_status_{}", t.to_status)),
                     )
+                    .replace(
+                        "{who}",
+                        &t.actor_name
+                            .filter(|n| !n.is_empty())
+                            .unwrap_or_else(|| text(state, locale, "no_name")),
+                    )
             })
             .collect();
         let moves: Vec<(&str, String)> = if inside.can_edit {
