@@ -235,6 +235,12 @@ async fn a_host_member_is_invited_by_mail_and_reaches_only_their_host(app: &Test
         .await;
     assert_eq!(res.status(), 303);
 
+    // Their account page leads to their host.
+    assert!(
+        app.page(&member, "/account")
+            .await
+            .contains("所属する受入企業・団体")
+    );
     // Their host, listed and editable; the other one does not exist for them.
     let html = app.page(&member, "/t/iwate/hosts").await;
     assert!(
