@@ -197,6 +197,14 @@ async fn a_project_is_co_designed_then_opened_and_closed(app: &TestApp) {
             "status": "open"
         })]
     );
+    // The next page after it is empty.
+    let older: Vec<Value> = app
+        .get(&format!("/api/v1/tenants/iwate/projects?before={id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(older.is_empty());
     let public_page = app.page(&app.client(), &detail).await;
     assert!(
         !public_page.contains("冬のイベントも"),

@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -85,12 +85,15 @@ fn host_of(p: &Project) -> ProjectHost {
     }
 }
 
-/// The tenant's open public projects, newest first (at most 100).
+/// The tenant's open public projects, newest first, 50 at a time (`before` pages on).
 #[utoipa::path(
     get,
     path = "/api/v1/tenants/{slug}/projects",
     tag = "projects",
-    params(("slug" = String, Path, description = "Tenant slug")),
+    params(
+        ("slug" = String, Path, description = "Tenant slug"),
+        ("before" = Option<i64>, Query, description = "Only projects older than this id (the last id of the previous page)")
+    ),
     responses(
         (status = 200, body = [PublicProject]),
         (status = 404, body = ApiErrorBody, description = "No such tenant"),
@@ -100,10 +103,13 @@ fn host_of(p: &Project) -> ProjectHost {
 pub async fn public_list(
     State(state): State<AppState>,
     Path(slug): Path<String>,
+    Query(page): Query<super::public::Before>,
 ) -> Result<Json<Vec<PublicProject>>, ApiError> {
     let tenant = TenantPath::load(&state, &slug).await?;
     let mut tx = state.store.tenant(tenant.id).read().await?;
-    let projects = tx.open_public_projects(None, 100).await?;
+    let projects = tx
+        .open_public_projects(page.id(), super::public::LIST_LIMIT)
+        .await?;
     tx.commit().await?;
     Ok(Json(
         projects

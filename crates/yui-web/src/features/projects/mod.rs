@@ -5,7 +5,7 @@
 
 pub mod api;
 mod manage;
-mod public;
+pub mod public;
 
 use axum::Router;
 use axum::routing::{get, post};

@@ -21,21 +21,39 @@ use crate::render::{base_context, datetime_text, render};
 use crate::security::csrf_token;
 use crate::{AppState, WebError};
 
-/// How many projects the public list shows.
-const LIST_LIMIT: i64 = 100;
+/// How many projects a page of the public list shows.
+pub(super) const LIST_LIMIT: i64 = 50;
+
+/// A page of a list: the projects older than `before` (a project id), newest first.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Before {
+    before: Option<String>,
+}
+
+impl Before {
+    /// The id to continue after; anything that is no id starts at the newest.
+    pub(super) fn id(&self) -> Option<ProjectId> {
+        self.before.as_deref().and_then(|b| b.parse().ok())
+    }
+}
 
 pub(super) async fn list(
     State(state): State<AppState>,
     lang: Lang,
     tenant: TenantPath,
     Viewer(viewer): Viewer,
+    axum::extract::Query(page): axum::extract::Query<Before>,
 ) -> Result<Response, PageError> {
     let locale = lang.or(viewer
         .as_ref()
         .map_or(tenant.record.tenant.default_locale, Account::locale));
     let mut tx = state.store.tenant(tenant.id).read().await?;
-    let projects = tx.open_public_projects(None, LIST_LIMIT).await?;
+    let projects = tx.open_public_projects(page.id(), LIST_LIMIT).await?;
     tx.commit().await?;
+    // A full page may have older ones after it.
+    let older = (projects.len() == usize::try_from(LIST_LIMIT).unwrap_or(usize::MAX))
+        .then(|| projects.last().map(|p| p.id.get()))
+        .flatten();
     let slug = tenant.slug();
     let mut ctx = base_context(
         &state,
@@ -47,6 +65,7 @@ pub(super) async fn list(
     ctx.insert("tenant_name", tenant.record.tenant.name.get(locale));
     ctx.insert("heading", &text(&state, locale, "hp_projects_title"));
     ctx.insert("public", &true);
+    ctx.insert("older", &older);
     ctx.insert("projects", &project_rows(&state, locale, &projects));
     Ok(render(
         &state,
