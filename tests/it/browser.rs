@@ -785,3 +785,128 @@ async fn every_page_passes_the_accessibility_audit() {
     app.stop().await;
     result.expect("browser steps");
 }
+
+/// The pages of hosts and projects, for the public and for a coordinator, in both
+/// languages, pass the same axe-core audit as every other page, also with errors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_and_project_pages_pass_the_accessibility_audit() {
+    let Some(axe) = axe_source() else {
+        return;
+    };
+    let Some(browser) = open_browser().await else {
+        return;
+    };
+    let app = TestApp::with_tenants(Backend::Sqlite).await.unwrap();
+    let (_, coord) = crate::staff::person(&app, "事務局 担当", "coord@iwate.example").await;
+    crate::staff::grant(&app, coord, yui_authz::Role::Coordinator, Some("iwate")).await;
+    let host = crate::hosts::make_host(&app, "iwate", "かんたはうす", "032051", true).await;
+    let tenant = app.store.tenant_by_slug("iwate").await.unwrap();
+    let fields = yui_domain::project::check_project(&yui_domain::project::ProjectInput {
+        title: "古民家カフェの販路開拓".into(),
+        challenge: "冬の客足が落ちる。".into(),
+        help_wanted: "SNSで発信してほしい。".into(),
+        kind: "business".into(),
+        skills: vec!["sns".into()],
+        remote_ratio: "80".into(),
+        compensation: "honorarium".into(),
+        amount_min: "10000".into(),
+        amount_max: "30000".into(),
+        visibility: "public".into(),
+        ..Default::default()
+    })
+    .unwrap();
+    let mut tx = app.store.tenant(tenant.id).write().await.unwrap();
+    let project = tx
+        .create_project(host, &fields, Some(coord), app.now())
+        .await
+        .unwrap();
+    use yui_domain::project::ProjectStatus::{Draft, Open};
+    tx.transition_project(project, Draft, Open, coord, app.now())
+        .await
+        .unwrap();
+    tx.add_project_comment(project, coord, "冬のイベントも", app.now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let c = &browser.client;
+    let result: Steps = async {
+        let mut problems = Vec::new();
+        let mut narrow = Vec::new();
+        let mut audited = 0;
+        macro_rules! audit {
+            ($lang:expr, $what:expr) => {{
+                assert_eq!(page_lang(c).await?, $lang, "{}", $what);
+                audited += 1;
+                for v in axe_violations(c, &axe).await? {
+                    problems.push(format!("{} ({}): {v}", $what, $lang));
+                }
+            }};
+        }
+        let new_project = format!("/t/iwate/projects/new?host={host}");
+        for lang in ["ja", "en"] {
+            sign_out(c).await?;
+            choose_language(c, &app, lang).await?;
+            for path in [
+                "/t/iwate/projects".to_owned(),
+                format!("/t/iwate/projects/{project}"),
+            ] {
+                c.goto(&app.url(&path)).await?;
+                audit!(lang, path);
+            }
+            c.goto(&app.url("/signin")).await?;
+            fill(c, "f-email", "coord@iwate.example").await?;
+            fill(c, "f-password", "a passphrase long enough").await?;
+            submit(c, "/signin").await?;
+            arrive(c, "/account").await?;
+            for path in [
+                "/t/iwate/hosts".to_owned(),
+                format!("/t/iwate/hosts/{host}"),
+                "/t/iwate/projects/all".to_owned(),
+                new_project.clone(),
+                format!("/t/iwate/projects/{project}"),
+                format!("/t/iwate/projects/{project}/edit"),
+            ] {
+                c.goto(&app.url(&path)).await?;
+                audit!(lang, path);
+            }
+            c.goto(&app.url("/t/iwate/hosts")).await?;
+            submit(c, "/t/iwate/hosts").await?;
+            error_summary(c).await?;
+            audit!(lang, "/t/iwate/hosts with errors");
+            c.goto(&app.url(&new_project)).await?;
+            submit(c, &new_project).await?;
+            error_summary(c).await?;
+            audit!(lang, "a new project with errors");
+            // On a phone: nothing scrolls sideways (tables scroll in their box).
+            set_viewport(c, 320).await?;
+            for path in [
+                "/t/iwate/hosts".to_owned(),
+                format!("/t/iwate/hosts/{host}"),
+                new_project.clone(),
+                format!("/t/iwate/projects/{project}"),
+            ] {
+                c.goto(&app.url(&path)).await?;
+                for m in misfits(c).await? {
+                    narrow.push(format!("{path} ({lang}, 320px): {m}"));
+                }
+            }
+            set_viewport(c, 1024).await?;
+        }
+        assert!(
+            narrow.is_empty(),
+            "pages that do not fit a phone:\n{}",
+            narrow.join("\n")
+        );
+        assert_eq!(audited, 2 * 10, "pages audited");
+        assert!(
+            problems.is_empty(),
+            "accessibility violations (axe-core, WCAG 2 A/AA):\n{}",
+            problems.join("\n")
+        );
+        Ok(())
+    }
+    .await;
+    browser.client.close().await.ok();
+    app.stop().await;
+    result.expect("browser steps");
+}

@@ -19,6 +19,12 @@ pub fn permission_names(permission: Permission) -> (&'static str, &'static str) 
         Permission::ReportRead => ("report", "read"),
         Permission::ExportCreate => ("export", "create"),
         Permission::TalentRead => ("talent", "read"),
+        Permission::HostRead => ("host", "read"),
+        Permission::HostManage => ("host", "manage"),
+        Permission::HostWriteOwn => ("host", "write_own"),
+        Permission::ProjectRead => ("project", "read"),
+        Permission::ProjectManage => ("project", "manage"),
+        Permission::ProjectWriteOwn => ("project", "write_own"),
     }
 }
 
@@ -56,7 +62,13 @@ mod tests {
             | Permission::KpiRead
             | Permission::ReportRead
             | Permission::ExportCreate
-            | Permission::TalentRead => &[(InTenant, Scope::Tenant)],
+            | Permission::TalentRead
+            | Permission::HostRead
+            | Permission::HostManage
+            | Permission::HostWriteOwn
+            | Permission::ProjectRead
+            | Permission::ProjectManage
+            | Permission::ProjectWriteOwn => &[(InTenant, Scope::Tenant)],
         }
     }
 

@@ -164,7 +164,7 @@ const fn perm(
     }
 }
 
-/// The permissions migration `0003_authz.sql` seeds into `role_permissions` for every
+/// The permissions migrations `0003_authz.sql` and `0013_hosts_projects.sql` seed into `role_permissions` for every
 /// tenant. The database is the truth at run time (so all nodes agree and a change bumps
 /// the policy version); this list documents the defaults, and a test keeps the two equal.
 ///
@@ -194,12 +194,19 @@ pub const DEFAULT_PERMISSIONS: &[DefaultPermission] = {
         perm(Coordinator, Tenant, "registration", "*"),
         perm(Coordinator, Tenant, "host", "read"),
         perm(Coordinator, Tenant, "project", "read"),
+        // Added by migration 0013: the secretariat registers hosts and co-designs
+        // their projects.
+        perm(Coordinator, Tenant, "host", "manage"),
+        perm(Coordinator, Tenant, "project", "manage"),
         perm(Coordinator, Tenant, "talent", "read"),
         perm(Coordinator, Tenant, "pool", "scout"),
         perm(Coordinator, Tenant, "case_study", "*"),
         perm(Coordinator, Tenant, "kpi", "read"),
         perm(MunicipalStaff, Tenant, "host", "select"),
         perm(MunicipalStaff, Tenant, "host", "read"),
+        // Added by migration 0013: municipal staff select and register hosts.
+        perm(MunicipalStaff, Tenant, "host", "manage"),
+        perm(MunicipalStaff, Tenant, "project", "read"),
         perm(MunicipalStaff, Tenant, "event", "support"),
         perm(MunicipalStaff, Tenant, "event", "read"),
         perm(MunicipalStaff, Tenant, "kpi", "read"),

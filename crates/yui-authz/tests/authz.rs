@@ -88,7 +88,7 @@ async fn migration_seeds_the_default_permissions(f: &Fixture) {
         .collect();
     assert_eq!(
         stored, code,
-        "migration 0003 and DEFAULT_PERMISSIONS differ"
+        "migrations 0003, 0013 and DEFAULT_PERMISSIONS differ"
     );
     assert_eq!(policy_version(&f.store).await.unwrap(), 1);
     // Nobody holds anything yet.

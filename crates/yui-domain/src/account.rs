@@ -38,6 +38,10 @@ pub enum Problem {
     TooMany {
         max: usize,
     },
+    /// Not a web address starting with http:// or https://.
+    InvalidUrl,
+    /// Another record already has this value (a host's name in its region).
+    Taken,
 }
 
 /// An email address in its normal form, with its comparison key. Made only by

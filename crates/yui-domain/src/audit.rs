@@ -26,6 +26,8 @@ pub enum AuditAction {
     TenantResumed,
     /// A person deleted their own account (their personal fields were erased).
     AccountDeleted,
+    HostStatusChanged,
+    ProjectStatusChanged,
 }
 
 impl AuditAction {
@@ -50,6 +52,8 @@ impl AuditAction {
             AuditAction::TenantSuspended => "tenant_suspended",
             AuditAction::TenantResumed => "tenant_resumed",
             AuditAction::AccountDeleted => "account_deleted",
+            AuditAction::HostStatusChanged => "host_status_changed",
+            AuditAction::ProjectStatusChanged => "project_status_changed",
         }
     }
 }

@@ -6,15 +6,19 @@
 pub mod account;
 pub mod audit;
 pub mod fiscal;
+pub mod host;
 pub mod ids;
 pub mod locale;
 pub mod permission;
+pub mod project;
 pub mod search;
 pub mod talent;
 pub mod tenant;
 
 pub use fiscal::FiscalYear;
-pub use ids::{AccountId, ApiTokenId, AuditId, GrantId, InvitationId, MailId, TenantId};
+pub use ids::{
+    AccountId, ApiTokenId, AuditId, GrantId, HostId, InvitationId, MailId, ProjectId, TenantId,
+};
 pub use locale::Locale;
 pub use permission::Permission;
 pub use tenant::{Introduction, LocalGovCode, Tenant, TenantKind, TenantStatus};

@@ -30,11 +30,23 @@ pub enum Permission {
     ExportCreate,
     /// Read the profiles of the tenant's talents whose consent covers its staff.
     TalentRead,
+    /// See every host organization of a tenant.
+    HostRead,
+    /// Create, approve and edit any host of a tenant (coordinators, municipal staff).
+    HostManage,
+    /// Edit one's own host (host members; the handler checks which host is theirs).
+    HostWriteOwn,
+    /// See every project of a tenant, drafts included.
+    ProjectRead,
+    /// Create, edit, open and close any project of a tenant (co-design).
+    ProjectManage,
+    /// Edit one's own host's projects (host members; ownership checked on top).
+    ProjectWriteOwn,
 }
 
 impl Permission {
     /// Every permission, for tests that each one maps to the model.
-    pub const ALL: [Permission; 13] = [
+    pub const ALL: [Permission; 19] = [
         Permission::StaffRead,
         Permission::StaffInvite,
         Permission::StaffRevoke,
@@ -48,5 +60,11 @@ impl Permission {
         Permission::ReportRead,
         Permission::ExportCreate,
         Permission::TalentRead,
+        Permission::HostRead,
+        Permission::HostManage,
+        Permission::HostWriteOwn,
+        Permission::ProjectRead,
+        Permission::ProjectManage,
+        Permission::ProjectWriteOwn,
     ];
 }

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use tracing::instrument;
 use yui_domain::account::Email;
-use yui_domain::{AccountId, InvitationId, TenantId};
+use yui_domain::{AccountId, HostId, InvitationId, TenantId};
 
 use crate::scope::TenantTx;
 use crate::{Result, StoreError, with_tx};
@@ -22,6 +22,8 @@ pub struct Invitation {
     pub invited_by: Option<AccountId>,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// For a host member: the host of this tenant the person joins on accepting.
+    pub host_id: Option<HostId>,
 }
 
 /// A new invitation: the token's hash, never the token.
@@ -33,10 +35,11 @@ pub struct NewInvitation<'a> {
     pub invited_by: Option<AccountId>,
     pub token_hash: &'a str,
     pub expires_at: DateTime<Utc>,
+    /// For a host member: the host they join (the role must be `host_member`).
+    pub host: Option<HostId>,
 }
 
-const COLUMNS: &str =
-    "id, tenant_id, email, email_key, role, valid_until, invited_by, created_at, expires_at";
+const COLUMNS: &str = "id, tenant_id, email, email_key, role, valid_until, invited_by, created_at, expires_at, host_id";
 
 /// Open: neither accepted nor withdrawn. Expired ones stay open (and listed as
 /// expired) until replaced or withdrawn.
@@ -61,8 +64,8 @@ impl TenantTx {
             .execute(&mut **conn)
             .await?;
             sqlx::query_as(
-                "INSERT INTO invitations (tenant_id, email, email_key, role, valid_until, invited_by, token_hash, created_at, expires_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                "INSERT INTO invitations (tenant_id, email, email_key, role, valid_until, invited_by, token_hash, created_at, expires_at, host_id)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
             )
             .bind(self.tenant)
             .bind(new.email.as_str())
@@ -73,6 +76,7 @@ impl TenantTx {
             .bind(new.token_hash)
             .bind(now)
             .bind(new.expires_at)
+            .bind(new.host)
             .fetch_one(&mut **conn)
             .await
         });

@@ -12,9 +12,11 @@ mod audit;
 mod diagnostics;
 mod directory;
 mod error;
+mod hosts;
 mod invitations;
 mod outbox;
 mod policy;
+mod projects;
 mod scope;
 mod search;
 mod sqlite_file;
@@ -36,12 +38,14 @@ pub use audit::{AuditEntry, AuditRecord, AuditTx};
 pub use diagnostics::RowSecurityReport;
 pub use directory::DirectoryEntry;
 pub use error::StoreError;
+pub use hosts::{Host, HostMember};
 pub use invitations::{Invitation, NewInvitation};
 pub use outbox::{MailStatus, NewOutboxMail, OutboxEntry, OutboxTx, QueuedMail, StatusCounts};
 pub use policy::{
     ChangeOutcome, GrantKey, GrantRow, PermissionRow, PermissionSpec, PolicyChange, PolicyTx,
     TenantNode, UNVERIFIED,
 };
+pub use projects::{OpenProject, Project, ProjectComment, ProjectTransition};
 pub use scope::{
     AccountHandle, AccountTx, PlatformHandle, PlatformReason, PlatformTx, TenantHandle, TenantTx,
     Tx,

@@ -38,6 +38,9 @@ pub enum PlatformReason {
     MailDelivery,
     /// Maintenance commands (`yui admin …`) run by an operator with shell access.
     Admin,
+    /// Public listings across regions: open public projects of every active tenant,
+    /// what anyone may read anyway.
+    PublicListings,
 }
 
 impl PlatformReason {
@@ -50,6 +53,7 @@ impl PlatformReason {
             PlatformReason::Policy => "policy",
             PlatformReason::MailDelivery => "mail_delivery",
             PlatformReason::Admin => "admin",
+            PlatformReason::PublicListings => "public_listings",
         }
     }
 }

@@ -3,7 +3,7 @@
 
 mod interest;
 mod prefecture;
-mod profile;
+pub(crate) mod profile;
 mod skill;
 
 pub use interest::{Industry, ProjectKind};

@@ -175,7 +175,7 @@ pub struct TalentProfile {
 
 /// A reading: kana (either script, full width), long vowel mark, middle dot and spaces.
 /// Hiragana is turned into katakana, so one reading sorts and searches one way.
-fn check_kana(field: &'static str, text: &str) -> Result<String, FieldError> {
+pub(crate) fn check_kana(field: &'static str, text: &str) -> Result<String, FieldError> {
     let text = one_line(text);
     let fail = |problem| Err(FieldError { field, problem });
     if text.chars().count() > 100 {

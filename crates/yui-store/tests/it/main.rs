@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
+mod hosts_projects;
 mod outbox;
 mod policy;
 mod row_security;

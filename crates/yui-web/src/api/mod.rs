@@ -24,9 +24,28 @@ use crate::error::{ApiError, ApiErrorBody};
         readyz,
         list_tenants,
         crate::features::staff::api::staff,
-        crate::features::talent::api::talents
+        crate::features::talent::api::talents,
+        crate::features::hosts::api::list,
+        crate::features::hosts::api::create,
+        crate::features::projects::api::public_list,
+        crate::features::projects::api::staff_list,
+        crate::features::projects::api::create
     ),
-    components(schemas(Health, TenantSummary, TenantNames, ApiErrorBody, crate::features::staff::api::StaffMember, crate::features::talent::api::TalentMemberJson)),
+    components(schemas(
+        Health,
+        TenantSummary,
+        TenantNames,
+        ApiErrorBody,
+        crate::features::staff::api::StaffMember,
+        crate::features::talent::api::TalentMemberJson,
+        crate::features::hosts::api::ApiHost,
+        crate::features::hosts::api::NewHost,
+        crate::features::hosts::api::Created,
+        crate::features::projects::api::ProjectHost,
+        crate::features::projects::api::PublicProject,
+        crate::features::projects::api::StaffProject,
+        crate::features::projects::api::NewProject
+    )),
     modifiers(&BearerScheme)
 )]
 pub struct ApiDoc;

@@ -2,7 +2,9 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod hosts;
 pub mod ops;
+pub mod projects;
 pub mod public;
 pub mod staff;
 pub mod talent;
@@ -16,7 +18,9 @@ use crate::AppState;
 pub(crate) const TEMPLATES: &[&[(&str, &str)]] = &[
     accounts::TEMPLATES,
     audit::TEMPLATES,
+    hosts::TEMPLATES,
     ops::TEMPLATES,
+    projects::TEMPLATES,
     public::TEMPLATES,
     staff::TEMPLATES,
     talent::TEMPLATES,
@@ -33,4 +37,6 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(talent::router())
         .merge(tokens::router())
         .merge(ops::router())
+        .merge(hosts::router())
+        .merge(projects::router())
 }

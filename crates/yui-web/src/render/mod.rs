@@ -10,6 +10,7 @@ use yui_domain::Locale;
 use yui_domain::account::{FieldError, Problem};
 use yui_store::Account;
 
+pub(crate) mod csv;
 pub(crate) mod failures;
 
 use crate::AppState;
@@ -114,9 +115,23 @@ pub(crate) fn message_page(
 
 /// A field error as a sentence in the user's language.
 pub(crate) fn field_message(state: &AppState, locale: Locale, e: &FieldError) -> String {
+    let label = state
+        .inner
+        .catalogs
+        .text(locale, &format!("field_{}", e.field))
+        .to_owned();
+    labelled_message(state, locale, &label, e.problem)
+}
+
+/// A field's problem as a sentence naming the field by `label`.
+pub(crate) fn labelled_message(
+    state: &AppState,
+    locale: Locale,
+    label: &str,
+    problem: Problem,
+) -> String {
     let c = &state.inner.catalogs;
-    let label = c.text(locale, &format!("field_{}", e.field)).to_owned();
-    let text = match e.problem {
+    let text = match problem {
         Problem::Required => c.text(locale, "err_required").to_owned(),
         Problem::InvalidEmail => c.text(locale, "err_invalid_email").to_owned(),
         Problem::TooShort { min } => c
@@ -138,6 +153,8 @@ pub(crate) fn field_message(state: &AppState, locale: Locale, e: &FieldError) ->
         Problem::TooMany { max } => c
             .text(locale, "err_too_many")
             .replace("{n}", &max.to_string()),
+        Problem::InvalidUrl => c.text(locale, "err_invalid_url").to_owned(),
+        Problem::Taken => c.text(locale, "err_taken").to_owned(),
     };
     let sep = if locale == Locale::Ja { "：" } else { ": " };
     format!("{label}{sep}{text}")

@@ -132,6 +132,19 @@ async fn work_places(
         if authz.check(account.id, &slug, Permission::AuditRead, now) {
             links.push(link(format!("/t/{slug}/audit"), "audit_title"));
         }
+        // Hosts: staff see every host, a host member their own (the same page).
+        let can = |p| authz.check(account.id, &slug, p, now);
+        if can(Permission::HostRead) || can(Permission::HostManage) {
+            links.push(link(format!("/t/{slug}/hosts"), "hp_hosts_title"));
+        } else if can(Permission::HostWriteOwn) {
+            links.push(link(format!("/t/{slug}/hosts"), "hp_my_hosts"));
+        }
+        if can(Permission::ProjectRead) || can(Permission::ProjectManage) {
+            links.push(link(
+                format!("/t/{slug}/projects/all"),
+                "hp_projects_all_title",
+            ));
+        }
         places.push(WorkPlace {
             name: tenant.tenant.name.get(locale).to_owned(),
             roles: roles.join("・"),

@@ -86,12 +86,18 @@ async fn look_up(
         return Ok(None);
     };
     // An invitation speaks for its inviter only while they may still invite: one
-    // left behind by an administrator who has since lost the role is void.
+    // left behind by an administrator who has since lost the role is void. A host
+    // member's invitation is made by staff who manage hosts.
+    let needed = if invitation.host_id.is_some() {
+        Permission::HostManage
+    } else {
+        Permission::StaffInvite
+    };
     let still_allowed = invitation.invited_by.is_some_and(|by| {
         state
             .authz
             .snapshot()
-            .check(by, tenant.slug(), Permission::StaffInvite, state.now())
+            .check(by, tenant.slug(), needed, state.now())
     });
     if !still_allowed {
         tx.commit().await?;
@@ -347,6 +353,11 @@ pub(super) async fn accept(
         granted_by: accepted.invited_by,
     };
     let granted = yui_authz::grant_in(&mut tx, &grant, now).await?;
+    // A host member's invitation also makes them a member of its host, in the same
+    // transaction as the role.
+    if let Some(host) = accepted.host_id {
+        tx.add_host_member(host, account, now).await?;
+    }
     let entry = AuditEntry {
         actor_id: Some(account),
         action: AuditAction::RoleGranted,
@@ -357,6 +368,7 @@ pub(super) async fn accept(
             "until": accepted.valid_until,
             "invitation": accepted.id,
             "grant": granted.id,
+            "host": accepted.host_id,
         }),
         ip: ip.clone(),
     };

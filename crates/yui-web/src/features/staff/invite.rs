@@ -131,6 +131,7 @@ pub(super) async fn submit(
         invited_by: Some(staff.account.id),
         token_hash: &token_hash,
         expires_at: now + Duration::minutes(INVITATION_MINUTES),
+        host: None,
     };
     let invitation_id = tx.create_invitation(new, now).await?;
     let path = format!("/t/{}/invitation?token={token}", tenant.slug());
