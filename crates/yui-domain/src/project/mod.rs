@@ -43,15 +43,8 @@ macro_rules! codes {
     };
 }
 
-codes!(
-    /// What a project is for.
-    ProjectKind {
-        /// ビジネスマッチング型: paid or pro-bono work on a business challenge.
-        Business => "business",
-        /// ファンコミュニティ型: fans of the region help as a community.
-        FanCommunity => "fan_community",
-    }
-);
+// One list of project kinds: talents state interest in the same kinds.
+pub use crate::talent::ProjectKind;
 
 codes!(
     /// Where a project stands.
