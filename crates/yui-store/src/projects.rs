@@ -118,7 +118,12 @@ async fn write_skills(
                 .bind(skill.code())
                 .execute(&mut **conn)
                 .await?;
-        }
+        }        sqlx::query("UPDATE projects SET skill_mask = $1 WHERE tenant_id = $2 AND id = $3")
+            .bind(yui_domain::talent::skill_mask(&fields.skills))
+            .bind(tenant)
+            .bind(project)
+            .execute(&mut **conn)
+            .await?;
     });
     Ok(())
 }

@@ -65,7 +65,7 @@ impl AccountTx {
 }
 
 pub(crate) async fn put_index(tx: &mut StoreTx, account: AccountId, text: &str) -> Result<()> {
-    drop_index(tx, account).await?;
+    remove_row(tx, account).await?;
     match tx {
         StoreTx::Sqlite(conn) => {
             sqlx::query("INSERT INTO talent_search (rowid, tokens) VALUES ($1, $2)")
@@ -88,7 +88,7 @@ pub(crate) async fn put_index(tx: &mut StoreTx, account: AccountId, text: &str) 
     Ok(())
 }
 
-pub(crate) async fn drop_index(tx: &mut StoreTx, account: AccountId) -> Result<()> {
+async fn remove_row(tx: &mut StoreTx, account: AccountId) -> Result<()> {
     let sql = match tx {
         StoreTx::Sqlite(_) => "DELETE FROM talent_search WHERE rowid = $1",
         StoreTx::Postgres(_) => "DELETE FROM talent_search WHERE account_id = $1",
@@ -96,6 +96,23 @@ pub(crate) async fn drop_index(tx: &mut StoreTx, account: AccountId) -> Result<(
     with_tx!(tx, conn => {
         sqlx::query(sql).bind(account).execute(&mut **conn).await?;
     });
+    Ok(())
+}
+
+/// Takes an erased person out of the index, leaving no trace of their text.
+///
+/// FTS5 deletes by appending a delete marker: the old tokens stay in their segment
+/// until segments are merged. So erasure merges the whole index (`optimize`) at once,
+/// a cost that grows with the index — fine at the scale of the embedded SQLite
+/// default (one prefecture), and erasure is rare. On PostgreSQL the row and its GIN
+/// entries go like any deleted row (VACUUM reclaims the space; see the README).
+pub(crate) async fn drop_index(tx: &mut StoreTx, account: AccountId) -> Result<()> {
+    remove_row(tx, account).await?;
+    if let StoreTx::Sqlite(conn) = tx {
+        sqlx::query("INSERT INTO talent_search (talent_search) VALUES ('optimize')")
+            .execute(&mut **conn)
+            .await?;
+    }
     Ok(())
 }
 

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tracing::instrument;
 use yui_domain::talent::{
-    Compensation, Industry, Prefecture, ProjectKind, RegionTie, SideJobPermission, Skill,
+    self, Compensation, Industry, Prefecture, ProjectKind, RegionTie, SideJobPermission, Skill,
     TalentProfile, Tie, WorkStyle,
 };
 use yui_domain::tenant::Consent;
@@ -461,8 +461,15 @@ impl AccountTx {
                     .execute(&mut **conn)
                     .await?;
             }
+            sqlx::query("UPDATE talent_profiles SET skill_mask = $1, kind_mask = $2, tie_mask = $3 WHERE account_id = $4")
+                .bind(talent::skill_mask(&profile.skills))
+                .bind(talent::kind_mask(&profile.project_kinds))
+                .bind(talent::tie_mask(&profile.ties))
+                .bind(account)
+                .execute(&mut **conn)
+                .await?;
         });
-        Ok(())
+        crate::search::put_index(&mut self.tx, account, &talent::search_text(profile)).await
     }
 
     /// Puts the profile into the shared pool (or takes it out). Without a saved
@@ -734,6 +741,7 @@ impl AccountTx {
             cut.push(name.clone());
         }
         cut.dedup();
+        crate::search::drop_index(&mut self.tx, account).await?;
         let roles_revoked = with_tx!(&mut self.tx, conn => {
             sqlx::query("DELETE FROM talent_profiles WHERE account_id = $1")
                 .bind(account)

@@ -8,6 +8,7 @@ mod hosts_projects;
 mod outbox;
 mod policy;
 mod row_security;
+mod search;
 mod talent;
 mod tenant_data;
 mod throttle;
@@ -41,6 +42,11 @@ pub struct Db {
 }
 
 impl Db {
+    /// Every stored value as text (see `TestDb::dump_text`).
+    pub async fn dump_text(&self) -> String {
+        self._db.dump_text().await
+    }
+
     pub async fn new(backend: Backend) -> Option<Db> {
         let db = TestDb::create(backend).await?;
         let store = db.app_store().await;
