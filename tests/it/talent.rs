@@ -17,7 +17,8 @@ on_both_backends!(
     a_new_consent_version_asks_again,
     data_download_holds_ones_own_data_only,
     account_deletion_erases_personal_fields_everywhere,
-    strangers_forged_forms_and_unverified_accounts
+    strangers_forged_forms_and_unverified_accounts,
+    coordinators_search_their_members_and_the_pool
 );
 
 /// Fills the profile form the page rendered and sends it.
@@ -664,4 +665,112 @@ async fn strangers_forged_forms_and_unverified_accounts(app: &TestApp) {
         .await;
     assert_eq!(res.status(), 409);
     assert!(Page::read(res).await.html().contains("最後の管理者"));
+}
+
+/// The coordinator's search (`/t/{slug}/talents`), filled in as a browser does: a
+/// two-character word finds members, the pool only when asked, never another region's
+/// members; a value not among the choices is named, not a 500.
+async fn coordinators_search_their_members_and_the_pool(app: &TestApp) {
+    let (member, _) = person(app, "岩手 会員", "member@example.jp").await;
+    save_profile(
+        app,
+        &member,
+        "岩手 会員",
+        "いわて かいいん",
+        "観光農業の広報",
+        "",
+    )
+    .await;
+    assert_eq!(join(app, &member, "iwate", false).await.status(), 303);
+    let (pooled, _) = person(app, "共有 人材", "pool@example.jp").await;
+    save_profile(
+        app,
+        &pooled,
+        "共有 人材",
+        "きょうゆう じんざい",
+        "農業と発信",
+        "",
+    )
+    .await;
+    let res = app
+        .open(&pooled, "/me/profile")
+        .await
+        .form("/me/pool")
+        .check("pool")
+        .submit(&pooled)
+        .await;
+    assert_eq!(res.status(), 303);
+    let (amami_member, _) = person(app, "奄美 会員", "amami@example.jp").await;
+    save_profile(
+        app,
+        &amami_member,
+        "奄美 会員",
+        "あまみ かいいん",
+        "農業の六次化",
+        "",
+    )
+    .await;
+    assert_eq!(join(app, &amami_member, "amami", false).await.status(), 303);
+
+    let (coordinator, id) = person(app, "事務局 太郎", "coord@example.jp").await;
+    grant(app, id, Role::Coordinator, Some("iwate")).await;
+    let page = app.open(&coordinator, "/t/iwate/talents").await;
+    let res = page
+        .form("/t/iwate/talents")
+        .set("q", "農業")
+        .submit(&coordinator)
+        .await;
+    assert_eq!(res.status(), 200);
+    let html = Page::read(res).await.html().to_owned();
+    assert!(
+        html.contains("岩手 会員"),
+        "a member is found by a two-character word"
+    );
+    assert!(!html.contains("共有 人材"), "the pool only when asked");
+    assert!(!html.contains("奄美 会員"), "never another region's member");
+    let res = app
+        .open(&coordinator, "/t/iwate/talents")
+        .await
+        .form("/t/iwate/talents")
+        .set("q", "農業　発信")
+        .check("pool")
+        .submit(&coordinator)
+        .await;
+    let html = Page::read(res).await.html().to_owned();
+    assert!(html.contains("共有 人材"), "the pool when asked");
+    assert!(!html.contains("奄美 会員"));
+    // Skill names are searchable, and filters narrow.
+    let res = app
+        .open(&coordinator, "/t/iwate/talents")
+        .await
+        .form("/t/iwate/talents")
+        .set("skill", "agriculture")
+        .set("residence", "13")
+        .set("min_hours", "20")
+        .submit(&coordinator)
+        .await;
+    let html = Page::read(res).await.html().to_owned();
+    assert!(html.contains("岩手 会員"));
+    // A hand-made value is named, and nothing breaks.
+    let res = get_with(
+        app,
+        &coordinator,
+        "/t/iwate/talents?min_hours=-5&skill=%3Cscript%3E",
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let html = Page::read(res).await.html().to_owned();
+    assert!(html.contains("月あたりの稼働時間（この時間以上）: 選択肢にない値です"));
+    assert!(html.contains("スキル: "));
+    assert!(!html.contains("<script>"));
+    // Another region's coordinator finds the pool, never iwate's members.
+    let (other, id) = person(app, "奄美 事務局", "coord-amami@example.jp").await;
+    grant(app, id, Role::Coordinator, Some("amami")).await;
+    let html = app
+        .page(&other, "/t/amami/talents?q=%E8%BE%B2%E6%A5%AD&pool=1")
+        .await;
+    assert!(html.contains("共有 人材") && html.contains("奄美 会員"));
+    assert!(!html.contains("岩手 会員"));
+    // Talents themselves and strangers do not search.
+    assert_eq!(app.status(&member, "/t/iwate/talents?q=x").await, 404);
 }

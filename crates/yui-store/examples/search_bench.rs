@@ -237,6 +237,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                 } else {
                     vec![skill.to_owned()]
                 },
+                include_pool: true,
                 limit: 20,
                 ..TalentQuery::default()
             };

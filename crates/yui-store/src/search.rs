@@ -26,6 +26,8 @@ pub struct TalentQuery {
     pub min_hours: Option<u16>,
     /// A project kind (`business`, `fan_community`) the talent is interested in.
     pub project_kind: Option<String>,
+    /// Also the shared pool (else the tenant's live members only).
+    pub include_pool: bool,
     /// Only talents with a larger account id (the next page).
     pub after: Option<AccountId>,
     pub limit: u32,
@@ -201,6 +203,11 @@ impl TenantTx {
         // select list by reading them all — costs that grow with the tenant.
         let member = "(SELECT 1 FROM memberships m
                        WHERE m.tenant_id = $1 AND m.account_id = p.account_id AND m.left_at IS NULL) IS NOT NULL";
+        let scope = if query.include_pool {
+            format!("p.pool_opt_in_at IS NOT NULL OR {member}")
+        } else {
+            member.to_owned()
+        };
         let mut sql = format!(
             "SELECT p.account_id, a.display_name, p.kana,
                     CAST(p.residence AS BIGINT) AS residence,
@@ -209,7 +216,7 @@ impl TenantTx {
              FROM {from}
              JOIN accounts a ON a.id = p.account_id
              WHERE a.deleted_at IS NULL
-               AND (p.pool_opt_in_at IS NOT NULL OR {member})",
+               AND ({scope})",
         );
         for f in &filters {
             sql.push_str("\n AND ");

@@ -2,12 +2,14 @@
 //! consent is live, for staff holding the talent read permission. Another region's
 //! member, someone who left, or an id that means nothing answer the same 404.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use yui_domain::AccountId;
-use yui_domain::talent::Prefecture;
+use yui_domain::search::query_words;
+use yui_domain::talent::{HOURS_PER_MONTH_MAX, Prefecture, ProjectKind, Skill};
+use yui_store::TalentQuery;
 
 use super::profile_facts;
 use crate::error::PageError;
@@ -15,39 +17,134 @@ use crate::extract::{Lang, Staff, TalentRead};
 use crate::render::{base_context, datetime_text, render};
 use crate::{AppState, WebError};
 
+/// The search form as typed: every field text, so nothing a person types is refused
+/// before it can be named in an error.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct SearchParams {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    skill: String,
+    #[serde(default)]
+    residence: String,
+    #[serde(default)]
+    min_hours: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    pool: Option<String>,
+    #[serde(default)]
+    after: String,
+}
+
 #[derive(Debug, Serialize)]
-struct MemberRow {
+struct TalentRow {
     id: i64,
     name: String,
     kana: String,
     residence: Option<&'static str>,
-    consented: String,
-    hosts: bool,
+    hours: Option<i64>,
+    member: bool,
 }
 
+#[derive(Debug, Serialize)]
+struct Choice {
+    value: String,
+    label: &'static str,
+    selected: bool,
+}
+
+/// One page of results.
+const PAGE: u32 = 50;
+
+/// The region's talents, found by search: its live members, and the shared pool when
+/// asked. Each page costs one indexed query whatever the number of talents.
 pub(super) async fn list(
     State(state): State<AppState>,
     lang: Lang,
     staff: Staff<TalentRead>,
+    Query(params): Query<SearchParams>,
 ) -> Result<Response, PageError> {
     let tenant = &staff.tenant;
     let locale = lang.or(tenant.record.tenant.default_locale);
+    let mut errors: Vec<(&'static str, String)> = Vec::new();
+    let mut bad = |field: &'static str, label: &str| {
+        errors.push((
+            field,
+            format!(
+                "{label}: {}",
+                state.inner.catalogs.text(locale, "search_bad_value")
+            ),
+        ));
+    };
+    let skill = match params.skill.trim() {
+        "" => None,
+        code => Skill::parse(code).or_else(|| {
+            bad("skill", state.inner.catalogs.text(locale, "search_skill"));
+            None
+        }),
+    };
+    let residence = match params.residence.trim() {
+        "" => None,
+        code => Prefecture::parse(code).or_else(|| {
+            bad(
+                "residence",
+                state.inner.catalogs.text(locale, "field_residence"),
+            );
+            None
+        }),
+    };
+    let min_hours = match params.min_hours.trim() {
+        "" => None,
+        text => match text.parse::<u16>() {
+            Ok(h) if h <= HOURS_PER_MONTH_MAX => Some(h),
+            _ => {
+                bad(
+                    "min_hours",
+                    state.inner.catalogs.text(locale, "search_min_hours"),
+                );
+                None
+            }
+        },
+    };
+    let kind = match params.kind.trim() {
+        "" => None,
+        code => ProjectKind::parse(code).or_else(|| {
+            bad(
+                "kind",
+                state.inner.catalogs.text(locale, "field_project_kinds"),
+            );
+            None
+        }),
+    };
+    let query = TalentQuery {
+        words: query_words(&params.q),
+        skills: skill.map(|s| vec![s.code().to_owned()]).unwrap_or_default(),
+        residence: residence.map(Prefecture::code),
+        min_hours,
+        project_kind: kind.map(|k| k.code().to_owned()),
+        include_pool: params.pool.is_some(),
+        after: params.after.trim().parse::<AccountId>().ok(),
+        limit: PAGE + 1,
+    };
     let mut tx = state.store.tenant(tenant.id).read().await?;
-    let members = tx.talent_members().await?;
+    let mut hits = tx.search_talents(&query).await?;
     tx.commit().await?;
-    let rows: Vec<MemberRow> = members
+    let more = hits.len() > PAGE as usize;
+    hits.truncate(PAGE as usize);
+    let rows: Vec<TalentRow> = hits
         .into_iter()
-        .map(|m| MemberRow {
-            id: m.account_id.get(),
-            name: m.display_name,
-            kana: m.kana,
-            residence: m
+        .map(|h| TalentRow {
+            id: h.account_id.get(),
+            name: h.display_name,
+            kana: h.kana,
+            residence: h
                 .residence
                 .and_then(|r| u8::try_from(r).ok())
                 .and_then(Prefecture::new)
                 .map(|p| p.name(locale)),
-            consented: datetime_text(locale, m.consented_at),
-            hosts: m.hosts,
+            hours: h.hours_per_month,
+            member: h.member,
         })
         .collect();
     let slug = tenant.slug();
@@ -60,6 +157,55 @@ pub(super) async fn list(
     ctx.insert("slug", slug);
     ctx.insert("tenant_name", tenant.record.tenant.name.get(locale));
     ctx.insert("members", &rows);
+    ctx.insert("errors", &errors);
+    ctx.insert("q", &params.q);
+    ctx.insert("min_hours", &params.min_hours);
+    ctx.insert("pool", &params.pool.is_some());
+    let skills: Vec<Choice> = Skill::ALL
+        .iter()
+        .map(|s| Choice {
+            value: s.code().to_owned(),
+            label: s.name(locale),
+            selected: skill == Some(*s),
+        })
+        .collect();
+    let prefectures: Vec<Choice> = Prefecture::all()
+        .map(|p| Choice {
+            value: p.code_text(),
+            label: p.name(locale),
+            selected: residence == Some(p),
+        })
+        .collect();
+    let kinds: Vec<Choice> = ProjectKind::ALL
+        .iter()
+        .map(|k| Choice {
+            value: k.code().to_owned(),
+            label: k.name(locale),
+            selected: kind == Some(*k),
+        })
+        .collect();
+    ctx.insert("skills", &skills);
+    ctx.insert("prefectures", &prefectures);
+    ctx.insert("kinds", &kinds);
+    if more && let Some(last) = rows.last() {
+        let mut next = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("q", params.q.as_str()),
+            ("skill", params.skill.as_str()),
+            ("residence", params.residence.as_str()),
+            ("min_hours", params.min_hours.as_str()),
+            ("kind", params.kind.as_str()),
+        ] {
+            if !v.is_empty() {
+                next.append_pair(k, v);
+            }
+        }
+        if params.pool.is_some() {
+            next.append_pair("pool", "1");
+        }
+        next.append_pair("after", &last.id.to_string());
+        ctx.insert("next", &format!("/t/{slug}/talents?{}", next.finish()));
+    }
     Ok(render(&state, "talent_members.html", &ctx, locale, StatusCode::OK).into_response())
 }
 
