@@ -394,6 +394,13 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         tracing::info!(tenants = n, "demo content loaded");
         let accounts = demo::load_accounts(&store, now()).await?;
         tracing::info!(password = demo::DEMO_PASSWORD, accounts = %accounts.join(", "), "demo accounts ready");
+        let hosts = demo::load_hosts(&store, &config.tenants_dir, now()).await?;
+        let talents = demo::load_talents(&store, now()).await?;
+        tracing::info!(
+            hosts,
+            talents_created = talents,
+            "demo hosts, projects and talents ready"
+        );
     }
     let templates = yui_mail::Templates::load(Some(&config.tenants_dir))?;
     let outbox = yui_mail::Outbox::new(templates, config.mail.default_sender()?)?;

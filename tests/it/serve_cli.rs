@@ -100,6 +100,25 @@ async fn serve_with_no_configuration_creates_yui_db_and_stops_on_sigterm() {
         reqwest::get(server.url("/readyz")).await.unwrap().status(),
         200
     );
+    // The demo's hosts and projects: the seed hosts' open projects are public.
+    let projects = |server: &Server| {
+        let url = server.url("/api/v1/tenants/iwate/projects");
+        async move {
+            reqwest::get(url)
+                .await
+                .unwrap()
+                .json::<Vec<serde_json::Value>>()
+                .await
+                .unwrap()
+        }
+    };
+    let first = projects(&server).await;
+    assert!(
+        first
+            .iter()
+            .any(|p| p["host"]["name"] == "かんたはうす運営組合"),
+        "{first:?}"
+    );
     let (status, lines) = server.terminate();
     assert!(status.success(), "exit status {status:?}");
     assert!(lines.iter().any(|l| l.contains("stopped")), "{lines:?}");
@@ -115,6 +134,7 @@ async fn serve_with_no_configuration_creates_yui_db_and_stops_on_sigterm() {
         .await
         .unwrap();
     assert_eq!(list.len(), 4);
+    assert_eq!(projects(&server).await, first, "no project twice");
     assert!(server.terminate().0.success());
 }
 
