@@ -14,6 +14,7 @@ mod match_cli;
 mod ops;
 mod pages;
 mod projects;
+mod recommend;
 mod serve_cli;
 mod staff;
 mod talent;

@@ -46,7 +46,7 @@ fn project_id_in(location: &str) -> i64 {
 }
 
 /// Fills the new-project form of `host` and sends it; the project's id.
-async fn new_project(app: &TestApp, client: &reqwest::Client, host: i64, title: &str) -> i64 {
+pub async fn new_project(app: &TestApp, client: &reqwest::Client, host: i64, title: &str) -> i64 {
     let path = format!("/t/iwate/projects/new?host={host}");
     let res = app
         .open(client, &path)

@@ -22,7 +22,7 @@ on_both_backends!(
 );
 
 /// Fills the profile form the page rendered and sends it.
-async fn save_profile(
+pub async fn save_profile(
     app: &TestApp,
     client: &reqwest::Client,
     name: &str,
@@ -51,7 +51,7 @@ async fn save_profile(
 }
 
 /// Joins a region through its join page: the staff box ticked, the hosts box as asked.
-async fn join(
+pub async fn join(
     app: &TestApp,
     client: &reqwest::Client,
     slug: &str,

@@ -276,6 +276,8 @@ pub struct TalentFacets {
 pub struct ProjectFacets {
     pub id: i64,
     pub tenant_id: i64,
+    /// The region's slug, for links.
+    pub tenant_slug: String,
     pub title: String,
     pub host_name: String,
     pub kind: String,
@@ -287,10 +289,11 @@ pub struct ProjectFacets {
 }
 
 const PROJECT_FACETS: &str =
-    "SELECT p.id, p.tenant_id, p.title, h.name AS host_name, p.kind, p.skill_mask,
+    "SELECT p.id, p.tenant_id, t.slug AS tenant_slug, p.title, h.name AS host_name, p.kind, p.skill_mask,
         CAST(p.hours_per_month AS BIGINT) AS hours_per_month,
         CAST(p.remote_ratio AS BIGINT) AS remote_ratio, h.municipality_code
-     FROM projects p JOIN hosts h ON h.tenant_id = p.tenant_id AND h.id = p.host_id";
+     FROM projects p JOIN hosts h ON h.tenant_id = p.tenant_id AND h.id = p.host_id
+     JOIN tenants t ON t.id = p.tenant_id";
 
 impl TenantTx {
     /// Candidates for a project of this tenant: for each skill it wants, the newest
@@ -383,7 +386,10 @@ impl AccountTx {
                     "{PROJECT_FACETS}
                      JOIN (SELECT s.tenant_id, s.project_id FROM project_skills s
                            JOIN projects q ON q.tenant_id = s.tenant_id AND q.id = s.project_id
-                           WHERE s.skill = $1 AND q.status = 'open'
+                           JOIN hosts qh ON qh.tenant_id = q.tenant_id AND qh.id = q.host_id
+                           JOIN tenants qt ON qt.id = q.tenant_id
+                           WHERE s.skill = $1 AND q.status = 'open' AND qh.status = 'approved'
+                             AND qt.status = 'active'
                              AND (q.visibility = 'public'
                                   OR (SELECT 1 FROM memberships m WHERE m.tenant_id = q.tenant_id
                                         AND m.account_id = $2 AND m.left_at IS NULL) IS NOT NULL)
@@ -392,6 +398,27 @@ impl AccountTx {
                 ))
                 .bind(&skill)
                 .bind(account)
+                .bind(CANDIDATES_PER_SKILL)
+                .fetch_all(&mut **conn)
+                .await?;
+                projects.extend(rows);
+            }
+            // And the newest open public projects of the prefectures they have ties to
+            // (a tie alone is a reason to suggest a project).
+            let ties: Vec<(i64,)> = sqlx::query_as(
+                "SELECT DISTINCT CAST(prefecture AS BIGINT) FROM talent_ties WHERE account_id = $1",
+            )
+            .bind(account)
+            .fetch_all(&mut **conn)
+            .await?;
+            for (prefecture,) in ties {
+                let rows: Vec<ProjectFacets> = sqlx::query_as(&format!(
+                    "{PROJECT_FACETS}
+                     WHERE substr(h.municipality_code, 1, 2) = $1 AND p.status = 'open'
+                       AND p.visibility = 'public' AND h.status = 'approved' AND t.status = 'active'
+                     ORDER BY p.id DESC LIMIT $2"
+                ))
+                .bind(format!("{prefecture:02}"))
                 .bind(CANDIDATES_PER_SKILL)
                 .fetch_all(&mut **conn)
                 .await?;

@@ -6,6 +6,7 @@ pub mod hosts;
 pub mod ops;
 pub mod projects;
 pub mod public;
+pub mod recommend;
 pub mod staff;
 pub mod talent;
 pub mod tokens;
@@ -22,6 +23,7 @@ pub(crate) const TEMPLATES: &[&[(&str, &str)]] = &[
     ops::TEMPLATES,
     projects::TEMPLATES,
     public::TEMPLATES,
+    recommend::TEMPLATES,
     staff::TEMPLATES,
     talent::TEMPLATES,
     tokens::TEMPLATES,
@@ -31,6 +33,7 @@ pub(crate) const TEMPLATES: &[&[(&str, &str)]] = &[
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .merge(public::router())
+        .merge(recommend::router())
         .merge(accounts::router())
         .merge(staff::router())
         .merge(audit::router())
