@@ -142,7 +142,7 @@ async fn for_talent(
                 .map(|(p, s)| Suggestion {
                     href: Some(format!("/t/{}/projects/{}", p.tenant_slug, p.id)),
                     meta: p.host_name.clone(),
-                    title: p.title.clone(),
+                    title: p.title,
                     points: points(&state, locale, &s),
                     reasons: reasons(&state, locale, &s),
                 })
@@ -200,7 +200,7 @@ async fn for_project(
                 },
             )
             .to_owned(),
-        title: t.display_name.clone(),
+        title: t.display_name,
         points: points(&state, locale, &s),
         reasons: reasons(&state, locale, &s),
     })
