@@ -57,15 +57,17 @@ async fn open_project(app: &TestApp, slug: &str, host: HostId, title: &str) -> P
         .create_project(host, &fields, None, app.now())
         .await
         .unwrap();
-    tx.transition_project(
-        id,
-        ProjectStatus::Draft,
-        ProjectStatus::Open,
-        AccountId::new(1),
-        app.now(),
-    )
-    .await
-    .ok();
+    let opened = tx
+        .transition_project(
+            id,
+            ProjectStatus::Draft,
+            ProjectStatus::Open,
+            actor,
+            app.now(),
+        )
+        .await
+        .unwrap();
+    assert!(opened);
     tx.commit().await.unwrap();
     id
 }

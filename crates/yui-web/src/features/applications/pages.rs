@@ -113,7 +113,7 @@ fn proposal_inputs(
             "format",
             Kind::Select,
             options,
-            &[input.format.clone()],
+            std::slice::from_ref(&input.format),
             true,
         ),
     ]
@@ -128,7 +128,7 @@ fn render_apply(
     tenant: &TenantPath,
     p: &Project,
     input: &ProposalInput,
-    errors: Vec<FieldError>,
+    errors: &[FieldError],
     status: StatusCode,
 ) -> Response {
     let slug = tenant.slug();
@@ -142,8 +142,8 @@ fn render_apply(
     ctx.insert("host_name", &p.host_name);
     ctx.insert("action", &path);
     ctx.insert("csrf", &csrf);
-    ctx.insert("inputs", &proposal_inputs(state, locale, input, &errors));
-    ctx.insert("errors", &error_lines(state, locale, &errors));
+    ctx.insert("inputs", &proposal_inputs(state, locale, input, errors));
+    ctx.insert("errors", &error_lines(state, locale, errors));
     (jar, render(state, "apply.html", &ctx, locale, status)).into_response()
 }
 
@@ -165,7 +165,7 @@ pub(super) async fn apply_page(
         &member.tenant,
         &p,
         &ProposalInput::default(),
-        Vec::new(),
+        &[],
         StatusCode::OK,
     ))
 }
@@ -193,7 +193,7 @@ pub(super) async fn apply(
                 &member.tenant,
                 &p,
                 &input,
-                errors,
+                &errors,
                 StatusCode::UNPROCESSABLE_ENTITY,
             ));
         }
