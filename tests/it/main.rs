@@ -5,6 +5,7 @@ mod support;
 
 mod accounts;
 mod api;
+mod applications;
 mod browser;
 mod edges;
 mod form_pages;

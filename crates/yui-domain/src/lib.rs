@@ -4,6 +4,7 @@
 //! from the clock, so fiscal-year boundaries and deadlines can be tested exactly.
 
 pub mod account;
+pub mod application;
 pub mod audit;
 pub mod fiscal;
 pub mod host;
@@ -17,7 +18,8 @@ pub mod tenant;
 
 pub use fiscal::FiscalYear;
 pub use ids::{
-    AccountId, ApiTokenId, AuditId, GrantId, HostId, InvitationId, MailId, ProjectId, TenantId,
+    AccountId, ApiTokenId, ApplicationId, AuditId, GrantId, HostId, InvitationId, MailId,
+    ProjectId, TenantId,
 };
 pub use locale::Locale;
 pub use permission::Permission;

@@ -24,14 +24,17 @@ pub enum MailKind {
     MagicLink,
     /// Invites someone to a tenant's staff (coordinator, mentor, municipal staff …).
     StaffInvitation,
+    /// The hourly digest of new messages on a person's applications.
+    ApplicationDigest,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 4] = [
+    pub const ALL: [MailKind; 5] = [
         MailKind::VerifyEmail,
         MailKind::PasswordReset,
         MailKind::MagicLink,
         MailKind::StaffInvitation,
+        MailKind::ApplicationDigest,
     ];
 
     /// The template name, as in file names and the outbox's `template` column.
@@ -41,6 +44,7 @@ impl MailKind {
             MailKind::PasswordReset => "password_reset",
             MailKind::MagicLink => "magic_link",
             MailKind::StaffInvitation => "staff_invitation",
+            MailKind::ApplicationDigest => "application_digest",
         }
     }
 
@@ -64,6 +68,8 @@ impl MailKind {
                 "link",
                 "expires_minutes",
             ],
+            // `count` is the number of new messages as text; `link` the first thread.
+            MailKind::ApplicationDigest => &["display_name", "count", "link"],
         }
     }
 }
@@ -119,6 +125,9 @@ const BUILTIN: &[(&str, &str)] = builtin_templates!(
     "ja/staff_invitation.subject",
     "ja/staff_invitation.txt",
     "ja/staff_invitation.html",
+    "ja/application_digest.subject",
+    "ja/application_digest.txt",
+    "ja/application_digest.html",
     "en/layout.html",
     "en/verify_email.subject",
     "en/verify_email.txt",
@@ -132,6 +141,9 @@ const BUILTIN: &[(&str, &str)] = builtin_templates!(
     "en/staff_invitation.subject",
     "en/staff_invitation.txt",
     "en/staff_invitation.html",
+    "en/application_digest.subject",
+    "en/application_digest.txt",
+    "en/application_digest.html",
 );
 
 /// The platform's own name, used as `tenant_name` for mail outside any tenant.
@@ -483,6 +495,7 @@ mod tests {
                 let mut v = vars();
                 v["inviter_name"] = json!("佐藤");
                 v["role_name"] = json!("コーディネーター");
+                v["count"] = json!("3");
                 let r = t.render(None, locale, kind, &v).unwrap();
                 assert!(!r.subject.contains('\n'));
                 assert!(r.text.contains("https://yui.example/verify?token=a&b=1"));

@@ -8,6 +8,7 @@
 //! [`Store::account`] and [`Store::platform`].
 
 mod accounts;
+mod applications;
 mod audit;
 mod diagnostics;
 mod directory;
@@ -34,6 +35,10 @@ use sqlx::{ConnectOptions, Connection, PgPool, SqlitePool};
 use tracing::instrument;
 
 pub use accounts::{Account, AccountsTx, NewAccount, SessionPolicy, TokenPurpose};
+pub use applications::{
+    Application, ApplicationMessage, ApplicationTransition, Audience, Digest, InterestMark,
+    MyApplication,
+};
 pub use audit::{AuditEntry, AuditRecord, AuditTx};
 pub use diagnostics::RowSecurityReport;
 pub use directory::DirectoryEntry;

@@ -41,6 +41,9 @@ pub enum PlatformReason {
     /// Public listings across regions: open public projects of every active tenant,
     /// what anyone may read anyway.
     PublicListings,
+    /// The hourly digest of application messages: one mail per person with new
+    /// messages, in whatever regions.
+    MessageDigests,
 }
 
 impl PlatformReason {
@@ -54,6 +57,7 @@ impl PlatformReason {
             PlatformReason::MailDelivery => "mail_delivery",
             PlatformReason::Admin => "admin",
             PlatformReason::PublicListings => "public_listings",
+            PlatformReason::MessageDigests => "message_digests",
         }
     }
 }

@@ -747,6 +747,25 @@ impl AccountTx {
                 .bind(account)
                 .execute(&mut **conn)
                 .await?;
+            // Applications keep their status (anonymous statistics) but lose the
+            // proposal; the person's messages lose their text; marks and pending
+            // digest notifications go.
+            sqlx::query(
+                "UPDATE applications SET proposal = '', approach = '', frequency = '' WHERE account_id = $1",
+            )
+            .bind(account)
+            .execute(&mut **conn)
+            .await?;
+            sqlx::query("UPDATE application_messages SET body = '' WHERE author_id = $1")
+                .bind(account)
+                .execute(&mut **conn)
+                .await?;
+            for table in ["project_interests", "application_notifications"] {
+                sqlx::query(&format!("DELETE FROM {table} WHERE account_id = $1"))
+                    .bind(account)
+                    .execute(&mut **conn)
+                    .await?;
+            }
             for table in ["sessions", "account_tokens", "known_devices", "api_tokens"] {
                 sqlx::query(&format!("DELETE FROM {table} WHERE account_id = $1"))
                     .bind(account)

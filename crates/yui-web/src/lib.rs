@@ -306,9 +306,12 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let draining = state.clone();
     let grace = state.inner.settings.shutdown_grace;
+    // The hourly digest of application messages runs beside the server on every
+    // node; the claim in the database keeps nodes from sending one twice.
+    let digests = tokio::spawn(features::applications::digest::run(state.clone()));
     // The peer address feeds sign-in throttling and the audit log.
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;
             draining
@@ -323,5 +326,7 @@ pub async fn serve(
                 tokio::time::sleep(grace).await;
             }
         })
-        .await
+        .await;
+    digests.abort();
+    served
 }

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
+mod applications;
 mod hosts_projects;
 mod outbox;
 mod policy;

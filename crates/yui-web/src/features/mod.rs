@@ -1,6 +1,7 @@
 //! The product's features, each owning its routes, handlers and templates.
 
 pub mod accounts;
+pub mod applications;
 pub mod audit;
 pub mod hosts;
 pub mod ops;
@@ -18,6 +19,7 @@ use crate::AppState;
 /// Every feature's templates, registered by [`crate::render::templates`].
 pub(crate) const TEMPLATES: &[&[(&str, &str)]] = &[
     accounts::TEMPLATES,
+    applications::TEMPLATES,
     audit::TEMPLATES,
     hosts::TEMPLATES,
     ops::TEMPLATES,
@@ -42,4 +44,5 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(ops::router())
         .merge(hosts::router())
         .merge(projects::router())
+        .merge(applications::router())
 }

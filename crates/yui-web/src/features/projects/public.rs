@@ -121,7 +121,21 @@ pub(super) async fn render_project(
         "visibility",
         &text(state, locale, &format!("hp_visibility_{}", p.visibility)),
     );
+    let ibox = crate::features::applications::project_box(
+        state,
+        tenant,
+        viewer,
+        inside.as_ref().map(|i| i.access),
+        p,
+    )
+    .await?;
+    ctx.insert("ibox", &ibox);
     let mut jar = jar;
+    if ibox.member && inside.is_none() {
+        let (j, csrf) = csrf_token(state, jar);
+        jar = j;
+        ctx.insert("csrf", &csrf);
+    }
     if let Some(inside) = inside {
         let mut tx = state.store.tenant(tenant.id).read().await?;
         let comments = tx.project_comments(p.id).await?;
@@ -216,6 +230,27 @@ fn shown(p: &Project, host: Option<HostStatus>) -> bool {
     p.is_public() && host == Some(HostStatus::Approved)
 }
 
+/// Whether a members-only project that is open, of an approved host, shows to
+/// `viewer` as a live member of the tenant.
+async fn members_see(
+    state: &AppState,
+    tenant: &TenantPath,
+    viewer: Option<&Account>,
+    p: &Project,
+    host: Option<HostStatus>,
+) -> Result<bool, PageError> {
+    let Some(viewer) = viewer else {
+        return Ok(false);
+    };
+    if p.status != "open" || p.visibility != "members" || host != Some(HostStatus::Approved) {
+        return Ok(false);
+    }
+    let mut tx = state.store.account(viewer.id).read().await?;
+    let m = tx.membership(tenant.id).await?;
+    tx.commit().await?;
+    Ok(m.is_some_and(|m| m.is_live()))
+}
+
 /// The project and the person's way in: `None` for the public page, `Some` for
 /// staff and the host's members. 404 when neither applies.
 pub(super) async fn look_up(
@@ -249,7 +284,10 @@ pub(super) async fn look_up(
         }
         None => None,
     };
-    if inside.is_none() && !shown(&project, host) {
+    if inside.is_none()
+        && !shown(&project, host)
+        && !members_see(state, tenant, viewer.as_ref(), &project, host).await?
+    {
         return Err(WebError::NotFound.into());
     }
     Ok((project, inside, viewer))

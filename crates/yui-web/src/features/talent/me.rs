@@ -28,6 +28,18 @@ struct RegionRow {
     left: Option<String>,
 }
 
+/// One of the talent's applications on the dashboard.
+#[derive(Debug, Serialize)]
+struct ApplicationRow {
+    id: i64,
+    slug: String,
+    region: String,
+    project: String,
+    host: String,
+    status: String,
+    can_withdraw: bool,
+}
+
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct DashboardQuery {
     left: Option<String>,
@@ -44,8 +56,10 @@ pub(super) async fn dashboard(
     let mut tx = state.store.account(account.id).read().await?;
     let memberships = tx.memberships().await?;
     let profile = tx.talent_profile().await?;
+    let mine = tx.my_applications().await?;
     tx.commit().await?;
     let mut regions = Vec::new();
+    let mut names = std::collections::HashMap::new();
     for m in memberships {
         // Suspended regions are listed too: the person must see where they are a member.
         let tenant = match TenantPath::load_even_suspended(&state, &m.tenant_slug).await {
@@ -54,6 +68,10 @@ pub(super) async fn dashboard(
             Err(e) => return Err(e.into()),
         };
         let m2 = &m.membership;
+        names.insert(
+            m.tenant_slug.clone(),
+            tenant.record.tenant.name.get(locale).to_owned(),
+        );
         regions.push(RegionRow {
             name: tenant.record.tenant.name.get(locale).to_owned(),
             live: m2.is_live(),
@@ -69,6 +87,31 @@ pub(super) async fn dashboard(
     let mut ctx = base_context(&state, locale, Some(&account), "/me");
     ctx.insert("csrf", &csrf);
     ctx.insert("regions", &regions);
+    let applications: Vec<ApplicationRow> = mine
+        .into_iter()
+        .map(|a| {
+            let status = yui_domain::application::ApplicationStatus::parse(&a.status);
+            ApplicationRow {
+                id: a.id.get(),
+                region: names.get(&a.tenant_slug).cloned().unwrap_or_default(),
+                slug: a.tenant_slug,
+                project: a.project_title,
+                host: a.host_name,
+                status: state
+                    .inner
+                    .catalogs
+                    .text(locale, &format!("ap_status_{}", a.status))
+                    .to_owned(),
+                can_withdraw: status.is_some_and(|s| {
+                    s.can_become(
+                        yui_domain::application::ApplicationStatus::Withdrawn,
+                        yui_domain::application::Side::Talent,
+                    )
+                }),
+            }
+        })
+        .collect();
+    ctx.insert("applications", &applications);
     ctx.insert("has_profile", &profile.is_some());
     ctx.insert(
         "in_pool",
