@@ -24,14 +24,18 @@ pub enum MailKind {
     MagicLink,
     /// Invites someone to a tenant's staff (coordinator, mentor, municipal staff …).
     StaffInvitation,
+    /// Tells a talent of the shared pool that a region's coordinator scouted them
+    /// for a project (スカウト).
+    Scout,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 4] = [
+    pub const ALL: [MailKind; 5] = [
         MailKind::VerifyEmail,
         MailKind::PasswordReset,
         MailKind::MagicLink,
         MailKind::StaffInvitation,
+        MailKind::Scout,
     ];
 
     /// The template name, as in file names and the outbox's `template` column.
@@ -41,6 +45,7 @@ impl MailKind {
             MailKind::PasswordReset => "password_reset",
             MailKind::MagicLink => "magic_link",
             MailKind::StaffInvitation => "staff_invitation",
+            MailKind::Scout => "scout",
         }
     }
 
@@ -64,6 +69,7 @@ impl MailKind {
                 "link",
                 "expires_minutes",
             ],
+            MailKind::Scout => &["display_name", "project_title", "message", "link"],
         }
     }
 }
@@ -119,6 +125,9 @@ const BUILTIN: &[(&str, &str)] = builtin_templates!(
     "ja/staff_invitation.subject",
     "ja/staff_invitation.txt",
     "ja/staff_invitation.html",
+    "ja/scout.subject",
+    "ja/scout.txt",
+    "ja/scout.html",
     "en/layout.html",
     "en/verify_email.subject",
     "en/verify_email.txt",
@@ -132,6 +141,9 @@ const BUILTIN: &[(&str, &str)] = builtin_templates!(
     "en/staff_invitation.subject",
     "en/staff_invitation.txt",
     "en/staff_invitation.html",
+    "en/scout.subject",
+    "en/scout.txt",
+    "en/scout.html",
 );
 
 /// The platform's own name, used as `tenant_name` for mail outside any tenant.
