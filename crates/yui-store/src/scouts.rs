@@ -210,6 +210,25 @@ impl TenantTx {
         }
     }
 
+    /// The name of a talent this tenant may scout: in the shared pool and not a live
+    /// member. Anyone else is `None`.
+    #[instrument(skip_all, fields(tenant = %self.tenant), err(level = "debug"))]
+    pub async fn pool_talent(&mut self, talent: AccountId) -> Result<Option<String>> {
+        with_tx!(&mut self.tx, conn => {
+            let row: Option<(String,)> = sqlx::query_as(
+                "SELECT a.display_name FROM talent_profiles p JOIN accounts a ON a.id = p.account_id
+                 WHERE p.account_id = $1 AND p.pool_opt_in_at IS NOT NULL AND a.deleted_at IS NULL
+                   AND NOT EXISTS (SELECT 1 FROM memberships m
+                                   WHERE m.tenant_id = $2 AND m.account_id = p.account_id AND m.left_at IS NULL)",
+            )
+            .bind(talent)
+            .bind(self.tenant)
+            .fetch_optional(&mut **conn)
+            .await?;
+            Ok(row.map(|(n,)| n))
+        })
+    }
+
     /// How many scouts `coordinator` sent on the day of `now` (Asia/Tokyo).
     #[instrument(skip_all, fields(tenant = %self.tenant), err(level = "debug"))]
     pub async fn scouts_sent_today(

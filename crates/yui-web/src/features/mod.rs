@@ -2,10 +2,12 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod hearings;
 pub mod hosts;
 pub mod ops;
 pub mod projects;
 pub mod public;
+pub mod scouts;
 pub mod staff;
 pub mod talent;
 pub mod tokens;
@@ -18,10 +20,12 @@ use crate::AppState;
 pub(crate) const TEMPLATES: &[&[(&str, &str)]] = &[
     accounts::TEMPLATES,
     audit::TEMPLATES,
+    hearings::TEMPLATES,
     hosts::TEMPLATES,
     ops::TEMPLATES,
     projects::TEMPLATES,
     public::TEMPLATES,
+    scouts::TEMPLATES,
     staff::TEMPLATES,
     talent::TEMPLATES,
     tokens::TEMPLATES,
@@ -39,4 +43,6 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(ops::router())
         .merge(hosts::router())
         .merge(projects::router())
+        .merge(hearings::router())
+        .merge(scouts::router())
 }
