@@ -21,7 +21,7 @@ on_both_backends!(
 );
 
 /// Fills the profile form the page rendered and sends it.
-async fn save_profile(
+pub(crate) async fn save_profile(
     app: &TestApp,
     client: &reqwest::Client,
     name: &str,
@@ -50,7 +50,7 @@ async fn save_profile(
 }
 
 /// Joins a region through its join page: the staff box ticked, the hosts box as asked.
-async fn join(
+pub(crate) async fn join(
     app: &TestApp,
     client: &reqwest::Client,
     slug: &str,
@@ -491,9 +491,23 @@ async fn account_deletion_erases_personal_fields_everywhere(app: &TestApp) {
     crate::accounts::sign_in(app, &stranger, email, "not the password").await;
     let (other, _) = person(app, "残る 人", "stays@example.jp").await;
     join(app, &other, "iwate", false).await;
+    // A coordinator's hearing about the person: its notes are about them too.
+    let hearing = "ERASE-HEARING-5d1e 面談の記録";
+    let coord = crate::hosts::coordinator(app, "iwate", "coord-erase@example.jp").await;
+    let path = format!("/t/iwate/talents/{id}/hearings");
+    let res = app
+        .open(&coord, &path)
+        .await
+        .form(&path)
+        .set("held_on", "2026-11-30")
+        .set("notes", hearing)
+        .set("needs", "ERASE-NEEDS-77aa")
+        .submit(&coord)
+        .await;
+    assert_eq!(res.status(), 303);
 
     let dump = app.dump_database().await;
-    for s in [name, email, kana, summary, tag] {
+    for s in [name, email, kana, summary, tag, hearing, "ERASE-NEEDS-77aa"] {
         assert!(dump.contains(s), "{s} is stored before deletion");
     }
 
@@ -523,7 +537,7 @@ async fn account_deletion_erases_personal_fields_everywhere(app: &TestApp) {
     );
 
     let dump = app.dump_database().await;
-    for s in [name, email, kana, summary, tag] {
+    for s in [name, email, kana, summary, tag, hearing, "ERASE-NEEDS-77aa"] {
         let hits: Vec<&str> = dump.lines().filter(|l| l.contains(s)).collect();
         assert!(hits.is_empty(), "{s} survives deletion: {hits:?}");
     }
