@@ -495,6 +495,8 @@ mod tests {
                 let mut v = vars();
                 v["inviter_name"] = json!("佐藤");
                 v["role_name"] = json!("コーディネーター");
+                v["project_title"] = json!("<i>古民家カフェ</i>");
+                v["message"] = json!("<script>x</script>");
                 let r = t.render(None, locale, kind, &v).unwrap();
                 assert!(!r.subject.contains('\n'));
                 assert!(r.text.contains("https://yui.example/verify?token=a&b=1"));
