@@ -492,9 +492,23 @@ async fn account_deletion_erases_personal_fields_everywhere(app: &TestApp) {
     crate::accounts::sign_in(app, &stranger, email, "not the password").await;
     let (other, _) = person(app, "残る 人", "stays@example.jp").await;
     join(app, &other, "iwate", false).await;
+    // A coordinator's hearing about the person: its notes are about them too.
+    let hearing = "ERASE-HEARING-5d1e 面談の記録";
+    let coord = crate::hosts::coordinator(app, "iwate", "coord-erase@example.jp").await;
+    let path = format!("/t/iwate/talents/{id}/hearings");
+    let res = app
+        .open(&coord, &path)
+        .await
+        .form(&path)
+        .set("held_on", "2026-11-30")
+        .set("notes", hearing)
+        .set("needs", "ERASE-NEEDS-77aa")
+        .submit(&coord)
+        .await;
+    assert_eq!(res.status(), 303);
 
     let dump = app.dump_database().await;
-    for s in [name, email, kana, summary, tag] {
+    for s in [name, email, kana, summary, tag, hearing, "ERASE-NEEDS-77aa"] {
         assert!(dump.contains(s), "{s} is stored before deletion");
     }
 
@@ -524,7 +538,7 @@ async fn account_deletion_erases_personal_fields_everywhere(app: &TestApp) {
     );
 
     let dump = app.dump_database().await;
-    for s in [name, email, kana, summary, tag] {
+    for s in [name, email, kana, summary, tag, hearing, "ERASE-NEEDS-77aa"] {
         let hits: Vec<&str> = dump.lines().filter(|l| l.contains(s)).collect();
         assert!(hits.is_empty(), "{s} survives deletion: {hits:?}");
     }

@@ -25,6 +25,9 @@ pub fn permission_names(permission: Permission) -> (&'static str, &'static str) 
         Permission::ProjectRead => ("project", "read"),
         Permission::ProjectManage => ("project", "manage"),
         Permission::ProjectWriteOwn => ("project", "write_own"),
+        Permission::HearingRead => ("hearing", "read"),
+        Permission::HearingWrite => ("hearing", "write"),
+        Permission::PoolScout => ("pool", "scout"),
     }
 }
 
@@ -68,7 +71,10 @@ mod tests {
             | Permission::HostWriteOwn
             | Permission::ProjectRead
             | Permission::ProjectManage
-            | Permission::ProjectWriteOwn => &[(InTenant, Scope::Tenant)],
+            | Permission::ProjectWriteOwn
+            | Permission::HearingRead
+            | Permission::HearingWrite
+            | Permission::PoolScout => &[(InTenant, Scope::Tenant)],
         }
     }
 

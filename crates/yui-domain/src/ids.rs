@@ -68,6 +68,8 @@ ids! {
     RegistrationId,
     /// An intake interview (ヒアリング).
     HearingId,
+    /// A coordinator's invitation of a pool talent to a project (スカウト).
+    ScoutId,
     /// A talent's application to a project.
     ApplicationId,
     /// A matching round.

@@ -7,19 +7,21 @@ pub mod account;
 pub mod application;
 pub mod audit;
 pub mod fiscal;
+pub mod hearing;
 pub mod host;
 pub mod ids;
 pub mod locale;
 pub mod permission;
 pub mod project;
+pub mod scout;
 pub mod search;
 pub mod talent;
 pub mod tenant;
 
 pub use fiscal::FiscalYear;
 pub use ids::{
-    AccountId, ApiTokenId, ApplicationId, AuditId, GrantId, HostId, InvitationId, MailId,
-    ProjectId, TenantId,
+    AccountId, ApiTokenId, ApplicationId, AuditId, GrantId, HearingId, HostId, InvitationId,
+    MailId, ProjectId, ScoutId, TenantId,
 };
 pub use locale::Locale;
 pub use permission::Permission;

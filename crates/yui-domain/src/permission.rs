@@ -42,11 +42,17 @@ pub enum Permission {
     ProjectManage,
     /// Edit one's own host's projects (host members; ownership checked on top).
     ProjectWriteOwn,
+    /// Read the tenant's hearings (ヒアリング) of talents and hosts.
+    HearingRead,
+    /// Record and edit hearings.
+    HearingWrite,
+    /// Scout talents of the shared pool for the tenant's projects (スカウト).
+    PoolScout,
 }
 
 impl Permission {
     /// Every permission, for tests that each one maps to the model.
-    pub const ALL: [Permission; 19] = [
+    pub const ALL: [Permission; 22] = [
         Permission::StaffRead,
         Permission::StaffInvite,
         Permission::StaffRevoke,
@@ -66,5 +72,8 @@ impl Permission {
         Permission::ProjectRead,
         Permission::ProjectManage,
         Permission::ProjectWriteOwn,
+        Permission::HearingRead,
+        Permission::HearingWrite,
+        Permission::PoolScout,
     ];
 }

@@ -250,6 +250,28 @@ pub struct Tenant {
     /// Absent in tenants stored before consent existed: they carry the default.
     #[serde(default)]
     pub consent: Consent,
+    /// Absent in tenants stored before scouting existed: they carry the default.
+    #[serde(default)]
+    pub scouting: Scouting,
+}
+
+/// How the tenant's coordinators may scout the shared pool (スカウト).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scouting {
+    /// At most this many scouts per coordinator per day (Asia/Tokyo), so the pool
+    /// is not spammed.
+    pub daily_limit: u32,
+}
+
+/// The daily limit a tenant file without `[scouting]` gets.
+pub const SCOUTING_DAILY_LIMIT: u32 = 10;
+
+impl Default for Scouting {
+    fn default() -> Scouting {
+        Scouting {
+            daily_limit: SCOUTING_DAILY_LIMIT,
+        }
+    }
 }
 
 /// A key figure shown beside a tenant's introduction.
@@ -300,6 +322,13 @@ struct RawTenant {
     #[serde(default)]
     members: Vec<RawMember>,
     consent: Option<RawConsent>,
+    scouting: Option<RawScouting>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScouting {
+    daily_limit: Spanned<u32>,
 }
 
 #[derive(Deserialize)]
@@ -687,6 +716,13 @@ pub fn parse_tenant_file(text: &str) -> Result<Tenant, Vec<TenantFileError>> {
         },
     };
 
+    let scouting = match &raw.scouting {
+        None => Scouting::default(),
+        Some(rs) => Scouting {
+            daily_limit: c.range(&rs.daily_limit, "scouting.daily_limit", 0, 1000),
+        },
+    };
+
     if c.errors.is_empty() {
         Ok(Tenant {
             slug,
@@ -701,6 +737,7 @@ pub fn parse_tenant_file(text: &str) -> Result<Tenant, Vec<TenantFileError>> {
             templates,
             members,
             consent,
+            scouting,
         })
     } else {
         Err(c.errors)
@@ -795,6 +832,26 @@ mod tests {
         json.as_object_mut().unwrap().remove("consent");
         let old: Tenant = serde_json::from_value(json).unwrap();
         assert_eq!(old.consent, Consent::default());
+    }
+
+    #[test]
+    fn scouting_is_read_or_defaulted() {
+        let file = include_str!("../../../tenants/kamaishi/tenant.toml");
+        let t = parse_tenant_file(file).unwrap();
+        assert_eq!(t.scouting.daily_limit, SCOUTING_DAILY_LIMIT);
+        let with = format!("{file}\n[scouting]\ndaily_limit = 3\n");
+        assert_eq!(parse_tenant_file(&with).unwrap().scouting.daily_limit, 3);
+        let bad = format!("{file}\n[scouting]\ndaily_limit = 5000\n");
+        let keys: Vec<String> = parse_tenant_file(&bad)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.key)
+            .collect();
+        assert_eq!(keys, ["scouting.daily_limit"]);
+        let mut json = serde_json::to_value(&t).unwrap();
+        json.as_object_mut().unwrap().remove("scouting");
+        let old: Tenant = serde_json::from_value(json).unwrap();
+        assert_eq!(old.scouting, Scouting::default());
     }
 
     #[test]

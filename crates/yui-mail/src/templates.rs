@@ -26,15 +26,19 @@ pub enum MailKind {
     StaffInvitation,
     /// The hourly digest of new messages on a person's applications.
     ApplicationDigest,
+    /// Tells a talent of the shared pool that a region's coordinator scouted them
+    /// for a project (スカウト).
+    Scout,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 5] = [
+    pub const ALL: [MailKind; 6] = [
         MailKind::VerifyEmail,
         MailKind::PasswordReset,
         MailKind::MagicLink,
         MailKind::StaffInvitation,
         MailKind::ApplicationDigest,
+        MailKind::Scout,
     ];
 
     /// The template name, as in file names and the outbox's `template` column.
@@ -45,6 +49,7 @@ impl MailKind {
             MailKind::MagicLink => "magic_link",
             MailKind::StaffInvitation => "staff_invitation",
             MailKind::ApplicationDigest => "application_digest",
+            MailKind::Scout => "scout",
         }
     }
 
@@ -70,6 +75,7 @@ impl MailKind {
             ],
             // `count` is the number of new messages as text; `link` the first thread.
             MailKind::ApplicationDigest => &["display_name", "count", "link"],
+            MailKind::Scout => &["display_name", "project_title", "message", "link"],
         }
     }
 }
@@ -128,6 +134,9 @@ const BUILTIN: &[(&str, &str)] = builtin_templates!(
     "ja/application_digest.subject",
     "ja/application_digest.txt",
     "ja/application_digest.html",
+    "ja/scout.subject",
+    "ja/scout.txt",
+    "ja/scout.html",
     "en/layout.html",
     "en/verify_email.subject",
     "en/verify_email.txt",
@@ -144,6 +153,9 @@ const BUILTIN: &[(&str, &str)] = builtin_templates!(
     "en/application_digest.subject",
     "en/application_digest.txt",
     "en/application_digest.html",
+    "en/scout.subject",
+    "en/scout.txt",
+    "en/scout.html",
 );
 
 /// The platform's own name, used as `tenant_name` for mail outside any tenant.
@@ -496,6 +508,8 @@ mod tests {
                 v["inviter_name"] = json!("佐藤");
                 v["role_name"] = json!("コーディネーター");
                 v["count"] = json!("3");
+                v["project_title"] = json!("<i>古民家カフェ</i>");
+                v["message"] = json!("<script>x</script>");
                 let r = t.render(None, locale, kind, &v).unwrap();
                 assert!(!r.subject.contains('\n'));
                 assert!(r.text.contains("https://yui.example/verify?token=a&b=1"));

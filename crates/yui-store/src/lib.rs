@@ -13,12 +13,14 @@ mod audit;
 mod diagnostics;
 mod directory;
 mod error;
+mod hearings;
 mod hosts;
 mod invitations;
 mod outbox;
 mod policy;
 mod projects;
 mod scope;
+mod scouts;
 mod search;
 mod sqlite_file;
 mod talent;
@@ -43,6 +45,7 @@ pub use audit::{AuditEntry, AuditRecord, AuditTx};
 pub use diagnostics::RowSecurityReport;
 pub use directory::DirectoryEntry;
 pub use error::StoreError;
+pub use hearings::{Hearing, HearingSubject};
 pub use hosts::{Host, HostMember};
 pub use invitations::{Invitation, NewInvitation};
 pub use outbox::{MailStatus, NewOutboxMail, OutboxEntry, OutboxTx, QueuedMail, StatusCounts};
@@ -55,6 +58,7 @@ pub use scope::{
     AccountHandle, AccountTx, PlatformHandle, PlatformReason, PlatformTx, TenantHandle, TenantTx,
     Tx,
 };
+pub use scouts::{MyScout, Scout, ScoutOutcome};
 pub use search::{CANDIDATES_PER_SKILL, ProjectFacets, TalentFacets, TalentHit, TalentQuery};
 pub use sqlite_file::Unhealthy;
 pub use talent::{

@@ -766,6 +766,17 @@ impl AccountTx {
                     .execute(&mut **conn)
                     .await?;
             }
+            // Hearing notes about the person, in every tenant; the messages of
+            // scouts sent to them (the rows stay, anonymous, for the counts).
+            sqlx::query("DELETE FROM hearings WHERE talent_id = $1")
+                .bind(account)
+                .execute(&mut **conn)
+                .await?;
+            sqlx::query("UPDATE scouts SET message = '', status = CASE WHEN status = 'open' THEN 'withdrawn' ELSE status END
+                         WHERE talent_id = $1")
+                .bind(account)
+                .execute(&mut **conn)
+                .await?;
             for table in ["sessions", "account_tokens", "known_devices", "api_tokens"] {
                 sqlx::query(&format!("DELETE FROM {table} WHERE account_id = $1"))
                     .bind(account)
@@ -815,6 +826,18 @@ impl AccountTx {
                     "UPDATE mail_outbox SET subject = REPLACE(subject, $1, $2), body_text = REPLACE(body_text, $1, $2),
                          body_html = REPLACE(body_html, $1, $2)
                      WHERE subject LIKE $3 ESCAPE '\\' OR body_text LIKE $3 ESCAPE '\\' OR body_html LIKE $3 ESCAPE '\\'",
+                )
+                .bind(text)
+                .bind("(deleted)")
+                .bind(&pattern)
+                .execute(&mut **conn)
+                .await?;
+                // The person's name in hearings about others (a host's hearing).
+                sqlx::query(
+                    "UPDATE hearings SET notes = REPLACE(notes, $1, $2), needs = REPLACE(needs, $1, $2),
+                         strengths = REPLACE(strengths, $1, $2), next_step = REPLACE(next_step, $1, $2)
+                     WHERE notes LIKE $3 ESCAPE '\\' OR needs LIKE $3 ESCAPE '\\'
+                        OR strengths LIKE $3 ESCAPE '\\' OR next_step LIKE $3 ESCAPE '\\'",
                 )
                 .bind(text)
                 .bind("(deleted)")

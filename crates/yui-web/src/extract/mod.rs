@@ -19,8 +19,9 @@ pub use lang::Lang;
 pub(crate) use lang::{lang_cookie, remember_query_lang};
 pub use member::TalentMember;
 pub use staff::{
-    AuditRead, Needs, Operator, PlatformAuditRead, Staff, StaffInvite, StaffOrOperator, StaffRead,
-    StaffRevoke, TalentRead, TenantRead, TenantResume, TenantSuspend,
+    AuditRead, HearingRead, HearingWrite, Needs, Operator, PlatformAuditRead, PoolScout, Staff,
+    StaffInvite, StaffOrOperator, StaffRead, StaffRevoke, TalentRead, TenantRead, TenantResume,
+    TenantSuspend,
 };
 pub use tenant::TenantPath;
 pub use viewer::{SignedIn, Viewer};

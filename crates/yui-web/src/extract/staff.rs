@@ -35,7 +35,10 @@ needs!(
     TenantRead,
     TenantSuspend,
     TenantResume,
-    TalentRead
+    TalentRead,
+    HearingRead,
+    HearingWrite,
+    PoolScout
 );
 
 /// Reading the whole platform's audit log (the operators' `audit` read).

@@ -3,11 +3,13 @@
 pub mod accounts;
 pub mod applications;
 pub mod audit;
+pub mod hearings;
 pub mod hosts;
 pub mod ops;
 pub mod projects;
 pub mod public;
 pub mod recommend;
+pub mod scouts;
 pub mod staff;
 pub mod talent;
 pub mod tokens;
@@ -21,11 +23,13 @@ pub(crate) const TEMPLATES: &[&[(&str, &str)]] = &[
     accounts::TEMPLATES,
     applications::TEMPLATES,
     audit::TEMPLATES,
+    hearings::TEMPLATES,
     hosts::TEMPLATES,
     ops::TEMPLATES,
     projects::TEMPLATES,
     public::TEMPLATES,
     recommend::TEMPLATES,
+    scouts::TEMPLATES,
     staff::TEMPLATES,
     talent::TEMPLATES,
     tokens::TEMPLATES,
@@ -45,4 +49,6 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(hosts::router())
         .merge(projects::router())
         .merge(applications::router())
+        .merge(hearings::router())
+        .merge(scouts::router())
 }

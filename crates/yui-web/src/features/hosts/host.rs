@@ -156,6 +156,15 @@ async fn render_host(
     ctx.insert("can_edit", &can_edit);
     ctx.insert("can_manage", &access.host_manage);
     ctx.insert("staff", &access.sees_all_hosts());
+    ctx.insert(
+        "can_hearings",
+        &state.authz.check(
+            access.account.id,
+            slug,
+            yui_domain::Permission::HearingRead,
+            state.now(),
+        ),
+    );
     ctx.insert("moves", &moves);
     ctx.insert("members", &members);
     ctx.insert("can_see_projects", &can_see_projects);

@@ -21,6 +21,8 @@ use crate::security::csrf_token;
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct JoinQuery {
     renew: Option<String>,
+    /// A scout being accepted: joining accepts it and leads to its project.
+    scout: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -32,6 +34,9 @@ pub(super) struct JoinForm {
     /// The version the page showed: agreeing is to the text that was read.
     #[serde(default)]
     version: String,
+    /// The scout the join page was opened for, if any.
+    #[serde(default)]
+    scout: String,
 }
 
 struct JoinView<'a> {
@@ -40,6 +45,7 @@ struct JoinView<'a> {
     notice: Option<&'a str>,
     hosts: bool,
     status: StatusCode,
+    scout: Option<String>,
 }
 
 fn render_join(
@@ -72,6 +78,7 @@ fn render_join(
     ctx.insert("csrf", &csrf);
     ctx.insert("verified", &account.email_verified_at.is_some());
     ctx.insert("hosts", &view.hosts);
+    ctx.insert("scout", &view.scout);
     ctx.insert("notice", &view.notice.map(|k| c.text(locale, k)));
     ctx.insert("problem", &view.problem.map(|k| c.text(locale, k)));
     ctx.insert("errors", &error_views(state, locale, &view.errors));
@@ -122,8 +129,17 @@ pub(super) async fn page(
     let outdated = given
         .as_ref()
         .is_some_and(|m| m.is_outdated(&tenant.record.tenant.consent));
+    let scout = q
+        .scout
+        .as_deref()
+        .and_then(|s| s.parse::<yui_domain::ScoutId>().ok());
     if given.is_some() && !outdated {
-        return Ok(Redirect::to(&format!("/t/{}/me", tenant.slug())).into_response());
+        return Ok(match scout {
+            // A member accepts a scout on its own page.
+            Some(id) => Redirect::to(&format!("/me/scouts/{id}")),
+            None => Redirect::to(&format!("/t/{}/me", tenant.slug())),
+        }
+        .into_response());
     }
     let notice = (outdated || q.renew.is_some()).then_some("consent_changed");
     let view = JoinView {
@@ -132,6 +148,7 @@ pub(super) async fn page(
         notice,
         hosts: given.as_ref().is_some_and(|m| m.hosts_since.is_some()),
         status: StatusCode::OK,
+        scout: scout.map(|s| s.to_string()),
     };
     Ok(render_join(
         &state,
@@ -155,12 +172,14 @@ pub(super) async fn submit(
     let locale = lang.or(account.locale());
     let consent = &tenant.record.tenant.consent;
     let hosts = form.consent_hosts.is_some();
+    let scout = form.scout.parse::<yui_domain::ScoutId>().ok();
     let refuse = |errors, problem, notice, status| JoinView {
         errors,
         problem,
         notice,
         hosts,
         status,
+        scout: scout.map(|s| s.to_string()),
     };
     // The region would contact the person at this address, and consent must come
     // from whoever owns it: an address nobody proved joins nothing.
@@ -199,8 +218,24 @@ pub(super) async fn submit(
         ));
     }
     let mut tx = state.store.account(account.id).write().await?;
-    tx.join_tenant(tenant.id, consent, hosts, state.now())
-        .await?;
+    let now = state.now();
+    tx.join_tenant(tenant.id, consent, hosts, now).await?;
+    // A scout of this tenant to this person, accepted with the consent.
+    let accepted = match scout {
+        Some(id) => match tx.my_scout(id).await? {
+            Some(s) if s.tenant_id == tenant.id => tx
+                .answer_scout(id, yui_domain::scout::ScoutStatus::Accepted, now)
+                .await?
+                .then_some(s.project_id),
+            _ => None,
+        },
+        None => None,
+    };
     tx.commit().await?;
+    if let Some(project) = accepted {
+        return Ok(
+            Redirect::to(&format!("/t/{}/projects/{project}", tenant.slug())).into_response(),
+        );
+    }
     Ok(Redirect::to(&format!("/t/{}/me?joined=1", tenant.slug())).into_response())
 }

@@ -83,8 +83,10 @@ pub(super) async fn dashboard(
             slug: m.tenant_slug,
         });
     }
+    let scouts = crate::features::scouts::my_scout_rows(&state, locale, &account).await?;
     let (jar, csrf) = csrf_token(&state, jar);
     let mut ctx = base_context(&state, locale, Some(&account), "/me");
+    ctx.insert("scouts", &scouts);
     ctx.insert("csrf", &csrf);
     ctx.insert("regions", &regions);
     let applications: Vec<ApplicationRow> = mine

@@ -236,6 +236,7 @@ pub(super) async fn detail(
     ctx.insert("slug", slug);
     ctx.insert("tenant_name", tenant.record.tenant.name.get(locale));
     ctx.insert("name", &member.display_name);
+    ctx.insert("account_id", &account.get());
     ctx.insert("email", &member.email);
     ctx.insert(
         "profile",
@@ -250,5 +251,14 @@ pub(super) async fn detail(
     );
     ctx.insert("version", &member.membership.consent_version);
     ctx.insert("hosts", &member.membership.hosts_since.is_some());
+    ctx.insert(
+        "can_hearings",
+        &state.authz.check(
+            staff.account.id,
+            slug,
+            yui_domain::Permission::HearingRead,
+            state.now(),
+        ),
+    );
     Ok(render(&state, "talent_member.html", &ctx, locale, StatusCode::OK).into_response())
 }
