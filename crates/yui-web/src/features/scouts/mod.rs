@@ -83,6 +83,8 @@ async fn list(
     let now = state.now();
     let query = TalentQuery {
         words: query_words(&q.q),
+        // Scouting is for the shared pool: members are filtered out below.
+        include_pool: true,
         limit: 50,
         ..TalentQuery::default()
     };
