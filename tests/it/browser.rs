@@ -910,3 +910,180 @@ async fn host_and_project_pages_pass_the_accessibility_audit() {
     app.stop().await;
     result.expect("browser steps");
 }
+
+/// Issue 10's journey in a real browser: a talent joins two regions (one with consent
+/// for host organizations), marks a project as interesting and applies; the host's
+/// member reads the proposal and replies; the talent withdraws the host consent in
+/// that region, and the host no longer sees them.
+#[tokio::test]
+async fn a_talent_applies_the_host_replies_and_consent_withdrawal_hides_them() {
+    let Some(browser) = open_browser().await else {
+        return;
+    };
+    let app = TestApp::with_tenants(Backend::Sqlite).await.unwrap();
+    const PASSWORD: &str = "a passphrase long enough";
+    let (_, coord) = crate::staff::person(&app, "事務局 担当", "coord@iwate.example").await;
+    crate::staff::grant(&app, coord, yui_authz::Role::Coordinator, Some("iwate")).await;
+    let host = crate::hosts::make_host(&app, "iwate", "かんたはうす", "032051", true).await;
+    let host_client =
+        crate::hosts::host_member(&app, "iwate", host, "kantahouse@host.example").await;
+    let tenant = app.store.tenant_by_slug("iwate").await.unwrap();
+    let fields = yui_domain::project::check_project(&yui_domain::project::ProjectInput {
+        title: "ぶどう畑のファンづくり".into(),
+        challenge: "県外のファンとのつながりが続かない。".into(),
+        help_wanted: "SNSで発信してほしい。".into(),
+        kind: "fan_community".into(),
+        skills: vec!["sns".into()],
+        remote_ratio: "80".into(),
+        compensation: "expenses".into(),
+        visibility: "public".into(),
+        ..Default::default()
+    })
+    .unwrap();
+    let mut tx = app.store.tenant(tenant.id).write().await.unwrap();
+    let project = tx
+        .create_project(host, &fields, Some(coord), app.now())
+        .await
+        .unwrap();
+    use yui_domain::project::ProjectStatus::{Draft, Open};
+    tx.transition_project(project, Draft, Open, coord, app.now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    crate::staff::person(&app, "結 花子", "hanako@example.jp").await;
+
+    let c = &browser.client;
+    let mut application = String::new();
+    let result: Steps = async {
+        sign_in_with(c, &app, "hanako@example.jp", PASSWORD).await?;
+        // Two regions: iwate with consent for its host organizations, amami without.
+        for (slug, hosts) in [("iwate", true), ("amami", false)] {
+            c.goto(&app.url(&format!("/t/{slug}/join"))).await?;
+            c.find(Locator::Css(r#"input[name="consent_staff"]"#))
+                .await?
+                .click()
+                .await?;
+            if hosts {
+                c.find(Locator::Css(r#"input[name="consent_hosts"]"#))
+                    .await?
+                    .click()
+                    .await?;
+            }
+            submit(c, &format!("/t/{slug}/join")).await?;
+            arrive(c, &format!("/t/{slug}/me")).await?;
+        }
+        c.goto(&app.url("/me")).await?;
+        let regions = text_of(c, "main").await?;
+        assert!(
+            regions.contains("岩手県") && regions.contains("奄美"),
+            "{regions}"
+        );
+
+        // 気になる, then a full application with a proposal.
+        let page = format!("/t/iwate/projects/{project}");
+        c.goto(&app.url(&page)).await?;
+        submit(c, &format!("{page}/interest")).await?;
+        arrive(c, &page).await?;
+        c.find(Locator::Css(&format!(r#"a[href="{page}/apply"]"#)))
+            .await?
+            .click()
+            .await?;
+        arrive(c, &format!("{page}/apply")).await?;
+        fill(
+            c,
+            "f-proposal",
+            "収穫祭をオンラインで中継し、ファンの集まりを続けます。",
+        )
+        .await?;
+        fill(c, "f-approach", "月1回のオンライン会と、収穫期の訪問。").await?;
+        fill(c, "f-frequency", "月2回").await?;
+        c.find(Locator::Id("f-format"))
+            .await?
+            .select_by_value("online")
+            .await?;
+        submit(c, &format!("{page}/apply")).await?;
+        for _ in 0..100 {
+            if c.current_url()
+                .await?
+                .path()
+                .starts_with("/t/iwate/applications/")
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        application = c.current_url().await?.path().to_owned();
+        assert!(
+            application.starts_with("/t/iwate/applications/"),
+            "{application}: {}",
+            c.source().await?
+        );
+
+        // The host's member reads it and replies.
+        sign_in_with(c, &app, "kantahouse@host.example", PASSWORD).await?;
+        c.goto(&app.url(&application)).await?;
+        let body = text_of(c, "main").await?;
+        assert!(body.contains("収穫祭をオンラインで中継"), "{body}");
+        assert!(body.contains("結 花子"));
+        fill(
+            c,
+            "f-message",
+            "ありがとうございます。来週お話ししましょう。",
+        )
+        .await?;
+        submit(c, &format!("{application}/messages")).await?;
+        c.wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css("ol.thread"))
+            .await?;
+        assert!(
+            text_of(c, "ol.thread")
+                .await?
+                .contains("来週お話ししましょう")
+        );
+
+        // The talent reads the reply, then withdraws the host consent in iwate.
+        sign_in_with(c, &app, "hanako@example.jp", PASSWORD).await?;
+        c.goto(&app.url(&application)).await?;
+        assert!(
+            text_of(c, "ol.thread")
+                .await?
+                .contains("来週お話ししましょう")
+        );
+        c.goto(&app.url("/t/iwate/me")).await?;
+        c.find(Locator::Css(
+            r#"form[action="/t/iwate/me/hosts"] input[name="hosts"]"#,
+        ))
+        .await?
+        .click()
+        .await?;
+        submit(c, "/t/iwate/me/hosts").await?;
+        arrive(c, "/t/iwate/me").await?;
+
+        // The host no longer sees the applicant.
+        sign_in_with(c, &app, "kantahouse@host.example", PASSWORD).await?;
+        c.goto(&app.url(&application)).await?;
+        let body = text_of(c, "main").await?;
+        assert!(!body.contains("結 花子"), "{body}");
+        assert!(!body.contains("収穫祭をオンラインで中継"), "{body}");
+        Ok(())
+    }
+    .await;
+    browser.client.close().await.ok();
+    if result.is_ok() {
+        // And not by another route either.
+        assert_eq!(app.status(&host_client, &application).await, 404);
+    }
+    app.stop().await;
+    result.expect("browser steps");
+}
+
+/// Signs in afresh (cookies dropped first) as `email` with `password`.
+async fn sign_in_with(c: &fantoccini::Client, app: &TestApp, email: &str, password: &str) -> Steps {
+    c.delete_all_cookies().await?;
+    c.goto(&app.url("/signin")).await?;
+    fill(c, "f-email", email).await?;
+    fill(c, "f-password", password).await?;
+    submit(c, "/signin").await?;
+    arrive(c, "/account").await
+}
