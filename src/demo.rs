@@ -87,6 +87,14 @@ pub async fn load_accounts(store: &Store, now: DateTime<Utc>) -> anyhow::Result<
         Some("amami".into()),
         fy_end,
     ));
+    // Iwate's program is run by a contracted operator since FY2024 (seed 001).
+    people.push((
+        "coordinator@iwate.demo.yui.example".into(),
+        "岩手 事務局".into(),
+        Role::Coordinator,
+        Some("iwate".into()),
+        fy_end,
+    ));
     let hash = yui_web::security::hash_password(DEMO_PASSWORD.to_owned()).await?;
     let mut emails = Vec::new();
     for (address, name, role, tenant, until) in people {
@@ -434,6 +442,25 @@ pub async fn load_talents(store: &Store, now: DateTime<Utc>) -> anyhow::Result<u
         .iter()
         .filter(|t| t.tenant.slug != "iwate")
         .collect();
+    // Iwate's open projects, for the talents' marks and applications.
+    let mut tx = store.tenant(iwate.id).read().await?;
+    let open: Vec<yui_domain::ProjectId> = tx
+        .projects()
+        .await?
+        .into_iter()
+        .filter(|p| p.status == "open" && p.visibility == "public")
+        .map(|p| p.id)
+        .collect();
+    tx.commit().await?;
+    let admin = {
+        use yui_domain::account::Email;
+        let email = Email::parse("email", "coordinator@iwate.demo.yui.example")
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut tx = store.platform(PlatformReason::TenantFiles).read().await?;
+        let found = tx.account_by_email(&email).await?.map(|a| a.id);
+        tx.commit().await?;
+        found.ok_or_else(|| anyhow::anyhow!("the demo coordinator is loaded first"))?
+    };
     let mut created = 0;
     for n in 1..=300_usize {
         let (family, family_kana) = FAMILY[n % FAMILY.len()];
@@ -496,6 +523,99 @@ pub async fn load_talents(store: &Store, now: DateTime<Utc>) -> anyhow::Result<u
             tx.set_pool_opt_in(true, now).await?;
         }
         tx.commit().await?;
+        activity(store, iwate.id, id, n, &open, admin, now).await?;
     }
     Ok(created)
+}
+
+/// A new demo talent's activity in iwate: the first 60 mark a project as interesting,
+/// the first 36 apply to another (their applications in every state, some with a
+/// message), and the first 20 had an intake hearing with the secretariat, the next
+/// step due in the coming days.
+async fn activity(
+    store: &Store,
+    tenant: yui_domain::TenantId,
+    talent: yui_domain::AccountId,
+    n: usize,
+    open: &[yui_domain::ProjectId],
+    admin: yui_domain::AccountId,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    use yui_domain::application::{ApplicationStatus as S, ProposalInput, check_proposal};
+    use yui_domain::hearing::{HearingInput, check_hearing};
+    if open.is_empty() || n > 60 {
+        return Ok(());
+    }
+    let mut tx = store.tenant(tenant).write().await?;
+    tx.toggle_interest(open[n % open.len()], talent, now)
+        .await?;
+    if n <= 36 {
+        let proposal = check_proposal(&ProposalInput {
+            proposal: "これまでの経験を生かし、発信と販路づくりを一緒に進めたいと考えています。"
+                .into(),
+            approach: "最初の1か月で現状を伺い、月1回の訪問とオンラインの打合せで進めます。".into(),
+            frequency: ["月2回", "週1回", "月1回の訪問と随時オンライン"][n % 3].into(),
+            format: ["online", "both", "onsite"][n % 3].into(),
+        })
+        .map_err(|e| anyhow::anyhow!("demo proposal: {e:?}"))?;
+        let (application, new) = tx
+            .create_application(open[(n + 1) % open.len()], talent, &proposal, now)
+            .await?;
+        if new {
+            let path: &[S] = match n % 6 {
+                0 => &[],
+                1 => &[S::InReview],
+                2 => &[S::InReview, S::Meeting],
+                3 => &[S::InReview, S::Meeting, S::Accepted],
+                4 => &[S::InReview, S::Declined],
+                _ => &[S::Withdrawn],
+            };
+            let mut from = S::Submitted;
+            for &to in path {
+                let actor = if to == S::Withdrawn { talent } else { admin };
+                tx.transition_application(application, from, to, actor, now)
+                    .await?;
+                from = to;
+            }
+            if n % 3 == 1 {
+                // No digest: the demo sends no mail of its own.
+                tx.add_application_message(
+                    application,
+                    admin,
+                    "ご応募ありがとうございます。面談の日程を調整させてください。",
+                    &[],
+                    now,
+                    now,
+                )
+                .await?;
+            }
+        }
+    }
+    if n <= 20 {
+        let today = now.with_timezone(&yui_domain::fiscal::tokyo()).date_naive();
+        let day = |d: i64| {
+            today
+                .checked_add_signed(chrono::TimeDelta::days(d))
+                .map(|d| d.to_string())
+                .unwrap_or_default()
+        };
+        let fields = check_hearing(&HearingInput {
+            held_on: day(-(n as i64)),
+            notes: "首都圏在住。地域の事業者と長く関わりたいという希望。".into(),
+            needs: "週末中心、オンラインでの協働".into(),
+            strengths: "発信と企画の経験".into(),
+            next_step: "受入企業との面談を設定する".into(),
+            next_due_on: day((n % 10) as i64 + 1),
+        })
+        .map_err(|e| anyhow::anyhow!("demo hearing: {e:?}"))?;
+        tx.create_hearing(
+            yui_store::HearingSubject::Talent(talent),
+            &fields,
+            admin,
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
