@@ -24,6 +24,7 @@ on_both_backends!(
     a_double_submitted_application_is_filed_once,
     the_exports_are_safe_and_audited,
     many_messages_make_one_digest_an_hour,
+    applying_without_host_consent_says_who_reads_it,
 );
 
 async fn tenant_id(app: &TestApp, slug: &str) -> TenantId {
@@ -536,4 +537,29 @@ async fn many_messages_make_one_digest_an_hour(app: &TestApp) {
         .text_body()
         .unwrap();
     assert!(text.contains('3'), "three messages told: {text}");
+}
+
+/// Without consent for host organizations, the proposal form says that only the
+/// secretariat will read the application, and links to where consent is changed.
+async fn applying_without_host_consent_says_who_reads_it(app: &TestApp) {
+    let host = make_host(app, "iwate", "かんたはうす", "032051", true).await;
+    let project = open_project(app, "iwate", host, "ぶどう畑のファンづくり").await;
+    let (staff_only, _) = talent(
+        app,
+        "職員のみ 花子",
+        "staff-only@example.jp",
+        "iwate",
+        false,
+    )
+    .await;
+    let html = app
+        .page(&staff_only, &format!("/t/iwate/projects/{project}/apply"))
+        .await;
+    assert!(html.contains("受入団体には届きません"), "{html}");
+    assert!(html.contains(r#"href="/t/iwate/me""#));
+    let (both, _) = talent(app, "両方 太郎", "both@example.jp", "iwate", true).await;
+    let html = app
+        .page(&both, &format!("/t/iwate/projects/{project}/apply"))
+        .await;
+    assert!(!html.contains("受入団体には届きません"));
 }

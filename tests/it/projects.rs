@@ -502,4 +502,13 @@ async fn the_projects_csv_is_safe_and_audited(app: &TestApp) {
         .expect("audited");
     assert_eq!(export.detail.0["export"], "projects");
     assert_eq!(export.detail.0["rows"], 2);
+    // The region's audit log shows the export in words (it once failed to render
+    // a detail key it had no label for).
+    let (admin, id) = crate::staff::person(app, "岩手 管理者", "admin@iwate.example").await;
+    crate::staff::grant(app, id, yui_authz::Role::TenantAdmin, Some("iwate")).await;
+    let res = admin.get(app.url("/t/iwate/audit")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("書き出し：projects"), "{html}");
+    assert!(html.contains("件数：2"));
 }

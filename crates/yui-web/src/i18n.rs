@@ -167,6 +167,9 @@ mod key_tests {
             AuditAction::TenantCreated,
             AuditAction::TenantSuspended,
             AuditAction::TenantResumed,
+            AuditAction::AccountDeleted,
+            AuditAction::HostStatusChanged,
+            AuditAction::ProjectStatusChanged,
         ] {
             used.push(format!("audit_action_{}", action.as_str()));
         }

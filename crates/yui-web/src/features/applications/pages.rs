@@ -130,6 +130,7 @@ fn render_apply(
     input: &ProposalInput,
     errors: &[FieldError],
     status: StatusCode,
+    hosts_consent: bool,
 ) -> Response {
     let slug = tenant.slug();
     let path = format!("/t/{slug}/projects/{}/apply", p.id);
@@ -144,6 +145,9 @@ fn render_apply(
     ctx.insert("csrf", &csrf);
     ctx.insert("inputs", &proposal_inputs(state, locale, input, errors));
     ctx.insert("errors", &error_lines(state, locale, errors));
+    // Without consent for host organizations only the secretariat reads it: say so
+    // before the talent writes, with the way to change it.
+    ctx.insert("hosts_consent", &hosts_consent);
     (jar, render(state, "apply.html", &ctx, locale, status)).into_response()
 }
 
@@ -167,6 +171,7 @@ pub(super) async fn apply_page(
         &ProposalInput::default(),
         &[],
         StatusCode::OK,
+        member.membership.hosts_since.is_some(),
     ))
 }
 
@@ -195,6 +200,7 @@ pub(super) async fn apply(
                 &input,
                 &errors,
                 StatusCode::UNPROCESSABLE_ENTITY,
+                member.membership.hosts_since.is_some(),
             ));
         }
     };
@@ -618,9 +624,22 @@ pub(super) async fn inbox(
     }
     let tenant = TenantPath::load(&state, &slug).await?;
     let locale = lang.or(account.locale());
+    let sees_hearings = state
+        .authz
+        .check(account.id, &slug, Permission::HearingRead, state.now());
+    let today = state
+        .now()
+        .with_timezone(&yui_domain::fiscal::tokyo())
+        .date_naive();
     let mut tx = state.store.tenant(tenant.id).read().await?;
     let apps = tx.applications(Audience::Staff, None, LIST_LIMIT).await?;
     let marks = tx.interest_marks(Audience::Staff, None, LIST_LIMIT).await?;
+    let due = if sees_hearings {
+        tx.hearings_due(today + chrono::Duration::days(crate::features::hearings::DUE_DAYS))
+            .await?
+    } else {
+        Vec::new()
+    };
     tx.commit().await?;
     let fresh: Vec<Application> = apps
         .into_iter()
@@ -640,8 +659,14 @@ pub(super) async fn inbox(
     ctx.insert("tenant_name", tenant.record.tenant.name.get(locale));
     ctx.insert("applications", &app_rows(&state, locale, &fresh));
     ctx.insert("marks", &marks);
-    // Filled by the hearings feature; empty until it exists.
-    let hearings: Vec<String> = Vec::new();
+    // Hearings whose next step is due (for staff who may read hearings).
+    let hearings: Vec<String> = due
+        .iter()
+        .map(|h| {
+            let when = h.next_due_on.map(|d| d.to_string()).unwrap_or_default();
+            format!("{when} {} — {}", h.subject_name, h.next_step)
+        })
+        .collect();
     ctx.insert("hearings_due", &hearings);
     ctx.insert(
         "can_export",

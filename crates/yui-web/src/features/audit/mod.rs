@@ -72,7 +72,14 @@ async fn detail_text<T: Tx>(
             (_, serde_json::Value::String(s)) => s.clone(),
             (_, other) => other.to_string(),
         };
-        let label = c.text(locale, &format!("audit_key_{key}")).to_owned();
+        // A detail key without a label (a feature newer than this list) shows as
+        // itself rather than failing the whole log.
+        let label_key = format!("audit_key_{key}");
+        let label = if c.has(&label_key) {
+            c.text(locale, &label_key).to_owned()
+        } else {
+            key.clone()
+        };
         let sep = if locale == Locale::Ja { "：" } else { ": " };
         parts.push(format!("{label}{sep}{shown}"));
     }
