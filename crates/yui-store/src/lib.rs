@@ -27,6 +27,7 @@ mod talent;
 mod tenants;
 mod throttle;
 mod tokens;
+mod transitions;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -224,36 +224,17 @@ impl TenantTx {
         actor: AccountId,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        with_tx!(&mut self.tx, conn => {
-            let done = sqlx::query(
-                "UPDATE projects SET status = $1, updated_at = $2
-                 WHERE tenant_id = $3 AND id = $4 AND status = $5",
-            )
-            .bind(to.code())
-            .bind(now)
-            .bind(self.tenant)
-            .bind(id)
-            .bind(from.code())
-            .execute(&mut **conn)
-            .await?
-            .rows_affected();
-            if done == 0 {
-                return Ok(false);
-            }
-            sqlx::query(
-                "INSERT INTO project_transitions (tenant_id, project_id, from_status, to_status, actor_id, at)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(self.tenant)
-            .bind(id)
-            .bind(from.code())
-            .bind(to.code())
-            .bind(actor)
-            .bind(now)
-            .execute(&mut **conn)
-            .await?;
-            Ok(true)
-        })
+        crate::transitions::record_move(
+            &mut self.tx,
+            crate::transitions::PROJECTS,
+            self.tenant,
+            id.get(),
+            from.code(),
+            to.code(),
+            actor,
+            now,
+        )
+        .await
     }
 
     /// One project of this tenant, with its skills.
