@@ -8,7 +8,6 @@
 use std::time::Duration;
 
 use yui_authz::Role;
-use yui_domain::project::{ProjectInput, ProjectStatus, check_project};
 use yui_domain::{AccountId, HostId, ProjectId, TenantId};
 
 use crate::hosts::{coordinator, host_member, make_host, status_form};
@@ -31,46 +30,9 @@ async fn tenant_id(app: &TestApp, slug: &str) -> TenantId {
     app.store.tenant_by_slug(slug).await.unwrap().id
 }
 
-/// An open project of `host` in `slug`, made in the store (set-up).
+/// An open public project of `host` in `slug`, made in the store (set-up).
 async fn open_project(app: &TestApp, slug: &str, host: HostId, title: &str) -> ProjectId {
-    let fields = check_project(&ProjectInput {
-        title: title.to_owned(),
-        challenge: "冬の客足が落ちる。".to_owned(),
-        help_wanted: "SNSで発信してほしい。".to_owned(),
-        kind: "business".to_owned(),
-        remote_ratio: "50".to_owned(),
-        compensation: "pro_bono".to_owned(),
-        visibility: "public".to_owned(),
-        ..Default::default()
-    })
-    .unwrap();
-    // Someone opens it: an account made for the purpose.
-    static MADE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = MADE.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let (_, actor) = person(app, "作成", &format!("maker{n}@example.com")).await;
-    let mut tx = app
-        .store
-        .tenant(tenant_id(app, slug).await)
-        .write()
-        .await
-        .unwrap();
-    let id = tx
-        .create_project(host, &fields, None, app.now())
-        .await
-        .unwrap();
-    let opened = tx
-        .transition_project(
-            id,
-            ProjectStatus::Draft,
-            ProjectStatus::Open,
-            actor,
-            app.now(),
-        )
-        .await
-        .unwrap();
-    assert!(opened);
-    tx.commit().await.unwrap();
-    id
+    crate::projects::make_project(app, slug, host, title, "public", true).await
 }
 
 /// A signed-in talent who joined `slug` through its join page.

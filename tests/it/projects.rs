@@ -7,7 +7,13 @@ use serde_json::{Value, json};
 use yui_authz::Role;
 
 use crate::hosts::{coordinator, host_member, make_host, status_form};
-use crate::staff::{grant, person};
+use crate::staff::grant;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use yui_domain::project::{ProjectInput, ProjectStatus, check_project};
+use yui_domain::{HostId, ProjectId};
+
+use crate::staff::person;
 use crate::support::{Page, TestApp, on_both_backends};
 
 on_both_backends!(
@@ -17,6 +23,7 @@ on_both_backends!(
     staff_of_another_tenant_get_404_for_every_project_route,
     projects_in_the_api,
     the_projects_csv_is_safe_and_audited,
+    anyone_searches_open_projects_across_regions,
 );
 
 /// Makes a personal API token for `slug` on the tokens page, as the page offers it.
@@ -511,4 +518,198 @@ async fn the_projects_csv_is_safe_and_audited(app: &TestApp) {
     let html = res.text().await.unwrap();
     assert!(html.contains("書き出し：projects"), "{html}");
     assert!(html.contains("件数：2"));
+}
+
+/// A project of `host` in `slug`, made in the store (set-up: the pages that make one
+/// are tested above), opened when `open`.
+pub async fn make_project(
+    app: &TestApp,
+    slug: &str,
+    host: HostId,
+    title: &str,
+    visibility: &str,
+    open: bool,
+) -> ProjectId {
+    let fields = check_project(&ProjectInput {
+        title: title.to_owned(),
+        challenge: "冬の客足が落ちる。".to_owned(),
+        help_wanted: "SNSで発信してほしい。".to_owned(),
+        kind: "business".to_owned(),
+        remote_ratio: "50".to_owned(),
+        compensation: "pro_bono".to_owned(),
+        visibility: visibility.to_owned(),
+        ..Default::default()
+    })
+    .unwrap();
+    // Someone opens it: an account made for the purpose.
+    static MADE: AtomicUsize = AtomicUsize::new(0);
+    let n = MADE.fetch_add(1, Ordering::SeqCst);
+    let (_, actor) = person(app, "作成", &format!("maker{n}@example.com")).await;
+    let tenant = app.store.tenant_by_slug(slug).await.unwrap().id;
+    let mut tx = app.store.tenant(tenant).write().await.unwrap();
+    let id = tx
+        .create_project(host, &fields, None, app.now())
+        .await
+        .unwrap();
+    if open {
+        let opened = tx
+            .transition_project(
+                id,
+                ProjectStatus::Draft,
+                ProjectStatus::Open,
+                actor,
+                app.now(),
+            )
+            .await
+            .unwrap();
+        assert!(opened);
+    }
+    tx.commit().await.unwrap();
+    id
+}
+
+/// The page the search form of `page` answers with `field` set to `value`.
+async fn search_with(page: &Page, client: &reqwest::Client, field: &str, value: &str) -> String {
+    let res = page
+        .form("/projects")
+        .set(field, value)
+        .submit(client)
+        .await;
+    assert_eq!(res.status(), 200);
+    res.text().await.unwrap()
+}
+
+/// Talents and the public search open projects of every region at `/projects`, by a
+/// two-character word and filters, through the form the page renders; drafts,
+/// members-only projects, unapproved hosts and suspended regions never show; a value
+/// that is no choice is an error naming the field, in the person's language.
+async fn anyone_searches_open_projects_across_regions(app: &TestApp) {
+    let iwate_host = make_host(app, "iwate", "花巻の農園", "032051", true).await;
+    let kamaishi_host = make_host(app, "kamaishi", "釜石の宿", "032115", true).await;
+    let pending = make_host(app, "iwate", "承認待ちの農家", "032069", false).await;
+    let apples = make_project(
+        app,
+        "iwate",
+        iwate_host,
+        "りんご農業の販路開拓",
+        "public",
+        true,
+    )
+    .await;
+    let inn = make_project(
+        app,
+        "kamaishi",
+        kamaishi_host,
+        "漁業と農業の体験ツアー",
+        "public",
+        true,
+    )
+    .await;
+    make_project(app, "iwate", iwate_host, "農業の下書き", "public", false).await;
+    make_project(app, "iwate", iwate_host, "農業の会員向け", "members", true).await;
+    make_project(app, "iwate", pending, "農業の未承認", "public", true).await;
+
+    let stranger = app.client();
+    let page = app.open(&stranger, "/projects").await;
+    assert_eq!(page.status(), 200);
+    let html = page.html();
+    assert!(
+        html.contains("りんご農業の販路開拓") && html.contains("漁業と農業の体験ツアー"),
+        "{html}"
+    );
+    for hidden in ["農業の下書き", "農業の会員向け", "農業の未承認"] {
+        assert!(!html.contains(hidden), "{hidden} listed: {html}");
+    }
+    // The home page leads there.
+    assert!(
+        app.open(&stranger, "/")
+            .await
+            .html()
+            .contains("href=\"/projects\"")
+    );
+
+    // A two-character word, through the rendered form.
+    let res = page
+        .form("/projects")
+        .set("q", "農業")
+        .submit(&stranger)
+        .await;
+    assert_eq!(res.status(), 200);
+    let found = Page::read(res).await;
+    let html = found.html();
+    assert!(
+        html.contains(&format!("/t/iwate/projects/{apples}")),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("/t/kamaishi/projects/{inn}")),
+        "{html}"
+    );
+    assert!(
+        html.contains("岩手県") && html.contains("釜石市"),
+        "region names: {html}"
+    );
+    assert!(
+        !html.contains("農業の下書き") && !html.contains("農業の会員向け"),
+        "{html}"
+    );
+    // The word is kept in the form; words narrow; a filter narrows.
+    let form = found.form("/projects");
+    assert_eq!(form.value("q").as_deref(), Some("農業"));
+    let html = search_with(&found, &stranger, "q", "農業 りんご").await;
+    assert!(
+        html.contains("りんご農業") && !html.contains("体験ツアー"),
+        "{html}"
+    );
+    let html = search_with(&found, &stranger, "prefecture", "47").await;
+    assert!(
+        !html.contains("りんご農業") && html.contains("条件に合う募集中の案件はありません"),
+        "{html}"
+    );
+
+    // A value that is no choice names its field and keeps the words.
+    let res = found
+        .form("/projects")
+        .forge("skill", "hacking<script>")
+        .submit(&stranger)
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("スキル：一覧から選んでください"), "{html}");
+    assert!(!html.contains("<script>"), "escaped");
+    assert!(html.contains("value=\"農業\""), "words kept: {html}");
+    let html = app
+        .open(
+            &stranger,
+            "/projects?q=%E8%BE%B2%E6%A5%AD&kind=charity&lang=en",
+        )
+        .await
+        .html()
+        .to_owned();
+    assert!(
+        html.contains("Kind of project: Please choose one of the options"),
+        "{html}"
+    );
+
+    // A suspended region's projects leave the search at once.
+    let kamaishi = app.store.tenant_by_slug("kamaishi").await.unwrap();
+    let mut tx = app
+        .store
+        .platform(yui_store::PlatformReason::OperatorConsole)
+        .write()
+        .await
+        .unwrap();
+    tx.set_tenant_status(kamaishi.id, yui_domain::TenantStatus::Suspended, app.now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let html = app
+        .open(&stranger, "/projects?q=%E8%BE%B2%E6%A5%AD")
+        .await
+        .html()
+        .to_owned();
+    assert!(
+        html.contains("りんご農業") && !html.contains("体験ツアー"),
+        "{html}"
+    );
 }

@@ -111,7 +111,12 @@ impl TenantTx {
             .fetch_optional(&mut **conn)
             .await
         });
-        result.map_err(StoreError::taken("name"))
+        let host = result.map_err(StoreError::taken("name"))?;
+        if host.is_some() {
+            // Its projects are found by its name too.
+            crate::search::index_projects(&mut self.tx, self.tenant, None, Some(id)).await?;
+        }
+        Ok(host)
     }
 
     /// Moves a host from `from` to `to` (the caller checked the move is allowed);

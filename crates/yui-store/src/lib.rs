@@ -54,13 +54,16 @@ pub use policy::{
     ChangeOutcome, GrantKey, GrantRow, PermissionRow, PermissionSpec, PolicyChange, PolicyTx,
     TenantNode, UNVERIFIED,
 };
-pub use projects::{OpenProject, Project, ProjectComment, ProjectTransition};
+pub use projects::{Project, ProjectComment, ProjectTransition};
 pub use scope::{
     AccountHandle, AccountTx, PlatformHandle, PlatformReason, PlatformTx, TenantHandle, TenantTx,
     Tx,
 };
 pub use scouts::{MyScout, Scout, ScoutOutcome};
-pub use search::{CANDIDATES_PER_SKILL, ProjectFacets, TalentFacets, TalentHit, TalentQuery};
+pub use search::{
+    CANDIDATES_PER_SKILL, ProjectFacets, ProjectHit, ProjectQuery, TalentFacets, TalentHit,
+    TalentQuery,
+};
 pub use sqlite_file::Unhealthy;
 pub use talent::{
     AccountData, ConsentChange, ConsentEvent, Erasure, MemberProfile, MemberSummary, Membership,
@@ -328,7 +331,7 @@ impl Store {
             Store::Sqlite(pool) => SQLITE_MIGRATOR.run(pool).await?,
             Store::Postgres(pool) => POSTGRES_MIGRATOR.run(pool).await?,
         }
-        Ok(())
+        self.index_unindexed_projects().await
     }
 
     /// Whether this node can serve: the database answers, it is still the database

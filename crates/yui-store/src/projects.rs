@@ -6,7 +6,7 @@ use tracing::instrument;
 use yui_domain::project::{ProjectFields, ProjectStatus};
 use yui_domain::{AccountId, HostId, ProjectId, TenantId};
 
-use crate::scope::{PlatformTx, TenantTx};
+use crate::scope::TenantTx;
 use crate::{Result, StoreTx, with_tx};
 
 /// A project as stored, with its host's name and its desired skills' codes.
@@ -53,17 +53,6 @@ impl Project {
     }
 }
 
-/// An open public project as lists across regions show it.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct OpenProject {
-    pub id: ProjectId,
-    pub tenant_id: TenantId,
-    pub host_id: HostId,
-    pub host_name: String,
-    pub title: String,
-    pub kind: String,
-}
-
 /// One comment of a project's co-design thread.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ProjectComment {
@@ -93,7 +82,8 @@ const COLUMNS: &str = "p.id, p.tenant_id, p.host_id, h.name AS host_name, p.titl
 const FROM: &str = "projects p JOIN hosts h ON h.tenant_id = p.tenant_id AND h.id = p.host_id";
 
 /// Open, public, and of a host that is approved: what the public may read.
-const SHOWN: &str = "p.status = 'open' AND p.visibility = 'public' AND h.status = 'approved'";
+pub(crate) const SHOWN: &str =
+    "p.status = 'open' AND p.visibility = 'public' AND h.status = 'approved'";
 
 fn amount(a: Option<u64>) -> Option<i64> {
     a.and_then(|a| i64::try_from(a).ok())
@@ -166,6 +156,7 @@ impl TenantTx {
             .await?
         });
         write_skills(&mut self.tx, self.tenant, id, fields).await?;
+        crate::search::index_projects(&mut self.tx, self.tenant, Some(id), None).await?;
         Ok(id)
     }
 
@@ -209,6 +200,7 @@ impl TenantTx {
             return Ok(false);
         }
         write_skills(&mut self.tx, self.tenant, id, fields).await?;
+        crate::search::index_projects(&mut self.tx, self.tenant, Some(id), None).await?;
         Ok(true)
     }
 
@@ -383,31 +375,6 @@ impl TenantTx {
             )
             .bind(self.tenant)
             .bind(project)
-            .fetch_all(&mut **conn)
-            .await?)
-        })
-    }
-}
-
-impl PlatformTx {
-    /// Open public projects across every region, newest first, in keyset pages
-    /// (`before` the last id of the previous page) on the `projects_open_public_all`
-    /// index: the cross-region list for talents and the public.
-    #[instrument(skip_all, err(level = "debug"))]
-    pub async fn open_public_projects_everywhere(
-        &mut self,
-        before: Option<ProjectId>,
-        limit: i64,
-    ) -> Result<Vec<OpenProject>> {
-        with_tx!(&mut self.tx, conn => {
-            Ok(sqlx::query_as(&format!(
-                "SELECT p.id, p.tenant_id, p.host_id, h.name AS host_name, p.title, p.kind
-                 FROM {FROM} JOIN tenants t ON t.id = p.tenant_id
-                 WHERE {SHOWN} AND t.status = 'active' AND ($1 IS NULL OR p.id < $1)
-                 ORDER BY p.id DESC LIMIT $2"
-            ))
-            .bind(before)
-            .bind(limit)
             .fetch_all(&mut **conn)
             .await?)
         })

@@ -44,6 +44,9 @@ pub enum PlatformReason {
     /// The hourly digest of application messages: one mail per person with new
     /// messages, in whatever regions.
     MessageDigests,
+    /// Start-up: indexing for search the projects written before their index
+    /// existed (a migration makes the table but cannot compute bigrams in SQL).
+    SearchIndex,
 }
 
 impl PlatformReason {
@@ -58,6 +61,7 @@ impl PlatformReason {
             PlatformReason::Admin => "admin",
             PlatformReason::PublicListings => "public_listings",
             PlatformReason::MessageDigests => "message_digests",
+            PlatformReason::SearchIndex => "search_index",
         }
     }
 }

@@ -1,5 +1,6 @@
-//! Talent search: the bigram index (see `yui_domain::search`) and the coordinator's
-//! query over the tenant's members and the shared pool.
+//! Text search: the bigram indexes (see `yui_domain::search`), the coordinator's query
+//! over the tenant's members and the shared pool, the cross-region search of open
+//! projects, and the candidates of recommendations.
 //!
 //! The index is the one place where the backends really differ: SQLite answers a word
 //! with an FTS5 phrase of its bigrams, PostgreSQL with GIN array containment and a
@@ -7,11 +8,14 @@
 //! filters, the order) is one SQL text for both.
 
 use tracing::instrument;
-use yui_domain::AccountId;
+use yui_domain::project::search_text as project_search_text;
 use yui_domain::search::{QueryWord, fold, fts5_match, index_token_set, index_tokens};
+use yui_domain::talent::Skill;
+use yui_domain::{AccountId, HostId, ProjectId, TenantId};
 
-use crate::scope::{AccountTx, TenantTx};
-use crate::{Result, StoreTx, with_tx};
+use crate::projects::SHOWN;
+use crate::scope::{AccountTx, PlatformReason, PlatformTx, TenantTx};
+use crate::{Result, Store, StoreTx, with_tx};
 
 /// What a coordinator looks for. Every given criterion must hold (AND).
 #[derive(Debug, Clone, Default)]
@@ -45,11 +49,206 @@ pub struct TalentHit {
     pub member: bool,
 }
 
+/// What the cross-region project search looks for (talents and the public). Every
+/// given criterion must hold (AND); only open public projects of approved hosts in
+/// active regions are ever found.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectQuery {
+    /// Words of free text (`yui_domain::search::query_words`).
+    pub words: Vec<QueryWord>,
+    /// A skill code the project must want.
+    pub skill: Option<String>,
+    /// A project kind code (`business`, `fan_community`).
+    pub kind: Option<String>,
+    /// JIS prefecture number of the host's municipality.
+    pub prefecture: Option<u8>,
+    /// Only projects with a smaller id (the next page: newest first).
+    pub before: Option<ProjectId>,
+    pub limit: u32,
+}
+
+/// One project found across regions.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ProjectHit {
+    pub id: ProjectId,
+    pub tenant_slug: String,
+    pub tenant_name_ja: String,
+    pub tenant_name_en: String,
+    pub host_name: String,
+    pub title: String,
+    /// A `ProjectKind` code.
+    pub kind: String,
+    pub location: String,
+    pub hours_per_month: Option<i64>,
+    pub remote_ratio: i64,
+}
+
+/// A search index: its table and, on PostgreSQL, the key column (on SQLite the rowid).
+#[derive(Debug, Clone, Copy)]
+enum Index {
+    Talents,
+    Projects,
+}
+
+impl Index {
+    fn table(self) -> &'static str {
+        match self {
+            Index::Talents => "talent_search",
+            Index::Projects => "project_search",
+        }
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            Index::Talents => "account_id",
+            Index::Projects => "project_id",
+        }
+    }
+}
+
 /// A bound value of a query assembled at run time.
 enum Arg {
     Text(String),
     Int(i64),
     Texts(Vec<String>),
+}
+
+/// The values of a query assembled at run time, numbered as they are added.
+#[derive(Default)]
+struct Args(Vec<Arg>);
+
+impl Args {
+    /// Adds a value and gives its placeholder.
+    fn add(&mut self, arg: Arg) -> String {
+        self.0.push(arg);
+        format!("${}", self.0.len())
+    }
+}
+
+/// Binds assembled values to a query, in order. Arrays belong to PostgreSQL's index;
+/// SQLite's clauses have none, so there they are bound as text.
+macro_rules! bind_all {
+    ($query:expr, $args:expr, sqlite) => {
+        bind_all!(@each $query, $args, |v: Vec<String>| v.join(" "))
+    };
+    ($query:expr, $args:expr, postgres) => {
+        bind_all!(@each $query, $args, |v: Vec<String>| v)
+    };
+    (@each $query:expr, $args:expr, $texts:expr) => {{
+        let mut q = $query;
+        for arg in $args.0 {
+            q = match arg {
+                Arg::Text(t) => q.bind(t),
+                Arg::Int(i) => q.bind(i),
+                Arg::Texts(v) => q.bind($texts(v)),
+            };
+        }
+        q
+    }};
+}
+
+/// How a query's words narrow an index's rows.
+enum WordFilter {
+    /// SQLite: the index table joins in front with this `MATCH` condition; it yields
+    /// rowids in order, so `LIMIT` stops after the first page instead of collecting
+    /// every match of a common word.
+    Fts5(String),
+    /// PostgreSQL: keys of the index rows in this subquery (GIN containment of the
+    /// bigrams, then the folded text confirms they stand in a row).
+    Keys(String),
+}
+
+fn word_filter(tx: &StoreTx, index: Index, words: &[QueryWord], args: &mut Args) -> WordFilter {
+    let table = index.table();
+    match tx {
+        StoreTx::Sqlite(_) => {
+            let p = args.add(Arg::Text(fts5_match(words).unwrap_or_default()));
+            WordFilter::Fts5(format!("{table} MATCH {p}"))
+        }
+        StoreTx::Postgres(_) => {
+            let mut tokens = Vec::new();
+            let mut rechecks = Vec::new();
+            for word in words {
+                let text = match word {
+                    QueryWord::Phrase { text, bigrams } => {
+                        tokens.extend(bigrams.iter().cloned());
+                        text
+                    }
+                    QueryWord::Prefix(c) => c,
+                };
+                let p = args.add(Arg::Text(text.clone()));
+                rechecks.push(format!("strpos(s.folded, {p}) > 0"));
+            }
+            tokens.sort_unstable();
+            tokens.dedup();
+            let mut clause = format!("SELECT s.{} FROM {table} s WHERE ", index.key());
+            if !tokens.is_empty() {
+                let p = args.add(Arg::Texts(tokens));
+                clause.push_str(&format!("s.tokens @> {p} AND "));
+            }
+            clause.push_str(&rechecks.join(" AND "));
+            WordFilter::Keys(clause)
+        }
+    }
+}
+
+/// Runs a query assembled at run time with its values.
+async fn fetch_all<T>(tx: &mut StoreTx, sql: &str, args: Args) -> Result<Vec<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin,
+{
+    match tx {
+        StoreTx::Sqlite(conn) => {
+            let q = bind_all!(sqlx::query_as::<_, T>(sql), args, sqlite);
+            Ok(q.fetch_all(&mut **conn).await?)
+        }
+        StoreTx::Postgres(conn) => {
+            // Planned with its values every time: a cached generic plan cannot know
+            // whether a word is rare (use the index) or common (walk by id).
+            let q = bind_all!(
+                sqlx::query_as::<_, T>(sql).persistent(false),
+                args,
+                postgres
+            );
+            Ok(q.fetch_all(&mut **conn).await?)
+        }
+    }
+}
+
+/// The plan of a query assembled at run time, one line per step. On PostgreSQL
+/// sequential scans are switched off for this transaction first: on the small tables
+/// of a test the planner would rightly read everything, and the question asked is
+/// whether the index can answer the query at all.
+async fn explain(tx: &mut StoreTx, sql: &str, args: Args) -> Result<String> {
+    let lines: Vec<String> = match tx {
+        StoreTx::Sqlite(conn) => {
+            let sql = format!("EXPLAIN QUERY PLAN {sql}");
+            let q = bind_all!(
+                sqlx::query_as::<_, (i64, i64, i64, String)>(&sql),
+                args,
+                sqlite
+            );
+            let rows = q.fetch_all(&mut **conn).await?;
+            rows.into_iter().map(|(_, _, _, detail)| detail).collect()
+        }
+        StoreTx::Postgres(conn) => {
+            sqlx::query("SET LOCAL enable_seqscan = off")
+                .execute(&mut **conn)
+                .await?;
+            let sql = format!("EXPLAIN {sql}");
+            let q = bind_all!(
+                sqlx::query_as::<_, (String,)>(&sql).persistent(false),
+                args,
+                postgres
+            );
+            let rows = q.fetch_all(&mut **conn).await?;
+            rows.into_iter().map(|(line,)| line).collect()
+        }
+    };
+    Ok(lines.join("\n"))
 }
 
 impl AccountTx {
@@ -67,20 +266,29 @@ impl AccountTx {
 }
 
 pub(crate) async fn put_index(tx: &mut StoreTx, account: AccountId, text: &str) -> Result<()> {
-    remove_row(tx, account).await?;
+    put_row(tx, Index::Talents, account.get(), text).await
+}
+
+/// Writes one row of an index (replacing what was there).
+async fn put_row(tx: &mut StoreTx, index: Index, key: i64, text: &str) -> Result<()> {
+    remove_row(tx, index, key).await?;
+    let table = index.table();
     match tx {
         StoreTx::Sqlite(conn) => {
-            sqlx::query("INSERT INTO talent_search (rowid, tokens) VALUES ($1, $2)")
-                .bind(account)
-                .bind(index_tokens(text).join(" "))
-                .execute(&mut **conn)
-                .await?;
+            sqlx::query(&format!(
+                "INSERT INTO {table} (rowid, tokens) VALUES ($1, $2)"
+            ))
+            .bind(key)
+            .bind(index_tokens(text).join(" "))
+            .execute(&mut **conn)
+            .await?;
         }
         StoreTx::Postgres(conn) => {
-            sqlx::query(
-                "INSERT INTO talent_search (account_id, tokens, folded) VALUES ($1, $2, $3)",
-            )
-            .bind(account)
+            let key_column = index.key();
+            sqlx::query(&format!(
+                "INSERT INTO {table} ({key_column}, tokens, folded) VALUES ($1, $2, $3)"
+            ))
+            .bind(key)
             .bind(index_token_set(text))
             .bind(fold(text))
             .execute(&mut **conn)
@@ -90,13 +298,14 @@ pub(crate) async fn put_index(tx: &mut StoreTx, account: AccountId, text: &str) 
     Ok(())
 }
 
-async fn remove_row(tx: &mut StoreTx, account: AccountId) -> Result<()> {
+async fn remove_row(tx: &mut StoreTx, index: Index, key: i64) -> Result<()> {
+    let table = index.table();
     let sql = match tx {
-        StoreTx::Sqlite(_) => "DELETE FROM talent_search WHERE rowid = $1",
-        StoreTx::Postgres(_) => "DELETE FROM talent_search WHERE account_id = $1",
+        StoreTx::Sqlite(_) => format!("DELETE FROM {table} WHERE rowid = $1"),
+        StoreTx::Postgres(_) => format!("DELETE FROM {table} WHERE {} = $1", index.key()),
     };
     with_tx!(tx, conn => {
-        sqlx::query(sql).bind(account).execute(&mut **conn).await?;
+        sqlx::query(&sql).bind(key).execute(&mut **conn).await?;
     });
     Ok(())
 }
@@ -109,7 +318,7 @@ async fn remove_row(tx: &mut StoreTx, account: AccountId) -> Result<()> {
 /// default (one prefecture), and erasure is rare. On PostgreSQL the row and its GIN
 /// entries go like any deleted row (VACUUM reclaims the space; see the README).
 pub(crate) async fn drop_index(tx: &mut StoreTx, account: AccountId) -> Result<()> {
-    remove_row(tx, account).await?;
+    remove_row(tx, Index::Talents, account.get()).await?;
     if let StoreTx::Sqlite(conn) = tx {
         sqlx::query("INSERT INTO talent_search (talent_search) VALUES ('optimize')")
             .execute(&mut **conn)
@@ -118,101 +327,142 @@ pub(crate) async fn drop_index(tx: &mut StoreTx, account: AccountId) -> Result<(
     Ok(())
 }
 
+/// Writes the search index rows of a tenant's projects: the one project `project`,
+/// or every project of the host `host` (whose name is part of their text).
+pub(crate) async fn index_projects(
+    tx: &mut StoreTx,
+    tenant: TenantId,
+    project: Option<ProjectId>,
+    host: Option<HostId>,
+) -> Result<()> {
+    type Row = (ProjectId, String, String, String, String, String);
+    let rows: Vec<Row> = with_tx!(tx, conn => {
+        sqlx::query_as(
+            "SELECT p.id, p.title, p.challenge, p.help_wanted, p.location, h.name
+             FROM projects p JOIN hosts h ON h.tenant_id = p.tenant_id AND h.id = p.host_id
+             WHERE p.tenant_id = $1 AND (p.id = $2 OR p.host_id = $3)",
+        )
+        .bind(tenant)
+        .bind(project)
+        .bind(host)
+        .fetch_all(&mut **conn)
+        .await?
+    });
+    for (id, title, challenge, help_wanted, location, host_name) in rows {
+        let codes: Vec<(String,)> = with_tx!(tx, conn => {
+            sqlx::query_as("SELECT skill FROM project_skills WHERE tenant_id = $1 AND project_id = $2")
+                .bind(tenant)
+                .bind(id)
+                .fetch_all(&mut **conn)
+                .await?
+        });
+        let skills: Vec<Skill> = codes.iter().filter_map(|(c,)| Skill::parse(c)).collect();
+        let text = project_search_text(
+            &title,
+            &challenge,
+            &help_wanted,
+            &location,
+            &host_name,
+            &skills,
+        );
+        put_row(tx, Index::Projects, id.get(), &text).await?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Indexes the projects the project index lacks: those written before migration
+    /// 0017 made it. One anti-join when nothing is missing.
+    #[instrument(skip_all, err(level = "warn"))]
+    pub(crate) async fn index_unindexed_projects(&self) -> Result<()> {
+        let mut tx = self.platform(PlatformReason::SearchIndex).write().await?;
+        let sql = match &tx.tx {
+            StoreTx::Sqlite(_) => {
+                "SELECT p.tenant_id, p.id FROM projects p
+                 WHERE NOT EXISTS (SELECT 1 FROM project_search s WHERE s.rowid = p.id)"
+            }
+            StoreTx::Postgres(_) => {
+                "SELECT p.tenant_id, p.id FROM projects p
+                 WHERE NOT EXISTS (SELECT 1 FROM project_search s WHERE s.project_id = p.id)"
+            }
+        };
+        let missing: Vec<(TenantId, ProjectId)> = with_tx!(&mut tx.tx, conn => {
+            sqlx::query_as(sql).fetch_all(&mut **conn).await?
+        });
+        for (tenant, project) in missing {
+            index_projects(&mut tx.tx, tenant, Some(project), None).await?;
+        }
+        tx.commit().await
+    }
+}
+
 impl TenantTx {
     /// Talents this tenant's coordinators may find: its members whose consent is live,
     /// and everyone in the shared pool, filtered by `query`, by ascending account id.
     #[instrument(skip_all, fields(tenant = %self.tenant), err(level = "warn"))]
     pub async fn search_talents(&mut self, query: &TalentQuery) -> Result<Vec<TalentHit>> {
-        let mut args = vec![Arg::Int(self.tenant.get())];
-        let next = |args: &mut Vec<Arg>, arg: Arg| {
-            args.push(arg);
-            format!("${}", args.len())
-        };
+        let (sql, args) = self.talent_search_sql(query);
+        fetch_all(&mut self.tx, &sql, args).await
+    }
+
+    /// How the database runs [`search_talents`](Self::search_talents) for `query`
+    /// (a diagnostic: tests check that a word is looked up in the index).
+    pub async fn explain_search_talents(&mut self, query: &TalentQuery) -> Result<String> {
+        let (sql, args) = self.talent_search_sql(query);
+        explain(&mut self.tx, &sql, args).await
+    }
+
+    fn talent_search_sql(&self, query: &TalentQuery) -> (String, Args) {
+        let mut args = Args::default();
+        args.add(Arg::Int(self.tenant.get()));
         let mut filters = Vec::new();
-        // On SQLite the FTS5 table drives the query when there are words: it yields
-        // matches in rowid (= account id) order, so LIMIT stops after the first page
-        // instead of collecting every match of a common word.
-        let mut from = "talent_profiles p";
+        let mut from = "talent_profiles p".to_owned();
         let mut order = "p.account_id";
         if !query.words.is_empty() {
-            filters.push(match &self.tx {
-                StoreTx::Sqlite(_) => {
-                    let expr = fts5_match(&query.words).unwrap_or_default();
-                    let p = next(&mut args, Arg::Text(expr));
-                    from = "talent_search JOIN talent_profiles p ON p.account_id = talent_search.rowid";
+            match word_filter(&self.tx, Index::Talents, &query.words, &mut args) {
+                WordFilter::Fts5(condition) => {
+                    from = "talent_search JOIN talent_profiles p ON p.account_id = talent_search.rowid".to_owned();
                     order = "talent_search.rowid";
-                    format!("talent_search MATCH {p}")
+                    filters.push(condition);
                 }
-                StoreTx::Postgres(_) => {
-                    let mut tokens = Vec::new();
-                    let mut rechecks = Vec::new();
-                    for word in &query.words {
-                        match word {
-                            QueryWord::Phrase { text, bigrams } => {
-                                tokens.extend(bigrams.iter().cloned());
-                                let p = next(&mut args, Arg::Text(text.clone()));
-                                rechecks.push(format!("strpos(s.folded, {p}) > 0"));
-                            }
-                            QueryWord::Prefix(c) => {
-                                let p = next(&mut args, Arg::Text(c.clone()));
-                                rechecks.push(format!("strpos(s.folded, {p}) > 0"));
-                            }
-                        }
-                    }
-                    tokens.sort_unstable();
-                    tokens.dedup();
-                    let mut clause = String::from("p.account_id IN (SELECT s.account_id FROM talent_search s WHERE ");
-                    if !tokens.is_empty() {
-                        let p = next(&mut args, Arg::Texts(tokens));
-                        clause.push_str(&format!("s.tokens @> {p} AND "));
-                    }
-                    clause.push_str(&rechecks.join(" AND "));
-                    clause.push(')');
-                    clause
-                }
-            });
+                WordFilter::Keys(keys) => filters.push(format!("p.account_id IN ({keys})")),
+            }
         }
         for skill in &query.skills {
-            let p = next(&mut args, Arg::Text(skill.clone()));
+            let p = args.add(Arg::Text(skill.clone()));
             filters.push(format!(
                 "EXISTS (SELECT 1 FROM talent_skills k WHERE k.skill = {p} AND k.account_id = p.account_id)"
             ));
         }
         if let Some(kind) = &query.project_kind {
-            let p = next(&mut args, Arg::Text(kind.clone()));
+            let p = args.add(Arg::Text(kind.clone()));
             filters.push(format!(
                 "EXISTS (SELECT 1 FROM talent_interests i WHERE i.kind = 'project_kind' AND i.code = {p} AND i.account_id = p.account_id)"
             ));
         }
         if let Some(r) = query.residence {
-            let p = next(&mut args, Arg::Int(i64::from(r)));
+            let p = args.add(Arg::Int(i64::from(r)));
             filters.push(format!("p.residence = {p}"));
         }
         if let Some(h) = query.min_hours {
-            let p = next(&mut args, Arg::Int(i64::from(h)));
+            let p = args.add(Arg::Int(i64::from(h)));
             filters.push(format!("p.hours_per_month >= {p}"));
         }
         if let Some(after) = query.after {
-            let p = next(&mut args, Arg::Int(after.get()));
+            let p = args.add(Arg::Int(after.get()));
             filters.push(format!("p.account_id > {p}"));
         }
-        let limit = next(&mut args, Arg::Int(i64::from(query.limit.clamp(1, 200))));
-        // A correlated scalar subquery (at most one row: the key is tenant and account)
-        // rather than a join or EXISTS: SQLite would build a Bloom filter over all of
-        // the tenant's memberships for a join, and PostgreSQL hashes an EXISTS in the
-        // select list by reading them all — costs that grow with the tenant.
-        let member = "(SELECT 1 FROM memberships m
-                       WHERE m.tenant_id = $1 AND m.account_id = p.account_id AND m.left_at IS NULL) IS NOT NULL";
+        let limit = args.add(Arg::Int(i64::from(query.limit.clamp(1, 200))));
         let scope = if query.include_pool {
-            format!("p.pool_opt_in_at IS NOT NULL OR {member}")
+            format!("p.pool_opt_in_at IS NOT NULL OR {LIVE_MEMBER}")
         } else {
-            member.to_owned()
+            LIVE_MEMBER.to_owned()
         };
         let mut sql = format!(
             "SELECT p.account_id, a.display_name, p.kana,
                     CAST(p.residence AS BIGINT) AS residence,
                     CAST(p.hours_per_month AS BIGINT) AS hours_per_month,
-                    {member} AS member
+                    {LIVE_MEMBER} AS member
              FROM {from}
              JOIN accounts a ON a.id = p.account_id
              WHERE a.deleted_at IS NULL
@@ -223,33 +473,87 @@ impl TenantTx {
             sql.push_str(f);
         }
         sql.push_str(&format!("\n ORDER BY {order} LIMIT {limit}"));
-        match &mut self.tx {
-            StoreTx::Sqlite(conn) => {
-                let mut q = sqlx::query_as::<_, TalentHit>(&sql);
-                for arg in args {
-                    q = match arg {
-                        Arg::Text(t) => q.bind(t),
-                        Arg::Int(i) => q.bind(i),
-                        // Arrays are the PostgreSQL index's; SQLite's clause has none.
-                        Arg::Texts(v) => q.bind(v.join(" ")),
-                    };
+        (sql, args)
+    }
+}
+
+/// Whether the talent `p.account_id` is a live member of the tenant `$1`.
+///
+/// A correlated scalar subquery (at most one row: the key is tenant and account)
+/// rather than a join or EXISTS: SQLite would build a Bloom filter over all of the
+/// tenant's memberships for a join, and PostgreSQL hashes an EXISTS in the select list
+/// by reading them all — costs that grow with the tenant.
+const LIVE_MEMBER: &str = "(SELECT 1 FROM memberships m
+     WHERE m.tenant_id = $1 AND m.account_id = p.account_id AND m.left_at IS NULL) IS NOT NULL";
+
+impl PlatformTx {
+    /// Open public projects across every active region, newest first, narrowed by
+    /// `query`: what talents and the public search.
+    #[instrument(skip_all, err(level = "warn"))]
+    pub async fn search_open_projects(&mut self, query: &ProjectQuery) -> Result<Vec<ProjectHit>> {
+        let (sql, args) = self.project_search_sql(query);
+        fetch_all(&mut self.tx, &sql, args).await
+    }
+
+    /// How the database runs [`search_open_projects`](Self::search_open_projects)
+    /// for `query` (a diagnostic: tests check that a word is looked up in the index).
+    pub async fn explain_search_open_projects(&mut self, query: &ProjectQuery) -> Result<String> {
+        let (sql, args) = self.project_search_sql(query);
+        explain(&mut self.tx, &sql, args).await
+    }
+
+    fn project_search_sql(&self, query: &ProjectQuery) -> (String, Args) {
+        let mut args = Args::default();
+        let mut filters = vec![format!("{SHOWN} AND t.status = 'active'")];
+        let mut from = "projects p".to_owned();
+        let mut order = "p.id DESC";
+        if !query.words.is_empty() {
+            match word_filter(&self.tx, Index::Projects, &query.words, &mut args) {
+                WordFilter::Fts5(condition) => {
+                    from =
+                        "project_search JOIN projects p ON p.id = project_search.rowid".to_owned();
+                    order = "project_search.rowid DESC";
+                    filters.push(condition);
                 }
-                Ok(q.fetch_all(&mut **conn).await?)
-            }
-            StoreTx::Postgres(conn) => {
-                // Planned with its values every time: a cached generic plan cannot know
-                // whether a word is rare (use the index) or common (walk by id).
-                let mut q = sqlx::query_as::<_, TalentHit>(&sql).persistent(false);
-                for arg in args {
-                    q = match arg {
-                        Arg::Text(t) => q.bind(t),
-                        Arg::Int(i) => q.bind(i),
-                        Arg::Texts(v) => q.bind(v),
-                    };
-                }
-                Ok(q.fetch_all(&mut **conn).await?)
+                // `OFFSET 0` plans the word's lookup on its own, so it is always the
+                // GIN index's: projects number in the thousands, so collecting every
+                // match of even a common word is cheap, while walking the newest
+                // projects for a rare one would read them all.
+                WordFilter::Keys(keys) => filters.push(format!("p.id IN ({keys} OFFSET 0)")),
             }
         }
+        if let Some(skill) = &query.skill {
+            let p = args.add(Arg::Text(skill.clone()));
+            filters.push(format!(
+                "EXISTS (SELECT 1 FROM project_skills k WHERE k.tenant_id = p.tenant_id AND k.project_id = p.id AND k.skill = {p})"
+            ));
+        }
+        if let Some(kind) = &query.kind {
+            let p = args.add(Arg::Text(kind.clone()));
+            filters.push(format!("p.kind = {p}"));
+        }
+        if let Some(prefecture) = query.prefecture {
+            let p = args.add(Arg::Text(format!("{prefecture:02}")));
+            filters.push(format!("substr(h.municipality_code, 1, 2) = {p}"));
+        }
+        if let Some(before) = query.before {
+            let p = args.add(Arg::Int(before.get()));
+            filters.push(format!("p.id < {p}"));
+        }
+        let limit = args.add(Arg::Int(i64::from(query.limit.clamp(1, 200))));
+        let sql = format!(
+            "SELECT p.id, t.slug AS tenant_slug, t.name_ja AS tenant_name_ja,
+                    t.name_en AS tenant_name_en, h.name AS host_name, p.title, p.kind,
+                    p.location, CAST(p.hours_per_month AS BIGINT) AS hours_per_month,
+                    CAST(p.remote_ratio AS BIGINT) AS remote_ratio
+             FROM {from}
+             JOIN hosts h ON h.tenant_id = p.tenant_id AND h.id = p.host_id
+             JOIN tenants t ON t.id = p.tenant_id
+             WHERE {}
+             ORDER BY {order} LIMIT {limit}",
+            filters.join("\n AND ")
+        );
+        (sql, args)
     }
 }
 
@@ -321,8 +625,7 @@ impl TenantTx {
             .bind(project)
             .fetch_all(&mut **conn)
             .await?;
-            let member = "(SELECT 1 FROM memberships m
-                           WHERE m.tenant_id = $1 AND m.account_id = p.account_id AND m.left_at IS NULL) IS NOT NULL";
+            let member = LIVE_MEMBER;
             let mut talents: Vec<TalentFacets> = Vec::new();
             for (skill,) in skills {
                 let rows: Vec<TalentFacets> = sqlx::query_as(&format!(

@@ -14,19 +14,19 @@ type Schema = BTreeMap<String, BTreeMap<String, bool>>;
 /// sqlx's bookkeeping, which no migration of ours defines.
 const MIGRATIONS_TABLE: &str = "_sqlx_migrations";
 
-/// The talent search index differs by design, the one place it does (see
-/// migrations/*/0014_search.sql): an FTS5 virtual table with its shadow tables on
-/// SQLite, an array with a GIN index on PostgreSQL. Both must exist; their columns
-/// are not compared.
-const SEARCH_INDEX: &str = "talent_search";
+/// The search indexes differ by design, the one place the schemas do (see
+/// migrations/*/0014_search.sql and 0017_project_search.sql): FTS5 virtual tables
+/// with their shadow tables on SQLite, arrays with a GIN index on PostgreSQL. Both
+/// must exist; their columns are not compared.
+const SEARCH_INDEXES: [&str; 2] = ["talent_search", "project_search"];
 
-/// The schema without the search index, after checking it is there.
+/// The schema without the search indexes, after checking they are there.
 fn without_search_index(mut schema: Schema, backend: &str) -> Schema {
-    assert!(
-        schema.contains_key(SEARCH_INDEX),
-        "{backend} has no {SEARCH_INDEX}"
-    );
-    schema.retain(|t, _| t != SEARCH_INDEX && !t.starts_with("talent_search_"));
+    for index in SEARCH_INDEXES {
+        assert!(schema.contains_key(index), "{backend} has no {index}");
+        let shadow = format!("{index}_");
+        schema.retain(|t, _| t != index && !t.starts_with(&shadow));
+    }
     schema
 }
 

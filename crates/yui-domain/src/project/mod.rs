@@ -371,6 +371,25 @@ pub fn check_comment(body: &str) -> Result<String, FieldError> {
     Ok(body)
 }
 
+/// The text the cross-region project search finds a project by: its title, challenge,
+/// help wanted and location, its host's name, and its skills in both languages (a
+/// search for デザイン or design finds a project that wants the skill).
+pub fn search_text(
+    title: &str,
+    challenge: &str,
+    help_wanted: &str,
+    location: &str,
+    host_name: &str,
+    skills: &[Skill],
+) -> String {
+    let mut parts = vec![title, challenge, help_wanted, location, host_name];
+    for skill in skills {
+        parts.push(skill.name(crate::Locale::Ja));
+        parts.push(skill.name(crate::Locale::En));
+    }
+    parts.join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,9 +5,10 @@
 
 use yui_domain::host::{HostFields, HostStatus};
 use yui_domain::project::{ProjectFields, ProjectKind, ProjectStatus, Visibility};
+use yui_domain::search::query_words;
 use yui_domain::talent::{Compensation, Skill};
 use yui_domain::{HostId, LocalGovCode, TenantId};
-use yui_store::{PlatformReason, StoreError};
+use yui_store::{PlatformReason, ProjectQuery, StoreError};
 
 use crate::{Db, both, secs, t0};
 
@@ -15,6 +16,7 @@ both!(
     hosts_and_projects_stay_in_their_tenant,
     status_changes_are_recorded_once,
     public_listings_hold_only_open_public_projects,
+    the_cross_region_search_finds_open_public_projects_by_word,
 );
 
 fn host(name: &str, code: &str) -> HostFields {
@@ -272,9 +274,119 @@ async fn public_listings_hold_only_open_public_projects(db: Db) {
         .read()
         .await
         .unwrap();
-    let everywhere = tx.open_public_projects_everywhere(None, 10).await.unwrap();
+    let everywhere = tx
+        .search_open_projects(&ProjectQuery {
+            limit: 10,
+            ..ProjectQuery::default()
+        })
+        .await
+        .unwrap();
     let titles: Vec<&str> = everywhere.iter().map(|p| p.title.as_str()).collect();
     assert_eq!(titles, ["釜石の公開", "公開2", "公開1"]);
-    assert_eq!(everywhere[0].tenant_id, kamaishi);
+    assert_eq!(everywhere[0].tenant_slug, "kamaishi");
     tx.commit().await.unwrap();
+}
+
+/// The titles the cross-region search finds for `query`.
+async fn search(db: &Db, query: ProjectQuery) -> Vec<String> {
+    let mut tx = db
+        .store
+        .platform(PlatformReason::PublicListings)
+        .read()
+        .await
+        .unwrap();
+    let hits = tx.search_open_projects(&query).await.unwrap();
+    tx.commit().await.unwrap();
+    hits.into_iter().map(|h| h.title).collect()
+}
+
+fn words(q: &str) -> ProjectQuery {
+    ProjectQuery {
+        words: query_words(q),
+        limit: 10,
+        ..ProjectQuery::default()
+    }
+}
+
+async fn the_cross_region_search_finds_open_public_projects_by_word(db: Db) {
+    let (iwate, kamaishi) = (db.tenant("iwate"), db.tenant("kamaishi"));
+    let staff = db.account("coord@example.jp").await;
+    let farm = make_host(&db, iwate, "花巻の農園", "032051", HostStatus::Approved).await;
+    let inn = make_host(&db, kamaishi, "釜石の宿", "032115", HostStatus::Approved).await;
+    let pending = make_host(&db, iwate, "承認待ち", "032069", HostStatus::Pending).await;
+    let mut made = Vec::new();
+    for (tenant, host, title, visibility, open) in [
+        (iwate, farm, "農業の販路開拓", Visibility::Public, true),
+        (iwate, farm, "農業の下書き", Visibility::Public, false),
+        (iwate, farm, "農業の会員向け", Visibility::Members, true),
+        (iwate, pending, "農業の未承認", Visibility::Public, true),
+        (
+            kamaishi,
+            inn,
+            "観光農業のデザイン",
+            Visibility::Public,
+            true,
+        ),
+        (kamaishi, inn, "宿のSNS発信", Visibility::Public, true),
+    ] {
+        let mut fields = project(title, visibility);
+        if title.contains("デザイン") {
+            fields.skills = vec![Skill::Design];
+            fields.kind = ProjectKind::FanCommunity;
+        }
+        let mut tx = db.store.tenant(tenant).write().await.unwrap();
+        let p = tx.create_project(host, &fields, None, t0()).await.unwrap();
+        if open {
+            tx.transition_project(p, ProjectStatus::Draft, ProjectStatus::Open, staff, t0())
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+        made.push(p);
+    }
+    // A two-character word, in both regions, newest first, open public only.
+    assert_eq!(
+        search(&db, words("農業")).await,
+        ["観光農業のデザイン", "農業の販路開拓"]
+    );
+    // Words are ANDed; a word that stands nowhere in a row finds nothing.
+    assert_eq!(search(&db, words("農業 販路")).await, ["農業の販路開拓"]);
+    assert!(search(&db, words("業農")).await.is_empty());
+    // Full-width and half-width forms fold: ＳＮＳ finds SNS.
+    assert_eq!(search(&db, words("ＳＮＳ発信")).await, ["宿のSNS発信"]);
+    // The host's name and the skill's name are part of the text.
+    assert_eq!(
+        search(&db, words("釜石")).await,
+        ["宿のSNS発信", "観光農業のデザイン"]
+    );
+    assert_eq!(search(&db, words("design")).await, ["観光農業のデザイン"]);
+    // Filters: skill, kind, prefecture, and pages by id.
+    let mut q = words("農業");
+    q.skill = Some("design".to_owned());
+    assert_eq!(search(&db, q).await, ["観光農業のデザイン"]);
+    let mut q = words("");
+    q.kind = Some("fan_community".to_owned());
+    assert_eq!(search(&db, q).await, ["観光農業のデザイン"]);
+    let mut q = words("農業");
+    q.prefecture = Some(47);
+    assert!(search(&db, q).await.is_empty());
+    let mut q = words("農業");
+    q.before = Some(made[4]);
+    assert_eq!(search(&db, q).await, ["農業の販路開拓"]);
+    // Renaming the host re-indexes its projects.
+    let mut tx = db.store.tenant(kamaishi).write().await.unwrap();
+    let mut renamed = host("鵜住居の民宿", "032115");
+    renamed.industry = "宿泊".to_owned();
+    tx.update_host(inn, &renamed, t0()).await.unwrap().unwrap();
+    tx.commit().await.unwrap();
+    assert!(search(&db, words("釜石")).await.is_empty());
+    assert_eq!(search(&db, words("鵜住居")).await.len(), 2);
+    // Editing a project re-indexes it.
+    let mut tx = db.store.tenant(iwate).write().await.unwrap();
+    let mut edited = project("りんごの販路開拓", Visibility::Public);
+    edited.skills = vec![Skill::Sales];
+    assert!(tx.update_project(made[0], &edited, t0()).await.unwrap());
+    tx.commit().await.unwrap();
+    assert_eq!(search(&db, words("農業")).await, ["観光農業のデザイン"]);
+    assert_eq!(search(&db, words("りんご")).await, ["りんごの販路開拓"]);
 }

@@ -5,13 +5,14 @@
 use yui_domain::search::query_words;
 use yui_domain::talent::{ProfileInput, check_profile};
 use yui_domain::tenant::Consent;
-use yui_store::TalentQuery;
+use yui_store::{PlatformReason, ProjectQuery, Store, TalentQuery};
 
 use crate::{Db, both, secs, t0};
 
 both!(
     a_two_character_word_finds_members_and_the_pool_only,
     erasure_empties_the_index,
+    a_two_character_word_is_looked_up_in_the_index,
 );
 
 fn profile(name: &str, summary: &str, skills: &[&str]) -> yui_domain::talent::TalentProfile {
@@ -139,4 +140,51 @@ async fn erasure_empties_the_index(db: Db) {
     let dump = db.dump_text().await;
     assert!(!dump.contains("焼酎"), "the index kept erased text");
     assert!(!dump.contains("酎の"), "the index kept erased bigrams");
+}
+
+/// The plan names the index: FTS5's virtual-table index on SQLite, the GIN index on
+/// PostgreSQL (with sequential scans off, since on a test's few rows reading
+/// everything is rightly cheaper — the question is whether the index can answer).
+fn uses_index(store: &Store, plan: &str, index: &str) -> bool {
+    match store {
+        Store::Sqlite(_) => plan.contains(&format!("SCAN {index} VIRTUAL TABLE INDEX")),
+        Store::Postgres(_) => plan.contains(&format!("Bitmap Index Scan on {index}_tokens")),
+    }
+}
+
+async fn a_two_character_word_is_looked_up_in_the_index(db: Db) {
+    let iwate = db.tenant("iwate");
+    for q in ["農業", "農業 広報", "デザイン"] {
+        let mut tx = db.store.tenant(iwate).read().await.unwrap();
+        let plan = tx.explain_search_talents(&words(q)).await.unwrap();
+        tx.commit().await.unwrap();
+        assert!(
+            uses_index(&db.store, &plan, "talent_search"),
+            "talents {q}: {plan}"
+        );
+        let mut tx = db
+            .store
+            .platform(PlatformReason::PublicListings)
+            .read()
+            .await
+            .unwrap();
+        let mut query = ProjectQuery {
+            words: query_words(q),
+            limit: 20,
+            ..ProjectQuery::default()
+        };
+        let plan = tx.explain_search_open_projects(&query).await.unwrap();
+        assert!(
+            uses_index(&db.store, &plan, "project_search"),
+            "projects {q}: {plan}"
+        );
+        // With a filter too.
+        query.skill = Some("agriculture".to_owned());
+        let plan = tx.explain_search_open_projects(&query).await.unwrap();
+        assert!(
+            uses_index(&db.store, &plan, "project_search"),
+            "projects {q} + skill: {plan}"
+        );
+        tx.commit().await.unwrap();
+    }
 }

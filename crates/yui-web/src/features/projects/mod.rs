@@ -6,6 +6,7 @@
 pub mod api;
 mod manage;
 pub mod public;
+mod search;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -32,10 +33,15 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
         "project_table.html",
         include_str!("templates/project_table.html"),
     ),
+    (
+        "projects_search.html",
+        include_str!("templates/projects_search.html"),
+    ),
 ];
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/projects", get(search::page))
         .route("/t/{slug}/projects", get(public::list))
         .route("/t/{slug}/projects.csv", get(manage::csv))
         .route("/t/{slug}/projects/all", get(manage::all))
