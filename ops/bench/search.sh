@@ -16,6 +16,7 @@
 #   word+skill    both
 #   recommend_projects  a talent's top 10 projects (candidates from the store, score in process)
 #   recommend_talents   a project's top 10 talents
+#   project_word        the search of open projects across regions by a two-character word
 # Targets at 1M talents: p99 ≤ 20 ms for search, ≤ 50 ms for recommendations. Filling
 # 1M talents takes ~6–7 minutes per backend on 2 cores; filling is not timed.
 # A report: exits 0 whether targets are met or not.

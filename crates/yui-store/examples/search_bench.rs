@@ -13,15 +13,16 @@
 //!
 //! Kinds: `word` a two-character Japanese word (農業, 広報, 観光 …); `skill` one skill;
 //! `word+skill` both; `recommend_projects` the top 10 projects for a talent;
-//! `recommend_talents` the top 10 talents for a project.
+//! `recommend_talents` the top 10 talents for a project; `project_word` the search of
+//! open projects across regions by a two-character word.
 
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use yui_domain::search::{index_tokens, query_words};
 use yui_domain::{AccountId, TenantId};
-use yui_match::recommend::{ProjectSide, Style, TalentSide, score, top_k};
-use yui_store::{ConnectSettings, ProjectFacets, Store, TalentFacets, TalentQuery};
+use yui_match::recommend::{score, top_k};
+use yui_store::{ConnectSettings, PlatformReason, ProjectQuery, Store, TalentQuery};
 
 const WORDS: [&str; 16] = [
     "農業", "広報", "観光", "事業", "販路", "承継", "デザ", "発信", "地域", "漁業", "焼酎", "移住",
@@ -251,43 +252,40 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         report(kind, &mut times, rows);
     }
     if args.projects > 0 {
+        search_projects(&store, &args, &mut rng).await?;
         recommend(&store, &args, &mut rng).await?;
     }
     Ok(())
 }
 
-fn style(code: &str) -> Style {
-    match code {
-        "remote" => Style::Remote,
-        "onsite" => Style::Onsite,
-        _ => Style::Either,
+/// The cross-region search of open projects (`/projects`): a two-character word,
+/// 31 a page as the page asks.
+async fn search_projects(
+    store: &Store,
+    args: &Args,
+    rng: &mut Rng,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut times = Vec::with_capacity(args.queries);
+    let mut rows = 0usize;
+    for _ in 0..args.queries {
+        let word = WORDS[rng.below(WORDS.len() as u64) as usize];
+        let query = ProjectQuery {
+            words: query_words(word),
+            limit: 31,
+            ..ProjectQuery::default()
+        };
+        let t = Instant::now();
+        let mut tx = store
+            .platform(PlatformReason::PublicListings)
+            .read()
+            .await?;
+        let hits = tx.search_open_projects(&query).await?;
+        tx.commit().await?;
+        times.push(t.elapsed());
+        rows += hits.len();
     }
-}
-
-fn project_side(p: &ProjectFacets) -> ProjectSide {
-    ProjectSide {
-        id: p.id,
-        skills: p.skill_mask as u64,
-        kind: if p.kind == "business" { 1 } else { 2 },
-        hours_per_month: p.hours_per_month.map(|h| h as u16),
-        remote_percent: p.remote_ratio as u8,
-        prefecture: p
-            .municipality_code
-            .get(..2)
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0),
-    }
-}
-
-fn talent_side(t: &TalentFacets) -> TalentSide {
-    TalentSide {
-        id: t.account_id.get(),
-        skills: t.skill_mask as u64,
-        kinds: t.kind_mask as u8,
-        hours_per_month: t.hours_per_month.map(|h| h as u16),
-        style: style(&t.work_style),
-        ties: t.tie_mask as u64,
-    }
+    report("project_word", &mut times, rows);
+    Ok(())
 }
 
 /// Top 10 both ways, each as a page would do it: candidates from the store, the score
@@ -307,13 +305,8 @@ async fn recommend(
         let candidates = tx.recommendation_candidates().await?;
         tx.commit().await?;
         if let Some(me) = me {
-            let me = talent_side(&me);
-            let best = top_k(
-                candidates.iter(),
-                10,
-                |p| p.id,
-                |p| score(&me, &project_side(p)),
-            );
+            let me = me.side();
+            let best = top_k(candidates.iter(), 10, |p| p.id, |p| score(&me, &p.side()));
             rows += best.len();
         }
         times.push(t.elapsed());
@@ -329,12 +322,12 @@ async fn recommend(
         let found = tx.recommendation_candidates(project).await?;
         tx.commit().await?;
         if let Some((p, talents)) = found {
-            let p = project_side(&p);
+            let p = p.side();
             let best = top_k(
                 talents.iter(),
                 10,
                 |t| t.account_id.get(),
-                |t| score(&talent_side(t), &p),
+                |t| score(&t.side(), &p),
             );
             rows += best.len();
             times.push(t.elapsed());
@@ -383,6 +376,9 @@ async fn fill(store: &Store, args: &Args) -> Result<(), Box<dyn std::error::Erro
         id = end;
     }
     fill_projects(store, args, &ts, &mut rng).await?;
+    // Migrating again indexes the projects written above for search (what start-up
+    // does for projects older than their index).
+    store.migrate().await?;
     analyze(store).await?;
     Ok(())
 }
@@ -429,7 +425,8 @@ async fn fill_projects(
             statements.push(format!(
                 "INSERT INTO projects (id, tenant_id, host_id, title, challenge, help_wanted, kind, hours_per_month, months, remote_ratio,
                      compensation, location, status, visibility, created_at, updated_at, skill_mask)
-                 {over} VALUES ({id}, {tenant}, {host}, '案件{id}', '', '', '{kind}', {}, 6, {}, 'pro_bono', '', 'open', 'public', '{ts}'{t}, '{ts}'{t}, {})",
+                 {over} VALUES ({id}, {tenant}, {host}, '{}の案件{id}', '', '', '{kind}', {}, 6, {}, 'pro_bono', '', 'open', 'public', '{ts}'{t}, '{ts}'{t}, {})",
+                FRAGMENTS[rng.below(FRAGMENTS.len() as u64) as usize],
                 [5, 10, 20][rng.below(3) as usize],
                 [0, 50, 80, 100][rng.below(4) as usize],
                 skill_mask(&skills)

@@ -10,8 +10,9 @@
 use tracing::instrument;
 use yui_domain::project::search_text as project_search_text;
 use yui_domain::search::{QueryWord, fold, fts5_match, index_token_set, index_tokens};
-use yui_domain::talent::Skill;
+use yui_domain::talent::{ProjectKind, Skill};
 use yui_domain::{AccountId, HostId, ProjectId, TenantId};
+use yui_match::recommend::{ProjectSide, Style, TalentSide};
 
 use crate::projects::SHOWN;
 use crate::scope::{AccountTx, PlatformReason, PlatformTx, TenantTx};
@@ -590,6 +591,46 @@ pub struct ProjectFacets {
     pub remote_ratio: i64,
     /// The host's local-government code; its first two digits are the prefecture.
     pub municipality_code: String,
+}
+
+impl TalentFacets {
+    /// The talent as `yui_match::recommend` scores them.
+    pub fn side(&self) -> TalentSide {
+        TalentSide {
+            id: self.account_id.get(),
+            // The masks are bit sets stored in signed columns.
+            skills: self.skill_mask.cast_unsigned(),
+            kinds: u8::try_from(self.kind_mask).unwrap_or(0),
+            hours_per_month: self.hours_per_month.and_then(|h| u16::try_from(h).ok()),
+            style: match self.work_style.as_str() {
+                "remote" => Style::Remote,
+                "onsite" => Style::Onsite,
+                _ => Style::Either,
+            },
+            ties: self.tie_mask.cast_unsigned(),
+        }
+    }
+}
+
+impl ProjectFacets {
+    /// The project as `yui_match::recommend` scores it.
+    pub fn side(&self) -> ProjectSide {
+        ProjectSide {
+            id: self.id,
+            skills: self.skill_mask.cast_unsigned(),
+            kind: ProjectKind::ALL
+                .iter()
+                .position(|k| k.code() == self.kind)
+                .map_or(0, |i| 1 << i),
+            hours_per_month: self.hours_per_month.and_then(|h| u16::try_from(h).ok()),
+            remote_percent: u8::try_from(self.remote_ratio).unwrap_or(0),
+            prefecture: self
+                .municipality_code
+                .get(..2)
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(0),
+        }
+    }
 }
 
 const PROJECT_FACETS: &str =

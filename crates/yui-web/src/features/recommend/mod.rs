@@ -12,9 +12,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 use yui_domain::Locale;
-use yui_domain::talent::{ProjectKind, Skill};
-use yui_match::recommend::{ProjectSide, Reason, Score, Style, TalentSide, score, top_k};
-use yui_store::{ProjectFacets, TalentFacets};
+use yui_domain::talent::Skill;
+use yui_match::recommend::{Reason, Score, score, top_k};
 
 use crate::error::PageError;
 use crate::extract::{Lang, SignedIn, Staff, TalentRead};
@@ -34,47 +33,6 @@ pub fn router() -> Router<AppState> {
 
 /// How many suggestions a page shows.
 const TOP: usize = 10;
-
-fn style(code: &str) -> Style {
-    match code {
-        "remote" => Style::Remote,
-        "onsite" => Style::Onsite,
-        _ => Style::Either,
-    }
-}
-
-fn kind_bit(code: &str) -> u8 {
-    ProjectKind::ALL
-        .iter()
-        .position(|k| k.code() == code)
-        .map_or(0, |i| 1 << i)
-}
-
-fn project_side(p: &ProjectFacets) -> ProjectSide {
-    ProjectSide {
-        id: p.id,
-        skills: p.skill_mask as u64,
-        kind: kind_bit(&p.kind),
-        hours_per_month: p.hours_per_month.and_then(|h| u16::try_from(h).ok()),
-        remote_percent: u8::try_from(p.remote_ratio).unwrap_or(0),
-        prefecture: p
-            .municipality_code
-            .get(..2)
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0),
-    }
-}
-
-fn talent_side(t: &TalentFacets) -> TalentSide {
-    TalentSide {
-        id: t.account_id.get(),
-        skills: t.skill_mask as u64,
-        kinds: u8::try_from(t.kind_mask).unwrap_or(0),
-        hours_per_month: t.hours_per_month.and_then(|h| u16::try_from(h).ok()),
-        style: style(&t.work_style),
-        ties: t.tie_mask as u64,
-    }
-}
 
 /// The reasons of a score in the person's language.
 fn reasons(state: &AppState, locale: Locale, s: &Score) -> Vec<String> {
@@ -136,8 +94,8 @@ async fn for_talent(
     let suggestions: Vec<Suggestion> = match &me {
         None => Vec::new(),
         Some(me) => {
-            let me = talent_side(me);
-            top_k(candidates, TOP, |p| p.id, |p| score(&me, &project_side(p)))
+            let me = me.side();
+            top_k(candidates, TOP, |p| p.id, |p| score(&me, &p.side()))
                 .into_iter()
                 .map(|(p, s)| Suggestion {
                     href: Some(format!("/t/{}/projects/{}", p.tenant_slug, p.id)),
@@ -174,13 +132,13 @@ async fn for_project(
     let Some((project, talents)) = found else {
         return Err(WebError::NotFound.into());
     };
-    let side = project_side(&project);
+    let side = project.side();
     let slug = tenant.slug();
     let suggestions: Vec<Suggestion> = top_k(
         talents,
         TOP,
         |t| t.account_id.get(),
-        |t| score(&talent_side(t), &side),
+        |t| score(&t.side(), &side),
     )
     .into_iter()
     .map(|(t, s)| Suggestion {
