@@ -6,10 +6,19 @@
 use chrono::{DateTime, Utc};
 use tracing::instrument;
 use yui_domain::scout::{ScoutStatus, expires_at, scout_day};
+use yui_domain::search::{QueryWord, fts5_match};
 use yui_domain::{AccountId, ProjectId, ScoutId, TenantId};
 
 use crate::scope::{AccountTx, TenantTx};
-use crate::{Result, StoreError, with_tx};
+use crate::search::TalentHit;
+use crate::{Result, StoreError, StoreTx, with_tx};
+
+/// A bound value of the pool query, assembled at run time.
+enum PoolArg {
+    Text(String),
+    Int(i64),
+    Texts(Vec<String>),
+}
 
 /// A scout as its tenant's staff see it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -227,6 +236,102 @@ impl TenantTx {
             .await?;
             Ok(row.map(|(n,)| n))
         })
+    }
+
+    /// Talents this tenant may scout — in the shared pool, not deleted, not a live
+    /// member — whose profile text has every one of `words`, by ascending account id,
+    /// at most `limit`. Members are left out in the query itself, before the limit,
+    /// so a page of members can never hide the pool.
+    ///
+    /// The word match is the talent search's (see `search.rs`): an FTS5 phrase of
+    /// bigrams on SQLite, GIN array containment and a substring recheck on PostgreSQL.
+    #[instrument(skip_all, fields(tenant = %self.tenant), err(level = "warn"))]
+    pub async fn search_pool(&mut self, words: &[QueryWord], limit: u32) -> Result<Vec<TalentHit>> {
+        let mut args: Vec<PoolArg> = vec![PoolArg::Int(self.tenant.get())];
+        let next = |args: &mut Vec<PoolArg>, arg: PoolArg| {
+            args.push(arg);
+            format!("${}", args.len())
+        };
+        let mut from = "talent_profiles p";
+        let mut order = "p.account_id";
+        let mut filter = String::new();
+        if !words.is_empty() {
+            match &self.tx {
+                StoreTx::Sqlite(_) => {
+                    let p = next(
+                        &mut args,
+                        PoolArg::Text(fts5_match(words).unwrap_or_default()),
+                    );
+                    from = "talent_search JOIN talent_profiles p ON p.account_id = talent_search.rowid";
+                    order = "talent_search.rowid";
+                    filter = format!(" AND talent_search MATCH {p}");
+                }
+                StoreTx::Postgres(_) => {
+                    let mut tokens = Vec::new();
+                    let mut rechecks = Vec::new();
+                    for word in words {
+                        let text = match word {
+                            QueryWord::Phrase { text, bigrams } => {
+                                tokens.extend(bigrams.iter().cloned());
+                                text
+                            }
+                            QueryWord::Prefix(c) => c,
+                        };
+                        let p = next(&mut args, PoolArg::Text(text.clone()));
+                        rechecks.push(format!("strpos(s.folded, {p}) > 0"));
+                    }
+                    tokens.sort_unstable();
+                    tokens.dedup();
+                    filter = String::from(
+                        " AND p.account_id IN (SELECT s.account_id FROM talent_search s WHERE ",
+                    );
+                    if !tokens.is_empty() {
+                        let p = next(&mut args, PoolArg::Texts(tokens));
+                        filter.push_str(&format!("s.tokens @> {p} AND "));
+                    }
+                    filter.push_str(&rechecks.join(" AND "));
+                    filter.push(')');
+                }
+            }
+        }
+        let limit = next(&mut args, PoolArg::Int(i64::from(limit.clamp(1, 200))));
+        let sql = format!(
+            "SELECT p.account_id, a.display_name, p.kana,
+                    CAST(p.residence AS BIGINT) AS residence,
+                    CAST(p.hours_per_month AS BIGINT) AS hours_per_month,
+                    FALSE AS member
+             FROM {from}
+             JOIN accounts a ON a.id = p.account_id
+             WHERE a.deleted_at IS NULL
+               AND p.pool_opt_in_at IS NOT NULL
+               AND (SELECT 1 FROM memberships m
+                    WHERE m.tenant_id = $1 AND m.account_id = p.account_id AND m.left_at IS NULL) IS NULL{filter}
+             ORDER BY {order} LIMIT {limit}"
+        );
+        match &mut self.tx {
+            StoreTx::Sqlite(conn) => {
+                let mut q = sqlx::query_as::<_, TalentHit>(&sql);
+                for arg in args {
+                    q = match arg {
+                        PoolArg::Text(t) => q.bind(t),
+                        PoolArg::Int(i) => q.bind(i),
+                        PoolArg::Texts(v) => q.bind(v.join(" ")),
+                    };
+                }
+                Ok(q.fetch_all(&mut **conn).await?)
+            }
+            StoreTx::Postgres(conn) => {
+                let mut q = sqlx::query_as::<_, TalentHit>(&sql).persistent(false);
+                for arg in args {
+                    q = match arg {
+                        PoolArg::Text(t) => q.bind(t),
+                        PoolArg::Int(i) => q.bind(i),
+                        PoolArg::Texts(v) => q.bind(v),
+                    };
+                }
+                Ok(q.fetch_all(&mut **conn).await?)
+            }
+        }
     }
 
     /// How many scouts `coordinator` sent on the day of `now` (Asia/Tokyo).
