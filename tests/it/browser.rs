@@ -232,7 +232,9 @@ async fn sign_up_verify_by_mail_sign_in_sign_out() {
             .await?
             .click()
             .await?;
-        arrive(c, "/account").await?;
+        // A person without a staff role lands on their dashboard.
+        arrive(c, "/me").await?;
+        c.goto(&app.url("/account")).await?;
         c.find(Locator::Css(r#"form[action="/signout"] button"#))
             .await?
             .click()
@@ -278,7 +280,18 @@ async fn sign_in_as(c: &fantoccini::Client, app: &TestApp, email: &str) -> Steps
     fill(c, "f-email", email).await?;
     fill(c, "f-password", DEMO_PASSWORD).await?;
     submit(c, "/signin").await?;
-    arrive(c, "/account").await
+    // Staff land on /account, talents on /me.
+    for _ in 0..100 {
+        let path = c.current_url().await?.path().to_owned();
+        if path == "/account" || path == "/me" {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "{email} never arrived after signing in; at {}",
+        c.current_url().await?
+    );
 }
 
 /// Forgets the session (and the language cookie), as a new visitor.
