@@ -135,6 +135,12 @@ async fn interest_toggles_and_the_host_sees_a_count(app: &TestApp) {
     // The public sees no button; a member does.
     let public = app.page(&app.client(), &path).await;
     assert!(!public.contains("/interest"), "{public}");
+    // A member sees the apply link as the page's primary button.
+    let html = app.page(&hana, &path).await;
+    assert!(
+        html.contains(&format!(r#"<a class="button" href="{path}/apply">"#)),
+        "{html}"
+    );
     for (client, on) in [(&hana, true), (&taro, true)] {
         let page = app.open(client, &path).await;
         let res = page.form(&format!("{path}/interest")).submit(client).await;
