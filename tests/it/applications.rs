@@ -485,6 +485,11 @@ async fn the_exports_are_safe_and_audited(app: &TestApp) {
     let page = app.open(&admin, "/t/iwate/talents").await;
     assert_eq!(page.status(), 200, "{}", page.html());
     assert!(!page.html().contains(r#"name="pool""#), "{}", page.html());
+    assert!(
+        page.html().contains(r#"href="/t/iwate/talents.csv""#),
+        "the export is linked where the admin reads the members: {}",
+        page.html()
+    );
     let res = page
         .form("/t/iwate/talents")
         .set("q", "広報")

@@ -168,6 +168,15 @@ pub(super) async fn list(
     ctx.insert("field_errors", &field_errors);
     ctx.insert("hours_max", &HOURS_PER_MONTH_MAX);
     ctx.insert("can_pool", &can_pool);
+    ctx.insert(
+        "can_export",
+        &state.authz.check(
+            staff.account.id,
+            slug,
+            yui_domain::Permission::ExportCreate,
+            state.now(),
+        ),
+    );
     ctx.insert("q", &params.q);
     ctx.insert("min_hours", &params.min_hours);
     ctx.insert("pool", &params.pool.is_some());
