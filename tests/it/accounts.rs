@@ -717,3 +717,47 @@ async fn an_empty_password_is_a_field_to_fill_not_a_guess(app: &TestApp) {
     assert_eq!(res.status(), 400);
     assert!(res.text().await.unwrap().contains("このリンクは使えません"));
 }
+
+on_both_backends!(TestApp::with_tenants => sign_in_lands_talents_on_their_dashboard_and_staff_on_the_account);
+
+/// Without `next`, signing in lands a talent (anyone without a staff or host role)
+/// on `/me`, and staff, host members and operators on `/account` as before; `next`
+/// still wins.
+async fn sign_in_lands_talents_on_their_dashboard_and_staff_on_the_account(app: &TestApp) {
+    use crate::staff::{grant, person};
+    let password = "a passphrase long enough";
+    let (talent, _) = person(app, "人材 花子", "talent-l@example.jp").await;
+    assert_eq!(
+        crate::talent::join(app, &talent, "iwate", false)
+            .await
+            .status(),
+        303
+    );
+    let (_, coord) = person(app, "事務局", "coord-l@example.jp").await;
+    grant(app, coord, yui_authz::Role::Coordinator, Some("iwate")).await;
+    let (_, admin) = person(app, "管理者", "admin-l@example.jp").await;
+    grant(app, admin, yui_authz::Role::TenantAdmin, Some("iwate")).await;
+    person(app, "新人", "new-l@example.jp").await;
+    for (email, to) in [
+        ("talent-l@example.jp", "/me"),
+        ("new-l@example.jp", "/me"),
+        ("coord-l@example.jp", "/account"),
+        ("admin-l@example.jp", "/account"),
+    ] {
+        let client = app.client();
+        let res = sign_in(app, &client, email, password).await;
+        assert_eq!(res.status(), 303, "{email}");
+        assert_eq!(res.headers()["location"], to, "{email}");
+        assert_eq!(app.status(&client, to).await, 200, "{email}");
+    }
+    let client = app.client();
+    let res = app
+        .open(&client, "/signin?next=%2Faccount")
+        .await
+        .form("/signin")
+        .set("email", "talent-l@example.jp")
+        .set("password", password)
+        .submit(&client)
+        .await;
+    assert_eq!(res.headers()["location"], "/account");
+}

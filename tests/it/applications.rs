@@ -97,6 +97,12 @@ async fn interest_toggles_and_the_host_sees_a_count(app: &TestApp) {
     // The public sees no button; a member does.
     let public = app.page(&app.client(), &path).await;
     assert!(!public.contains("/interest"), "{public}");
+    // A member sees the apply link as the page's primary button.
+    let html = app.page(&hana, &path).await;
+    assert!(
+        html.contains(&format!(r#"<a class="button" href="{path}/apply">"#)),
+        "{html}"
+    );
     for (client, on) in [(&hana, true), (&taro, true)] {
         let page = app.open(client, &path).await;
         let res = page.form(&format!("{path}/interest")).submit(client).await;
@@ -112,6 +118,13 @@ async fn interest_toggles_and_the_host_sees_a_count(app: &TestApp) {
     let coord = coordinator(app, "iwate", "coord@iwate.example").await;
     let page = app.page(&coord, &path).await;
     assert!(page.contains("花子") && page.contains("太郎"), "{page}");
+    // The host dashboard says how many it does not name (in both languages).
+    let dash = app.page(&member, "/t/iwate/host").await;
+    assert!(dash.contains("2 (花子 ほか 1 名)"), "{dash}");
+    assert!(!dash.contains("太郎"), "{dash}");
+    let dash = app.page(&member, "/t/iwate/host?lang=en").await;
+    assert!(dash.contains("2 (花子 and 1 others)"), "{dash}");
+    app.page(&member, "/t/iwate/host?lang=ja").await;
     // Toggling again takes the mark back.
     let page = app.open(&hana, &path).await;
     page.form(&format!("{path}/interest")).submit(&hana).await;
@@ -429,9 +442,40 @@ async fn the_exports_are_safe_and_audited(app: &TestApp) {
             .expect("audited");
         assert_eq!(entry.detail.0["rows"], 1);
     }
+    // What the admin may export, they may also read: the members' list (not the
+    // shared pool) and a member's page.
+    let page = app.open(&admin, "/t/iwate/talents").await;
+    assert_eq!(page.status(), 200, "{}", page.html());
+    assert!(!page.html().contains(r#"name="pool""#), "{}", page.html());
+    assert!(
+        page.html().contains(r#"href="/t/iwate/talents.csv""#),
+        "the export is linked where the admin reads the members: {}",
+        page.html()
+    );
+    let res = page
+        .form("/t/iwate/talents")
+        .set("q", "広報")
+        .submit(&admin)
+        .await;
+    assert_eq!(res.status(), 200);
+    let hana_id = hana_id(app).await;
+    assert_eq!(
+        app.status(&admin, &format!("/t/iwate/talents/{hana_id}"))
+            .await,
+        200
+    );
     // A coordinator without the export permission gets 404.
     let coord = coordinator(app, "iwate", "coord@iwate.example").await;
     assert_eq!(app.status(&coord, "/t/iwate/applications.csv").await, 404);
+}
+
+/// The id of hana@example.com.
+async fn hana_id(app: &TestApp) -> AccountId {
+    let e = yui_domain::account::Email::parse("email", "hana@example.com").unwrap();
+    crate::support::account_by_email(&app.store, &e)
+        .await
+        .unwrap()
+        .id
 }
 
 async fn many_messages_make_one_digest_an_hour(app: &TestApp) {

@@ -232,7 +232,9 @@ async fn sign_up_verify_by_mail_sign_in_sign_out() {
             .await?
             .click()
             .await?;
-        arrive(c, "/account").await?;
+        // A person without a staff role lands on their dashboard.
+        arrive(c, "/me").await?;
+        c.goto(&app.url("/account")).await?;
         c.find(Locator::Css(r#"form[action="/signout"] button"#))
             .await?
             .click()
@@ -278,7 +280,18 @@ async fn sign_in_as(c: &fantoccini::Client, app: &TestApp, email: &str) -> Steps
     fill(c, "f-email", email).await?;
     fill(c, "f-password", DEMO_PASSWORD).await?;
     submit(c, "/signin").await?;
-    arrive(c, "/account").await
+    // Staff land on /account, talents on /me.
+    for _ in 0..100 {
+        let path = c.current_url().await?.path().to_owned();
+        if path == "/account" || path == "/me" {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "{email} never arrived after signing in; at {}",
+        c.current_url().await?
+    );
 }
 
 /// Forgets the session (and the language cookie), as a new visitor.
@@ -474,6 +487,25 @@ async fn misfits(c: &fantoccini::Client) -> Result<Vec<String>, fantoccini::erro
                 }
               }
             }
+            // Table cells squeezed to a character or two a line.
+            for (const cell of document.querySelectorAll('td, th')) {
+              const r = cell.getBoundingClientRect();
+              if (r.width === 0) continue;
+              const fs = parseFloat(getComputedStyle(cell).fontSize);
+              const range = document.createRange();
+              range.selectNodeContents(cell);
+              const lines = new Set(Array.from(range.getClientRects()).map(r => Math.round(r.top)));
+              if (lines.size > 2 && r.width < 3.5 * fs) {
+                out.push(`the table cell "${cell.textContent.trim().slice(0, 20)}" is ${Math.round(r.width)}px wide over ${lines.size} lines`);
+              }
+            }
+            // Fields too small to touch (44 CSS pixels, as the forms' fields are).
+            for (const el of document.querySelectorAll('main input:not([type=checkbox]):not([type=radio]):not([type=hidden]), main select, main textarea')) {
+              const r = el.getBoundingClientRect();
+              if (r.width > 0 && r.height < 44) {
+                out.push(`the field ${el.tagName.toLowerCase()}#${el.id || el.name} is ${Math.round(r.height)}px tall`);
+              }
+            }
             for (const a of document.querySelectorAll('.header-nav a')) {
               if (a.closest('.account-link')) continue;
               const range = document.createRange();
@@ -496,6 +528,7 @@ async fn pages_fit_phone_screens() {
     };
     let app = TestApp::with_demo(Backend::Sqlite).await.unwrap();
     crate::form_pages::demo_accounts(&app).await;
+    let demo = DemoPages::load(&app).await;
     // An open invitation to a long address: on the staff list and on its own page.
     let admin = app.client();
     crate::accounts::sign_in(&app, &admin, DEMO_ADMIN, DEMO_PASSWORD).await;
@@ -511,7 +544,7 @@ async fn pages_fit_phone_screens() {
     let c = &browser.client;
     let result: Steps = async {
         // (who is signed in, the pages) — the public pages, then the admin's, then the operator's.
-        let visits: [(Option<&str>, Vec<&str>); 3] = [
+        let mut visits: Vec<(Option<&str>, Vec<&str>)> = vec![
             (
                 None,
                 vec![
@@ -538,6 +571,9 @@ async fn pages_fit_phone_screens() {
             ),
             (Some(DEMO_OPERATOR), vec!["/account", "/ops/", "/ops/audit"]),
         ];
+        for (who, paths) in &demo.visits {
+            visits.push((Some(who), paths.iter().map(String::as_str).collect()));
+        }
         let mut problems = Vec::new();
         for lang in ["ja", "en"] {
             for (who, paths) in &visits {
@@ -773,6 +809,229 @@ async fn every_page_passes_the_accessibility_audit() {
             }
         }
         assert_eq!(audited, 2 * 39, "pages audited");
+        assert!(
+            problems.is_empty(),
+            "accessibility violations (axe-core, WCAG 2 A/AA):\n{}",
+            problems.join("\n")
+        );
+        Ok(())
+    }
+    .await;
+    browser.client.close().await.ok();
+    app.stop().await;
+    result.expect("browser steps");
+}
+
+/// The demo's talents, hosts, projects, applications and hearings loaded (as
+/// `yui serve --demo` does), and the pages of talent search, recommendations,
+/// applications, hearings and scouts that they fill, by who sees them.
+struct DemoPages {
+    /// (who signs in, the pages they see)
+    visits: Vec<(&'static str, Vec<String>)>,
+    project: String,
+    talent_hearings: String,
+    scout_new: String,
+}
+
+impl DemoPages {
+    async fn load(app: &TestApp) -> DemoPages {
+        use yui_store::Audience;
+        let now = app.now();
+        yui::demo::load_hosts(&app.store, &crate::support::repo_tenants(), now)
+            .await
+            .expect("demo hosts");
+        yui::demo::load_talents(&app.store, now)
+            .await
+            .expect("demo talents");
+        app.authz
+            .refresh_if_changed(&app.store, now)
+            .await
+            .expect("authz");
+        let iwate = app.store.tenant_by_slug("iwate").await.unwrap();
+        let mut tx = app.store.tenant(iwate.id).read().await.unwrap();
+        let projects = tx.projects().await.unwrap();
+        let hearings = tx.hearings(50).await.unwrap();
+        tx.commit().await.unwrap();
+        let open: Vec<_> = projects
+            .iter()
+            .filter(|p| p.status == "open" && p.visibility == "public")
+            .collect();
+        // A talent with an application, and an open project they have not applied to.
+        let mut found = None;
+        for n in 1..=300 {
+            let email = format!("talent{n:03}@demo.yui.example");
+            let e = yui_domain::account::Email::parse("email", &email).unwrap();
+            let id = crate::support::account_by_email(&app.store, &e)
+                .await
+                .unwrap()
+                .id;
+            let mut tx = app.store.account(id).read().await.unwrap();
+            let mine = tx.my_applications().await.unwrap();
+            tx.commit().await.unwrap();
+            if let Some(a) = mine.iter().find(|a| a.tenant_slug == "iwate")
+                && let Some(p) = open
+                    .iter()
+                    .find(|p| mine.iter().all(|m| m.project_id != p.id))
+            {
+                found = Some((n, id, a.id, p.id));
+                break;
+            }
+        }
+        let (n, talent_id, application, project) = found.expect("a demo talent who applied");
+        let talent: &'static str =
+            Box::leak(format!("talent{n:03}@demo.yui.example").into_boxed_str());
+        // The host of one application (consent covering hosts) and its member.
+        let host_member = "kantahouse@demo.yui.example";
+        let e = yui_domain::account::Email::parse("email", host_member).unwrap();
+        let member = crate::support::account_by_email(&app.store, &e)
+            .await
+            .unwrap()
+            .id;
+        let mut tx = app.store.tenant(iwate.id).read().await.unwrap();
+        let host = tx.hosts_of_member(member).await.unwrap()[0].id;
+        let host_apps = tx
+            .applications(Audience::Hosts, Some(host), 10)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let mut host_pages = vec!["/t/iwate/host".to_owned()];
+        if let Some(a) = host_apps.first() {
+            host_pages.push(format!("/t/iwate/applications/{}", a.id));
+        }
+        let hearing = hearings
+            .iter()
+            .find(|h| h.talent_id.is_some())
+            .expect("a demo hearing of a talent");
+        let subject = hearing.talent_id.unwrap();
+        // Amami's coordinator scouts a talent of Iwate in the shared pool.
+        let amami = app.store.tenant_by_slug("amami").await.unwrap();
+        let mut tx = app.store.tenant(amami.id).read().await.unwrap();
+        let pool = tx
+            .search_talents(&yui_store::TalentQuery {
+                reach: yui_store::Reach::PoolOutsiders,
+                limit: 1,
+                ..yui_store::TalentQuery::default()
+            })
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let scout_new = format!(
+            "/t/amami/scouts/new?talent={}",
+            pool.first().expect("a pool talent").account_id
+        );
+        let project_path = format!("/t/iwate/projects/{project}");
+        DemoPages {
+            visits: vec![
+                (
+                    talent,
+                    vec![
+                        "/me".to_owned(),
+                        "/me/recommendations".to_owned(),
+                        project_path.clone(),
+                        format!("{project_path}/apply"),
+                        format!("/t/iwate/applications/{application}"),
+                    ],
+                ),
+                (host_member, host_pages),
+                (
+                    "coordinator@iwate.demo.yui.example",
+                    vec![
+                        "/t/iwate/inbox".to_owned(),
+                        "/t/iwate/talents".to_owned(),
+                        format!("/t/iwate/talents/{talent_id}"),
+                        "/t/iwate/hearings".to_owned(),
+                        format!("/t/iwate/talents/{subject}/hearings"),
+                        format!("/t/iwate/hearings/{}", hearing.id),
+                        format!("{project_path}/recommendations"),
+                        "/t/iwate/scouts".to_owned(),
+                    ],
+                ),
+                (
+                    "coordinator@amami.demo.yui.example",
+                    vec!["/t/amami/scouts".to_owned(), scout_new.clone()],
+                ),
+            ],
+            project: project_path,
+            talent_hearings: format!("/t/iwate/talents/{subject}/hearings"),
+            scout_new,
+        }
+    }
+}
+
+/// The pages of talent search, recommendations, applications, hearings and scouts,
+/// with the demo's data, in both languages, pass the axe-core audit, also with errors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_application_hearing_and_scout_pages_pass_the_accessibility_audit() {
+    let Some(axe) = axe_source() else {
+        return;
+    };
+    let Some(browser) = open_browser().await else {
+        return;
+    };
+    let app = TestApp::with_demo(Backend::Sqlite).await.unwrap();
+    crate::form_pages::demo_accounts(&app).await;
+    let demo = DemoPages::load(&app).await;
+    let c = &browser.client;
+    let result: Steps = async {
+        let mut problems = Vec::new();
+        let mut audited = 0;
+        macro_rules! audit {
+            ($lang:expr, $what:expr) => {{
+                assert_eq!(page_lang(c).await?, $lang, "{}", $what);
+                audited += 1;
+                for v in axe_violations(c, &axe).await? {
+                    problems.push(format!("{} ({}): {v}", $what, $lang));
+                }
+            }};
+        }
+        let mut expected = 0;
+        for lang in ["ja", "en"] {
+            for (who, paths) in &demo.visits {
+                sign_out(c).await?;
+                choose_language(c, &app, lang).await?;
+                sign_in_as(c, &app, who).await?;
+                for path in paths {
+                    c.goto(&app.url(path)).await?;
+                    let status = c.find(Locator::Css("h1")).await?.text().await?;
+                    assert!(
+                        !status.contains("404") && !status.contains("見つかりません"),
+                        "{who} {path}: {status}"
+                    );
+                    audit!(lang, format!("{path} ({who})"));
+                    expected += 1;
+                }
+                // Forms answered with errors.
+                let with_errors: Vec<(String, String)> = match *who {
+                    w if w.starts_with("talent") => {
+                        vec![(
+                            format!("{}/apply", demo.project),
+                            format!("{}/apply", demo.project),
+                        )]
+                    }
+                    "coordinator@iwate.demo.yui.example" => {
+                        vec![(demo.talent_hearings.clone(), demo.talent_hearings.clone())]
+                    }
+                    "coordinator@amami.demo.yui.example" => {
+                        vec![(demo.scout_new.clone(), "/t/amami/scouts".to_owned())]
+                    }
+                    _ => Vec::new(),
+                };
+                for (page, action) in with_errors {
+                    c.goto(&app.url(&page)).await?;
+                    submit(c, &action).await?;
+                    error_summary(c).await?;
+                    audit!(lang, format!("{page} with errors"));
+                    expected += 1;
+                }
+                if *who == "coordinator@iwate.demo.yui.example" {
+                    c.goto(&app.url("/t/iwate/talents?min_hours=abc")).await?;
+                    audit!(lang, "/t/iwate/talents with an error");
+                    expected += 1;
+                }
+            }
+        }
+        assert_eq!(audited, expected, "pages audited");
+        assert!(audited >= 2 * 20, "pages audited: {audited}");
         assert!(
             problems.is_empty(),
             "accessibility violations (axe-core, WCAG 2 A/AA):\n{}",
@@ -1085,5 +1344,16 @@ async fn sign_in_with(c: &fantoccini::Client, app: &TestApp, email: &str, passwo
     fill(c, "f-email", email).await?;
     fill(c, "f-password", password).await?;
     submit(c, "/signin").await?;
-    arrive(c, "/account").await
+    // Staff land on /account, talents on /me.
+    for _ in 0..100 {
+        let path = c.current_url().await?.path().to_owned();
+        if path == "/account" || path == "/me" {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "{email} never arrived after signing in; at {}",
+        c.current_url().await?
+    );
 }

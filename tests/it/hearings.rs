@@ -16,6 +16,7 @@ on_both_backends!(
     coordinators_record_and_edit_hearings_of_talents_and_hosts,
     other_tenants_talents_and_host_members_get_404,
     leaving_hides_the_talents_hearings,
+    dates_far_off_are_refused_and_the_list_reads_well,
 );
 
 const HOSTILE: &str = "<script>alert('h')</script>販路開拓";
@@ -330,4 +331,86 @@ async fn leaving_hides_the_talents_hearings(app: &TestApp) {
         .is_none()
     );
     tx.commit().await.unwrap();
+}
+
+/// A hearing dated more than a year ahead (a typo such as 2962) or before 2000 is
+/// named as a field error in ja and en, keeping what was typed; the lists print no
+/// form-label leftovers and name each link to a hearing apart.
+async fn dates_far_off_are_refused_and_the_list_reads_well(app: &TestApp) {
+    let coord = coordinator(app, "iwate", "coord-d@example.jp").await;
+    let (_talent, talent_id) = member(app, "iwate", "talent-d@example.jp").await;
+    let path = format!("/t/iwate/talents/{talent_id}/hearings");
+    let today = app
+        .now()
+        .with_timezone(&yui_domain::fiscal::tokyo())
+        .date_naive();
+    let too_late = (today + chrono::Duration::days(367)).to_string();
+    let today = today.to_string();
+    for (held, due, field) in [
+        ("2962-11-30", "", "実施日："),
+        ("1999-12-31", "", "実施日："),
+        (
+            today.as_str(),
+            too_late.as_str(),
+            "次の対応の期日（任意）：",
+        ),
+    ] {
+        let res = app
+            .open(&coord, &path)
+            .await
+            .form(&path)
+            .set("held_on", held)
+            .set("notes", "記録")
+            .set("next_due_on", due)
+            .submit(&coord)
+            .await;
+        assert_eq!(res.status(), 422, "{held} {due}");
+        let html = Page::read(res).await.html().to_owned();
+        assert!(
+            html.contains(&format!(
+                "{field}2000年1月1日から今日の1年後までの日付を入力してください"
+            )),
+            "{held} {due}: {html}"
+        );
+        assert!(html.contains(&format!(r#"value="{held}""#)), "kept: {html}");
+    }
+    let res = app
+        .open(&coord, &format!("{path}?lang=en"))
+        .await
+        .form(&path)
+        .set("held_on", "2962-11-30")
+        .set("notes", "notes")
+        .submit(&coord)
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = Page::read(res).await.html().to_owned();
+    assert!(
+        html.contains("Enter a date from 1 January 2000 to one year from today"),
+        "{html}"
+    );
+    app.page(&coord, &format!("{path}?lang=ja")).await;
+    // A year ahead is still accepted; nothing was stored before.
+    assert!(
+        hearing_ids(app, "iwate", HearingSubject::Talent(talent_id))
+            .await
+            .is_empty()
+    );
+    let res = record(app, &coord, &path, "一つ目", &due_soon(app)).await;
+    assert_eq!(res.status(), 303);
+    let res = record(app, &coord, &path, "二つ目", "").await;
+    assert_eq!(res.status(), 303);
+    for list in [path.as_str(), "/t/iwate/hearings"] {
+        let page = app.page(&coord, list).await;
+        // The list, not the form below it (whose labels do say 任意).
+        let html = page.split("id=\"new-heading\"").next().unwrap();
+        assert!(!html.contains("（任意）"), "{list}: {html}");
+        // Each link to a hearing has its own name (the subject and date, hidden
+        // visually after 「開く」).
+        let ids = hearing_ids(app, "iwate", HearingSubject::Talent(talent_id)).await;
+        for id in ids {
+            let href =
+                format!(r#"<a href="/t/iwate/hearings/{id}">開く<span class="visually-hidden">: "#);
+            assert!(html.contains(&href), "{list}: {html}");
+        }
+    }
 }

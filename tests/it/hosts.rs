@@ -110,7 +110,7 @@ async fn staff_register_approve_and_edit_hosts(app: &TestApp) {
     let html = page.html();
     for message in [
         "名称：入力してください",
-        "名称のフリガナ：一覧から選んでください",
+        "名称のフリガナ：カタカナまたはひらがなで入力してください",
         "所在市町村：一覧から選んでください",
         "業種：入力してください",
         // (Tera writes the slashes of http:// as &#x2F;, which browsers show as `/`.)
@@ -434,9 +434,31 @@ async fn hosts_in_the_api(app: &TestApp) {
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["error"], "invalid");
     assert_eq!(body["fields"]["name"], "required");
-    assert_eq!(body["fields"]["kana"], "invalid_choice");
+    assert_eq!(body["fields"]["kana"], "not_kana");
     assert_eq!(body["fields"]["municipality_code"], "invalid_choice");
     assert_eq!(body["fields"]["website"], "invalid_url");
+    // A 200 KB name is a field error naming `name`, not an unreadable request.
+    let huge = "あ".repeat(70_000);
+    let res = post(
+        "iwate",
+        serde_json::json!({"name": huge, "kana": "カンタ", "municipality_code": "032051", "industry": "宿泊"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 422);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "invalid");
+    assert_eq!(body["fields"]["name"], "too_long", "{body}");
+    assert!(body["message"].is_string(), "{body}");
+    // The name alone, 200 KB of ASCII: the name and each missing field are named.
+    let res = post("iwate", serde_json::json!({"name": "a".repeat(200_000)}))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["fields"]["name"], "too_long", "{body}");
+    assert_eq!(body["fields"]["kana"], "required", "{body}");
+    assert_eq!(body["fields"]["municipality_code"], "required", "{body}");
     let good = serde_json::json!({"name": "かんたはうす", "kana": "カンタハウス", "municipality_code": "032051", "industry": "宿泊"});
     let res = post("iwate", good.clone()).await.unwrap();
     assert_eq!(res.status(), 201);

@@ -39,6 +39,8 @@ async fn recommendations_show_their_reasons_and_keep_to_the_region(app: &TestApp
     .await;
     let html = app.page(&talent, "/me/recommendations").await;
     assert!(html.contains("ぶどう畑のファンづくり"), "{html}");
+    // Its title ends with the site's name, as every page's does.
+    assert!(html.contains(" — 結 Yui</title>"), "{html}");
     assert!(html.contains("ゆかりのある地域"), "the reason is shown");
     assert!(html.contains(&format!("/t/iwate/projects/{project}")));
 
@@ -46,6 +48,7 @@ async fn recommendations_show_their_reasons_and_keep_to_the_region(app: &TestApp
     let path = format!("/t/iwate/projects/{project}/recommendations");
     let html = app.page(&coord, &path).await;
     assert!(!html.contains("推薦 花子"), "not a member, not in the pool");
+    assert!(html.contains(" — 結 Yui</title>"), "{html}");
     assert_eq!(join(app, &talent, "iwate", false).await.status(), 303);
     // save_profile ticks pr and agriculture; give the project's skill as well.
     let res = app

@@ -20,6 +20,7 @@ on_both_backends!(
     a_scout_is_declined_and_others_see_nothing,
     only_pool_talents_can_be_scouted,
     the_daily_limit_holds_under_a_parallel_burst,
+    members_never_hide_the_pool,
 );
 
 const HOSTILE: &str = "<script>alert('s')</script>ぜひ";
@@ -418,4 +419,79 @@ async fn the_daily_limit_holds_under_a_parallel_burst(app: &TestApp) {
     tx.commit().await.unwrap();
     // The page says so.
     assert!(app.page(&coord, "/t/iwate/scouts").await.contains("10／10"));
+}
+
+/// A talent made in the store (no password, no mail): a profile, the shared pool
+/// when asked, and iwate's membership when asked.
+async fn stored_talent(app: &TestApp, n: usize, member: bool, pool: bool) -> AccountId {
+    use yui_domain::account::Email;
+    use yui_store::AccountsTx;
+    let email = Email::parse("email", &format!("stored{n}@example.jp")).unwrap();
+    let name = format!("会員 {n}");
+    let mut tx = app
+        .store
+        .platform(yui_store::PlatformReason::TenantFiles)
+        .write()
+        .await
+        .unwrap();
+    let id = tx
+        .create_account(
+            yui_store::NewAccount {
+                email: &email,
+                display_name: &name,
+                password_hash: None,
+                locale: yui_domain::Locale::Ja,
+            },
+            app.now(),
+        )
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let profile = yui_domain::talent::check_profile(&yui_domain::talent::ProfileInput {
+        display_name: name,
+        kana: "カイイン".into(),
+        residence: "13".into(),
+        skills: vec!["pr".into()],
+        hours_per_month: "10".into(),
+        work_style: "remote".into(),
+        compensation: "honorarium".into(),
+        ..Default::default()
+    })
+    .unwrap();
+    let iwate = app.store.tenant_by_slug("iwate").await.unwrap();
+    let mut tx = app.store.account(id).write().await.unwrap();
+    tx.save_talent_profile(&profile, app.now()).await.unwrap();
+    if pool {
+        tx.set_pool_opt_in(true, app.now()).await.unwrap();
+    }
+    if member {
+        tx.join_tenant(iwate.id, &iwate.tenant.consent, false, app.now())
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    id
+}
+
+/// Members of the tenant (here 55, in the pool too, with lower ids) filling the first
+/// page of the search never hide the one talent who can be scouted: members are left
+/// out before the limit, not after it.
+async fn members_never_hide_the_pool(app: &TestApp) {
+    let (coord, _) = coordinator(app, "iwate", "coord-m@example.jp").await;
+    let mut members = Vec::new();
+    for n in 0..55 {
+        members.push(stored_talent(app, n, true, n % 2 == 0).await);
+    }
+    let pooled = stored_talent(app, 99, false, true).await;
+    let html = app.page(&coord, "/t/iwate/scouts").await;
+    assert!(
+        html.contains(&format!("/t/iwate/scouts/new?talent={pooled}")),
+        "{html}"
+    );
+    for m in members {
+        assert!(
+            !html.contains(&format!("talent={m}\"")),
+            "member {m} is listed: {html}"
+        );
+    }
 }

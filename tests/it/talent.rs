@@ -114,7 +114,10 @@ async fn profile_form_names_fields_and_keeps_what_was_typed(app: &TestApp) {
     assert_eq!(res.status(), 422);
     let page = Page::read(res).await;
     let html = page.html();
-    assert!(html.contains("フリガナ："), "the kana field is named");
+    assert!(
+        html.contains("フリガナ：カタカナまたはひらがなで入力してください"),
+        "the kana field is named with what it takes: {html}"
+    );
     assert!(
         html.contains("月あたりの稼働時間（時間）：0から200まで"),
         "hours named with the range"
@@ -152,8 +155,37 @@ async fn profile_form_names_fields_and_keeps_what_was_typed(app: &TestApp) {
         Page::read(res)
             .await
             .html()
-            .contains("Reading (katakana): ")
+            .contains("Reading (katakana): Write it in katakana or hiragana")
     );
+    // A side-job permission chosen without ticking the public-servant box is named,
+    // not dropped, and the choice is kept.
+    let res = app
+        .open(&client, "/me/profile?lang=ja")
+        .await
+        .form("/me/profile")
+        .set("side_job_permission", "granted")
+        .submit(&client)
+        .await;
+    assert_eq!(res.status(), 422);
+    let page = Page::read(res).await;
+    let html = page.html();
+    assert!(
+        html.contains("兼業許可の状況：公務員の方だけが選ぶ項目です"),
+        "{html}"
+    );
+    assert_eq!(
+        page.form("/me/profile")
+            .value("side_job_permission")
+            .as_deref(),
+        Some("granted")
+    );
+    // Ticking the box, the same choice is saved.
+    let res = page
+        .form("/me/profile")
+        .check("public_servant")
+        .submit(&client)
+        .await;
+    assert_eq!(res.status(), 303);
 
     // The shared pool is a separate, explicit choice.
     let res = app
@@ -765,6 +797,29 @@ async fn coordinators_search_their_members_and_the_pool(app: &TestApp) {
         .await;
     let html = Page::read(res).await.html().to_owned();
     assert!(html.contains("岩手 会員"));
+    // Too many hours, typed into the rendered form: named beside the field, kept.
+    let res = app
+        .open(&coordinator, "/t/iwate/talents")
+        .await
+        .form("/t/iwate/talents")
+        .set("min_hours", "300")
+        .submit(&coordinator)
+        .await;
+    assert_eq!(res.status(), 200);
+    let html = Page::read(res).await.html().to_owned();
+    assert!(
+        html.contains(r#"<p class="error" id="search-min_hours-error">月あたりの稼働時間（この時間以上）: 0 から 200 までの整数で入力してください。</p>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"value="300" aria-invalid="true""#),
+        "{html}"
+    );
+    // The search fields are labelled form fields like every other form's.
+    assert!(
+        html.contains("<div class=\"field\">\n    <label for=\"search-q\">"),
+        "{html}"
+    );
     // A hand-made value is named, and nothing breaks.
     let res = get_with(
         app,
@@ -774,8 +829,14 @@ async fn coordinators_search_their_members_and_the_pool(app: &TestApp) {
     .await;
     assert_eq!(res.status(), 200);
     let html = Page::read(res).await.html().to_owned();
-    assert!(html.contains("月あたりの稼働時間（この時間以上）: 選択肢にない値です"));
-    assert!(html.contains("スキル: "));
+    // A number field says which numbers it takes, not "not among the choices".
+    assert!(
+        html.contains(
+            "月あたりの稼働時間（この時間以上）: 0 から 200 までの整数で入力してください。"
+        ),
+        "{html}"
+    );
+    assert!(html.contains("スキル: 選択肢にない値です"));
     assert!(!html.contains("<script>"));
     // Another region's coordinator finds the pool, never iwate's members.
     let (other, id) = person(app, "奄美 事務局", "coord-amami@example.jp").await;

@@ -42,6 +42,12 @@ pub enum Problem {
     InvalidUrl,
     /// Another record already has this value (a host's name in its region).
     Taken,
+    /// Not written in katakana or hiragana (a reading).
+    NotKana,
+    /// A date outside the years the field accepts (e.g. a hearing in 2999).
+    DateOutOfRange,
+    /// A value that only a public servant gives (side-job permission).
+    OnlyForPublicServants,
 }
 
 /// An email address in its normal form, with its comparison key. Made only by

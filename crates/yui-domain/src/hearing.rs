@@ -135,6 +135,61 @@ pub fn check_hearing(input: &HearingInput) -> Result<HearingFields, Vec<FieldErr
     }
 }
 
+/// The earliest date a hearing form accepts.
+pub const EARLIEST_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2000, 1, 1) {
+    Some(d) => d,
+    None => NaiveDate::MIN,
+};
+
+/// The latest date a hearing form accepts on `today` (Asia/Tokyo): one year ahead.
+pub fn latest_date(today: NaiveDate) -> NaiveDate {
+    today
+        .checked_add_months(chrono::Months::new(12))
+        .unwrap_or(NaiveDate::MAX)
+}
+
+/// [`check_hearing`] as of `today` (Asia/Tokyo): also refuses a date held or due
+/// before [`EARLIEST_DATE`] or after [`latest_date`] — a typo such as 2962 for 2026
+/// would otherwise sit at the top of every list for ever.
+pub fn check_hearing_on(
+    input: &HearingInput,
+    today: NaiveDate,
+) -> Result<HearingFields, Vec<FieldError>> {
+    let latest = latest_date(today);
+    let outside: Vec<FieldError> = [
+        ("held_on", &input.held_on),
+        ("next_due_on", &input.next_due_on),
+    ]
+    .into_iter()
+    .filter(|(_, text)| parse_date(text).is_some_and(|d| d < EARLIEST_DATE || d > latest))
+    .map(|(field, _)| FieldError {
+        field,
+        problem: Problem::DateOutOfRange,
+    })
+    .collect();
+    let mut errors = match check_hearing(input) {
+        Ok(fields) if outside.is_empty() => return Ok(fields),
+        Ok(_) => Vec::new(),
+        Err(errors) => errors,
+    };
+    for e in outside {
+        // One problem per field: the range replaces "due before the hearing".
+        errors.retain(|x| x.field != e.field);
+        errors.push(e);
+    }
+    // In the form's order.
+    let order = [
+        "held_on",
+        "notes",
+        "needs",
+        "strengths",
+        "next_step",
+        "next_due_on",
+    ];
+    errors.sort_by_key(|e| order.iter().position(|f| *f == e.field));
+    Err(errors)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,5 +233,31 @@ mod tests {
         let e = check_hearing(&early).unwrap_err();
         assert_eq!(e[0].field, "next_due_on");
         assert_eq!(e[0].problem, Problem::DateInPast);
+    }
+
+    #[test]
+    fn dates_far_ahead_or_long_ago_are_refused() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        assert!(check_hearing_on(&input(), today).is_ok());
+        for (held, due) in [
+            ("2962-11-30", ""),
+            ("1999-12-31", ""),
+            ("2026-11-30", "2027-12-01"),
+        ] {
+            let mut i = input();
+            i.held_on = held.into();
+            i.next_due_on = due.into();
+            let e = check_hearing_on(&i, today).unwrap_err();
+            assert!(
+                e.iter().all(|e| e.problem == Problem::DateOutOfRange),
+                "{held} {due}: {e:?}"
+            );
+            assert_eq!(e.len(), 1, "{held} {due}: {e:?}");
+        }
+        // A year ahead is the last day accepted.
+        let mut i = input();
+        i.held_on = "2027-11-30".into();
+        i.next_due_on = String::new();
+        assert!(check_hearing_on(&i, today).is_ok());
     }
 }

@@ -22,7 +22,7 @@ use chrono::Utc;
 use yui_domain::search::{index_tokens, query_words};
 use yui_domain::{AccountId, TenantId};
 use yui_match::recommend::{score, top_k};
-use yui_store::{ConnectSettings, PlatformReason, ProjectQuery, Store, TalentQuery};
+use yui_store::{ConnectSettings, PlatformReason, ProjectQuery, Reach, Store, TalentQuery};
 
 const WORDS: [&str; 16] = [
     "農業", "広報", "観光", "事業", "販路", "承継", "デザ", "発信", "地域", "漁業", "焼酎", "移住",
@@ -238,7 +238,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                 } else {
                     vec![skill.to_owned()]
                 },
-                include_pool: true,
+                reach: Reach::MembersAndPool,
                 limit: 20,
                 ..TalentQuery::default()
             };

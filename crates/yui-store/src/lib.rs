@@ -61,7 +61,7 @@ pub use scope::{
 };
 pub use scouts::{MyScout, Scout, ScoutOutcome};
 pub use search::{
-    CANDIDATES_PER_SKILL, ProjectFacets, ProjectHit, ProjectQuery, TalentFacets, TalentHit,
+    CANDIDATES_PER_SKILL, ProjectFacets, ProjectHit, ProjectQuery, Reach, TalentFacets, TalentHit,
     TalentQuery,
 };
 pub use sqlite_file::Unhealthy;

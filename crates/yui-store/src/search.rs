@@ -31,11 +31,23 @@ pub struct TalentQuery {
     pub min_hours: Option<u16>,
     /// A project kind (`business`, `fan_community`) the talent is interested in.
     pub project_kind: Option<String>,
-    /// Also the shared pool (else the tenant's live members only).
-    pub include_pool: bool,
+    /// Whom to look among.
+    pub reach: Reach,
     /// Only talents with a larger account id (the next page).
     pub after: Option<AccountId>,
     pub limit: u32,
+}
+
+/// Whom a talent search looks among.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Reach {
+    /// The tenant's live members.
+    #[default]
+    Members,
+    /// The tenant's live members and everyone in the shared pool.
+    MembersAndPool,
+    /// Those in the shared pool who are not live members: whom the tenant may scout.
+    PoolOutsiders,
 }
 
 /// One talent found.
@@ -454,10 +466,10 @@ impl TenantTx {
             filters.push(format!("p.account_id > {p}"));
         }
         let limit = args.add(Arg::Int(i64::from(query.limit.clamp(1, 200))));
-        let scope = if query.include_pool {
-            format!("p.pool_opt_in_at IS NOT NULL OR {LIVE_MEMBER}")
-        } else {
-            LIVE_MEMBER.to_owned()
+        let scope = match query.reach {
+            Reach::Members => LIVE_MEMBER.to_owned(),
+            Reach::MembersAndPool => format!("p.pool_opt_in_at IS NOT NULL OR {LIVE_MEMBER}"),
+            Reach::PoolOutsiders => format!("p.pool_opt_in_at IS NOT NULL AND NOT {LIVE_MEMBER}"),
         };
         let mut sql = format!(
             "SELECT p.account_id, a.display_name, p.kana,

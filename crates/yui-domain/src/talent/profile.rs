@@ -187,7 +187,7 @@ pub(crate) fn check_kana(field: &'static str, text: &str) -> Result<String, Fiel
             // ぁ–ゖ → ァ–ヶ: the two blocks are 0x60 apart.
             'ぁ'..='ゖ' => out.push(char::from_u32(u32::from(c) + 0x60).unwrap_or(c)),
             'ァ'..='ヺ' | 'ー' | '・' | ' ' | '\u{3000}' => out.push(c),
-            _ => return fail(Problem::InvalidChoice),
+            _ => return fail(Problem::NotKana),
         }
     }
     Ok(out.trim().to_owned())
@@ -283,6 +283,11 @@ pub fn check_profile(input: &ProfileInput) -> Result<TalentProfile, Vec<FieldErr
         }
         p
     } else {
+        // A permission chosen with the public-servant box unticked is a contradiction
+        // the person should settle, not a value to drop without a word.
+        if !input.side_job_permission.trim().is_empty() {
+            field("side_job_permission", Problem::OnlyForPublicServants);
+        }
         None
     };
     let mut ties = Vec::new();
@@ -454,10 +459,17 @@ mod tests {
             check_profile(&i).unwrap().side_job_permission,
             Some(SideJobPermission::Applied)
         );
-        // Not a public servant: nothing is kept of a permission sent anyway.
+        // Not a public servant: a permission sent anyway is named as the problem.
         let mut i = input();
         i.side_job_permission = "granted".into();
-        assert_eq!(check_profile(&i).unwrap().side_job_permission, None);
+        let e = check_profile(&i).unwrap_err();
+        assert_eq!(
+            e,
+            vec![FieldError {
+                field: "side_job_permission",
+                problem: Problem::OnlyForPublicServants
+            }]
+        );
     }
 
     #[test]

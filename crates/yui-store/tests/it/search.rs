@@ -5,7 +5,7 @@
 use yui_domain::search::query_words;
 use yui_domain::talent::{ProfileInput, check_profile};
 use yui_domain::tenant::Consent;
-use yui_store::{PlatformReason, ProjectQuery, Store, TalentQuery};
+use yui_store::{PlatformReason, ProjectQuery, Reach, Store, TalentQuery};
 
 use crate::{Db, both, secs, t0};
 
@@ -34,7 +34,7 @@ fn profile(name: &str, summary: &str, skills: &[&str]) -> yui_domain::talent::Ta
 fn words(q: &str) -> TalentQuery {
     TalentQuery {
         words: query_words(q),
-        include_pool: true,
+        reach: Reach::MembersAndPool,
         limit: 20,
         ..TalentQuery::default()
     }
@@ -108,14 +108,14 @@ async fn a_two_character_word_finds_members_and_the_pool_only(db: Db) {
         project_kind: Some("business".into()),
         min_hours: Some(10),
         residence: Some(13),
-        include_pool: true,
+        reach: Reach::MembersAndPool,
         limit: 20,
         ..TalentQuery::default()
     };
     assert_eq!(found(&db, iwate, q).await.len(), 2);
     // Members only, when asked.
     let mut q = words("農業");
-    q.include_pool = false;
+    q.reach = Reach::Members;
     assert_eq!(found(&db, iwate, q).await, ["会員 一郎"]);
     // Hostile text is a word like any other.
     assert!(found(&db, iwate, words("\" OR 1=1 --")).await.is_empty());

@@ -20,8 +20,8 @@ pub(crate) use lang::{lang_cookie, remember_query_lang};
 pub use member::TalentMember;
 pub use staff::{
     AuditRead, HearingRead, HearingWrite, Needs, Operator, PlatformAuditRead, PoolScout, Staff,
-    StaffInvite, StaffOrOperator, StaffRead, StaffRevoke, TalentRead, TenantRead, TenantResume,
-    TenantSuspend,
+    StaffInvite, StaffOrOperator, StaffRead, StaffRevoke, TalentList, TalentRead, TenantRead,
+    TenantResume, TenantSuspend,
 };
 pub use tenant::TenantPath;
 pub use viewer::{SignedIn, Viewer};

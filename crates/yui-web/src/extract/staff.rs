@@ -14,6 +14,8 @@ use crate::{AppState, WebError};
 /// A permission as a type, so a route states what it needs in its signature.
 pub trait Needs: Send + Sync + 'static {
     const PERMISSION: Permission;
+    /// Another permission that lets one in as well, if any.
+    const OR: Option<Permission> = None;
 }
 
 macro_rules! needs {
@@ -48,7 +50,16 @@ impl Needs for PlatformAuditRead {
     const PERMISSION: Permission = Permission::AuditRead;
 }
 
-/// A signed-in person holding `P` in the path's tenant. Anyone else gets 404 with
+/// Reading the tenant's members: talent read (coordinators), or creating exports
+/// (tenant admins), since `talents.csv` gives the same members.
+#[derive(Debug, Clone, Copy)]
+pub struct TalentList;
+impl Needs for TalentList {
+    const PERMISSION: Permission = Permission::TalentRead;
+    const OR: Option<Permission> = Some(Permission::ExportCreate);
+}
+
+/// A signed-in person holding `P` (or `P::OR`) in the path's tenant. Anyone else gets 404 with
 /// nothing of the tenant — the same answer as for a tenant that does not exist — and
 /// a visitor who is not signed in is sent to sign in.
 #[derive(Debug, Clone)]
@@ -68,10 +79,10 @@ impl<P: Needs> FromRequestParts<AppState> for Staff<P> {
         let (account, slug) = signed_in_at(parts, state).await?;
         // The permission first: someone without it learns nothing of the tenant,
         // not even whether it is suspended.
-        if !state
-            .authz
-            .check(account.id, &slug, P::PERMISSION, state.now())
-        {
+        let now = state.now();
+        let allowed = state.authz.check(account.id, &slug, P::PERMISSION, now)
+            || P::OR.is_some_and(|p| state.authz.check(account.id, &slug, p, now));
+        if !allowed {
             return Err(not_found());
         }
         let tenant = TenantPath::load(state, &slug)

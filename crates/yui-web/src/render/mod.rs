@@ -155,6 +155,9 @@ pub(crate) fn labelled_message(
             .replace("{n}", &max.to_string()),
         Problem::InvalidUrl => c.text(locale, "err_invalid_url").to_owned(),
         Problem::Taken => c.text(locale, "err_taken").to_owned(),
+        Problem::NotKana => c.text(locale, "err_not_kana").to_owned(),
+        Problem::DateOutOfRange => c.text(locale, "err_date_out_of_range").to_owned(),
+        Problem::OnlyForPublicServants => c.text(locale, "err_only_for_public_servants").to_owned(),
     };
     let sep = if locale == Locale::Ja { "：" } else { ": " };
     format!("{label}{sep}{text}")

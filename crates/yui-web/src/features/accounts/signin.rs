@@ -5,11 +5,11 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
-use yui_domain::Locale;
 use yui_domain::account::{Email, FieldError, Problem};
 use yui_domain::audit::AuditAction;
+use yui_domain::{AccountId, Locale, Permission};
 use yui_store::{Attempt, AuditEntry, AuditTx, Limit, PlatformReason};
 
 use super::{FormPage, form_page};
@@ -271,8 +271,28 @@ pub(super) async fn submit(
     };
     tx.audit(&entry, now).await?;
     tx.commit().await?;
-    let to = safe_next(&form.next).unwrap_or_else(|| "/account".to_owned());
+    let to = safe_next(&form.next).unwrap_or_else(|| landing(&state, account.id, now).to_owned());
     Ok((jar, Redirect::to(&to)).into_response())
+}
+
+/// Where a sign-in without `next` lands: staff, host members and operators on
+/// `/account` (which lists their places), everyone else (talents, newcomers) on their
+/// dashboard `/me`.
+fn landing(state: &AppState, account: AccountId, now: DateTime<Utc>) -> &'static str {
+    let operator = state
+        .authz
+        .check_platform(account, Permission::TenantRead, now);
+    let has_role = state
+        .authz
+        .snapshot()
+        .tenant_roles_of(account, now)
+        .iter()
+        .any(|(_, roles)| roles.iter().any(|r| *r != yui_authz::Role::Talent));
+    if operator || has_role {
+        "/account"
+    } else {
+        "/me"
+    }
 }
 
 pub(super) async fn signout(

@@ -525,6 +525,9 @@ struct ProjectLine {
     status: String,
     interest: i64,
     names: Vec<String>,
+    /// "and N others" when fewer names than the count are shown (those whose consent
+    /// does not cover host organizations), else empty.
+    others: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -565,19 +568,30 @@ pub(super) async fn host_dashboard(
             name: h.name.clone(),
             projects: projects
                 .iter()
-                .map(|p| ProjectLine {
-                    id: p.id.get(),
-                    title: p.title.clone(),
-                    status: text(&state, locale, &format!("hp_project_status_{}", p.status)),
-                    interest: counts
+                .map(|p| {
+                    let interest = counts
                         .iter()
                         .find(|(id, _)| *id == p.id)
-                        .map_or(0, |(_, n)| *n),
-                    names: marks
+                        .map_or(0, |(_, n)| *n);
+                    let names: Vec<String> = marks
                         .iter()
                         .filter(|m| m.project_id == p.id)
                         .map(|m| m.display_name.clone())
-                        .collect(),
+                        .collect();
+                    let hidden = interest - i64::try_from(names.len()).unwrap_or(i64::MAX);
+                    let others = if hidden > 0 {
+                        text(&state, locale, "ap_and_others").replace("{n}", &hidden.to_string())
+                    } else {
+                        String::new()
+                    };
+                    ProjectLine {
+                        id: p.id.get(),
+                        title: p.title.clone(),
+                        status: text(&state, locale, &format!("hp_project_status_{}", p.status)),
+                        interest,
+                        names,
+                        others,
+                    }
                 })
                 .collect(),
             applications: app_rows(&state, locale, &apps),

@@ -12,7 +12,7 @@ use axum_extra::extract::CookieJar;
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use yui_domain::account::FieldError;
-use yui_domain::hearing::{FIELD_MAX, HearingInput, NOTES_MAX, check_hearing};
+use yui_domain::hearing::{FIELD_MAX, HearingInput, NOTES_MAX, check_hearing_on};
 use yui_domain::{AccountId, HearingId, HostId, Locale};
 use yui_store::{Account, Hearing, HearingSubject};
 
@@ -279,6 +279,14 @@ async fn subject_page(
     .await
 }
 
+/// Today in Asia/Tokyo, the day hearing dates are checked against.
+fn tokyo_today(state: &AppState) -> chrono::NaiveDate {
+    state
+        .now()
+        .with_timezone(&yui_domain::fiscal::tokyo())
+        .date_naive()
+}
+
 async fn subject_create(
     state: AppState,
     lang: Lang,
@@ -288,7 +296,7 @@ async fn subject_create(
     input: HearingInput,
 ) -> Result<Response, PageError> {
     let locale = lang.or(staff.tenant.record.tenant.default_locale);
-    let fields = match check_hearing(&input) {
+    let fields = match check_hearing_on(&input, tokyo_today(&state)) {
         Ok(f) => f,
         Err(errors) => {
             let view = SubjectView {
@@ -482,7 +490,7 @@ async fn edit(
 ) -> Result<Response, PageError> {
     let locale = lang.or(staff.tenant.record.tenant.default_locale);
     let hearing = visible(&state, &staff.tenant, &id).await?;
-    let fields = match check_hearing(&input) {
+    let fields = match check_hearing_on(&input, tokyo_today(&state)) {
         Ok(f) => f,
         Err(errors) => {
             return Ok(render_edit(

@@ -97,12 +97,17 @@ pub struct ApiHost {
     pub status: String,
 }
 
-/// A host to register (it starts `pending`).
+/// A host to register (it starts `pending`). A missing field reads as empty, so it
+/// is named in a 422 (`required`) like any other bad field, not refused as 400.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewHost {
+    #[serde(default)]
     pub name: String,
+    #[serde(default)]
     pub kana: String,
+    #[serde(default)]
     pub municipality_code: String,
+    #[serde(default)]
     pub industry: String,
     #[serde(default)]
     pub summary: String,

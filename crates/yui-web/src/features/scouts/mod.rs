@@ -17,7 +17,7 @@ use yui_domain::account::{FieldError, Problem};
 use yui_domain::scout::{MESSAGE_MAX, ScoutStatus, check_message};
 use yui_domain::search::query_words;
 use yui_domain::{AccountId, Locale, ProjectId, ScoutId};
-use yui_store::{Account, MyScout, ScoutOutcome, TalentQuery};
+use yui_store::{Account, MyScout, Reach, ScoutOutcome, TalentQuery};
 
 use crate::error::PageError;
 use crate::extract::{CsrfForm, CsrfOnly, Lang, PoolScout, SignedIn, Staff, TenantPath};
@@ -50,6 +50,9 @@ pub(crate) fn status_text(state: &AppState, locale: Locale, status: ScoutStatus)
         .to_owned()
 }
 
+/// The most pool talents the scout page lists.
+const POOL_PAGE: u32 = 50;
+
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct ListQuery {
     #[serde(default)]
@@ -81,21 +84,21 @@ async fn list(
     let tenant = &staff.tenant;
     let locale = lang.or(tenant.record.tenant.default_locale);
     let now = state.now();
-    let query = TalentQuery {
-        words: query_words(&q.q),
-        // Scouting is for the shared pool: members are filtered out below.
-        include_pool: true,
-        limit: 50,
-        ..TalentQuery::default()
-    };
     let mut tx = state.store.tenant(tenant.id).read().await?;
-    let hits = tx.search_talents(&query).await?;
+    // Scouting is for the shared pool: the query leaves members out before its limit.
+    let hits = tx
+        .search_talents(&TalentQuery {
+            words: query_words(&q.q),
+            reach: Reach::PoolOutsiders,
+            limit: POOL_PAGE,
+            ..TalentQuery::default()
+        })
+        .await?;
     let scouts = tx.scouts().await?;
     let today = tx.scouts_sent_today(staff.account.id, now).await?;
     tx.commit().await?;
     let hits: Vec<HitRow> = hits
         .into_iter()
-        .filter(|h| !h.member)
         .map(|h| HitRow {
             id: h.account_id.get(),
             name: h.display_name,

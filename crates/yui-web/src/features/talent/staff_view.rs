@@ -1,5 +1,6 @@
 //! The region staff's view of its talents (`/t/{slug}/talents`): only members whose
-//! consent is live, for staff holding the talent read permission. Another region's
+//! consent is live, for staff holding the talent read permission, or the export
+//! permission (what `talents.csv` gives them, they may also read here). Another region's
 //! member, someone who left, or an id that means nothing answer the same 404.
 
 use axum::extract::{Path, Query, State};
@@ -9,11 +10,11 @@ use serde::{Deserialize, Serialize};
 use yui_domain::AccountId;
 use yui_domain::search::query_words;
 use yui_domain::talent::{HOURS_PER_MONTH_MAX, Prefecture, ProjectKind, Skill};
-use yui_store::TalentQuery;
+use yui_store::{Reach, TalentQuery};
 
 use super::profile_facts;
 use crate::error::PageError;
-use crate::extract::{Lang, Staff, TalentRead};
+use crate::extract::{Lang, Staff, TalentList};
 use crate::render::{base_context, datetime_text, render};
 use crate::{AppState, WebError};
 
@@ -62,35 +63,37 @@ const PAGE: u32 = 50;
 pub(super) async fn list(
     State(state): State<AppState>,
     lang: Lang,
-    staff: Staff<TalentRead>,
+    staff: Staff<TalentList>,
     Query(params): Query<SearchParams>,
 ) -> Result<Response, PageError> {
     let tenant = &staff.tenant;
     let locale = lang.or(tenant.record.tenant.default_locale);
+    // Those who may only export the members (a tenant admin) see the members, not
+    // the shared pool.
+    let can_pool = state.authz.check(
+        staff.account.id,
+        tenant.slug(),
+        yui_domain::Permission::TalentRead,
+        state.now(),
+    );
     let mut errors: Vec<(&'static str, String)> = Vec::new();
-    let mut bad = |field: &'static str, label: &str| {
-        errors.push((
-            field,
-            format!(
-                "{label}: {}",
-                state.inner.catalogs.text(locale, "search_bad_value")
-            ),
-        ));
+    let c = &state.inner.catalogs;
+    // A field's error: its label, then what is wrong (by default, not a listed choice).
+    let mut bad = |field: &'static str, label: &str, problem: Option<String>| {
+        let problem = problem.unwrap_or_else(|| c.text(locale, "search_bad_value").to_owned());
+        errors.push((field, format!("{label}: {problem}")));
     };
     let skill = match params.skill.trim() {
         "" => None,
         code => Skill::parse(code).or_else(|| {
-            bad("skill", state.inner.catalogs.text(locale, "search_skill"));
+            bad("skill", c.text(locale, "search_skill"), None);
             None
         }),
     };
     let residence = match params.residence.trim() {
         "" => None,
         code => Prefecture::parse(code).or_else(|| {
-            bad(
-                "residence",
-                state.inner.catalogs.text(locale, "field_residence"),
-            );
+            bad("residence", c.text(locale, "field_residence"), None);
             None
         }),
     };
@@ -99,9 +102,14 @@ pub(super) async fn list(
         text => match text.parse::<u16>() {
             Ok(h) if h <= HOURS_PER_MONTH_MAX => Some(h),
             _ => {
+                // A number field, not a list: say which numbers it takes.
                 bad(
                     "min_hours",
-                    state.inner.catalogs.text(locale, "search_min_hours"),
+                    c.text(locale, "search_min_hours"),
+                    Some(
+                        c.text(locale, "search_bad_hours")
+                            .replace("{max}", &HOURS_PER_MONTH_MAX.to_string()),
+                    ),
                 );
                 None
             }
@@ -110,10 +118,7 @@ pub(super) async fn list(
     let kind = match params.kind.trim() {
         "" => None,
         code => ProjectKind::parse(code).or_else(|| {
-            bad(
-                "kind",
-                state.inner.catalogs.text(locale, "field_project_kinds"),
-            );
+            bad("kind", c.text(locale, "field_project_kinds"), None);
             None
         }),
     };
@@ -123,7 +128,11 @@ pub(super) async fn list(
         residence: residence.map(Prefecture::code),
         min_hours,
         project_kind: kind.map(|k| k.code().to_owned()),
-        include_pool: params.pool.is_some(),
+        reach: if can_pool && params.pool.is_some() {
+            Reach::MembersAndPool
+        } else {
+            Reach::Members
+        },
         after: params.after.trim().parse::<AccountId>().ok(),
         limit: PAGE + 1,
     };
@@ -158,6 +167,20 @@ pub(super) async fn list(
     ctx.insert("tenant_name", tenant.record.tenant.name.get(locale));
     ctx.insert("members", &rows);
     ctx.insert("errors", &errors);
+    let field_errors: std::collections::HashMap<&str, &str> =
+        errors.iter().map(|(f, m)| (*f, m.as_str())).collect();
+    ctx.insert("field_errors", &field_errors);
+    ctx.insert("hours_max", &HOURS_PER_MONTH_MAX);
+    ctx.insert("can_pool", &can_pool);
+    ctx.insert(
+        "can_export",
+        &state.authz.check(
+            staff.account.id,
+            slug,
+            yui_domain::Permission::ExportCreate,
+            state.now(),
+        ),
+    );
     ctx.insert("q", &params.q);
     ctx.insert("min_hours", &params.min_hours);
     ctx.insert("pool", &params.pool.is_some());
@@ -200,7 +223,7 @@ pub(super) async fn list(
                 next.append_pair(k, v);
             }
         }
-        if params.pool.is_some() {
+        if can_pool && params.pool.is_some() {
             next.append_pair("pool", "1");
         }
         next.append_pair("after", &last.id.to_string());
@@ -212,7 +235,7 @@ pub(super) async fn list(
 pub(super) async fn detail(
     State(state): State<AppState>,
     lang: Lang,
-    staff: Staff<TalentRead>,
+    staff: Staff<TalentList>,
     Path((_, account)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
     let tenant = &staff.tenant;
