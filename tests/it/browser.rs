@@ -1105,9 +1105,13 @@ async fn host_and_project_pages_pass_the_accessibility_audit() {
         for lang in ["ja", "en"] {
             sign_out(c).await?;
             choose_language(c, &app, lang).await?;
+            // The search across regions: its first page, a word, a value no choice has.
             for path in [
                 "/t/iwate/projects".to_owned(),
                 format!("/t/iwate/projects/{project}"),
+                "/projects".to_owned(),
+                "/projects?q=%E8%BE%B2%E6%A5%AD".to_owned(),
+                "/projects?skill=bogus".to_owned(),
             ] {
                 c.goto(&app.url(&path)).await?;
                 audit!(lang, path);
@@ -1143,6 +1147,7 @@ async fn host_and_project_pages_pass_the_accessibility_audit() {
                 format!("/t/iwate/hosts/{host}"),
                 new_project.clone(),
                 format!("/t/iwate/projects/{project}"),
+                "/projects?skill=bogus".to_owned(),
             ] {
                 c.goto(&app.url(&path)).await?;
                 for m in misfits(c).await? {
