@@ -123,7 +123,7 @@ async fn interest_toggles_and_the_host_sees_a_count(app: &TestApp) {
     assert!(dash.contains("2 (花子 ほか 1 名)"), "{dash}");
     assert!(!dash.contains("太郎"), "{dash}");
     let dash = app.page(&member, "/t/iwate/host?lang=en").await;
-    assert!(dash.contains("2 (花子 and 1 others)"), "{dash}");
+    assert!(dash.contains("2 (花子 and 1 other)"), "{dash}");
     app.page(&member, "/t/iwate/host?lang=ja").await;
     // Toggling again takes the mark back.
     let page = app.open(&hana, &path).await;

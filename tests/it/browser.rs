@@ -1161,7 +1161,7 @@ async fn host_and_project_pages_pass_the_accessibility_audit() {
             "pages that do not fit a phone:\n{}",
             narrow.join("\n")
         );
-        assert_eq!(audited, 2 * 10, "pages audited");
+        assert_eq!(audited, 2 * 13, "pages audited");
         assert!(
             problems.is_empty(),
             "accessibility violations (axe-core, WCAG 2 A/AA):\n{}",

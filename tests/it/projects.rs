@@ -676,6 +676,11 @@ async fn anyone_searches_open_projects_across_regions(app: &TestApp) {
     assert_eq!(res.status(), 422);
     let html = res.text().await.unwrap();
     assert!(html.contains("スキル：一覧から選んでください"), "{html}");
+    // No search ran, so no "nothing matches" advice either.
+    assert!(
+        !html.contains("条件に合う募集中の案件はありません"),
+        "{html}"
+    );
     assert!(!html.contains("<script>"), "escaped");
     assert!(html.contains("value=\"農業\""), "words kept: {html}");
     let html = app
@@ -691,6 +696,20 @@ async fn anyone_searches_open_projects_across_regions(app: &TestApp) {
         "{html}"
     );
 
+    // Control characters are dropped, not searched for or shown again.
+    let html = app
+        .open(&stranger, "/projects?q=%E8%BE%B2%00%01%0B%E6%A5%AD")
+        .await
+        .html()
+        .to_owned();
+    assert!(
+        !html.contains(['\0', '\u{1}', '\u{b}']),
+        "control characters echoed"
+    );
+    assert!(
+        html.contains("value=\"農業\"") && html.contains("りんご農業"),
+        "{html}"
+    );
     // A suspended region's projects leave the search at once.
     let kamaishi = app.store.tenant_by_slug("kamaishi").await.unwrap();
     let mut tx = app

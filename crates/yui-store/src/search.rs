@@ -505,6 +505,17 @@ impl PlatformTx {
     #[instrument(skip_all, err(level = "warn"))]
     pub async fn search_open_projects(&mut self, query: &ProjectQuery) -> Result<Vec<ProjectHit>> {
         let (sql, args) = self.project_search_sql(query);
+        if let StoreTx::Postgres(conn) = &mut self.tx
+            && !query.words.is_empty()
+        {
+            // PostgreSQL prices a GIN lookup above reading a table of ten thousand
+            // rows, but testing every row's array for the bigrams takes 20–40 ms there,
+            // the index 1–8 ms (ops/bench/search.sh, project_word). This transaction
+            // runs this one query.
+            sqlx::query("SET LOCAL enable_seqscan = off")
+                .execute(&mut **conn)
+                .await?;
+        }
         fetch_all(&mut self.tx, &sql, args).await
     }
 

@@ -579,10 +579,11 @@ pub(super) async fn host_dashboard(
                         .map(|m| m.display_name.clone())
                         .collect();
                     let hidden = interest - i64::try_from(names.len()).unwrap_or(i64::MAX);
-                    let others = if hidden > 0 {
-                        text(&state, locale, "ap_and_others").replace("{n}", &hidden.to_string())
-                    } else {
-                        String::new()
+                    let others = match hidden {
+                        ..=0 => String::new(),
+                        1 => text(&state, locale, "ap_and_one_other"),
+                        _ => text(&state, locale, "ap_and_others")
+                            .replace("{n}", &hidden.to_string()),
                     };
                     ProjectLine {
                         id: p.id.get(),

@@ -94,6 +94,11 @@ pub(super) async fn page(
     Query(params): Query<Params>,
 ) -> Result<Response, PageError> {
     let locale = lang.or(viewer.as_ref().map_or(Locale::Ja, Account::locale));
+    // Control characters are no part of a word and must not come back in the page.
+    let params = Params {
+        q: params.q.chars().filter(|c| !c.is_control()).collect(),
+        ..params
+    };
     let mut errors = Vec::new();
     if params.q.chars().count() > Q_MAX {
         errors.push(FieldError {
