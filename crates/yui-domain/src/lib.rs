@@ -6,6 +6,7 @@
 pub mod account;
 pub mod application;
 pub mod audit;
+pub mod checkin;
 pub mod fiscal;
 pub mod hearing;
 pub mod host;
@@ -13,6 +14,7 @@ pub mod ids;
 pub mod locale;
 pub mod permission;
 pub mod project;
+pub mod reminder;
 pub mod scout;
 pub mod search;
 pub mod talent;
