@@ -15,6 +15,7 @@ pub mod ids;
 pub mod locale;
 pub mod permission;
 pub mod project;
+pub mod registration;
 pub mod reminder;
 pub mod scout;
 pub mod search;

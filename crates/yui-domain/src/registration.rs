@@ -1,0 +1,337 @@
+//! Registrations for events: the decisions the store applies inside one locked
+//! transaction, so that no event ever has more confirmed registrants than seats.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::account::{FieldError, Problem};
+use crate::event::{Capacity, EventStatus, Format, Selection, Window};
+
+pub use crate::event::SeatKind;
+
+/// Where a registration stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegistrationStatus {
+    /// Screened events: waiting for a coordinator's approval.
+    Pending,
+    Confirmed,
+    Waitlisted,
+    Cancelled,
+    Attended,
+    NoShow,
+}
+
+impl RegistrationStatus {
+    pub const ALL: &'static [RegistrationStatus] = &[
+        RegistrationStatus::Pending,
+        RegistrationStatus::Confirmed,
+        RegistrationStatus::Waitlisted,
+        RegistrationStatus::Cancelled,
+        RegistrationStatus::Attended,
+        RegistrationStatus::NoShow,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            RegistrationStatus::Pending => "pending",
+            RegistrationStatus::Confirmed => "confirmed",
+            RegistrationStatus::Waitlisted => "waitlisted",
+            RegistrationStatus::Cancelled => "cancelled",
+            RegistrationStatus::Attended => "attended",
+            RegistrationStatus::NoShow => "no_show",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<RegistrationStatus> {
+        Self::ALL.iter().copied().find(|s| s.code() == code)
+    }
+
+    /// The allowed moves. A pending registration is approved (into a seat, or onto
+    /// the waitlist when the seats went meanwhile) or declined; a waitlisted one is
+    /// promoted or leaves; a confirmed one cancels, attends or does not show. A
+    /// no-show who checks in late attended after all; cancelled is final (register
+    /// again instead, at the back of the queue).
+    pub fn can_become(self, to: RegistrationStatus) -> bool {
+        use RegistrationStatus::*;
+        matches!(
+            (self, to),
+            (Pending, Confirmed | Waitlisted | Cancelled)
+                | (Waitlisted, Confirmed | Cancelled)
+                | (Confirmed, Cancelled | Attended | NoShow)
+                | (NoShow, Attended)
+        )
+    }
+
+    /// Whether the registration holds a seat of its kind.
+    pub fn holds_seat(self) -> bool {
+        matches!(
+            self,
+            RegistrationStatus::Confirmed
+                | RegistrationStatus::Attended
+                | RegistrationStatus::NoShow
+        )
+    }
+}
+
+/// The seat kind a registration asks for: `requested` may be absent when the event
+/// has one format. The error names the form's (and API's) `attendance` field.
+pub fn seat_kind(format: Format, requested: Option<SeatKind>) -> Result<SeatKind, FieldError> {
+    let offered = format.seat_kinds();
+    let error = |problem| FieldError {
+        field: "attendance",
+        problem,
+    };
+    match (requested, offered) {
+        (Some(kind), _) if offered.contains(&kind) => Ok(kind),
+        (Some(_), _) => Err(error(Problem::InvalidChoice)),
+        (None, [only]) => Ok(*only),
+        (None, _) => Err(error(Problem::Required)),
+    }
+}
+
+/// What happens to a new registration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Confirm,
+    Waitlist,
+    /// Screened: a coordinator decides later.
+    Pending,
+}
+
+impl Decision {
+    pub fn status(self) -> RegistrationStatus {
+        match self {
+            Decision::Confirm => RegistrationStatus::Confirmed,
+            Decision::Waitlist => RegistrationStatus::Waitlisted,
+            Decision::Pending => RegistrationStatus::Pending,
+        }
+    }
+}
+
+/// Decides a new registration from the seats of its kind and how many of them are
+/// held now. The store must read `confirmed_of_kind` under the same lock it writes
+/// the registration under, or two registrations can both see the last seat.
+pub fn decide(selection: Selection, capacity_of_kind: u32, confirmed_of_kind: u32) -> Decision {
+    match selection {
+        Selection::Screened => Decision::Pending,
+        Selection::FirstCome => approve(capacity_of_kind, confirmed_of_kind),
+    }
+}
+
+/// A coordinator's approval of a pending registration: a seat if one is left,
+/// otherwise the waitlist.
+pub fn approve(capacity_of_kind: u32, confirmed_of_kind: u32) -> Decision {
+    if confirmed_of_kind < capacity_of_kind {
+        Decision::Confirm
+    } else {
+        Decision::Waitlist
+    }
+}
+
+/// Which waitlisted registrations take the seats now free of `kind`, first come
+/// first: `waitlist` is in the order people joined it, with each one's seat kind.
+/// After one cancellation that is at most one; after seats are added, several.
+pub fn promotions<I: Copy>(
+    kind: SeatKind,
+    capacity: Capacity,
+    confirmed_of_kind: u32,
+    waitlist: &[(I, SeatKind)],
+) -> Vec<I> {
+    let free = capacity.of(kind).saturating_sub(confirmed_of_kind);
+    waitlist
+        .iter()
+        .filter(|(_, k)| *k == kind)
+        .take(usize::try_from(free).unwrap_or(usize::MAX))
+        .map(|(id, _)| *id)
+        .collect()
+}
+
+/// Why registration is not open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closed {
+    NotPublished,
+    Cancelled,
+    NotYetOpen,
+    WindowClosed,
+    Started,
+}
+
+/// Whether a registration may be made at `now`. Without an end to the window,
+/// registration runs until the event starts.
+pub fn registration_open(
+    status: EventStatus,
+    window: Window,
+    starts_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), Closed> {
+    match status {
+        EventStatus::Draft => return Err(Closed::NotPublished),
+        EventStatus::Cancelled => return Err(Closed::Cancelled),
+        EventStatus::Published => {}
+    }
+    if now >= starts_at {
+        return Err(Closed::Started);
+    }
+    if window.opens_at.is_some_and(|o| now < o) {
+        return Err(Closed::NotYetOpen);
+    }
+    if window.closes_at.is_some_and(|c| now >= c) {
+        return Err(Closed::WindowClosed);
+    }
+    Ok(())
+}
+
+/// Whether a registrant may still cancel: until the event starts; staff may at any
+/// time.
+pub fn may_cancel(
+    status: RegistrationStatus,
+    starts_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> bool {
+    status.can_become(RegistrationStatus::Cancelled) && now < starts_at
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use RegistrationStatus::*;
+    use chrono::TimeZone;
+
+    fn at(d: u32, h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2025, 12, d, h, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn codes_and_moves() {
+        for s in RegistrationStatus::ALL {
+            assert_eq!(RegistrationStatus::parse(s.code()), Some(*s));
+            assert!(!s.can_become(*s), "{s:?}");
+        }
+        assert_eq!(RegistrationStatus::parse("Confirmed"), None);
+        assert!(Pending.can_become(Confirmed));
+        assert!(Waitlisted.can_become(Confirmed));
+        assert!(Waitlisted.can_become(Cancelled));
+        assert!(Confirmed.can_become(Attended));
+        assert!(NoShow.can_become(Attended));
+        for to in RegistrationStatus::ALL {
+            assert!(!Cancelled.can_become(*to));
+        }
+        assert!(!Waitlisted.can_become(Attended));
+        assert!(!Pending.can_become(Attended));
+        assert!(!Attended.can_become(Cancelled));
+        assert!(Confirmed.holds_seat() && !Waitlisted.holds_seat() && !Pending.holds_seat());
+    }
+
+    #[test]
+    fn seat_kinds_per_format() {
+        assert_eq!(seat_kind(Format::Online, None), Ok(SeatKind::Online));
+        assert_eq!(seat_kind(Format::Onsite, None), Ok(SeatKind::Onsite));
+        assert_eq!(
+            seat_kind(Format::Hybrid, Some(SeatKind::Online)),
+            Ok(SeatKind::Online)
+        );
+        assert_eq!(
+            seat_kind(Format::Hybrid, None).unwrap_err().problem,
+            Problem::Required
+        );
+        let e = seat_kind(Format::Online, Some(SeatKind::Onsite)).unwrap_err();
+        assert_eq!((e.field, e.problem), ("attendance", Problem::InvalidChoice));
+    }
+
+    #[test]
+    fn decisions() {
+        assert_eq!(decide(Selection::FirstCome, 20, 19), Decision::Confirm);
+        assert_eq!(decide(Selection::FirstCome, 20, 20), Decision::Waitlist);
+        // More held than seats (seats reduced afterwards) still waitlists.
+        assert_eq!(decide(Selection::FirstCome, 20, 25), Decision::Waitlist);
+        assert_eq!(decide(Selection::FirstCome, 0, 0), Decision::Waitlist);
+        assert_eq!(decide(Selection::Screened, 20, 0), Decision::Pending);
+        assert_eq!(approve(1, 0).status(), Confirmed);
+        assert_eq!(approve(1, 1).status(), Waitlisted);
+    }
+
+    #[test]
+    fn two_hundred_for_twenty_seats() {
+        let mut confirmed = 0;
+        let mut waitlisted = 0;
+        for _ in 0..200 {
+            match decide(Selection::FirstCome, 20, confirmed) {
+                Decision::Confirm => confirmed += 1,
+                Decision::Waitlist => waitlisted += 1,
+                Decision::Pending => unreachable!(),
+            }
+        }
+        assert_eq!((confirmed, waitlisted), (20, 180));
+    }
+
+    #[test]
+    fn promotion_takes_the_first_of_the_kind() {
+        let capacity = Capacity {
+            onsite: Some(20),
+            online: Some(100),
+        };
+        let waitlist = [
+            (1, SeatKind::Online),
+            (2, SeatKind::Onsite),
+            (3, SeatKind::Onsite),
+        ];
+        // An onsite seat was cancelled: 19 of 20 held.
+        assert_eq!(promotions(SeatKind::Onsite, capacity, 19, &waitlist), [2]);
+        assert_eq!(
+            promotions(SeatKind::Onsite, capacity, 20, &waitlist),
+            Vec::<i32>::new()
+        );
+        // Seats added: as many as are free.
+        assert_eq!(
+            promotions(SeatKind::Onsite, capacity, 15, &waitlist),
+            [2, 3]
+        );
+        assert_eq!(promotions(SeatKind::Online, capacity, 99, &waitlist), [1]);
+        let online_only = Capacity {
+            onsite: None,
+            online: Some(5),
+        };
+        assert!(promotions(SeatKind::Onsite, online_only, 0, &waitlist).is_empty());
+        assert!(promotions::<i32>(SeatKind::Onsite, capacity, 0, &[]).is_empty());
+    }
+
+    #[test]
+    fn open_for_registration() {
+        let start = at(11, 6);
+        let window = Window {
+            opens_at: Some(at(1, 1)),
+            closes_at: Some(at(10, 8)),
+        };
+        let open = |s, w, now| registration_open(s, w, start, now);
+        assert_eq!(open(EventStatus::Published, window, at(5, 0)), Ok(()));
+        assert_eq!(open(EventStatus::Published, window, at(1, 1)), Ok(()));
+        assert_eq!(
+            open(EventStatus::Published, window, at(1, 0)),
+            Err(Closed::NotYetOpen)
+        );
+        assert_eq!(
+            open(EventStatus::Published, window, at(10, 8)),
+            Err(Closed::WindowClosed)
+        );
+        assert_eq!(
+            open(EventStatus::Published, Window::default(), at(11, 5)),
+            Ok(())
+        );
+        assert_eq!(
+            open(EventStatus::Published, Window::default(), at(11, 6)),
+            Err(Closed::Started)
+        );
+        assert_eq!(
+            open(EventStatus::Cancelled, window, at(5, 0)),
+            Err(Closed::Cancelled)
+        );
+        assert_eq!(
+            open(EventStatus::Draft, window, at(5, 0)),
+            Err(Closed::NotPublished)
+        );
+        assert!(may_cancel(Waitlisted, start, at(5, 0)));
+        assert!(!may_cancel(Confirmed, start, at(11, 6)));
+        assert!(!may_cancel(Cancelled, start, at(5, 0)));
+    }
+}
