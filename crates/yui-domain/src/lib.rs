@@ -14,6 +14,7 @@ pub mod host;
 pub mod ids;
 pub mod locale;
 pub mod permission;
+pub mod program;
 pub mod project;
 pub mod registration;
 pub mod reminder;
