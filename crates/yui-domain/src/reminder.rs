@@ -4,6 +4,7 @@
 //! offsets already sent per registration; this module only decides.
 
 use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
 
 use crate::account::{FieldError, Problem};
 
@@ -12,9 +13,24 @@ pub const OFFSET_MAX_MINUTES: i64 = 30 * 24 * 60;
 /// More reminders than this is spam.
 pub const OFFSETS_MAX: usize = 5;
 
-/// How long before the start a reminder goes out, in whole minutes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// How long before the start a reminder goes out, in whole minutes. Stored and
+/// written in tenant files as its code (`2d`), which a person can read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Offset(i64);
+
+impl TryFrom<String> for Offset {
+    type Error = String;
+    fn try_from(code: String) -> Result<Offset, String> {
+        Offset::parse(&code).ok_or_else(|| format!("not a reminder offset: {code}"))
+    }
+}
+
+impl From<Offset> for String {
+    fn from(o: Offset) -> String {
+        o.code()
+    }
+}
 
 impl Offset {
     /// `None` outside 1 minute ..= 30 days.

@@ -253,6 +253,24 @@ pub struct Tenant {
     /// Absent in tenants stored before scouting existed: they carry the default.
     #[serde(default)]
     pub scouting: Scouting,
+    /// Absent in tenants stored before events existed: they carry the default.
+    #[serde(default)]
+    pub events: EventSettings,
+}
+
+/// How the tenant runs its events (`[events]` in the tenant file).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventSettings {
+    /// When reminder mails go out before an event starts, longest first.
+    pub reminders: Vec<crate::reminder::Offset>,
+}
+
+impl Default for EventSettings {
+    fn default() -> EventSettings {
+        EventSettings {
+            reminders: crate::reminder::default_offsets(),
+        }
+    }
 }
 
 /// How the tenant's coordinators may scout the shared pool (スカウト).
@@ -323,6 +341,13 @@ struct RawTenant {
     members: Vec<RawMember>,
     consent: Option<RawConsent>,
     scouting: Option<RawScouting>,
+    events: Option<RawEvents>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEvents {
+    reminders: Spanned<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -723,6 +748,26 @@ pub fn parse_tenant_file(text: &str) -> Result<Tenant, Vec<TenantFileError>> {
         },
     };
 
+    let events = match &raw.events {
+        None => EventSettings::default(),
+        Some(re) => {
+            match crate::reminder::check_offsets("events.reminders", re.reminders.get_ref()) {
+                Ok(reminders) => EventSettings { reminders },
+                Err(_) => {
+                    c.fail(
+                    &re.reminders,
+                    "events.reminders",
+                    format!(
+                        "must be at most {} offsets like \"2d\", \"2h\" or \"90m\", each at most 30 days",
+                        crate::reminder::OFFSETS_MAX
+                    ),
+                );
+                    EventSettings::default()
+                }
+            }
+        }
+    };
+
     if c.errors.is_empty() {
         Ok(Tenant {
             slug,
@@ -738,6 +783,7 @@ pub fn parse_tenant_file(text: &str) -> Result<Tenant, Vec<TenantFileError>> {
             members,
             consent,
             scouting,
+            events,
         })
     } else {
         Err(c.errors)
@@ -852,6 +898,45 @@ mod tests {
         json.as_object_mut().unwrap().remove("scouting");
         let old: Tenant = serde_json::from_value(json).unwrap();
         assert_eq!(old.scouting, Scouting::default());
+    }
+
+    #[test]
+    fn event_reminders_are_read_or_defaulted() {
+        use crate::reminder::{Offset, default_offsets};
+        let file = include_str!("../../../tenants/kamaishi/tenant.toml");
+        let t = parse_tenant_file(file).unwrap();
+        assert_eq!(t.events.reminders, default_offsets());
+        let with = format!("{file}\n[events]\nreminders = [\"1h\", \"3d\"]\n");
+        assert_eq!(
+            parse_tenant_file(&with).unwrap().events.reminders,
+            [Offset::parse("3d").unwrap(), Offset::parse("1h").unwrap()]
+        );
+        let none = format!("{file}\n[events]\nreminders = []\n");
+        assert!(
+            parse_tenant_file(&none)
+                .unwrap()
+                .events
+                .reminders
+                .is_empty()
+        );
+        for bad in [
+            r#"["0h"]"#,
+            r#"["31d"]"#,
+            r#"["1h","2h","3h","4h","5h","6h"]"#,
+        ] {
+            let text = format!("{file}\n[events]\nreminders = {bad}\n");
+            let keys: Vec<String> = parse_tenant_file(&text)
+                .unwrap_err()
+                .into_iter()
+                .map(|e| e.key)
+                .collect();
+            assert_eq!(keys, ["events.reminders"], "{bad}");
+        }
+        let mut json = serde_json::to_value(&t).unwrap();
+        assert_eq!(json["events"]["reminders"], serde_json::json!(["2d", "2h"]));
+        json.as_object_mut().unwrap().remove("events");
+        let old: Tenant = serde_json::from_value(json).unwrap();
+        assert_eq!(old.events, EventSettings::default());
     }
 
     #[test]
