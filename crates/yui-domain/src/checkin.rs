@@ -48,6 +48,10 @@ impl CheckinCode {
                 return None;
             }
             code.push(c);
+            // A pasted page is not a code; stop before reading all of it.
+            if code.len() > CODE_LEN {
+                return None;
+            }
         }
         (code.len() == CODE_LEN).then_some(CheckinCode(code))
     }

@@ -192,6 +192,53 @@ pub fn may_cancel(
     status.can_become(RegistrationStatus::Cancelled) && now < starts_at
 }
 
+/// Seats of a kind nobody holds yet, for the public page; never negative when seats
+/// were reduced below those already confirmed.
+pub fn seats_left(capacity: Capacity, kind: SeatKind, confirmed_of_kind: u32) -> u32 {
+    capacity.of(kind).saturating_sub(confirmed_of_kind)
+}
+
+/// Whether a registrant is shown the online URL: only with a seat, and only an
+/// online one (an onsite registrant of a hybrid event gets the room, not the link,
+/// so the stream's seats are not taken twice).
+pub fn sees_online_url(status: RegistrationStatus, kind: SeatKind) -> bool {
+    kind == SeatKind::Online
+        && matches!(
+            status,
+            RegistrationStatus::Confirmed | RegistrationStatus::Attended
+        )
+}
+
+/// Whether a registrant may fill in the event's logistics form: approved people
+/// alone, while the event has not ended.
+pub fn may_fill_logistics(
+    logistics_form: bool,
+    status: RegistrationStatus,
+    ends_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> bool {
+    logistics_form && status == RegistrationStatus::Confirmed && now < ends_at
+}
+
+/// Whether staff may check a registration in: a seat holder (again on a later day
+/// of a tour, or late after being marked a no-show).
+pub fn may_check_in(status: RegistrationStatus) -> bool {
+    status.holds_seat()
+}
+
+/// The longest idempotency key kept.
+pub const IDEMPOTENCY_KEY_MAX: usize = 200;
+
+/// An `Idempotency-Key` header or form token: a retried POST with the same key gets
+/// the same registration. Printable ASCII only, as HTTP headers carry it.
+pub fn check_idempotency_key(key: &str) -> Option<&str> {
+    let key = key.trim();
+    (!key.is_empty()
+        && key.len() <= IDEMPOTENCY_KEY_MAX
+        && key.bytes().all(|b| b.is_ascii_graphic()))
+    .then_some(key)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,6 +247,43 @@ mod tests {
 
     fn at(d: u32, h: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2025, 12, d, h, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn who_sees_what() {
+        let capacity = Capacity {
+            onsite: Some(20),
+            online: None,
+        };
+        assert_eq!(seats_left(capacity, SeatKind::Onsite, 5), 15);
+        assert_eq!(seats_left(capacity, SeatKind::Onsite, 25), 0);
+        assert_eq!(seats_left(capacity, SeatKind::Online, 0), 0);
+        assert!(sees_online_url(Confirmed, SeatKind::Online));
+        assert!(!sees_online_url(Confirmed, SeatKind::Onsite));
+        for s in [Pending, Waitlisted, Cancelled, NoShow] {
+            assert!(!sees_online_url(s, SeatKind::Online), "{s:?}");
+        }
+        let end = at(12, 9);
+        assert!(may_fill_logistics(true, Confirmed, end, at(5, 0)));
+        assert!(!may_fill_logistics(false, Confirmed, end, at(5, 0)));
+        assert!(!may_fill_logistics(true, Pending, end, at(5, 0)));
+        assert!(!may_fill_logistics(true, Waitlisted, end, at(5, 0)));
+        assert!(!may_fill_logistics(true, Confirmed, end, end));
+        assert!(may_check_in(Confirmed) && may_check_in(Attended) && may_check_in(NoShow));
+        assert!(!may_check_in(Waitlisted) && !may_check_in(Cancelled) && !may_check_in(Pending));
+    }
+
+    #[test]
+    fn idempotency_keys() {
+        assert_eq!(
+            check_idempotency_key(" 0f6c1e2a-key "),
+            Some("0f6c1e2a-key")
+        );
+        for bad in ["", "   ", "a b", "キー", "a\nb", "a\0"] {
+            assert_eq!(check_idempotency_key(bad), None, "{bad:?}");
+        }
+        assert!(check_idempotency_key(&"k".repeat(IDEMPOTENCY_KEY_MAX)).is_some());
+        assert!(check_idempotency_key(&"k".repeat(IDEMPOTENCY_KEY_MAX + 1)).is_none());
     }
 
     #[test]
