@@ -169,6 +169,61 @@ pub fn default_fiscal_year(today: NaiveDate) -> FiscalYear {
     }
 }
 
+/// How a program's matching round weighs attendance at the program's field work (the
+/// seeds' lesson: matches made without field work stayed shallow).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldworkRule {
+    /// Anyone may join the round.
+    Open,
+    /// Field-work attendees are invited; others may still join.
+    Preferred,
+    /// Only field-work attendees may join.
+    Required,
+}
+
+impl FieldworkRule {
+    pub const ALL: &'static [FieldworkRule] = &[
+        FieldworkRule::Open,
+        FieldworkRule::Preferred,
+        FieldworkRule::Required,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            FieldworkRule::Open => "open",
+            FieldworkRule::Preferred => "preferred",
+            FieldworkRule::Required => "required",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<FieldworkRule> {
+        Self::ALL.iter().copied().find(|r| r.code() == code)
+    }
+}
+
+/// A talent's place in a program's matching round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoundEligibility {
+    /// Invited without asking: attended the field work the round builds on.
+    Invited,
+    /// May join.
+    Eligible,
+    /// May not join.
+    NotEligible,
+}
+
+/// Whether a talent may join the round, given whether they attended any of the
+/// program's field work (on at least one day).
+pub fn round_eligibility(rule: FieldworkRule, attended_fieldwork: bool) -> RoundEligibility {
+    match (rule, attended_fieldwork) {
+        (FieldworkRule::Open, _) => RoundEligibility::Eligible,
+        (_, true) => RoundEligibility::Invited,
+        (FieldworkRule::Preferred, false) => RoundEligibility::Eligible,
+        (FieldworkRule::Required, false) => RoundEligibility::NotEligible,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,6 +238,24 @@ mod tests {
             title: title.into(),
             title_en: en.into(),
         }
+    }
+
+    #[test]
+    fn field_work_before_matching() {
+        use RoundEligibility::*;
+        for r in FieldworkRule::ALL {
+            assert_eq!(FieldworkRule::parse(r.code()), Some(*r));
+        }
+        assert_eq!(FieldworkRule::parse("Required"), None);
+        assert_eq!(round_eligibility(FieldworkRule::Open, true), Eligible);
+        assert_eq!(round_eligibility(FieldworkRule::Open, false), Eligible);
+        assert_eq!(round_eligibility(FieldworkRule::Preferred, true), Invited);
+        assert_eq!(round_eligibility(FieldworkRule::Preferred, false), Eligible);
+        assert_eq!(round_eligibility(FieldworkRule::Required, true), Invited);
+        assert_eq!(
+            round_eligibility(FieldworkRule::Required, false),
+            NotEligible
+        );
     }
 
     #[test]

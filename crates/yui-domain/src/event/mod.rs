@@ -197,6 +197,27 @@ pub enum TravelSubsidy {
 }
 
 impl TravelSubsidy {
+    /// The amount staff record as paid to an eligible participant (`subsidy_paid`):
+    /// a flat subsidy pays its amount whatever is typed; one up to an amount pays the
+    /// typed costs, at most that amount.
+    pub fn check_payment(self, typed: &str) -> Result<u64, FieldError> {
+        let field = "subsidy_paid";
+        let mut errors = Vec::new();
+        let result = match self {
+            TravelSubsidy::None => Err(Problem::InvalidChoice),
+            TravelSubsidy::Flat(n) => Ok(n),
+            TravelSubsidy::UpTo(max) => match number(&mut errors, field, typed, 1, max) {
+                Some(n) => Ok(n),
+                None if errors.is_empty() => Err(Problem::Required),
+                None => Err(Problem::OutOfRange {
+                    min: 1,
+                    max: usize::try_from(max).unwrap_or(usize::MAX),
+                }),
+            },
+        };
+        result.map_err(|problem| FieldError { field, problem })
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             TravelSubsidy::None => "none",

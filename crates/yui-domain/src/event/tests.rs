@@ -442,3 +442,41 @@ fn prefilled_from_templates() {
     );
     assert_eq!(input.days.len(), DAYS_MAX);
 }
+
+#[test]
+fn subsidy_payments() {
+    let problem =
+        |s: TravelSubsidy, typed: &str| s.check_payment(typed).map_err(|e| (e.field, e.problem));
+    assert_eq!(problem(TravelSubsidy::Flat(50_000), ""), Ok(50_000));
+    assert_eq!(problem(TravelSubsidy::Flat(50_000), "1"), Ok(50_000));
+    assert_eq!(problem(TravelSubsidy::UpTo(50_000), "32,400円"), Ok(32_400));
+    assert_eq!(problem(TravelSubsidy::UpTo(50_000), "50000"), Ok(50_000));
+    assert_eq!(
+        problem(TravelSubsidy::UpTo(50_000), "50001"),
+        Err((
+            "subsidy_paid",
+            Problem::OutOfRange {
+                min: 1,
+                max: 50_000
+            }
+        ))
+    );
+    assert_eq!(
+        problem(TravelSubsidy::UpTo(50_000), "-5"),
+        Err((
+            "subsidy_paid",
+            Problem::OutOfRange {
+                min: 1,
+                max: 50_000
+            }
+        ))
+    );
+    assert_eq!(
+        problem(TravelSubsidy::UpTo(50_000), " "),
+        Err(("subsidy_paid", Problem::Required))
+    );
+    assert_eq!(
+        problem(TravelSubsidy::None, "100"),
+        Err(("subsidy_paid", Problem::InvalidChoice))
+    );
+}
