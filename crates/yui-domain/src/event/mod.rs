@@ -992,7 +992,14 @@ fn check(input: &EventInput, range: &DateRange) -> Result<EventFields, Vec<Field
                 logistics,
             })
         }
-        _ => Err(errors),
+        _ => {
+            // Every missing piece above names its field; this keeps an error list
+            // from ever being empty should that change.
+            if errors.is_empty() {
+                push(&mut errors, DAY_DATE[0], Problem::Required);
+            }
+            Err(errors)
+        }
     }
 }
 
