@@ -2,6 +2,7 @@
 //! What an event may hold, checked field by field as a form posts it; times are typed
 //! in Asia/Tokyo and kept in UTC.
 
+pub mod api;
 pub mod question;
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
