@@ -90,6 +90,54 @@ pub fn seat_kind(format: Format, requested: Option<SeatKind>) -> Result<SeatKind
     }
 }
 
+/// The seat kind as typed in a form or the API's `attendance` (absent or empty when
+/// the event has one format).
+pub fn seat_kind_typed(format: Format, typed: Option<&str>) -> Result<SeatKind, FieldError> {
+    match typed.map(str::trim).filter(|t| !t.is_empty()) {
+        None => seat_kind(format, None),
+        Some(t) => match SeatKind::parse(t) {
+            Some(kind) => seat_kind(format, Some(kind)),
+            None => Err(FieldError {
+                field: "attendance",
+                problem: Problem::InvalidChoice,
+            }),
+        },
+    }
+}
+
+/// Seats of one kind as the public list shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SeatCount {
+    pub capacity: u32,
+    pub confirmed: u32,
+}
+
+/// An event's seats per kind (shared/DESIGN.md: a kind's entry is absent when the
+/// event has no such seats).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Seats {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub onsite: Option<SeatCount>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub online: Option<SeatCount>,
+}
+
+impl Seats {
+    /// From the seats offered and how many of each kind are held.
+    pub fn new(capacity: Capacity, confirmed_onsite: u32, confirmed_online: u32) -> Seats {
+        let count = |c: Option<u32>, confirmed| {
+            c.map(|capacity| SeatCount {
+                capacity,
+                confirmed,
+            })
+        };
+        Seats {
+            onsite: count(capacity.onsite, confirmed_onsite),
+            online: count(capacity.online, confirmed_online),
+        }
+    }
+}
+
 /// What happens to a new registration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
@@ -321,6 +369,37 @@ mod tests {
         );
         let e = seat_kind(Format::Online, Some(SeatKind::Onsite)).unwrap_err();
         assert_eq!((e.field, e.problem), ("attendance", Problem::InvalidChoice));
+    }
+
+    #[test]
+    fn typed_seat_kinds_and_seats() {
+        assert_eq!(
+            seat_kind_typed(Format::Online, Some(" ")),
+            Ok(SeatKind::Online)
+        );
+        assert_eq!(
+            seat_kind_typed(Format::Hybrid, Some("onsite")),
+            Ok(SeatKind::Onsite)
+        );
+        for bad in ["ONSITE", "both", "online\0"] {
+            assert_eq!(
+                seat_kind_typed(Format::Hybrid, Some(bad)).map_err(|e| e.problem),
+                Err(Problem::InvalidChoice),
+                "{bad:?}"
+            );
+        }
+        let seats = Seats::new(
+            Capacity {
+                onsite: None,
+                online: Some(100),
+            },
+            0,
+            42,
+        );
+        assert_eq!(
+            serde_json::to_value(seats).unwrap(),
+            serde_json::json!({"online": {"capacity": 100, "confirmed": 42}})
+        );
     }
 
     #[test]
