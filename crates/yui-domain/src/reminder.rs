@@ -157,6 +157,21 @@ pub fn stale_reminders(
     stale
 }
 
+/// Offsets whose moment had passed when a person registered: the confirmation mail
+/// stands in for them, so the store records them as sent with the registration and
+/// a late registrant is not sent a "two days before" mail a minute after confirming.
+pub fn covered_by_confirmation(
+    starts_at: DateTime<Utc>,
+    offsets: &[Offset],
+    registered_at: DateTime<Utc>,
+) -> Vec<Offset> {
+    offsets
+        .iter()
+        .copied()
+        .filter(|o| starts_at - o.duration() <= registered_at)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,6 +251,21 @@ mod tests {
         // Never once the event has started, even if nothing went out.
         assert!(due_reminders(start, &offsets, at(25, 10, 0), &[]).is_empty());
         assert!(due_reminders(start, &offsets, at(26, 0, 0), &[]).is_empty());
+    }
+
+    #[test]
+    fn late_registrants_get_only_the_reminders_ahead() {
+        let start = at(25, 10, 0);
+        let offsets = default_offsets();
+        let registered = at(24, 10, 0);
+        let sent = covered_by_confirmation(start, &offsets, registered);
+        assert_eq!(sent, [offsets[0]]);
+        assert!(due_reminders(start, &offsets, at(24, 10, 1), &sent).is_empty());
+        assert_eq!(
+            due_reminders(start, &offsets, at(25, 8, 0), &sent),
+            [offsets[1]]
+        );
+        assert!(covered_by_confirmation(start, &offsets, at(1, 0, 0)).is_empty());
     }
 
     #[test]
