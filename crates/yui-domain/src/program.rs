@@ -78,6 +78,21 @@ impl ProgramFields {
     }
 }
 
+/// An event belongs to the program of the fiscal year it starts in (a tour over
+/// 31 March belongs to the year it began); otherwise its first date is named.
+pub fn check_event_year(
+    program: FiscalYear,
+    event: &crate::event::EventFields,
+) -> Result<(), FieldError> {
+    match event.days.first() {
+        Some(day) if FiscalYear::containing(day.date) == program => Ok(()),
+        _ => Err(FieldError {
+            field: "day1_date",
+            problem: Problem::DateOutOfRange,
+        }),
+    }
+}
+
 /// The event templates a program starts from, in the order a year runs: seminars to
 /// recruit, lectures on the region's challenges, then field work.
 pub fn event_templates(templates: &Templates) -> [(EventKind, &EventTemplate); 3] {
@@ -256,6 +271,38 @@ mod tests {
             round_eligibility(FieldworkRule::Required, false),
             NotEligible
         );
+    }
+
+    #[test]
+    fn events_in_their_program_year() {
+        use crate::event::{EventInput, check_event_edit};
+        let pairs = |d: &str| {
+            [
+                ("kind", "lecture"),
+                ("audience", "talent"),
+                ("title", "講座"),
+                ("format", "online"),
+                ("selection", "first_come"),
+                ("day1_date", d),
+                ("day1_starts", "19:00"),
+                ("day1_ends", "20:00"),
+                ("capacity_online", "50"),
+            ]
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect::<Vec<_>>()
+        };
+        let event = |d| check_event_edit(&EventInput::from_pairs(&pairs(d))).unwrap();
+        assert_eq!(
+            check_event_year(FiscalYear(2025), &event("2026-03-31")),
+            Ok(())
+        );
+        assert_eq!(
+            check_event_year(FiscalYear(2025), &event("2025-04-01")),
+            Ok(())
+        );
+        let e = check_event_year(FiscalYear(2025), &event("2026-04-01")).unwrap_err();
+        assert_eq!((e.field, e.problem), ("day1_date", Problem::DateOutOfRange));
     }
 
     #[test]
