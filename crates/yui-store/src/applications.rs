@@ -84,15 +84,8 @@ pub struct ApplicationMessage {
     pub created_at: DateTime<Utc>,
 }
 
-/// One recorded status change.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct ApplicationTransition {
-    pub from_status: String,
-    pub to_status: String,
-    pub actor_id: Option<AccountId>,
-    pub actor_name: Option<String>,
-    pub at: DateTime<Utc>,
-}
+/// One recorded status change of an application.
+pub type ApplicationTransition = crate::transitions::Transition;
 
 /// A person who marked a project as interesting.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -362,17 +355,13 @@ impl TenantTx {
         &mut self,
         id: ApplicationId,
     ) -> Result<Vec<ApplicationTransition>> {
-        with_tx!(&mut self.tx, conn => {
-            Ok(sqlx::query_as(
-                "SELECT t.from_status, t.to_status, t.actor_id, a.display_name AS actor_name, t.at
-                 FROM application_transitions t LEFT JOIN accounts a ON a.id = t.actor_id
-                 WHERE t.tenant_id = $1 AND t.application_id = $2 ORDER BY t.id",
-            )
-            .bind(self.tenant)
-            .bind(id)
-            .fetch_all(&mut **conn)
-            .await?)
-        })
+        crate::transitions::moves(
+            &mut self.tx,
+            crate::transitions::APPLICATIONS,
+            self.tenant,
+            id.get(),
+        )
+        .await
     }
 
     /// An application's thread, oldest first.

@@ -63,16 +63,8 @@ pub struct ProjectComment {
     pub created_at: DateTime<Utc>,
 }
 
-/// One recorded status change.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct ProjectTransition {
-    pub from_status: String,
-    pub to_status: String,
-    pub actor_id: Option<AccountId>,
-    /// The actor's display name (empty when they gave none; `None` once deleted).
-    pub actor_name: Option<String>,
-    pub at: DateTime<Utc>,
-}
+/// One recorded status change of a project.
+pub type ProjectTransition = crate::transitions::Transition;
 
 const COLUMNS: &str = "p.id, p.tenant_id, p.host_id, h.name AS host_name, p.title, p.challenge, \
      p.help_wanted, p.kind, p.hours_per_month, p.months, p.remote_ratio, p.compensation, \
@@ -367,16 +359,12 @@ impl TenantTx {
         &mut self,
         project: ProjectId,
     ) -> Result<Vec<ProjectTransition>> {
-        with_tx!(&mut self.tx, conn => {
-            Ok(sqlx::query_as(
-                "SELECT t.from_status, t.to_status, t.actor_id, a.display_name AS actor_name, t.at
-                 FROM project_transitions t LEFT JOIN accounts a ON a.id = t.actor_id
-                 WHERE t.tenant_id = $1 AND t.project_id = $2 ORDER BY t.id",
-            )
-            .bind(self.tenant)
-            .bind(project)
-            .fetch_all(&mut **conn)
-            .await?)
-        })
+        crate::transitions::moves(
+            &mut self.tx,
+            crate::transitions::PROJECTS,
+            self.tenant,
+            project.get(),
+        )
+        .await
     }
 }

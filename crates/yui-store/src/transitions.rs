@@ -7,6 +7,17 @@ use yui_domain::{AccountId, TenantId};
 
 use crate::{Result, StoreTx, with_tx};
 
+/// One recorded move of a state machine.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Transition {
+    pub from_status: String,
+    pub to_status: String,
+    pub actor_id: Option<AccountId>,
+    /// The actor's display name (empty when they gave none; `None` once deleted).
+    pub actor_name: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
 /// A table whose rows have a status, and the table recording its moves.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Machine {
@@ -71,5 +82,26 @@ pub(crate) async fn record_move(
         .execute(&mut **conn)
         .await?;
         Ok(true)
+    })
+}
+
+/// The recorded moves of row `id` of `tenant`, oldest first, with the actors' names.
+pub(crate) async fn moves(
+    tx: &mut StoreTx,
+    machine: Machine,
+    tenant: TenantId,
+    id: i64,
+) -> Result<Vec<Transition>> {
+    let Machine { log, key, .. } = machine;
+    with_tx!(tx, conn => {
+        Ok(sqlx::query_as(&format!(
+            "SELECT t.from_status, t.to_status, t.actor_id, a.display_name AS actor_name, t.at
+             FROM {log} t LEFT JOIN accounts a ON a.id = t.actor_id
+             WHERE t.tenant_id = $1 AND t.{key} = $2 ORDER BY t.id"
+        ))
+        .bind(tenant)
+        .bind(id)
+        .fetch_all(&mut **conn)
+        .await?)
     })
 }
