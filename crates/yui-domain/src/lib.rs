@@ -26,8 +26,8 @@ pub mod tenant;
 
 pub use fiscal::FiscalYear;
 pub use ids::{
-    AccountId, ApiTokenId, ApplicationId, AuditId, GrantId, HearingId, HostId, InvitationId,
-    MailId, ProjectId, ScoutId, TenantId,
+    AccountId, ApiTokenId, ApplicationId, AuditId, EventId, GrantId, HearingId, HostId,
+    InvitationId, MailId, ProgramId, ProjectId, RegistrationId, ScoutId, TenantId,
 };
 pub use locale::Locale;
 pub use permission::Permission;

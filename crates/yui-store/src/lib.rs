@@ -13,6 +13,7 @@ mod audit;
 mod diagnostics;
 mod directory;
 mod error;
+mod events;
 mod hearings;
 mod hosts;
 mod invitations;
@@ -46,6 +47,10 @@ pub use audit::{AuditEntry, AuditRecord, AuditTx};
 pub use diagnostics::RowSecurityReport;
 pub use directory::DirectoryEntry;
 pub use error::StoreError;
+pub use events::{
+    AttendanceDay, Event, EventListing, EventQuery, MyRegistration, NewRegistration, Program,
+    Registered, Registration, ReminderCandidate, SeatLock, SeatMove,
+};
 pub use hearings::{Hearing, HearingSubject};
 pub use hosts::{Host, HostMember};
 pub use invitations::{Invitation, NewInvitation};

@@ -47,6 +47,8 @@ pub enum PlatformReason {
     /// Start-up: indexing for search the projects written before their index
     /// existed (a migration makes the table but cannot compute bigrams in SQL).
     SearchIndex,
+    /// Reminder mails before events, for every region's registrants.
+    EventReminders,
 }
 
 impl PlatformReason {
@@ -62,6 +64,7 @@ impl PlatformReason {
             PlatformReason::PublicListings => "public_listings",
             PlatformReason::MessageDigests => "message_digests",
             PlatformReason::SearchIndex => "search_index",
+            PlatformReason::EventReminders => "event_reminders",
         }
     }
 }

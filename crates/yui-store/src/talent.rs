@@ -756,6 +756,12 @@ impl AccountTx {
             .bind(account)
             .execute(&mut **conn)
             .await?;
+            // Registrations keep their status and attendance (anonymous statistics)
+            // but lose the answers and the logistics form.
+            sqlx::query("UPDATE registrations SET answers = '[]', logistics = NULL, idempotency_key = NULL WHERE account_id = $1")
+                .bind(account)
+                .execute(&mut **conn)
+                .await?;
             sqlx::query("UPDATE application_messages SET body = '' WHERE author_id = $1")
                 .bind(account)
                 .execute(&mut **conn)
@@ -813,7 +819,8 @@ impl AccountTx {
                 .execute(&mut **conn)
                 .await?;
             sqlx::query(
-                "UPDATE mail_outbox SET to_address = $1, subject = '', body_text = '', body_html = '', last_error = NULL
+                "UPDATE mail_outbox SET to_address = $1, subject = '', body_text = '', body_html = '', last_error = NULL,
+                     attachment_body = NULL
                  WHERE lower(to_address) = $2",
             )
             .bind(&tombstone)

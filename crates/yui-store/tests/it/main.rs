@@ -5,6 +5,7 @@
 
 mod accounts;
 mod applications;
+mod events;
 mod hosts_projects;
 mod outbox;
 mod policy;
