@@ -118,6 +118,7 @@ impl Outbox {
                     body_text: &rendered.text,
                     body_html: &rendered.html,
                     message_id: &message_id,
+                    attachment: None,
                 },
                 now,
             )
