@@ -289,6 +289,7 @@ async fn tenant_sender_and_overrides_over_smtp(db: &TestDb) {
         locale,
         kind: MailKind::VerifyEmail,
         vars: json!({"display_name": "", "link": "https://yui.example/iwate/verify?t=1", "expires_minutes": 60}),
+        attachment: None,
     };
     let ids = enqueue_committed(
         db,
@@ -401,6 +402,58 @@ async fn invalid_addresses_are_refused_at_enqueue() {
             "{to:?}: {err}"
         );
     }
+    tx.rollback().await.unwrap();
+}
+
+#[tokio::test]
+async fn hostile_attachments_are_refused_at_enqueue() {
+    let db = TestDb::sqlite().await;
+    let outbox = crate::outbox();
+    let ics = |name: &str, content_type: &str, body: String| NewMail {
+        attachment: Some(yui_mail::Attachment {
+            name: name.to_owned(),
+            content_type: content_type.to_owned(),
+            body,
+        }),
+        ..crate::verify_mail("x@example.jp", Locale::Ja)
+    };
+    let calendar = "text/calendar; charset=utf-8; method=PUBLISH";
+    let long_name = format!("{}.ics", "あ".repeat(97));
+    let refused = [
+        ics("../../etc/passwd", calendar, String::new()),
+        ics("a/b.ics", calendar, String::new()),
+        ics("a\\b.ics", calendar, String::new()),
+        ics("a.ics\r\nBcc: x@y.jp", calendar, String::new()),
+        ics("a\u{0}.ics", calendar, String::new()),
+        ics("a\u{202e}.ics", calendar, String::new()),
+        ics("", calendar, String::new()),
+        ics("  ", calendar, String::new()),
+        ics("..", calendar, String::new()),
+        ics(&long_name, calendar, String::new()),
+        ics("a.ics", "", String::new()),
+        ics("a.ics", "calendar", String::new()),
+        ics("a.ics", "text/calendar\r\nBcc: x@y.jp", String::new()),
+        ics("a.ics", calendar, "x".repeat(256 * 1024 + 1)),
+    ];
+    let mut tx = crate::platform_write(&db.store).await;
+    for mail in &refused {
+        let err = outbox.enqueue(&mut tx, mail, t0()).await.unwrap_err();
+        assert!(
+            matches!(err, MailError::Attachment(_)),
+            "{:?}: {err}",
+            mail.attachment
+        );
+    }
+    // A long Japanese name is counted in characters, not bytes.
+    let fits = format!("{}.ics", "あ".repeat(96));
+    outbox
+        .enqueue(
+            &mut tx,
+            &ics(&fits, calendar, "BEGIN:VCALENDAR".to_owned()),
+            t0(),
+        )
+        .await
+        .unwrap();
     tx.rollback().await.unwrap();
 }
 
