@@ -486,8 +486,9 @@ async fn purge_and_forget_recipient(db: &TestDb) {
 }
 
 on_both_backends!(TestDb::on, worker_threads = 4 => an_attachment_arrives_as_multipart_mixed);
-/// A confirmation's calendar file goes over SMTP beside the text and HTML, and an
-/// independent parser finds it with its name, type and body intact.
+/// A confirmation's calendar file goes over SMTP (and into an .eml file) beside the
+/// text and HTML, and an independent parser finds it with its name, type and body
+/// intact.
 async fn an_attachment_arrives_as_multipart_mixed(db: &TestDb) {
     let sink = SmtpSink::start().await.unwrap();
     let ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Yui//Events//JA\r\nMETHOD:PUBLISH\r\n\
@@ -517,6 +518,7 @@ async fn an_attachment_arrives_as_multipart_mixed(db: &TestDb) {
         entry.attachment_name.as_deref(),
         Some("遠恋複業 説明会.ics")
     );
+    let queued = due_mail(db, ids[0]).await;
 
     let worker = smtp_worker(db, &sink, "node-a", test_config());
     assert_eq!(worker.run_once(t0()).await.unwrap().sent, 1);
@@ -552,4 +554,15 @@ async fn an_attachment_arrives_as_multipart_mixed(db: &TestDb) {
         String::from_utf8(attachment.contents().to_vec()).unwrap(),
         ics
     );
+
+    // The file transport writes the same message.
+    let dir = tempfile::tempdir().unwrap();
+    let file = FileTransport::new(dir.path());
+    Transport::File(file.clone()).send(&queued).await.unwrap();
+    let raw = std::fs::read(file.path_for(&queued)).unwrap();
+    let parsed = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    assert_eq!(parsed.attachment_count(), 1);
+    let attachment = parsed.attachment(0).unwrap();
+    assert_eq!(attachment.attachment_name(), Some("遠恋複業 説明会.ics"));
+    assert_eq!(attachment.contents(), ics.as_bytes());
 }
