@@ -2,6 +2,7 @@
 //! field-work tours and matching events, registration that never oversells, the
 //! waitlist, reminders, calendars and check-in.
 
+pub mod api;
 pub(crate) mod flow;
 pub mod reminders;
 
@@ -12,5 +13,5 @@ use crate::AppState;
 pub(crate) const TEMPLATES: &[(&str, &str)] = &[];
 
 pub fn router() -> Router<AppState> {
-    Router::new()
+    Router::new().merge(api::router())
 }
