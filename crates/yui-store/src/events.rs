@@ -1418,4 +1418,22 @@ impl PlatformTx {
     ) -> Result<Vec<i64>> {
         record_reminders(&mut self.tx, tenant, id, offsets, now).await
     }
+
+    /// The outbox rows of one mail template (`event_promoted` …), in the order they
+    /// were queued: how many mails the event moves queued, and to whom.
+    #[instrument(skip_all, err(level = "warn"))]
+    pub async fn outbox_of_template(&mut self, template: &str) -> Result<Vec<crate::OutboxEntry>> {
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query_as(
+                "SELECT id, tenant_id, template, locale, from_name, from_address, to_address,
+                        subject, message_id, attachment_name, attachment_type, status,
+                        attempts, next_attempt_at, claimed_by,
+                        claimed_until, last_error, created_at, sent_at
+                 FROM mail_outbox WHERE template = $1 ORDER BY id",
+            )
+            .bind(template)
+            .fetch_all(&mut **conn)
+            .await?)
+        })
+    }
 }

@@ -24,6 +24,7 @@ both!(
     screening_attendance_and_subsidies,
     a_reminder_is_claimed_once,
     events_stay_in_their_tenant,
+    the_outbox_lists_one_kind_of_mail,
 );
 
 /// An event form as a browser posts it.
@@ -547,4 +548,45 @@ async fn events_stay_in_their_tenant(db: Db) {
         .unwrap();
     assert!(online.is_empty());
     tx.commit().await.unwrap();
+}
+
+/// Counting the mails an event move queued: the outbox rows of one template, in
+/// the order they were queued, whichever tenant queued them.
+async fn the_outbox_lists_one_kind_of_mail(db: Db) {
+    use yui_store::{NewOutboxMail, OutboxTx};
+    let tenant = db.tenant("iwate");
+    let mail = |template, to| NewOutboxMail {
+        tenant_id: Some(tenant),
+        template,
+        locale: "ja",
+        from_name: "Yui",
+        from_address: "no-reply@yui.example",
+        to_address: to,
+        subject: "s",
+        body_text: "t",
+        body_html: "<p>h</p>",
+        message_id: "<x@yui.example>",
+        attachment: None,
+    };
+    let mut tx = db.store.tenant(tenant).write().await.unwrap();
+    for (template, to) in [
+        ("event_promoted", "b@example.jp"),
+        ("event_confirmed", "c@example.jp"),
+        ("event_promoted", "a@example.jp"),
+    ] {
+        tx.enqueue_mail(&mail(template, to), t0()).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let mut tx = db
+        .store
+        .platform(PlatformReason::Admin)
+        .read()
+        .await
+        .unwrap();
+    let rows = tx.outbox_of_template("event_promoted").await.unwrap();
+    assert!(tx.outbox_of_template("nothing").await.unwrap().is_empty());
+    tx.commit().await.unwrap();
+    let to: Vec<&str> = rows.iter().map(|r| r.to_address.as_str()).collect();
+    assert_eq!(to, ["b@example.jp", "a@example.jp"]);
+    assert!(rows.iter().all(|r| r.tenant_id == Some(tenant)));
 }

@@ -19,7 +19,7 @@ use yui_domain::event::check_event;
 use yui_domain::event::question::check_answers;
 use yui_domain::fiscal::tokyo;
 use yui_domain::locale::Localized;
-use yui_domain::program::{FieldworkRule, ProgramInput, ProgramFields, check_program};
+use yui_domain::program::{FieldworkRule, ProgramFields, ProgramInput, check_program};
 use yui_domain::registration::{
     Closed, RegistrationStatus, check_idempotency_key, may_cancel, seat_kind_typed,
 };
@@ -184,7 +184,9 @@ fn public_event(e: &Event) -> Result<PublicEvent, ApiError> {
 fn invalid(errors: &[FieldError], name: impl Fn(&FieldError) -> String) -> Response {
     let mut body = ApiErrorBody::new("invalid", "Some fields are not valid.");
     for e in errors {
-        body.fields.entry(name(e)).or_insert_with(|| problem_code(e));
+        body.fields
+            .entry(name(e))
+            .or_insert_with(|| problem_code(e));
     }
     (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
 }
@@ -225,15 +227,10 @@ pub async fn list(
 ) -> Result<Json<Vec<PublicEvent>>, ApiError> {
     let tenant = TenantPath::load(&state, &slug).await?;
     let mut tx = state.store.tenant(tenant.id).read().await?;
-    let events = tx
-        .events(true, None, Some(state.now()), LIST_LIMIT)
-        .await?;
+    let events = tx.events(true, None, Some(state.now()), LIST_LIMIT).await?;
     tx.commit().await?;
     Ok(Json(
-        events
-            .iter()
-            .map(public_event)
-            .collect::<Result<_, _>>()?,
+        events.iter().map(public_event).collect::<Result<_, _>>()?,
     ))
 }
 
