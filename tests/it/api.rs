@@ -63,6 +63,7 @@ async fn openapi_documents_every_json_endpoint(app: &TestApp) {
         "/readyz",
         "/api/v1/tenants",
         "/api/v1/tenants/{slug}/staff",
+        "/api/v1/tenants/{slug}/events",
     ] {
         assert!(
             paths.contains_key(path),
