@@ -163,3 +163,13 @@ ALTER TABLE reminders_sent ENABLE ROW LEVEL SECURITY;
 ALTER TABLE reminders_sent FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON reminders_sent
     USING (yui_tenant_visible(tenant_id)) WITH CHECK (yui_tenant_visible(tenant_id));
+
+-- The admin who configures the year's program sees and runs its events too, and the
+-- secretariat keeps its program.
+INSERT INTO role_permissions (role, scope, tenant_id, object, action) VALUES
+    ('tenant_admin', 'tenant', NULL, 'event',        '*'),
+    ('tenant_admin', 'tenant', NULL, 'registration', '*'),
+    ('coordinator',  'tenant', NULL, 'program',      'manage');
+-- Nodes reload their policies when the version moves: only where someone holds a role.
+SELECT set_config('app.tenant_id', '*', true);
+UPDATE policy_version SET version = version + 1 WHERE EXISTS (SELECT 1 FROM role_grants);

@@ -133,3 +133,12 @@ CREATE TABLE reminders_sent (
 ALTER TABLE mail_outbox ADD COLUMN attachment_name TEXT;
 ALTER TABLE mail_outbox ADD COLUMN attachment_type TEXT;
 ALTER TABLE mail_outbox ADD COLUMN attachment_body TEXT;
+
+-- The admin who configures the year's program sees and runs its events too, and the
+-- secretariat keeps its program.
+INSERT INTO role_permissions (role, scope, tenant_id, object, action) VALUES
+    ('tenant_admin', 'tenant', NULL, 'event',        '*'),
+    ('tenant_admin', 'tenant', NULL, 'registration', '*'),
+    ('coordinator',  'tenant', NULL, 'program',      'manage');
+-- Nodes reload their policies when the version moves: only where someone holds a role.
+UPDATE policy_version SET version = version + 1 WHERE EXISTS (SELECT 1 FROM role_grants);

@@ -91,6 +91,7 @@ async fn queue_tenant_mail(app: &TestApp, slug: &str, to: &str) {
             body_text: "本文",
             body_html: "<p>本文</p>",
             message_id: &message_id,
+            attachment: None,
         },
         app.now(),
     )

@@ -28,6 +28,10 @@ pub fn permission_names(permission: Permission) -> (&'static str, &'static str) 
         Permission::HearingRead => ("hearing", "read"),
         Permission::HearingWrite => ("hearing", "write"),
         Permission::PoolScout => ("pool", "scout"),
+        Permission::EventRead => ("event", "read"),
+        Permission::EventManage => ("event", "manage"),
+        Permission::EventCheckIn => ("event", "support"),
+        Permission::RegistrationManage => ("registration", "manage"),
     }
 }
 
@@ -74,7 +78,11 @@ mod tests {
             | Permission::ProjectWriteOwn
             | Permission::HearingRead
             | Permission::HearingWrite
-            | Permission::PoolScout => &[(InTenant, Scope::Tenant)],
+            | Permission::PoolScout
+            | Permission::EventRead
+            | Permission::EventManage
+            | Permission::EventCheckIn
+            | Permission::RegistrationManage => &[(InTenant, Scope::Tenant)],
         }
     }
 

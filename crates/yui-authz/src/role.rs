@@ -164,7 +164,7 @@ const fn perm(
     }
 }
 
-/// The permissions migrations `0003_authz.sql` and `0013_hosts_projects.sql` seed into `role_permissions` for every
+/// The permissions migrations `0003_authz.sql`, `0013_hosts_projects.sql` and `0018_events.sql` seed into `role_permissions` for every
 /// tenant. The database is the truth at run time (so all nodes agree and a change bumps
 /// the policy version); this list documents the defaults, and a test keeps the two equal.
 ///
@@ -223,6 +223,11 @@ pub const DEFAULT_PERMISSIONS: &[DefaultPermission] = {
         perm(Talent, Tenant, "application", "write_own"),
         perm(Talent, Tenant, "preference", "write_own"),
         perm(Talent, Tenant, "engagement", "report_own"),
+        // Added by migration 0018: the admin who configures the year's program sees
+        // and runs its events too, and the secretariat keeps its program.
+        perm(TenantAdmin, Tenant, "event", "*"),
+        perm(TenantAdmin, Tenant, "registration", "*"),
+        perm(Coordinator, Tenant, "program", "manage"),
     ]
 };
 

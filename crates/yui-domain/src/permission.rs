@@ -48,11 +48,19 @@ pub enum Permission {
     HearingWrite,
     /// Scout talents of the shared pool for the tenant's projects (スカウト).
     PoolScout,
+    /// See every event of a tenant, drafts included, and its registrants.
+    EventRead,
+    /// Create, edit, publish and call off events.
+    EventManage,
+    /// Check registrants in at an event (municipal staff supporting on site).
+    EventCheckIn,
+    /// Approve, decline and cancel others' registrations; travel subsidies.
+    RegistrationManage,
 }
 
 impl Permission {
     /// Every permission, for tests that each one maps to the model.
-    pub const ALL: [Permission; 22] = [
+    pub const ALL: [Permission; 26] = [
         Permission::StaffRead,
         Permission::StaffInvite,
         Permission::StaffRevoke,
@@ -75,5 +83,9 @@ impl Permission {
         Permission::HearingRead,
         Permission::HearingWrite,
         Permission::PoolScout,
+        Permission::EventRead,
+        Permission::EventManage,
+        Permission::EventCheckIn,
+        Permission::RegistrationManage,
     ];
 }

@@ -9,6 +9,9 @@ pub enum MailError {
     /// An address that is not a valid mailbox (recipient, sender or default sender).
     #[error("{0}")]
     Address(String),
+    /// An attachment whose name, type or size cannot go into a mail.
+    #[error("{0}")]
+    Attachment(String),
     /// Wrong mail configuration; names the key.
     #[error("{0}")]
     Config(String),

@@ -58,6 +58,7 @@
 //!             "link": "https://yui.example/verify?token=…",
 //!             "expires_minutes": 1440,
 //!         }),
+//!         attachment: None,
 //!     }, now)
 //!     .await?;
 //! tx.commit().await?;
@@ -72,8 +73,10 @@
 //! `from_address`, `to_address`, `subject`, `body_text`, `body_html`, `message_id`,
 //! `template`, `locale`, nullable `tenant_id`), its state (`status` pending / sent /
 //! failed, `attempts`, `next_attempt_at`, `last_error`, `sent_at`) and the current
-//! claim (`claimed_by`, `claim_token`, `claimed_until`). Workers find due rows
-//! through the partial index `mail_outbox_due`. The queries are yui-store's
+//! claim (`claimed_by`, `claim_token`, `claimed_until`); at most one text
+//! [`Attachment`] (`attachment_name`, `attachment_type`, `attachment_body`, added by
+//! `0018_events.sql`). Workers find due rows through the partial index
+//! `mail_outbox_due`. The queries are yui-store's
 //! ([`yui_store::OutboxTx`] and the outbox methods of [`yui_store::PlatformTx`]); the
 //! row types are re-exported here.
 //!
@@ -106,7 +109,7 @@ mod worker;
 
 pub use config::{MailConfig, TransportKind, WorkerSettings};
 pub use error::MailError;
-pub use outbox::{MailTenant, NewMail, Outbox};
+pub use outbox::{Attachment, MailTenant, NewMail, Outbox};
 pub use templates::{MailKind, RenderedMail, Templates};
 pub use transport::{
     FileTransport, MemoryTransport, SendError, SmtpSettings, SmtpTransport, TlsMode, Transport,

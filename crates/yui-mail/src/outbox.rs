@@ -5,10 +5,13 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use lettre::Address;
+use lettre::message::header::ContentType;
 use yui_domain::locale::Localized;
 use yui_domain::tenant::MailSender;
 use yui_domain::{Locale, MailId, Tenant, TenantId};
-use yui_store::{NewOutboxMail, OutboxEntry, OutboxTx, PlatformReason, StatusCounts, Store, Tx};
+use yui_store::{
+    MailAttachment, NewOutboxMail, OutboxEntry, OutboxTx, PlatformReason, StatusCounts, Store, Tx,
+};
 
 use crate::templates::{MailKind, Templates};
 use crate::{MailError, Result};
@@ -55,6 +58,57 @@ pub struct NewMail {
     pub kind: MailKind,
     /// A JSON object with the kind's [`variables`](MailKind::variables).
     pub vars: serde_json::Value,
+    /// A file sent with the mail (an event's `.ics`); the mail is then
+    /// `multipart/mixed` with the text and HTML first. [`Outbox::enqueue`] refuses
+    /// a name longer than 100 characters or with path separators, control or bidi
+    /// characters, a type that is not a MIME type, and a body over 256 KiB.
+    pub attachment: Option<Attachment>,
+}
+
+/// A text file sent with a mail: `name`, `content_type` (with its parameters,
+/// such as `text/calendar; charset=utf-8; method=PUBLISH`) and `body`.
+pub type Attachment = MailAttachment;
+
+/// The longest attachment file name, in characters.
+const ATTACHMENT_NAME_MAX: usize = 100;
+/// The largest attachment body, in bytes. The body lives in the outbox row until the
+/// row is purged; a calendar file is a few kilobytes.
+const ATTACHMENT_BODY_MAX: usize = 256 * 1024;
+
+/// Checks that an attachment can go into a mail as it is: a file name a client can
+/// save (1 to [`ATTACHMENT_NAME_MAX`] characters, no path separators, no control
+/// characters, not `.` or `..`), a MIME type that parses, and a body of at most
+/// [`ATTACHMENT_BODY_MAX`] bytes.
+fn check_attachment(attachment: &Attachment) -> Result<()> {
+    let refuse = |message: String| Err(MailError::Attachment(message));
+    let name = &attachment.name;
+    let length = name.chars().count();
+    if name.trim().is_empty() || length > ATTACHMENT_NAME_MAX {
+        return refuse(format!(
+            "attachment name: 1 to {ATTACHMENT_NAME_MAX} characters, not {length}"
+        ));
+    }
+    // A client may save the file under this name: nothing that walks the file
+    // system, nothing that breaks the header it is written into, and no bidi
+    // controls, which can disguise a name's real extension.
+    if name.contains(['/', '\\'])
+        || name.chars().any(|c| c.is_control() || is_bidi_control(c))
+        || name == "."
+        || name == ".."
+    {
+        return refuse(format!("attachment name {name:?}: not a plain file name"));
+    }
+    let content_type = &attachment.content_type;
+    if content_type.chars().any(char::is_control) || ContentType::parse(content_type).is_err() {
+        return refuse(format!("attachment type {content_type:?}: not a MIME type"));
+    }
+    if attachment.body.len() > ATTACHMENT_BODY_MAX {
+        return refuse(format!(
+            "attachment body: at most {ATTACHMENT_BODY_MAX} bytes, not {}",
+            attachment.body.len()
+        ));
+    }
+    Ok(())
 }
 
 /// Renders mails and writes them to the outbox. Cheap to clone.
@@ -96,6 +150,9 @@ impl Outbox {
         now: DateTime<Utc>,
     ) -> Result<MailId> {
         parse_address(&mail.to, "to")?;
+        if let Some(attachment) = &mail.attachment {
+            check_attachment(attachment)?;
+        }
         let sender = mail
             .tenant
             .as_ref()
@@ -118,6 +175,7 @@ impl Outbox {
                     body_text: &rendered.text,
                     body_html: &rendered.html,
                     message_id: &message_id,
+                    attachment: mail.attachment.as_ref(),
                 },
                 now,
             )
@@ -162,6 +220,14 @@ impl Outbox {
     pub async fn forget_recipient(tx: &mut impl Tx, address: &str) -> Result<u64> {
         Ok(tx.forget_mail_recipient(address).await?)
     }
+}
+
+/// The invisible marks that reorder text (Unicode's Bidi_Control).
+fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+    )
 }
 
 /// Checks that `address` is a plain mailbox address (no name, no line breaks).

@@ -29,16 +29,37 @@ pub enum MailKind {
     /// Tells a talent of the shared pool that a region's coordinator scouted them
     /// for a project (スカウト).
     Scout,
+    /// A registration for an event is confirmed: when, where, the check-in code.
+    EventConfirmed,
+    /// The event is full; the registration waits for a seat.
+    EventWaitlisted,
+    /// The coordinator screens this event's registrations; the decision follows.
+    EventPending,
+    /// A seat freed up and went to a waitlisted registration, now confirmed.
+    EventPromoted,
+    /// A screened registration was not accepted.
+    EventDeclined,
+    /// An event a person is registered for is near.
+    EventReminder,
+    /// An event was called off.
+    EventCancelled,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 6] = [
+    pub const ALL: [MailKind; 13] = [
         MailKind::VerifyEmail,
         MailKind::PasswordReset,
         MailKind::MagicLink,
         MailKind::StaffInvitation,
         MailKind::ApplicationDigest,
         MailKind::Scout,
+        MailKind::EventConfirmed,
+        MailKind::EventWaitlisted,
+        MailKind::EventPending,
+        MailKind::EventPromoted,
+        MailKind::EventDeclined,
+        MailKind::EventReminder,
+        MailKind::EventCancelled,
     ];
 
     /// The template name, as in file names and the outbox's `template` column.
@@ -50,6 +71,13 @@ impl MailKind {
             MailKind::StaffInvitation => "staff_invitation",
             MailKind::ApplicationDigest => "application_digest",
             MailKind::Scout => "scout",
+            MailKind::EventConfirmed => "event_confirmed",
+            MailKind::EventWaitlisted => "event_waitlisted",
+            MailKind::EventPending => "event_pending",
+            MailKind::EventPromoted => "event_promoted",
+            MailKind::EventDeclined => "event_declined",
+            MailKind::EventReminder => "event_reminder",
+            MailKind::EventCancelled => "event_cancelled",
         }
     }
 
@@ -76,6 +104,32 @@ impl MailKind {
             // `count` is the number of new messages as text; `link` the first thread.
             MailKind::ApplicationDigest => &["display_name", "count", "link"],
             MailKind::Scout => &["display_name", "project_title", "message", "link"],
+            // `when` is the event's time as Tokyo text ("2025年8月25日(月) 19:00–20:00"),
+            // `place` the venue or "オンライン"; an empty `online_url` is left out.
+            MailKind::EventConfirmed | MailKind::EventPromoted => &[
+                "display_name",
+                "event_title",
+                "when",
+                "place",
+                "online_url",
+                "checkin_code",
+                "link",
+            ],
+            MailKind::EventWaitlisted | MailKind::EventPending | MailKind::EventCancelled => {
+                &["display_name", "event_title", "when", "link"]
+            }
+            MailKind::EventDeclined => &["display_name", "event_title", "link"],
+            // `lead` says how far off the event is, in the mail's language: "2日後", "in 2 days".
+            MailKind::EventReminder => &[
+                "display_name",
+                "event_title",
+                "when",
+                "place",
+                "online_url",
+                "checkin_code",
+                "link",
+                "lead",
+            ],
         }
     }
 }
@@ -137,6 +191,27 @@ const BUILTIN: &[(&str, &str)] = builtin_templates!(
     "ja/scout.subject",
     "ja/scout.txt",
     "ja/scout.html",
+    "ja/event_confirmed.subject",
+    "ja/event_confirmed.txt",
+    "ja/event_confirmed.html",
+    "ja/event_waitlisted.subject",
+    "ja/event_waitlisted.txt",
+    "ja/event_waitlisted.html",
+    "ja/event_pending.subject",
+    "ja/event_pending.txt",
+    "ja/event_pending.html",
+    "ja/event_promoted.subject",
+    "ja/event_promoted.txt",
+    "ja/event_promoted.html",
+    "ja/event_declined.subject",
+    "ja/event_declined.txt",
+    "ja/event_declined.html",
+    "ja/event_reminder.subject",
+    "ja/event_reminder.txt",
+    "ja/event_reminder.html",
+    "ja/event_cancelled.subject",
+    "ja/event_cancelled.txt",
+    "ja/event_cancelled.html",
     "en/layout.html",
     "en/verify_email.subject",
     "en/verify_email.txt",
@@ -156,6 +231,27 @@ const BUILTIN: &[(&str, &str)] = builtin_templates!(
     "en/scout.subject",
     "en/scout.txt",
     "en/scout.html",
+    "en/event_confirmed.subject",
+    "en/event_confirmed.txt",
+    "en/event_confirmed.html",
+    "en/event_waitlisted.subject",
+    "en/event_waitlisted.txt",
+    "en/event_waitlisted.html",
+    "en/event_pending.subject",
+    "en/event_pending.txt",
+    "en/event_pending.html",
+    "en/event_promoted.subject",
+    "en/event_promoted.txt",
+    "en/event_promoted.html",
+    "en/event_declined.subject",
+    "en/event_declined.txt",
+    "en/event_declined.html",
+    "en/event_reminder.subject",
+    "en/event_reminder.txt",
+    "en/event_reminder.html",
+    "en/event_cancelled.subject",
+    "en/event_cancelled.txt",
+    "en/event_cancelled.html",
 );
 
 /// The platform's own name, used as `tenant_name` for mail outside any tenant.
@@ -510,7 +606,27 @@ mod tests {
                 v["count"] = json!("3");
                 v["project_title"] = json!("<i>古民家カフェ</i>");
                 v["message"] = json!("<script>x</script>");
+                v["event_title"] = json!("<i>移住相談会</i>");
+                v["when"] = json!("2025年8月25日(月) 19:00–20:00");
+                v["place"] = json!("釜石市民ホール TETTO");
+                v["online_url"] = json!("https://meet.example/abc?x=1&y=2");
+                v["checkin_code"] = json!("K7QX-42");
+                v["lead"] = json!("2日後");
                 let r = t.render(None, locale, kind, &v).unwrap();
+                for &var in kind.variables() {
+                    // Every variable a kind names is one its mail shows.
+                    let shown = match var {
+                        "expires_minutes" => continue,
+                        "display_name" => "山田 花子",
+                        _ => v[var].as_str().unwrap(),
+                    };
+                    assert!(
+                        r.text.contains(shown),
+                        "{kind} {locale:?} {var}: {}",
+                        r.text
+                    );
+                }
+                assert!(!r.html.contains("<i>"), "{kind} {locale:?}: {}", r.html);
                 assert!(!r.subject.contains('\n'));
                 assert!(r.text.contains("https://yui.example/verify?token=a&b=1"));
                 assert!(
@@ -519,6 +635,82 @@ mod tests {
                 );
             }
         }
+    }
+
+    fn event_vars(online_url: &str) -> serde_json::Value {
+        json!({
+            "display_name": "山田 花子",
+            "event_title": "遠恋複業 説明会 & 交流会",
+            "when": "2025年8月25日(月) 19:00–20:00",
+            "place": "オンライン",
+            "online_url": online_url,
+            "checkin_code": "K7QX-42",
+            "link": "https://yui.example/iwate/events/3/registration",
+            "lead": "明日",
+        })
+    }
+
+    #[test]
+    fn event_mail_shows_an_online_link_only_when_there_is_one() {
+        let t = Templates::builtin().unwrap();
+        for kind in [
+            MailKind::EventConfirmed,
+            MailKind::EventPromoted,
+            MailKind::EventReminder,
+        ] {
+            let without = t.render(None, Locale::Ja, kind, &event_vars("")).unwrap();
+            assert!(!without.text.contains("参加URL"), "{}", without.text);
+            assert!(!without.html.contains("参加URL"), "{}", without.html);
+            assert!(
+                without
+                    .text
+                    .contains("場所：オンライン\n受付コード：K7QX-42\n")
+            );
+
+            let url = "https://meet.example/j/1?pwd=a&b";
+            let with = t.render(None, Locale::En, kind, &event_vars(url)).unwrap();
+            assert!(
+                with.text.contains(&format!("Join online: {url}\n")),
+                "{}",
+                with.text
+            );
+            assert!(
+                with.html
+                    .contains("href=\"https://meet.example/j/1?pwd=a&amp;b\""),
+                "{}",
+                with.html
+            );
+        }
+    }
+
+    #[test]
+    fn event_mail_reads_naturally() {
+        let t = Templates::builtin().unwrap();
+        let r = t
+            .render(None, Locale::Ja, MailKind::EventReminder, &event_vars(""))
+            .unwrap();
+        assert!(r.text.starts_with("山田 花子 様\n"), "{}", r.text);
+        assert!(
+            r.text
+                .contains("「遠恋複業 説明会 & 交流会」は、明日の開催です。"),
+            "{}",
+            r.text
+        );
+        assert!(r.html.contains("説明会 &amp; 交流会"), "{}", r.html);
+        let r = t
+            .render(None, Locale::En, MailKind::EventCancelled, &event_vars(""))
+            .unwrap();
+        assert_eq!(
+            r.subject,
+            "Yui: an event you registered for has been called off"
+        );
+        assert!(r.text.contains("has been called off"), "{}", r.text);
+        let mut vars = event_vars("");
+        vars["lead"] = json!("in 2 days");
+        let r = t
+            .render(None, Locale::En, MailKind::EventReminder, &vars)
+            .unwrap();
+        assert!(r.text.contains("takes place in 2 days."), "{}", r.text);
     }
 
     #[test]

@@ -6,8 +6,8 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
-use lettre::message::header::{HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Attachment, Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
@@ -296,13 +296,31 @@ impl Transport {
     }
 }
 
-/// The MIME message for a row: multipart/alternative with the text and the HTML.
+/// The MIME message for a row: multipart/alternative with the text and the HTML,
+/// inside multipart/mixed with the attachment when the row has one.
 pub(crate) fn build_message(mail: &QueuedMail) -> std::result::Result<Message, SendError> {
     let address = |a: &str| {
         Address::from_str(a)
             .map_err(|e| SendError::permanent(format!("{a:?} is not a mail address: {e}")))
     };
     let from_name = Some(mail.from_name.clone()).filter(|n| !n.trim().is_empty());
+    let alternative =
+        MultiPart::alternative_plain_html(mail.body_text.clone(), mail.body_html.clone());
+    let body = match &mail.attachment {
+        None => alternative,
+        Some(attachment) => {
+            let content_type = ContentType::parse(&attachment.content_type).map_err(|e| {
+                SendError::permanent(format!(
+                    "attachment type {:?}: {e}",
+                    attachment.content_type
+                ))
+            })?;
+            MultiPart::mixed().multipart(alternative).singlepart(
+                Attachment::new(attachment.name.clone())
+                    .body(attachment.body.clone(), content_type),
+            )
+        }
+    };
     Message::builder()
         .from(Mailbox::new(from_name, address(&mail.from_address)?))
         .to(Mailbox::new(None, address(&mail.to_address)?))
@@ -320,9 +338,6 @@ pub(crate) fn build_message(mail: &QueuedMail) -> std::result::Result<Message, S
             HeaderName::new_from_ascii_str("Auto-Submitted"),
             "auto-generated".to_owned(),
         ))
-        .multipart(MultiPart::alternative_plain_html(
-            mail.body_text.clone(),
-            mail.body_html.clone(),
-        ))
+        .multipart(body)
         .map_err(|e| SendError::permanent(format!("cannot build the message: {e}")))
 }

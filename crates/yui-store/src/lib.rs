@@ -54,7 +54,9 @@ pub use events::{
 pub use hearings::{Hearing, HearingSubject};
 pub use hosts::{Host, HostMember};
 pub use invitations::{Invitation, NewInvitation};
-pub use outbox::{MailStatus, NewOutboxMail, OutboxEntry, OutboxTx, QueuedMail, StatusCounts};
+pub use outbox::{
+    MailAttachment, MailStatus, NewOutboxMail, OutboxEntry, OutboxTx, QueuedMail, StatusCounts,
+};
 pub use policy::{
     ChangeOutcome, GrantKey, GrantRow, PermissionRow, PermissionSpec, PolicyChange, PolicyTx,
     TenantNode, UNVERIFIED,

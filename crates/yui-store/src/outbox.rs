@@ -48,6 +48,26 @@ impl TryFrom<String> for MailStatus {
     }
 }
 
+/// A file that rides on a mail, one at most: a text such as an event's `.ics`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MailAttachment {
+    /// The file name a mail client shows and saves it under.
+    pub name: String,
+    /// The MIME type with its parameters: `text/calendar; charset=utf-8; method=PUBLISH`.
+    pub content_type: String,
+    pub body: String,
+}
+
+// A calendar file holds the check-in code and the online link: keep the body out of logs.
+impl fmt::Debug for MailAttachment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MailAttachment")
+            .field("name", &self.name)
+            .field("content_type", &self.content_type)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A rendered mail to queue.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct NewOutboxMail<'a> {
@@ -68,6 +88,7 @@ pub struct NewOutboxMail<'a> {
     /// With angle brackets: `<…@…>`. Fixed here, so a retried delivery is
     /// recognisably the same mail.
     pub message_id: &'a str,
+    pub attachment: Option<&'a MailAttachment>,
 }
 
 // Bodies hold sign-in links and addresses are personal data: keep both out of logs.
@@ -82,7 +103,7 @@ impl fmt::Debug for NewOutboxMail<'_> {
 }
 
 /// A row as a worker claims it: everything needed to send it.
-#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct QueuedMail {
     pub id: MailId,
     pub tenant_id: Option<TenantId>,
@@ -96,9 +117,64 @@ pub struct QueuedMail {
     pub body_html: String,
     /// With angle brackets: `<…@…>`.
     pub message_id: String,
+    pub attachment: Option<MailAttachment>,
     /// Attempts so far, including the current one.
     pub attempts: i32,
     pub created_at: DateTime<Utc>,
+}
+
+/// [`QueuedMail`] as its columns: the attachment is three nullable ones.
+#[derive(sqlx::FromRow)]
+struct QueuedRow {
+    id: MailId,
+    tenant_id: Option<TenantId>,
+    template: String,
+    locale: String,
+    from_name: String,
+    from_address: String,
+    to_address: String,
+    subject: String,
+    body_text: String,
+    body_html: String,
+    message_id: String,
+    attachment_name: Option<String>,
+    attachment_type: Option<String>,
+    attachment_body: Option<String>,
+    attempts: i32,
+    created_at: DateTime<Utc>,
+}
+
+impl From<QueuedRow> for QueuedMail {
+    fn from(row: QueuedRow) -> QueuedMail {
+        let attachment = match (
+            row.attachment_name,
+            row.attachment_type,
+            row.attachment_body,
+        ) {
+            (Some(name), Some(content_type), Some(body)) => Some(MailAttachment {
+                name,
+                content_type,
+                body,
+            }),
+            _ => None,
+        };
+        QueuedMail {
+            id: row.id,
+            tenant_id: row.tenant_id,
+            template: row.template,
+            locale: row.locale,
+            from_name: row.from_name,
+            from_address: row.from_address,
+            to_address: row.to_address,
+            subject: row.subject,
+            body_text: row.body_text,
+            body_html: row.body_html,
+            message_id: row.message_id,
+            attachment,
+            attempts: row.attempts,
+            created_at: row.created_at,
+        }
+    }
 }
 
 // Bodies hold sign-in links and addresses are personal data: keep both out of logs.
@@ -110,12 +186,14 @@ impl fmt::Debug for QueuedMail {
             .field("template", &self.template)
             .field("locale", &self.locale)
             .field("attempts", &self.attempts)
+            .field("attachment", &self.attachment)
             .finish_non_exhaustive()
     }
 }
 
 const QUEUED_COLUMNS: &str = "id, tenant_id, template, locale, from_name, from_address, \
-     to_address, subject, body_text, body_html, message_id, attempts, created_at";
+     to_address, subject, body_text, body_html, message_id, attachment_name, attachment_type, \
+     attachment_body, attempts, created_at";
 
 /// A row as stored, for operators and tests.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -129,6 +207,9 @@ pub struct OutboxEntry {
     pub to_address: String,
     pub subject: String,
     pub message_id: String,
+    /// The attachment's file name and type, if the mail carries one.
+    pub attachment_name: Option<String>,
+    pub attachment_type: Option<String>,
     #[sqlx(try_from = "String")]
     pub status: MailStatus,
     pub attempts: i32,
@@ -194,9 +275,10 @@ async fn insert(
     let id = with_tx!(tx, conn => {
         let (id,): (MailId,) = sqlx::query_as(
             "INSERT INTO mail_outbox (tenant_id, template, locale, from_name, from_address,
-                 to_address, subject, body_text, body_html, message_id, status, attempts,
-                 next_attempt_at, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', 0, $11, $11)
+                 to_address, subject, body_text, body_html, message_id, attachment_name,
+                 attachment_type, attachment_body, status, attempts, next_attempt_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'pending', 0,
+                 $14, $14)
              RETURNING id",
         )
         .bind(tenant_id)
@@ -209,6 +291,9 @@ async fn insert(
         .bind(mail.body_text)
         .bind(mail.body_html)
         .bind(mail.message_id)
+        .bind(mail.attachment.map(|a| a.name.as_str()))
+        .bind(mail.attachment.map(|a| a.content_type.as_str()))
+        .bind(mail.attachment.map(|a| a.body.as_str()))
         .bind(now)
         .fetch_one(&mut **conn)
         .await?;
@@ -280,7 +365,8 @@ impl PlatformTx {
         with_tx!(&mut self.tx, conn => {
             Ok(sqlx::query_as(
                 "SELECT id, tenant_id, template, locale, from_name, from_address, to_address,
-                        subject, message_id, status, attempts, next_attempt_at, claimed_by,
+                        subject, message_id, attachment_name, attachment_type, status,
+                        attempts, next_attempt_at, claimed_by,
                         claimed_until, last_error, created_at, sent_at
                  FROM mail_outbox WHERE id = $1",
             )
@@ -328,8 +414,8 @@ impl PlatformTx {
     /// claiming them: a look at what the workers will send next.
     #[instrument(skip_all, err(level = "warn"))]
     pub async fn due_mail(&mut self, now: DateTime<Utc>, limit: i64) -> Result<Vec<QueuedMail>> {
-        with_tx!(&mut self.tx, conn => {
-            Ok(sqlx::query_as(&format!(
+        let rows: Vec<QueuedRow> = with_tx!(&mut self.tx, conn => {
+            sqlx::query_as(&format!(
                 "SELECT {QUEUED_COLUMNS} FROM mail_outbox
                  WHERE status = 'pending' AND next_attempt_at <= $1
                    AND (claimed_until IS NULL OR claimed_until <= $1)
@@ -338,8 +424,9 @@ impl PlatformTx {
             .bind(now)
             .bind(limit)
             .fetch_all(&mut **conn)
-            .await?)
-        })
+            .await?
+        });
+        Ok(rows.into_iter().map(QueuedMail::from).collect())
     }
 
     /// Claims up to `limit` due rows for `node_id` until `lease_until` under the claim
@@ -360,7 +447,7 @@ impl PlatformTx {
             StoreTx::Sqlite(_) => claim_sql(CLAIM_SQLITE),
             StoreTx::Postgres(_) => claim_sql(CLAIM_POSTGRES),
         };
-        let mut mails: Vec<QueuedMail> = with_tx!(&mut self.tx, conn => {
+        let rows: Vec<QueuedRow> = with_tx!(&mut self.tx, conn => {
             sqlx::query_as(&sql)
                 .bind(now)
                 .bind(limit)
@@ -370,6 +457,7 @@ impl PlatformTx {
                 .fetch_all(&mut **conn)
                 .await?
         });
+        let mut mails: Vec<QueuedMail> = rows.into_iter().map(QueuedMail::from).collect();
         mails.sort_by_key(|m| m.id);
         Ok(mails)
     }

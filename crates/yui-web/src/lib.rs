@@ -309,6 +309,8 @@ pub async fn serve(
     // The hourly digest of application messages runs beside the server on every
     // node; the claim in the database keeps nodes from sending one twice.
     let digests = tokio::spawn(features::applications::digest::run(state.clone()));
+    // Reminders before events, likewise claimed once in the database.
+    let reminders = tokio::spawn(features::events::reminders::run(state.clone()));
     // The peer address feeds sign-in throttling and the audit log.
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app)
@@ -328,5 +330,6 @@ pub async fn serve(
         })
         .await;
     digests.abort();
+    reminders.abort();
     served
 }

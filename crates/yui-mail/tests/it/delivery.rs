@@ -2,10 +2,12 @@
 
 use std::time::Duration;
 
+use mail_parser::MimeHeaders;
 use yui_domain::MailId;
 use yui_mail::testing::{ReceivedMail, SmtpSink};
 use yui_mail::{
-    FileTransport, Locale, MailStatus, MemoryTransport, Outbox, Transport, Worker, WorkerConfig,
+    Attachment, FileTransport, Locale, MailKind, MailStatus, MemoryTransport, NewMail, Outbox,
+    Transport, Worker, WorkerConfig,
 };
 use yui_store::PlatformReason;
 use yui_testkit::on_both_backends;
@@ -46,6 +48,12 @@ async fn smtp_roundtrip(db: &TestDb) {
         Some("auto-generated")
     );
     assert_eq!(mail.header("Content-Language").as_deref(), Some("ja"));
+    // Without an attachment the mail is only the two alternatives.
+    assert!(
+        mail.header("Content-Type")
+            .unwrap()
+            .starts_with("multipart/alternative;")
+    );
 
     let entry = Outbox::entry(&db.store, ids[0]).await.unwrap();
     assert_eq!(entry.status, MailStatus::Sent);
@@ -475,4 +483,86 @@ async fn purge_and_forget_recipient(db: &TestDb) {
     assert_eq!(Outbox::purge(&db.store, t0() + secs(1)).await.unwrap(), 2);
     let counts = Outbox::counts(&db.store).await.unwrap();
     assert_eq!((counts.pending, counts.sent, counts.failed), (1, 0, 0));
+}
+
+on_both_backends!(TestDb::on, worker_threads = 4 => an_attachment_arrives_as_multipart_mixed);
+/// A confirmation's calendar file goes over SMTP (and into an .eml file) beside the
+/// text and HTML, and an independent parser finds it with its name, type and body
+/// intact.
+async fn an_attachment_arrives_as_multipart_mixed(db: &TestDb) {
+    let sink = SmtpSink::start().await.unwrap();
+    let ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Yui//Events//JA\r\nMETHOD:PUBLISH\r\n\
+               BEGIN:VEVENT\r\nUID:event-3@yui.example\r\nDTSTART:20250825T100000Z\r\n\
+               SUMMARY:遠恋複業 説明会（東京会場）\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    let mail = NewMail {
+        kind: MailKind::EventConfirmed,
+        vars: serde_json::json!({
+            "display_name": "山田 花子",
+            "event_title": "遠恋複業 説明会",
+            "when": "2025年8月25日(月) 19:00–20:00",
+            "place": "岩手銀行赤レンガ館",
+            "online_url": "",
+            "checkin_code": "K7QX-42",
+            "link": "https://yui.example/iwate/events/3",
+        }),
+        attachment: Some(Attachment {
+            name: "遠恋複業 説明会.ics".to_owned(),
+            content_type: "text/calendar; charset=utf-8; method=PUBLISH".to_owned(),
+            body: ics.to_owned(),
+        }),
+        ..verify_mail("hanako@example.jp", Locale::Ja)
+    };
+    let ids = enqueue_committed(db, &outbox(), &[mail]).await;
+    let entry = Outbox::entry(&db.store, ids[0]).await.unwrap();
+    assert_eq!(
+        entry.attachment_name.as_deref(),
+        Some("遠恋複業 説明会.ics")
+    );
+    let queued = due_mail(db, ids[0]).await;
+
+    let worker = smtp_worker(db, &sink, "node-a", test_config());
+    assert_eq!(worker.run_once(t0()).await.unwrap().sent, 1);
+    let received = sink.wait_for(1, Duration::from_secs(5)).await.unwrap();
+    let raw = &received[0];
+    assert!(
+        raw.header("Content-Type")
+            .unwrap()
+            .starts_with("multipart/mixed;"),
+        "{}",
+        raw.data
+    );
+    // Our reader still finds both alternatives inside the mixed part.
+    assert!(raw.text_body().unwrap().contains("受付コード：K7QX-42"));
+    assert!(raw.html_body().unwrap().contains("K7QX-42"));
+
+    let parsed = mail_parser::MessageParser::default()
+        .parse(raw.data.as_bytes())
+        .unwrap();
+    assert!(parsed.body_text(0).unwrap().contains("遠恋複業 説明会"));
+    assert!(parsed.body_html(0).unwrap().contains("<html lang=\"ja\">"));
+    assert_eq!(parsed.attachment_count(), 1);
+    let attachment = parsed.attachment(0).unwrap();
+    assert_eq!(attachment.attachment_name(), Some("遠恋複業 説明会.ics"));
+    let content_type = attachment.content_type().unwrap();
+    assert_eq!(
+        (content_type.ctype(), content_type.subtype()),
+        ("text", Some("calendar"))
+    );
+    assert_eq!(content_type.attribute("method"), Some("PUBLISH"));
+    assert_eq!(content_type.attribute("charset"), Some("utf-8"));
+    assert_eq!(
+        String::from_utf8(attachment.contents().to_vec()).unwrap(),
+        ics
+    );
+
+    // The file transport writes the same message.
+    let dir = tempfile::tempdir().unwrap();
+    let file = FileTransport::new(dir.path());
+    Transport::File(file.clone()).send(&queued).await.unwrap();
+    let raw = std::fs::read(file.path_for(&queued)).unwrap();
+    let parsed = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    assert_eq!(parsed.attachment_count(), 1);
+    let attachment = parsed.attachment(0).unwrap();
+    assert_eq!(attachment.attachment_name(), Some("遠恋複業 説明会.ics"));
+    assert_eq!(attachment.contents(), ics.as_bytes());
 }

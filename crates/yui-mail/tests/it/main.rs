@@ -53,6 +53,7 @@ pub fn verify_mail(to: &str, locale: Locale) -> NewMail {
             "link": format!("https://yui.example/verify?token=tok-{to}"),
             "expires_minutes": 1440,
         }),
+        attachment: None,
     }
 }
 

@@ -289,6 +289,7 @@ async fn tenant_sender_and_overrides_over_smtp(db: &TestDb) {
         locale,
         kind: MailKind::VerifyEmail,
         vars: json!({"display_name": "", "link": "https://yui.example/iwate/verify?t=1", "expires_minutes": 60}),
+        attachment: None,
     };
     let ids = enqueue_committed(
         db,
@@ -402,4 +403,167 @@ async fn invalid_addresses_are_refused_at_enqueue() {
         );
     }
     tx.rollback().await.unwrap();
+}
+
+#[tokio::test]
+async fn hostile_attachments_are_refused_at_enqueue() {
+    let db = TestDb::sqlite().await;
+    let outbox = crate::outbox();
+    let ics = |name: &str, content_type: &str, body: String| NewMail {
+        attachment: Some(yui_mail::Attachment {
+            name: name.to_owned(),
+            content_type: content_type.to_owned(),
+            body,
+        }),
+        ..crate::verify_mail("x@example.jp", Locale::Ja)
+    };
+    let calendar = "text/calendar; charset=utf-8; method=PUBLISH";
+    let long_name = format!("{}.ics", "あ".repeat(97));
+    let refused = [
+        ics("../../etc/passwd", calendar, String::new()),
+        ics("a/b.ics", calendar, String::new()),
+        ics("a\\b.ics", calendar, String::new()),
+        ics("a.ics\r\nBcc: x@y.jp", calendar, String::new()),
+        ics("a\u{0}.ics", calendar, String::new()),
+        ics("a\u{202e}.ics", calendar, String::new()),
+        ics("", calendar, String::new()),
+        ics("  ", calendar, String::new()),
+        ics("..", calendar, String::new()),
+        ics(&long_name, calendar, String::new()),
+        ics("a.ics", "", String::new()),
+        ics("a.ics", "calendar", String::new()),
+        ics("a.ics", "text/calendar\r\nBcc: x@y.jp", String::new()),
+        ics("a.ics", calendar, "x".repeat(256 * 1024 + 1)),
+    ];
+    let mut tx = crate::platform_write(&db.store).await;
+    for mail in &refused {
+        let err = outbox.enqueue(&mut tx, mail, t0()).await.unwrap_err();
+        assert!(
+            matches!(err, MailError::Attachment(_)),
+            "{:?}: {err}",
+            mail.attachment
+        );
+    }
+    // A long Japanese name is counted in characters, not bytes.
+    let fits = format!("{}.ics", "あ".repeat(96));
+    outbox
+        .enqueue(
+            &mut tx,
+            &ics(&fits, calendar, "BEGIN:VCALENDAR".to_owned()),
+            t0(),
+        )
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+}
+
+#[test]
+fn event_mails_in_japanese_and_english() {
+    let t = Templates::builtin().unwrap();
+    let tenant = sample_tenant();
+    let vars = json!({
+        "display_name": "佐藤 & <健>",
+        "event_title": "釜石 <フィールドワーク>",
+        "when": "2025年9月6日(土) 10:00 – 9月7日(日) 15:00",
+        "place": "釜石市 大町 1-1",
+        "online_url": "https://meet.example/k?x=1&y=2",
+        "checkin_code": "K7QX-42",
+        "link": "https://yui.example/t/abc?x=1&y=2",
+        "lead": "2日後",
+    });
+    let expected = [
+        (
+            MailKind::EventConfirmed,
+            "【岩手県】イベントへの参加が確定しました",
+            "Iwate Prefecture: your place at the event is confirmed",
+            "参加が確定しました",
+            "Your place is confirmed",
+        ),
+        (
+            MailKind::EventWaitlisted,
+            "【岩手県】キャンセル待ちとして受け付けました",
+            "Iwate Prefecture: you are on the waiting list",
+            "キャンセル待ちとして受け付けました",
+            "waiting list",
+        ),
+        (
+            MailKind::EventPending,
+            "【岩手県】イベントへのお申し込みを受け付けました",
+            "Iwate Prefecture: we have received your application",
+            "結果が決まりしだい",
+            "once a decision has been made",
+        ),
+        (
+            MailKind::EventPromoted,
+            "【岩手県】キャンセル待ちから参加が確定しました",
+            "Iwate Prefecture: a place has opened up for you",
+            "お席に空きが出たため",
+            "it is now yours",
+        ),
+        (
+            MailKind::EventDeclined,
+            "【岩手県】イベントへのお申し込みの結果について",
+            "Iwate Prefecture: about your application for the event",
+            "今回はご参加いただけないこととなりました",
+            "cannot offer you a place this time",
+        ),
+        (
+            MailKind::EventReminder,
+            "【岩手県】お申し込みのイベントが近づいています",
+            "Iwate Prefecture: your event is coming up",
+            "は、2日後の開催です",
+            "takes place 2日後",
+        ),
+        (
+            MailKind::EventCancelled,
+            "【岩手県】イベント中止のお知らせ",
+            "Iwate Prefecture: an event you registered for has been called off",
+            "開催を中止することになりました",
+            "has been called off",
+        ),
+    ];
+    for (kind, ja_subject, en_subject, ja_phrase, en_phrase) in expected {
+        let ja = t.render(Some(&tenant), Locale::Ja, kind, &vars).unwrap();
+        assert_eq!(ja.subject, ja_subject);
+        assert!(
+            ja.text.starts_with("佐藤 & <健> 様\n"),
+            "{kind}: {}",
+            ja.text
+        );
+        assert!(
+            ja.text.contains("「釜石 <フィールドワーク>」"),
+            "{kind}: {}",
+            ja.text
+        );
+        assert!(ja.text.contains(ja_phrase), "{kind}: {}", ja.text);
+        assert!(
+            ja.html.contains("「釜石 &lt;フィールドワーク&gt;」"),
+            "{kind}: {}",
+            ja.html
+        );
+        assert!(ja.html.contains(ja_phrase), "{kind}: {}", ja.html);
+
+        let en = t.render(Some(&tenant), Locale::En, kind, &vars).unwrap();
+        assert_eq!(en.subject, en_subject);
+        assert!(
+            en.text.starts_with("Hello 佐藤 & <健>,\n"),
+            "{kind}: {}",
+            en.text
+        );
+        assert!(
+            en.text.contains("\"釜石 <フィールドワーク>\""),
+            "{kind}: {}",
+            en.text
+        );
+        assert!(en.text.contains(en_phrase), "{kind}: {}", en.text);
+        assert!(en.html.contains("<html lang=\"en\">"));
+        assert!(en.html.contains(en_phrase), "{kind}: {}", en.html);
+        for r in [&ja, &en] {
+            assert!(r.text.contains("https://yui.example/t/abc?x=1&y=2"));
+            assert!(
+                r.html
+                    .contains("href=\"https://yui.example/t/abc?x=1&amp;y=2\"")
+            );
+        }
+    }
 }

@@ -5,7 +5,8 @@ use std::collections::BTreeSet;
 
 use yui_domain::{MailId, TenantId};
 use yui_store::{
-    MailStatus, NewOutboxMail, OutboxEntry, OutboxTx, PlatformReason, Store, StoreError,
+    MailAttachment, MailStatus, NewOutboxMail, OutboxEntry, OutboxTx, PlatformReason, Store,
+    StoreError,
 };
 
 use crate::{Db, both, secs, t0};
@@ -16,6 +17,7 @@ both!(
     outcomes_need_the_claim_token,
     concurrent_claims_take_disjoint_rows,
     counts_and_purge,
+    an_attachment_travels_with_its_mail,
 );
 
 fn mail(tenant_id: Option<TenantId>, to: &str) -> NewOutboxMail<'_> {
@@ -30,6 +32,7 @@ fn mail(tenant_id: Option<TenantId>, to: &str) -> NewOutboxMail<'_> {
         body_text: "text",
         body_html: "<p>html</p>",
         message_id: "<x@yui.example>",
+        attachment: None,
     }
 }
 
@@ -340,4 +343,66 @@ async fn counts_and_purge(db: Db) {
     let counts = tx.outbox_counts().await.unwrap();
     assert_eq!((counts.pending, counts.sent, counts.failed), (1, 0, 0));
     tx.commit().await.unwrap();
+}
+
+/// The one file a mail may carry (an event's .ics) is stored with the mail and
+/// comes back whole to the worker that claims it; a mail without one has none.
+async fn an_attachment_travels_with_its_mail(db: Db) {
+    let iwate = db.tenant("iwate");
+    let ics = MailAttachment {
+        name: "説明会 2025-08-25.ics".to_owned(),
+        content_type: "text/calendar; charset=utf-8; method=PUBLISH".to_owned(),
+        body: "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nSUMMARY:遠恋複業 説明会\r\n\
+               END:VEVENT\r\nEND:VCALENDAR\r\n"
+            .to_owned(),
+    };
+    let mut tx = db.store.tenant(iwate).write().await.unwrap();
+    let with = tx
+        .enqueue_mail(
+            &NewOutboxMail {
+                attachment: Some(&ics),
+                ..mail(Some(iwate), "a@example.jp")
+            },
+            t0(),
+        )
+        .await
+        .unwrap();
+    let without = tx
+        .enqueue_mail(&mail(Some(iwate), "b@example.jp"), t0())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let stored = entry(&db.store, with).await;
+    assert_eq!(
+        stored.attachment_name.as_deref(),
+        Some("説明会 2025-08-25.ics")
+    );
+    assert_eq!(
+        stored.attachment_type.as_deref(),
+        Some("text/calendar; charset=utf-8; method=PUBLISH")
+    );
+    let plain = entry(&db.store, without).await;
+    assert_eq!((plain.attachment_name, plain.attachment_type), (None, None));
+
+    let mut tx = db
+        .store
+        .platform(PlatformReason::MailDelivery)
+        .write()
+        .await
+        .unwrap();
+    let due = tx.due_mail(t0(), 10).await.unwrap();
+    let claimed = tx
+        .claim_mail(t0(), 10, "a", "ta", t0() + secs(120))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    for mails in [due, claimed] {
+        assert_eq!(
+            mails.iter().map(|m| m.id).collect::<Vec<_>>(),
+            [with, without]
+        );
+        assert_eq!(mails[0].attachment.as_ref(), Some(&ics));
+        assert_eq!(mails[1].attachment, None);
+    }
 }

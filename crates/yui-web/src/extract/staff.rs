@@ -40,7 +40,12 @@ needs!(
     TalentRead,
     HearingRead,
     HearingWrite,
-    PoolScout
+    PoolScout,
+    ProgramManage,
+    EventRead,
+    EventManage,
+    EventCheckIn,
+    RegistrationManage
 );
 
 /// Reading the whole platform's audit log (the operators' `audit` read).

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod applications;
 pub mod audit;
+pub mod events;
 pub mod hearings;
 pub mod hosts;
 pub mod ops;
@@ -23,6 +24,7 @@ pub(crate) const TEMPLATES: &[&[(&str, &str)]] = &[
     accounts::TEMPLATES,
     applications::TEMPLATES,
     audit::TEMPLATES,
+    events::TEMPLATES,
     hearings::TEMPLATES,
     hosts::TEMPLATES,
     ops::TEMPLATES,
@@ -51,4 +53,5 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(applications::router())
         .merge(hearings::router())
         .merge(scouts::router())
+        .merge(events::router())
 }

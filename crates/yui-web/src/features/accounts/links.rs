@@ -105,6 +105,7 @@ pub(super) async fn mail_link<T: Tx>(
             "link": state.link(&format!("{}?token={token}", link.path())),
             "expires_minutes": link.minutes(),
         }),
+        attachment: None,
     };
     state.inner.outbox.enqueue(tx, &mail, now).await?;
     Ok(())

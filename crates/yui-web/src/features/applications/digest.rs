@@ -53,6 +53,7 @@ pub async fn send_due(state: &AppState, now: DateTime<Utc>) -> Result<usize, Web
                 "count": count.to_string(),
                 "link": state.link(&format!("/t/{slug}/applications/{first}#messages")),
             }),
+            attachment: None,
         };
         match state.inner.outbox.enqueue(&mut tx, &mail, now).await {
             Ok(_) => queued += 1,

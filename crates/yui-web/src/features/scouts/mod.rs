@@ -350,6 +350,7 @@ async fn send(
             "message": message,
             "link": state.link(&format!("/me/scouts/{id}")),
         }),
+        attachment: None,
     };
     if let Err(e) = state.inner.outbox.enqueue(&mut tx, &mail, now).await {
         tx.rollback().await?;

@@ -160,6 +160,7 @@ pub(super) async fn submit(
             "link": state.link(&path),
             "expires_minutes": INVITATION_MINUTES,
         }),
+        attachment: None,
     };
     if let Err(e) = state.inner.outbox.enqueue(&mut tx, &mail, now).await {
         tx.rollback().await?;
