@@ -668,32 +668,29 @@ pub(super) async fn render_detail(
                 .map(|p| text(state, locale, "evp_waitlist_place").replace("{n}", &p.to_string())),
         );
         ctx.insert("mine", &view);
-    } else if open {
-        if let Some(a) = viewer {
-            let mut inputs = Vec::new();
-            if let Some(i) =
-                attendance_input(state, locale, fields.format, &shown.pairs, &shown.errors)
-            {
-                inputs.push(i);
-            }
-            inputs.extend(question_inputs(
-                state,
-                locale,
-                &fields.questions,
-                &shown.pairs,
-                None,
-                &shown.errors,
-            ));
-            errors.extend(error_lines(&inputs.iter().collect::<Vec<_>>()));
-            ctx.insert("inputs", &inputs);
-            ctx.insert("idempotency_key", &fresh_key());
-            ctx.insert("verified", &a.email_verified_at.is_some());
-            ctx.insert(
-                "screened",
-                &(fields.selection == yui_domain::event::Selection::Screened),
-            );
-            ctx.insert("was_cancelled", &mine.is_some());
+    } else if open && let Some(a) = viewer {
+        let mut inputs = Vec::new();
+        if let Some(i) = attendance_input(state, locale, fields.format, &shown.pairs, &shown.errors)
+        {
+            inputs.push(i);
         }
+        inputs.extend(question_inputs(
+            state,
+            locale,
+            &fields.questions,
+            &shown.pairs,
+            None,
+            &shown.errors,
+        ));
+        errors.extend(error_lines(&inputs.iter().collect::<Vec<_>>()));
+        ctx.insert("inputs", &inputs);
+        ctx.insert("idempotency_key", &fresh_key());
+        ctx.insert("verified", &a.email_verified_at.is_some());
+        ctx.insert(
+            "screened",
+            &(fields.selection == yui_domain::event::Selection::Screened),
+        );
+        ctx.insert("was_cancelled", &mine.is_some());
     }
     ctx.insert("open", &open);
     ctx.insert("errors", &errors);
