@@ -3,6 +3,7 @@
 //! waitlist, reminders, calendars and check-in.
 
 mod across;
+pub mod api;
 mod calendar;
 pub(crate) mod flow;
 mod public;
@@ -28,4 +29,5 @@ pub fn router() -> Router<AppState> {
         .merge(public::router())
         .merge(register::router())
         .merge(across::router())
+        .merge(api::router())
 }
