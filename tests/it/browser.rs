@@ -1431,7 +1431,12 @@ async fn a_waitlisted_talent_is_promoted_by_mail_and_checked_in_through_the_qr_u
             tokio::time::sleep(Duration::from_millis(200)).await;
         };
         assert_eq!(promoted.len(), 1, "one promotion mail");
-        assert!(promoted[0].text_body().unwrap_or_default().contains("満席のセミナー"));
+        assert!(
+            promoted[0]
+                .text_body()
+                .unwrap_or_default()
+                .contains("満席のセミナー")
+        );
 
         // Her page now shows the seat and the QR code's check-in URL.
         sign_in_with(c, &app, "hanako@example.jp", PASSWORD).await?;
@@ -1467,7 +1472,10 @@ async fn a_waitlisted_talent_is_promoted_by_mail_and_checked_in_through_the_qr_u
         let mut tx = app.store.tenant(tenant.id).read().await.unwrap();
         let rows = tx.registrations(event).await.unwrap();
         tx.commit().await.unwrap();
-        let hanako = rows.iter().find(|r| r.email == "hanako@example.jp").unwrap();
+        let hanako = rows
+            .iter()
+            .find(|r| r.email == "hanako@example.jp")
+            .unwrap();
         assert_eq!(
             hanako.status(),
             yui_domain::registration::RegistrationStatus::Attended
@@ -1479,7 +1487,12 @@ async fn a_waitlisted_talent_is_promoted_by_mail_and_checked_in_through_the_qr_u
 
 /// A published onsite seminar of `slug` ten days from now with `seats` seats, in
 /// the program of its fiscal year (made when missing).
-async fn published_seminar(app: &TestApp, slug: &str, title: &str, seats: u32) -> yui_domain::EventId {
+async fn published_seminar(
+    app: &TestApp,
+    slug: &str,
+    title: &str,
+    seats: u32,
+) -> yui_domain::EventId {
     use yui_domain::event::{EventInput, EventStatus, check_event_edit};
     use yui_domain::program::{FieldworkRule, ProgramFields};
     let tokyo = yui_domain::fiscal::tokyo();

@@ -10,6 +10,7 @@ mod browser;
 mod demo_events;
 mod edges;
 mod events_api;
+mod events_public;
 mod form_pages;
 mod hearings;
 mod hosts;

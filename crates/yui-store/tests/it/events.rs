@@ -25,6 +25,7 @@ both!(
     a_reminder_is_claimed_once,
     events_stay_in_their_tenant,
     the_outbox_lists_one_kind_of_mail,
+    past_events_regions_and_pages,
 );
 
 /// An event form as a browser posts it.
@@ -589,4 +590,69 @@ async fn the_outbox_lists_one_kind_of_mail(db: Db) {
     let to: Vec<&str> = rows.iter().map(|r| r.to_address.as_str()).collect();
     assert_eq!(to, ["b@example.jp", "a@example.jp"]);
     assert!(rows.iter().all(|r| r.tenant_id == Some(tenant)));
+}
+
+async fn past_events_regions_and_pages(db: Db) {
+    let (iwate, kamaishi, amami) = (
+        db.tenant("iwate"),
+        db.tenant("kamaishi"),
+        db.tenant("amami"),
+    );
+    let june = event(&db, iwate, &[]).await;
+    let july = event(&db, kamaishi, &[("day1_date", "2026-07-10")]).await;
+    let august = event(&db, amami, &[("day1_date", "2026-08-10")]).await;
+    let at = |m: u32| chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, m, 1, 0, 0, 0).unwrap();
+
+    // The public list's past events: those that ended, the latest first.
+    let mut tx = db.store.tenant(iwate).read().await.unwrap();
+    assert!(tx.past_events(at(6), 10).await.unwrap().is_empty());
+    let past: Vec<EventId> = tx
+        .past_events(at(9), 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(past, vec![june]);
+    tx.commit().await.unwrap();
+
+    let mut tx = db
+        .store
+        .platform(PlatformReason::PublicListings)
+        .read()
+        .await
+        .unwrap();
+    let mut run = Vec::new();
+    for q in [
+        EventQuery {
+            region: Some(iwate),
+            limit: 50,
+            ..EventQuery::default()
+        },
+        EventQuery {
+            region: Some(kamaishi),
+            limit: 50,
+            ..EventQuery::default()
+        },
+        EventQuery {
+            offset: 1,
+            limit: 50,
+            ..EventQuery::default()
+        },
+        EventQuery {
+            offset: 1,
+            limit: 1,
+            ..EventQuery::default()
+        },
+    ] {
+        let found = tx.list_events(&q).await.unwrap();
+        run.push(found.iter().map(|l| l.event.id).collect::<Vec<_>>());
+    }
+    tx.commit().await.unwrap();
+    // A prefecture takes in its municipalities; a municipality is itself alone.
+    assert_eq!(run[0], vec![june, july]);
+    assert_eq!(run[1], vec![july]);
+    // Later pages skip what earlier ones showed.
+    assert_eq!(run[2], vec![july, august]);
+    assert_eq!(run[3], vec![july]);
 }

@@ -59,7 +59,10 @@ fn month_start(typed: &str) -> Option<NaiveDate> {
 fn month_span(first: NaiveDate) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
     let next = first.checked_add_months(chrono::Months::new(1))?;
     let midnight = chrono::NaiveTime::MIN;
-    Some((tokyo_instant(first, midnight)?, tokyo_instant(next, midnight)?))
+    Some((
+        tokyo_instant(first, midnight)?,
+        tokyo_instant(next, midnight)?,
+    ))
 }
 
 pub(super) async fn page(

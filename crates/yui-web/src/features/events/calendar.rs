@@ -1,9 +1,9 @@
 //! Calendar files: one event's `.ics` and a tenant's feed of its published events,
 //! every time written in Asia/Tokyo (the domain's `ics` adds the VTIMEZONE).
 
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::extract::State;
 use chrono::Duration;
 use yui_domain::EventId;
 use yui_domain::Locale;
@@ -11,9 +11,9 @@ use yui_domain::calendar::{CalendarEvent, ics};
 use yui_domain::event::{EventStatus, SeatKind};
 
 use super::flow::{event_ics, place_text};
+use crate::AppState;
 use crate::error::PageError;
 use crate::extract::TenantPath;
-use crate::AppState;
 
 /// Events a feed holds at most.
 const FEED_LIMIT: i64 = 500;

@@ -14,7 +14,9 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use yui_domain::account::FieldError;
 use yui_domain::checkin::CheckinCode;
-use yui_domain::event::question::{Answer, Answers, LOGISTICS, Question, QuestionKind, REGISTRATION};
+use yui_domain::event::question::{
+    Answer, Answers, LOGISTICS, Question, QuestionKind, REGISTRATION,
+};
 use yui_domain::event::{EventFields, EventStatus, Fee, Format, SeatKind, TravelSubsidy};
 use yui_domain::registration::{
     Closed, RegistrationStatus, may_cancel, may_fill_logistics, sees_online_url,
@@ -130,7 +132,8 @@ pub(super) fn event_row(
         fee: fee_text(state, locale, fields.fee),
         seats,
         full,
-        full_text: text(state, locale, "evp_full").replace("{n}", &event.waitlisted.max(0).to_string()),
+        full_text: text(state, locale, "evp_full")
+            .replace("{n}", &event.waitlisted.max(0).to_string()),
         cancelled: event.status() == EventStatus::Cancelled,
         region: String::new(),
     })
@@ -174,7 +177,13 @@ pub(super) async fn list(
     ctx.insert("tenant_name", tenant.record.tenant.name.get(locale));
     ctx.insert("past", &past);
     ctx.insert("events", &rows);
-    Ok(render(&state, "evp_events.html", &ctx, locale, StatusCode::OK))
+    Ok(render(
+        &state,
+        "evp_events.html",
+        &ctx,
+        locale,
+        StatusCode::OK,
+    ))
 }
 
 /// What the page shows besides the event itself: the form as typed and its
@@ -440,7 +449,12 @@ struct Mine {
 }
 
 /// Where the registration form stands.
-fn window_text(state: &AppState, locale: Locale, event: &Event, now: chrono::DateTime<chrono::Utc>) -> (bool, String) {
+fn window_text(
+    state: &AppState,
+    locale: Locale,
+    event: &Event,
+    now: chrono::DateTime<chrono::Utc>,
+) -> (bool, String) {
     match event.registration_open(now) {
         Ok(()) => {
             let t = match event.closes_at {
@@ -624,7 +638,9 @@ pub(super) async fn render_detail(
             seat: r.seat_kind().name(locale).to_owned(),
             place: waitlist_place(state, tenant, r).await?,
             code: code.as_ref().map(CheckinCode::display),
-            qr_svg: checkin_url.as_deref().and_then(|u| qr::svg(u, &text(state, locale, "evp_qr_label"))),
+            qr_svg: checkin_url
+                .as_deref()
+                .and_then(|u| qr::svg(u, &text(state, locale, "evp_qr_label"))),
             checkin_url,
             online_url: sees_online_url(st, r.seat_kind())
                 .then(|| fields.online_url.clone())
@@ -645,31 +661,36 @@ pub(super) async fn render_detail(
             errors.extend(error_lines(&inputs.iter().collect::<Vec<_>>()));
             ctx.insert("logistics_inputs", &inputs);
         }
-        ctx.insert("place_text", &view.place.map(|p| {
-            text(state, locale, "evp_waitlist_place").replace("{n}", &p.to_string())
-        }));
+        ctx.insert(
+            "place_text",
+            &view
+                .place
+                .map(|p| text(state, locale, "evp_waitlist_place").replace("{n}", &p.to_string())),
+        );
         ctx.insert("mine", &view);
-    } else if open {
-        if let Some(a) = viewer {
-            let mut inputs = Vec::new();
-            if let Some(i) = attendance_input(state, locale, fields.format, &shown.pairs, &shown.errors) {
-                inputs.push(i);
-            }
-            inputs.extend(question_inputs(
-                state,
-                locale,
-                &fields.questions,
-                &shown.pairs,
-                None,
-                &shown.errors,
-            ));
-            errors.extend(error_lines(&inputs.iter().collect::<Vec<_>>()));
-            ctx.insert("inputs", &inputs);
-            ctx.insert("idempotency_key", &fresh_key());
-            ctx.insert("verified", &a.email_verified_at.is_some());
-            ctx.insert("screened", &(fields.selection == yui_domain::event::Selection::Screened));
-            ctx.insert("was_cancelled", &mine.is_some());
+    } else if open && let Some(a) = viewer {
+        let mut inputs = Vec::new();
+        if let Some(i) = attendance_input(state, locale, fields.format, &shown.pairs, &shown.errors)
+        {
+            inputs.push(i);
         }
+        inputs.extend(question_inputs(
+            state,
+            locale,
+            &fields.questions,
+            &shown.pairs,
+            None,
+            &shown.errors,
+        ));
+        errors.extend(error_lines(&inputs.iter().collect::<Vec<_>>()));
+        ctx.insert("inputs", &inputs);
+        ctx.insert("idempotency_key", &fresh_key());
+        ctx.insert("verified", &a.email_verified_at.is_some());
+        ctx.insert(
+            "screened",
+            &(fields.selection == yui_domain::event::Selection::Screened),
+        );
+        ctx.insert("was_cancelled", &mine.is_some());
     }
     ctx.insert("open", &open);
     ctx.insert("errors", &errors);
@@ -705,9 +726,10 @@ pub(crate) async fn my_event_rows(
                 title: fields
                     .as_ref()
                     .map_or_else(|| m.title.clone(), |f| f.title(locale).to_owned()),
-                when: fields
-                    .as_ref()
-                    .map_or_else(|| datetime_text(locale, m.starts_at), |f| when_text(locale, &f.days)),
+                when: fields.as_ref().map_or_else(
+                    || datetime_text(locale, m.starts_at),
+                    |f| when_text(locale, &f.days),
+                ),
                 status: text(state, locale, &format!("evp_status_{}", m.status)),
                 upcoming: m.ends_at >= now,
             }
