@@ -2,15 +2,48 @@
 //! field-work tours and matching events, registration that never oversells, the
 //! waitlist, reminders, calendars and check-in.
 
+mod checkin;
 pub(crate) mod flow;
+mod form;
+mod manage;
+mod programs;
 pub mod reminders;
 
 use axum::Router;
 
 use crate::AppState;
 
-pub(crate) const TEMPLATES: &[(&str, &str)] = &[];
+pub(crate) const TEMPLATES: &[(&str, &str)] = &[
+    ("evs_field.html", include_str!("templates/evs_field.html")),
+    (
+        "evs_programs.html",
+        include_str!("templates/evs_programs.html"),
+    ),
+    (
+        "evs_program.html",
+        include_str!("templates/evs_program.html"),
+    ),
+    (
+        "evs_event_form.html",
+        include_str!("templates/evs_event_form.html"),
+    ),
+    (
+        "evs_registrants.html",
+        include_str!("templates/evs_registrants.html"),
+    ),
+    (
+        "evs_checkin.html",
+        include_str!("templates/evs_checkin.html"),
+    ),
+    (
+        "evs_checkin_typed.html",
+        include_str!("templates/evs_checkin_typed.html"),
+    ),
+];
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(programs::router())
+        .merge(manage::router())
+        .merge(checkin::router())
 }
