@@ -8,6 +8,7 @@ mod api;
 mod applications;
 mod browser;
 mod edges;
+mod events_staff;
 mod form_pages;
 mod hearings;
 mod hosts;
