@@ -28,10 +28,7 @@ use crate::{AppState, WebError};
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/t/{slug}/checkin/{code}", get(page).post(check_in))
-        .route(
-            "/t/{slug}/events/{event}/checkin",
-            get(typed_page).post(typed),
-        )
+        .route("/t/{slug}/events/{id}/checkin", get(typed_page).post(typed))
 }
 
 /// The registration a code names in the path's tenant, with its event; 404 for a

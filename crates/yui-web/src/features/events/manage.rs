@@ -41,25 +41,25 @@ use crate::{AppState, WebError};
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/t/{slug}/events/new", get(new_page).post(create))
-        .route("/t/{slug}/events/{event}/edit", get(edit_page).post(edit))
-        .route("/t/{slug}/events/{event}/status", post(status))
-        .route("/t/{slug}/events/{event}/registrants", get(registrants))
+        .route("/t/{slug}/events/{id}/edit", get(edit_page).post(edit))
+        .route("/t/{slug}/events/{id}/status", post(status))
+        .route("/t/{slug}/events/{id}/registrants", get(registrants))
         .route(
-            "/t/{slug}/events/{event}/registrants.csv",
+            "/t/{slug}/events/{id}/registrants.csv",
             get(registrants_csv),
         )
-        .route("/t/{slug}/events/{event}/subsidies.csv", get(subsidies_csv))
-        .route("/t/{slug}/events/{event}/no-shows", post(no_shows))
+        .route("/t/{slug}/events/{id}/subsidies.csv", get(subsidies_csv))
+        .route("/t/{slug}/events/{id}/no-shows", post(no_shows))
         .route(
-            "/t/{slug}/events/{event}/registrants/{registration}/decide",
+            "/t/{slug}/events/{id}/registrants/{registration}/decide",
             post(decide),
         )
         .route(
-            "/t/{slug}/events/{event}/registrants/{registration}/cancel",
+            "/t/{slug}/events/{id}/registrants/{registration}/cancel",
             post(cancel),
         )
         .route(
-            "/t/{slug}/events/{event}/registrants/{registration}/subsidy",
+            "/t/{slug}/events/{id}/registrants/{registration}/subsidy",
             post(subsidy),
         )
 }
