@@ -11,6 +11,7 @@ mod demo_events;
 mod edges;
 mod events_api;
 mod events_public;
+mod events_staff;
 mod form_pages;
 mod hearings;
 mod hosts;

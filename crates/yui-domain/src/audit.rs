@@ -28,6 +28,15 @@ pub enum AuditAction {
     AccountDeleted,
     HostStatusChanged,
     ProjectStatusChanged,
+    ProgramCreated,
+    ProgramEdited,
+    EventCreated,
+    EventEdited,
+    EventStatusChanged,
+    /// Staff approved, declined or cancelled someone's registration.
+    RegistrationChanged,
+    /// Staff recorded a travel subsidy's eligibility or payment.
+    SubsidyRecorded,
 }
 
 impl AuditAction {
@@ -54,6 +63,13 @@ impl AuditAction {
             AuditAction::AccountDeleted => "account_deleted",
             AuditAction::HostStatusChanged => "host_status_changed",
             AuditAction::ProjectStatusChanged => "project_status_changed",
+            AuditAction::ProgramCreated => "program_created",
+            AuditAction::ProgramEdited => "program_edited",
+            AuditAction::EventCreated => "event_created",
+            AuditAction::EventEdited => "event_edited",
+            AuditAction::EventStatusChanged => "event_status_changed",
+            AuditAction::RegistrationChanged => "registration_changed",
+            AuditAction::SubsidyRecorded => "subsidy_recorded",
         }
     }
 }

@@ -170,6 +170,13 @@ mod key_tests {
             AuditAction::AccountDeleted,
             AuditAction::HostStatusChanged,
             AuditAction::ProjectStatusChanged,
+            AuditAction::ProgramCreated,
+            AuditAction::ProgramEdited,
+            AuditAction::EventCreated,
+            AuditAction::EventEdited,
+            AuditAction::EventStatusChanged,
+            AuditAction::RegistrationChanged,
+            AuditAction::SubsidyRecorded,
         ] {
             used.push(format!("audit_action_{}", action.as_str()));
         }

@@ -23,5 +23,9 @@ pub use staff::{
     StaffInvite, StaffOrOperator, StaffRead, StaffRevoke, TalentList, TalentRead, TenantRead,
     TenantResume, TenantSuspend,
 };
+pub use staff::{
+    EventCheckIn, EventExport, EventManage, EventRead, ProgramManage, ProgramView,
+    RegistrationManage,
+};
 pub use tenant::TenantPath;
 pub use viewer::{SignedIn, Viewer};

@@ -64,6 +64,25 @@ impl Needs for TalentList {
     const OR: Option<Permission> = Some(Permission::ExportCreate);
 }
 
+/// Seeing a tenant's programs: those who run them, and anyone who reads its events.
+#[derive(Debug, Clone, Copy)]
+pub struct ProgramView;
+
+impl Needs for ProgramView {
+    const PERMISSION: Permission = Permission::EventRead;
+    const OR: Option<Permission> = Some(Permission::ProgramManage);
+}
+
+/// An event's registrants or subsidies as CSV: those who read its registrants, or
+/// who create exports (tenant admins hand the finance office its list).
+#[derive(Debug, Clone, Copy)]
+pub struct EventExport;
+
+impl Needs for EventExport {
+    const PERMISSION: Permission = Permission::EventRead;
+    const OR: Option<Permission> = Some(Permission::ExportCreate);
+}
+
 /// A signed-in person holding `P` (or `P::OR`) in the path's tenant. Anyone else gets 404 with
 /// nothing of the tenant — the same answer as for a tenant that does not exist — and
 /// a visitor who is not signed in is sent to sign in.

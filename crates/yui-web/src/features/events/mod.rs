@@ -5,7 +5,11 @@
 mod across;
 pub mod api;
 mod calendar;
+mod checkin;
 pub(crate) mod flow;
+mod form;
+mod manage;
+mod programs;
 mod public;
 mod qr;
 mod register;
@@ -22,6 +26,31 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("evp_event.html", include_str!("templates/evp_event.html")),
     ("evp_across.html", include_str!("templates/evp_across.html")),
     ("evp_card.html", include_str!("templates/evp_card.html")),
+    ("evs_field.html", include_str!("templates/evs_field.html")),
+    (
+        "evs_programs.html",
+        include_str!("templates/evs_programs.html"),
+    ),
+    (
+        "evs_program.html",
+        include_str!("templates/evs_program.html"),
+    ),
+    (
+        "evs_event_form.html",
+        include_str!("templates/evs_event_form.html"),
+    ),
+    (
+        "evs_registrants.html",
+        include_str!("templates/evs_registrants.html"),
+    ),
+    (
+        "evs_checkin.html",
+        include_str!("templates/evs_checkin.html"),
+    ),
+    (
+        "evs_checkin_typed.html",
+        include_str!("templates/evs_checkin_typed.html"),
+    ),
 ];
 
 pub fn router() -> Router<AppState> {
@@ -30,4 +59,7 @@ pub fn router() -> Router<AppState> {
         .merge(register::router())
         .merge(across::router())
         .merge(api::router())
+        .merge(programs::router())
+        .merge(manage::router())
+        .merge(checkin::router())
 }
