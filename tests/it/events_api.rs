@@ -118,7 +118,7 @@ async fn coordinator(app: &TestApp, slug: &str, prefix: &str) -> Person {
     p
 }
 
-fn event_body(starts: DateTime<FixedOffset>, hours: i64, format: &str, capacity: Value) -> Value {
+fn event_body(starts: DateTime<FixedOffset>, hours: i64, format: &str, capacity: &Value) -> Value {
     json!({
         "kind": "seminar",
         "title": "地方複業のはじめかた",
@@ -252,7 +252,7 @@ async fn the_contract_and_the_walls_between_tenants(app: &TestApp) {
     let iwate = people(app, "iwate", "iwate", 1).await.pop().unwrap();
     let starts = tokyo_at(app, 30, 19);
     let hostile = "<script>alert('x')</script> 説明会 & \"quotes\"";
-    let mut body = event_body(starts, 1, "onsite", json!({"onsite": 20}));
+    let mut body = event_body(starts, 1, "onsite", &json!({"onsite": 20}));
     body["title"] = json!({"ja": hostile, "en": "Briefing <b>&</b>"});
     let event = create_event(app, &staff, "kamaishi", &body).await;
 
@@ -296,7 +296,7 @@ async fn the_contract_and_the_walls_between_tenants(app: &TestApp) {
             starts + Duration::days(1),
             2,
             "online",
-            json!({"online": 5}),
+            &json!({"online": 5}),
         ),
     )
     .await;
@@ -327,7 +327,7 @@ async fn the_contract_and_the_walls_between_tenants(app: &TestApp) {
     .await;
     assert_eq!(status, 400);
     error_shape(&v, "bad_request");
-    let bad = event_body(starts, 1, "hybrid", json!({"online": 5}));
+    let bad = event_body(starts, 1, "hybrid", &json!({"online": 5}));
     let (status, v) = post(
         &client,
         events_url.clone(),
@@ -339,7 +339,7 @@ async fn the_contract_and_the_walls_between_tenants(app: &TestApp) {
     assert_eq!(status, 422, "{v}");
     error_shape(&v, "invalid");
     assert_eq!(v["fields"]["capacity.onsite"], "required", "{v}");
-    let past = event_body(tokyo_at(app, -3, 10), 1, "onsite", json!({"onsite": 5}));
+    let past = event_body(tokyo_at(app, -3, 10), 1, "onsite", &json!({"onsite": 5}));
     let (status, v) = post(
         &client,
         events_url.clone(),
@@ -419,7 +419,7 @@ async fn the_contract_and_the_walls_between_tenants(app: &TestApp) {
     assert_eq!(stored(app, "kamaishi", event).await, (0, 0, 0, 0));
 
     // Registration that has not opened is refused with a clear code.
-    let mut later = event_body(starts, 1, "onsite", json!({"onsite": 5}));
+    let mut later = event_body(starts, 1, "onsite", &json!({"onsite": 5}));
     later["opens_at"] = json!((starts - Duration::days(7)).to_rfc3339());
     let later = create_event(app, &staff, "kamaishi", &later).await;
     let (status, v) = register(app, "kamaishi", later, &talent[1], None, "{}").await;
@@ -441,7 +441,7 @@ async fn two_hundred_registrations_take_twenty_seats(app: &TestApp) {
         app,
         &staff,
         "kamaishi",
-        &event_body(tokyo_at(app, 10, 19), 1, "onsite", json!({"onsite": 20})),
+        &event_body(tokyo_at(app, 10, 19), 1, "onsite", &json!({"onsite": 20})),
     )
     .await;
     let people = people(app, "kamaishi", "burst", 200).await;
@@ -485,7 +485,7 @@ async fn cancellations_racing_registrations_promote_once_each(app: &TestApp) {
         app,
         &staff,
         "kamaishi",
-        &event_body(tokyo_at(app, 10, 19), 1, "onsite", json!({"onsite": 10})),
+        &event_body(tokyo_at(app, 10, 19), 1, "onsite", &json!({"onsite": 10})),
     )
     .await;
     let first = people(app, "kamaishi", "first", 20).await;
@@ -558,7 +558,7 @@ async fn idempotency_keys_make_one_registration(app: &TestApp) {
         app,
         &staff,
         "kamaishi",
-        &event_body(starts, 1, "onsite", json!({"onsite": 20})),
+        &event_body(starts, 1, "onsite", &json!({"onsite": 20})),
     )
     .await;
     let other = create_event(
@@ -569,7 +569,7 @@ async fn idempotency_keys_make_one_registration(app: &TestApp) {
             starts + Duration::days(1),
             1,
             "onsite",
-            json!({"onsite": 20}),
+            &json!({"onsite": 20}),
         ),
     )
     .await;
@@ -641,7 +641,7 @@ async fn the_confirmation_carries_the_calendar_file(app: &TestApp) {
         app,
         &staff,
         "kamaishi",
-        &event_body(starts, 2, "hybrid", json!({"onsite": 10, "online": 50})),
+        &event_body(starts, 2, "hybrid", &json!({"onsite": 10, "online": 50})),
     )
     .await;
     let p = people(app, "kamaishi", "ics", 1).await.pop().unwrap();
@@ -754,7 +754,7 @@ async fn reminders_go_once_from_two_nodes(app: &TestApp) {
     let staff = coordinator(app, "kamaishi", "staff").await;
     let amami_staff = coordinator(app, "amami", "amamistaff").await;
     let (a, b) = (node(app), node(app));
-    let onsite = |t| event_body(t, 2, "onsite", json!({"onsite": 10}));
+    let onsite = |t| event_body(t, 2, "onsite", &json!({"onsite": 10}));
 
     // Tomorrow's event: its two-day moment has passed for whoever registers now.
     let tc = tokyo_at(app, 1, 10);

@@ -236,8 +236,9 @@ pub async fn list(
 
 /// The body as the event form's input, or the response refusing it. `title` may be
 /// a string or `{"ja", "en"}`.
-fn event_input(body: &Bytes) -> Result<yui_domain::event::EventInput, Response> {
-    let mut value: serde_json::Value = json_body(body).map_err(IntoResponse::into_response)?;
+fn event_input(body: &Bytes) -> Result<yui_domain::event::EventInput, Box<Response>> {
+    let mut value: serde_json::Value =
+        json_body(body).map_err(|e| Box::new(IntoResponse::into_response(e)))?;
     let mut title_en = String::new();
     if let Some(obj) = value.as_object_mut()
         && let Some(serde_json::Value::Object(t)) = obj.get("title").cloned()
@@ -246,8 +247,9 @@ fn event_input(body: &Bytes) -> Result<yui_domain::event::EventInput, Response> 
         title_en = text("en");
         obj.insert("title".to_owned(), serde_json::Value::String(text("ja")));
     }
-    let body: ApiEventBody = serde_json::from_value(value)
-        .map_err(|e| ApiError::from(WebError::BadRequest(e.to_string())).into_response())?;
+    let body: ApiEventBody = serde_json::from_value(value).map_err(|e| {
+        Box::new(ApiError::from(WebError::BadRequest(e.to_string())).into_response())
+    })?;
     let mut input = body.into_input();
     input.title_en = title_en;
     Ok(input)
@@ -311,7 +313,7 @@ pub async fn create(
     let tenant = token_tenant(&state, &slug, &p, &[Permission::EventManage]).await?;
     let input = match event_input(&body) {
         Ok(i) => i,
-        Err(res) => return Ok(res),
+        Err(res) => return Ok(*res),
     };
     let now = state.now();
     let today = now.with_timezone(&tokyo()).date_naive();
@@ -355,7 +357,7 @@ pub async fn create(
 }
 
 /// The `Idempotency-Key` header: absent, or a key the rules accept.
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Response> {
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Box<Response>> {
     let Some(raw) = headers.get(IDEMPOTENCY_KEY) else {
         return Ok(None);
     };
@@ -368,7 +370,9 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Response> {
             );
             body.fields
                 .insert(IDEMPOTENCY_KEY.to_owned(), "invalid".to_owned());
-            Err((StatusCode::BAD_REQUEST, Json(body)).into_response())
+            Err(Box::new(
+                (StatusCode::BAD_REQUEST, Json(body)).into_response(),
+            ))
         }
     }
 }
@@ -417,7 +421,7 @@ pub async fn register(
     let tenant = own_tenant(&state, &slug, &p).await?;
     let key = match idempotency_key(&headers) {
         Ok(k) => k,
-        Err(res) => return Ok(res),
+        Err(res) => return Ok(*res),
     };
     let req: NewRegistration = if body.iter().all(u8::is_ascii_whitespace) {
         NewRegistration::default()

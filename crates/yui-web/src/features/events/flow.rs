@@ -146,11 +146,11 @@ pub(crate) async fn register(
         .tenant(tenant.id)
         .register(&new, SeatLock::Held)
         .await?;
-    if let Registered::New(r) = &outcome {
-        if let Err(e) = tell(state, &mut tx, tenant, event, fields, r, false, now).await {
-            tx.rollback().await?;
-            return Err(e);
-        }
+    if let Registered::New(r) = &outcome
+        && let Err(e) = tell(state, &mut tx, tenant, event, fields, r, false, now).await
+    {
+        tx.rollback().await?;
+        return Err(e);
     }
     tx.commit().await?;
     state.inner.mail_waker.notify_one();
