@@ -401,6 +401,8 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             talents_created = talents,
             "demo hosts, projects and talents ready"
         );
+        let events = demo::load_events(&store, now()).await?;
+        tracing::info!(events_created = events, "demo programs and events ready");
     }
     let templates = yui_mail::Templates::load(Some(&config.tenants_dir))?;
     let outbox = yui_mail::Outbox::new(templates, config.mail.default_sender()?)?;

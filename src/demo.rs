@@ -8,6 +8,9 @@ use serde::Deserialize;
 use yui_domain::{Introduction, Locale};
 use yui_store::{AccountsTx, NewAccount, PlatformReason, Store};
 
+mod events;
+pub use events::load_events;
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DemoFile {

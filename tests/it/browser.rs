@@ -1362,3 +1362,171 @@ async fn sign_in_with(c: &fantoccini::Client, app: &TestApp, email: &str, passwo
         c.current_url().await?
     );
 }
+
+/// Issue 11's walk through: a talent registers for a full seminar and is waitlisted,
+/// the person holding the seat cancels, the talent is promoted and the mail saying so
+/// arrives at the SMTP sink, and a coordinator checks them in by opening the QR
+/// code's URL on their own (signed-in) browser.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waitlisted_talent_is_promoted_by_mail_and_checked_in_through_the_qr_url() {
+    let Some(browser) = open_browser().await else {
+        return;
+    };
+    let app = TestApp::with_tenants(Backend::Sqlite).await.unwrap();
+    const PASSWORD: &str = "a passphrase long enough";
+    let (_, coord) = crate::staff::person(&app, "事務局 担当", "coord@iwate.example").await;
+    crate::staff::grant(&app, coord, yui_authz::Role::Coordinator, Some("iwate")).await;
+    crate::staff::person(&app, "先着 一郎", "first@example.jp").await;
+    crate::staff::person(&app, "結 花子", "hanako@example.jp").await;
+    let event = published_seminar(&app, "iwate", "満席のセミナー", 1).await;
+    let page = format!("/t/iwate/events/{event}");
+
+    let c = &browser.client;
+    let result: Steps = async {
+        // The one seat goes to the first person.
+        sign_in_with(c, &app, "first@example.jp", PASSWORD).await?;
+        c.goto(&app.url(&page)).await?;
+        submit(c, &format!("{page}/register")).await?;
+        arrive(c, &page).await?;
+        let first_status = text_of(c, "#registration-status").await?;
+        assert!(first_status.contains("確定"), "{first_status}");
+
+        // The talent finds the seminar full and joins the waitlist.
+        sign_in_with(c, &app, "hanako@example.jp", PASSWORD).await?;
+        c.goto(&app.url(&page)).await?;
+        submit(c, &format!("{page}/register")).await?;
+        arrive(c, &page).await?;
+        let waiting = text_of(c, "#registration-status").await?;
+        assert!(waiting.contains("キャンセル待ち"), "{waiting}");
+        assert!(c.find(Locator::Id("checkin-url")).await.is_err());
+
+        // The first person cancels.
+        sign_in_with(c, &app, "first@example.jp", PASSWORD).await?;
+        c.goto(&app.url(&page)).await?;
+        c.find(Locator::Css(
+            r#"#registration form[action$="/cancel"] button[type=submit]"#,
+        ))
+        .await?
+        .click()
+        .await?;
+        arrive(c, &page).await?;
+
+        // The talent's promotion arrives by mail, once.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        let promoted = loop {
+            let found: Vec<_> = app
+                .sink
+                .inbox()
+                .messages()
+                .into_iter()
+                .filter(|m| m.rcpt_to.iter().any(|a| a == "hanako@example.jp"))
+                .filter(|m| {
+                    m.subject()
+                        .is_some_and(|s| s.contains("キャンセル待ちから参加が確定"))
+                })
+                .collect();
+            if !found.is_empty() || tokio::time::Instant::now() > deadline {
+                break found;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        assert_eq!(promoted.len(), 1, "one promotion mail");
+        assert!(promoted[0].text_body().unwrap_or_default().contains("満席のセミナー"));
+
+        // Her page now shows the seat and the QR code's check-in URL.
+        sign_in_with(c, &app, "hanako@example.jp", PASSWORD).await?;
+        c.goto(&app.url(&page)).await?;
+        assert!(text_of(c, "#registration-status").await?.contains("確定"));
+        assert!(c.find(Locator::Css("#registration svg")).await.is_ok());
+        let checkin = c
+            .find(Locator::Id("checkin-url"))
+            .await?
+            .attr("href")
+            .await?
+            .expect("a check-in URL");
+
+        // The coordinator opens that URL (as a phone scanning the code would) and
+        // checks her in.
+        sign_in_with(c, &app, "coord@iwate.example", PASSWORD).await?;
+        c.goto(&checkin).await?;
+        assert!(text_of(c, "main").await?.contains("結 花子"));
+        c.find(Locator::Css("main form button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        c.wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css("main [role=status]"))
+            .await?;
+        Ok(())
+    }
+    .await;
+    browser.client.close().await.ok();
+    if result.is_ok() {
+        let tenant = app.store.tenant_by_slug("iwate").await.unwrap();
+        let mut tx = app.store.tenant(tenant.id).read().await.unwrap();
+        let rows = tx.registrations(event).await.unwrap();
+        tx.commit().await.unwrap();
+        let hanako = rows.iter().find(|r| r.email == "hanako@example.jp").unwrap();
+        assert_eq!(
+            hanako.status(),
+            yui_domain::registration::RegistrationStatus::Attended
+        );
+    }
+    app.stop().await;
+    result.expect("browser steps");
+}
+
+/// A published onsite seminar of `slug` ten days from now with `seats` seats, in
+/// the program of its fiscal year (made when missing).
+async fn published_seminar(app: &TestApp, slug: &str, title: &str, seats: u32) -> yui_domain::EventId {
+    use yui_domain::event::{EventInput, EventStatus, check_event_edit};
+    use yui_domain::program::{FieldworkRule, ProgramFields};
+    let tokyo = yui_domain::fiscal::tokyo();
+    let day = (app.now() + chrono::TimeDelta::days(10))
+        .with_timezone(&tokyo)
+        .date_naive();
+    let pairs: Vec<(String, String)> = [
+        ("kind", "seminar"),
+        ("audience", "talent"),
+        ("title", title),
+        ("format", "onsite"),
+        ("selection", "first_come"),
+        ("day1_date", &day.format("%Y-%m-%d").to_string()),
+        ("day1_starts", "19:00"),
+        ("day1_ends", "20:30"),
+        ("capacity_onsite", &seats.to_string()),
+        ("venue", "盛岡市内の会場"),
+        ("subsidy", "none"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    let fields = check_event_edit(&EventInput::from_pairs(&pairs)).unwrap();
+    let tenant = app.store.tenant_by_slug(slug).await.unwrap();
+    let year = yui_domain::FiscalYear::containing(day);
+    let mut tx = app.store.tenant(tenant.id).write().await.unwrap();
+    let program = match tx.program_of_year(year).await.unwrap() {
+        Some(p) => p.id,
+        None => tx
+            .create_program(
+                &ProgramFields {
+                    fiscal_year: year,
+                    title: yui_domain::locale::Localized {
+                        ja: format!("遠恋複業 {}年度", year.0),
+                        en: format!("Enren {year}"),
+                    },
+                },
+                FieldworkRule::Open,
+                app.now(),
+            )
+            .await
+            .unwrap(),
+    };
+    let id = tx
+        .create_event(program, &fields, EventStatus::Published, None, app.now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    id
+}

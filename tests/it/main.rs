@@ -7,6 +7,7 @@ mod accounts;
 mod api;
 mod applications;
 mod browser;
+mod demo_events;
 mod edges;
 mod form_pages;
 mod hearings;

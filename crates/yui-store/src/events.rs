@@ -188,6 +188,11 @@ pub struct EventQuery {
     /// Events with seats of this kind (a hybrid event has both).
     pub seat_kind: Option<SeatKind>,
     pub limit: i64,
+    /// A region: this tenant's events and those of the tenants under it (a
+    /// prefecture's municipalities).
+    pub region: Option<TenantId>,
+    /// Events skipped before the first returned (the list's later pages).
+    pub offset: i64,
 }
 
 /// A registration as stored, with the registrant's name and address.
@@ -1181,6 +1186,24 @@ impl TenantTx {
     ) -> Result<Vec<transitions::Transition>> {
         transitions::moves(&mut self.tx, REGISTRATIONS, self.tenant, id.get()).await
     }
+
+    /// The tenant's published events that ended before `before`, the latest first:
+    /// the public list's past events.
+    #[instrument(skip_all, fields(tenant = %self.tenant), err(level = "warn"))]
+    pub async fn past_events(&mut self, before: DateTime<Utc>, limit: i64) -> Result<Vec<Event>> {
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query_as(&format!(
+                "SELECT {EVENT_COLUMNS} FROM events e
+                 WHERE e.tenant_id = $1 AND e.status = 'published' AND e.ends_at < $2
+                 ORDER BY e.starts_at DESC, e.id DESC LIMIT $3"
+            ))
+            .bind(self.tenant)
+            .bind(before)
+            .bind(limit)
+            .fetch_all(&mut **conn)
+            .await?)
+        })
+    }
 }
 
 /// Inserts reminder rows; returns the offsets this call inserted (another node's
@@ -1281,6 +1304,11 @@ impl PlatformTx {
         let until = q.until.map(|_| next());
         let tenant = q.tenant.map(|_| next());
         let kind = q.kind.map(|_| next());
+        let region = q.region.map(|_| next());
+        let offset = next();
+        if let Some(i) = region {
+            filter.push(format!("(e.tenant_id = ${i} OR t.parent_id = ${i})"));
+        }
         if let Some(i) = from {
             filter.push(format!("e.starts_at >= ${i}"));
         }
@@ -1301,7 +1329,7 @@ impl PlatformTx {
         let sql = format!(
             "SELECT {EVENT_COLUMNS}, t.slug AS tenant_slug, t.name_ja AS tenant_name_ja, t.name_en AS tenant_name_en
              FROM events e JOIN tenants t ON t.id = e.tenant_id
-             WHERE {} ORDER BY e.starts_at, e.id LIMIT $1",
+             WHERE {} ORDER BY e.starts_at, e.id LIMIT $1 OFFSET ${offset}",
             filter.join(" AND ")
         );
         with_tx!(&mut self.tx, conn => {
@@ -1318,6 +1346,10 @@ impl PlatformTx {
             if let Some(v) = q.kind {
                 query = query.bind(v.code());
             }
+            if let Some(v) = q.region {
+                query = query.bind(v);
+            }
+            query = query.bind(q.offset.max(0));
             Ok(query.fetch_all(&mut **conn).await?)
         })
     }

@@ -29,7 +29,11 @@ use crate::error::{ApiError, ApiErrorBody};
         crate::features::hosts::api::create,
         crate::features::projects::api::public_list,
         crate::features::projects::api::staff_list,
-        crate::features::projects::api::create
+        crate::features::projects::api::create,
+        crate::features::events::api::list,
+        crate::features::events::api::create,
+        crate::features::events::api::register,
+        crate::features::events::api::cancel
     ),
     components(schemas(
         Health,
@@ -44,7 +48,15 @@ use crate::error::{ApiError, ApiErrorBody};
         crate::features::projects::api::ProjectHost,
         crate::features::projects::api::PublicProject,
         crate::features::projects::api::StaffProject,
-        crate::features::projects::api::NewProject
+        crate::features::projects::api::NewProject,
+        crate::features::events::api::ApiLocalized,
+        crate::features::events::api::ApiSeatCount,
+        crate::features::events::api::ApiSeats,
+        crate::features::events::api::PublicEvent,
+        crate::features::events::api::NewEventCapacity,
+        crate::features::events::api::NewEvent,
+        crate::features::events::api::NewRegistration,
+        crate::features::events::api::RegistrationOutcome
     )),
     modifiers(&BearerScheme)
 )]

@@ -59,7 +59,7 @@ pub(crate) async fn audit_use(
 }
 
 /// A field problem's stable code in the API (`required`, `too_long`, …).
-fn problem_code(e: &FieldError) -> String {
+pub(crate) fn problem_code(e: &FieldError) -> String {
     match serde_json::to_value(e.problem) {
         Ok(serde_json::Value::String(s)) => s,
         Ok(serde_json::Value::Object(o)) => o.keys().next().cloned().unwrap_or_default(),

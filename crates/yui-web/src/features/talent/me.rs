@@ -84,9 +84,11 @@ pub(super) async fn dashboard(
         });
     }
     let scouts = crate::features::scouts::my_scout_rows(&state, locale, &account).await?;
+    let my_events = crate::features::events::my_event_rows(&state, locale, &account).await?;
     let (jar, csrf) = csrf_token(&state, jar);
     let mut ctx = base_context(&state, locale, Some(&account), "/me");
     ctx.insert("scouts", &scouts);
+    ctx.insert("my_events", &my_events);
     ctx.insert("csrf", &csrf);
     ctx.insert("regions", &regions);
     let applications: Vec<ApplicationRow> = mine
