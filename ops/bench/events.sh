@@ -143,11 +143,15 @@ to_ms() {
 # yui_in DIR URL ARGS...: runs yui in DIR (so that no yui.toml of the caller's is read)
 # on the database URL, with the seed tenants, mail as files in DIR/outbox, warnings only
 # (no log line per request).
+yui_env() {
+  yui_vars=(YUI_DATABASE_URL="$2" YUI_TENANTS_DIR="$repo/tenants"
+    YUI_MAIL__FILE_DIR="$1/outbox" YUI_LOG="${YUI_LOG:-warn}" YUI_LOG_FORMAT=pretty
+    YUI_SHUTDOWN_TIMEOUT_SECS=5 ${yui_extra[@]+"${yui_extra[@]}"})
+}
 yui_in() {
   local dir="$1" url="$2"; shift 2
-  (cd "$dir" && exec env YUI_DATABASE_URL="$url" YUI_TENANTS_DIR="$repo/tenants" \
-    YUI_MAIL__FILE_DIR="$dir/outbox" YUI_LOG="${YUI_LOG:-warn}" YUI_LOG_FORMAT=pretty \
-    YUI_SHUTDOWN_TIMEOUT_SECS=5 ${yui_extra[@]+"${yui_extra[@]}"} "$yui" "$@")
+  yui_env "$dir" "$url"
+  (cd "$dir" && exec env "${yui_vars[@]}" "$yui" "$@")
 }
 
 # run_wrk NAME ARGS...: runs wrk, keeps its output in $work/NAME.wrk, and sets rps,
@@ -199,8 +203,10 @@ run_backend() {
   echo "[$backend] starting yui serve --demo on $base..." >&2
   t0="$(now_ms)"
   yui_extra+=(YUI_ADDR="127.0.0.1:$port" YUI_PUBLIC_URL="$base")
-  # The subshell becomes yui (exec), so $! is the server's own pid.
-  yui_in "$dir" "$url" serve --demo >"$dir/serve.log" 2>&1 &
+  # The subshell becomes yui (exec), so $! is the server's own pid (a function run in
+  # the background would be a shell of its own between them).
+  yui_env "$dir" "$url"
+  (cd "$dir" && exec env "${yui_vars[@]}" "$yui" serve --demo) >"$dir/serve.log" 2>&1 &
   server_pid=$!
   until curl -fsS -o /dev/null "$base/readyz" 2>/dev/null; do
     if ! kill -0 "$server_pid" 2>/dev/null; then
