@@ -1403,6 +1403,11 @@ async fn a_waitlisted_talent_is_promoted_by_mail_and_checked_in_through_the_qr_u
         // The first person cancels.
         sign_in_with(c, &app, "first@example.jp", PASSWORD).await?;
         c.goto(&app.url(&page)).await?;
+        // Giving up a seat asks once more.
+        c.find(Locator::Css("#registration details.cancel summary"))
+            .await?
+            .click()
+            .await?;
         c.find(Locator::Css(
             r#"#registration form[action$="/cancel"] button[type=submit]"#,
         ))

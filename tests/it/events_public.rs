@@ -166,7 +166,7 @@ async fn register_waitlist_cancel_and_promote(app: &TestApp) {
     assert!(html.contains(&format!("/signin?next=%2Ft%2Fiwate%2Fevents%2F{id}")));
     assert!(!html.contains("idempotency_key"));
     let list = app.page(&anon, "/t/iwate/events").await;
-    assert!(list.contains("残り 1/1"), "{list}");
+    assert!(list.contains("残り1席（定員1）"), "{list}");
     assert!(list.contains(&format!("/t/iwate/events/{id}")));
 
     let (a, _) = person(app, "一関 花子", "hanako@example.jp").await;
@@ -214,7 +214,7 @@ async fn register_waitlist_cancel_and_promote(app: &TestApp) {
     assert_eq!(res.status(), 303);
     assert_eq!(
         res.headers()["location"].to_str().unwrap(),
-        format!("/t/iwate/events/{id}?done=registered")
+        format!("/t/iwate/events/{id}?done=registered#registration")
     );
     assert_eq!(form.submit(&a).await.status(), 303);
     let rows = registrations(app, "iwate", id).await;
@@ -474,8 +474,8 @@ async fn hybrid_seats_online_url_screening_and_logistics(app: &TestApp) {
     let html = app.page(&anon, &detail).await;
     assert!(
         html.contains("3,000円")
-            && html.contains("会場 残り 20/20")
-            && html.contains("オンライン 残り 30/30"),
+            && html.contains("会場 残り20席（定員20）")
+            && html.contains("オンライン 残り30席（定員30）"),
         "{html}"
     );
     assert!(
@@ -517,7 +517,7 @@ async fn hybrid_seats_online_url_screening_and_logistics(app: &TestApp) {
     assert_eq!(res.status(), 303);
     let page = app.open(&site, &detail).await;
     assert!(!page.html().contains("meet.example"));
-    assert!(page.html().contains("会場 残り 19/20"));
+    assert!(page.html().contains("会場 残り19席（定員20）"));
 
     // Approved people fill in the logistics form; a required answer is named.
     let rid = registrations(app, "amami", id)

@@ -267,11 +267,15 @@ pub fn check_answers(
                     continue;
                 }
                 // Control characters other than line breaks have no place in an answer
-                // that staff read and export to CSV.
+                // that staff read and export to CSV, nor have the bidirectional
+                // overrides that make text read differently from what it is.
                 Answer::Text(
                     value
                         .chars()
                         .filter(|c| *c == '\n' || !c.is_control())
+                        .filter(
+                            |c| !matches!(*c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'),
+                        )
                         .collect(),
                 )
             }
@@ -410,6 +414,12 @@ mod tests {
             answers.get("q1"),
             Some(&Answer::Text("株式会社A\n営業部".into()))
         );
+        let bidi = check_answers(
+            &qs,
+            &pairs(&[("q1", "abc\u{202E}txt.exe\u{2066}"), ("q4", "yes")]),
+        )
+        .unwrap();
+        assert_eq!(bidi.get("q1"), Some(&Answer::Text("abctxt.exe".into())));
         assert_eq!(
             answers.get("q3"),
             Some(&Answer::Choice("オンライン".into()))

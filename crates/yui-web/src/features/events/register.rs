@@ -26,13 +26,43 @@ use crate::{AppState, WebError};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
-        .route("/t/{slug}/events/{id}/register", post(register))
-        .route("/t/{slug}/registrations/{id}/cancel", post(cancel))
-        .route("/t/{slug}/registrations/{id}/logistics", post(logistics))
+        .route(
+            "/t/{slug}/events/{id}/register",
+            post(register).get(back_to_event),
+        )
+        .route(
+            "/t/{slug}/registrations/{id}/cancel",
+            post(cancel).get(back_to_me),
+        )
+        .route(
+            "/t/{slug}/registrations/{id}/logistics",
+            post(logistics).get(back_to_me),
+        )
 }
 
+/// A form's target opened as a page: after signing in from a form posted while
+/// signed out (or with an expired session), the browser arrives here with GET.
+/// The event's page (or the person's own page) is where they can post again.
+async fn back_to_event(Path((slug, id)): Path<(String, String)>) -> Response {
+    match id.parse::<EventId>() {
+        Ok(id) if slug.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') => {
+            Redirect::to(&format!("/t/{slug}/events/{id}")).into_response()
+        }
+        _ => Redirect::to("/me").into_response(),
+    }
+}
+
+async fn back_to_me() -> Response {
+    Redirect::to("/me").into_response()
+}
+
+/// The event's page with a notice of what was done, scrolled to the person's
+/// registration (the status, code and QR code are far below the notice on a phone).
 fn detail_path(tenant: &TenantPath, event: EventId, done: &str) -> String {
-    format!("/t/{}/events/{event}?done={done}", tenant.slug())
+    format!(
+        "/t/{}/events/{event}?done={done}#registration",
+        tenant.slug()
+    )
 }
 
 /// What a form shows again: every pair but the tokens, each cut to what a field
@@ -166,6 +196,10 @@ async fn cancel(
 ) -> Result<Response, PageError> {
     let r = own(&state, &tenant, &account, id).await?;
     let event = shown_event(&state, &tenant, r.event_id).await?;
+    // A second click, after the first went through: show the result, not an error.
+    if r.status() == yui_domain::registration::RegistrationStatus::Cancelled {
+        return Ok(Redirect::to(&detail_path(&tenant, event.id, "cancelled")).into_response());
+    }
     if !may_cancel(r.status(), event.starts_at, state.now()) {
         let locale = locale_of(lang, Some(&account), &tenant);
         let shown = Shown {

@@ -46,11 +46,24 @@ async fn token_tenants(
         open: Vec::new(),
         suspended: Vec::new(),
     };
-    for (slug, _) in state
+    let mut slugs: Vec<String> = state
         .authz
         .snapshot()
         .tenant_roles_of(account.id, state.now())
-    {
+        .into_iter()
+        .map(|(slug, _)| slug)
+        .collect();
+    // A member without a role (a talent) needs a token too: registering for events
+    // through the API is theirs to do.
+    let mut tx = state.store.account(account.id).read().await?;
+    let memberships = tx.memberships().await?;
+    tx.commit().await?;
+    for m in memberships {
+        if m.membership.left_at.is_none() && !slugs.contains(&m.tenant_slug) {
+            slugs.push(m.tenant_slug);
+        }
+    }
+    for slug in slugs {
         // One lookup: a suspended tenant is named, not offered.
         match crate::extract::TenantPath::load_even_suspended(state, &slug).await {
             Ok(t) if t.is_suspended() => places
