@@ -541,6 +541,7 @@ async fn pages_fit_phone_screens() {
         .await;
     let invitation = crate::accounts::mailed_link(&app, long, "/invitation?token=").await;
     let invitation = invitation.trim_start_matches(&app.url("")).to_owned();
+    let ev = demo_event_pages(&app).await;
     let c = &browser.client;
     let result: Steps = async {
         // (who is signed in, the pages) — the public pages, then the admin's, then the operator's.
@@ -554,6 +555,11 @@ async fn pages_fit_phone_screens() {
                     "/signin",
                     "/signup",
                     &invitation,
+                    "/events",
+                    "/t/iwate/events",
+                    "/t/iwate/events?past=1",
+                    &ev.full,
+                    &ev.tour,
                 ],
             ),
             (
@@ -567,6 +573,10 @@ async fn pages_fit_phone_screens() {
                     "/me/profile",
                     "/t/iwate/join",
                     "/me/delete",
+                    "/t/iwate/programs",
+                    &ev.registrants,
+                    &ev.edit,
+                    &ev.tour,
                 ],
             ),
             (Some(DEMO_OPERATOR), vec!["/account", "/ops/", "/ops/audit"]),
@@ -663,6 +673,7 @@ async fn every_page_passes_the_accessibility_audit() {
     };
     let app = TestApp::with_demo(Backend::Sqlite).await.unwrap();
     crate::form_pages::demo_accounts(&app).await;
+    let ev = demo_event_pages(&app).await;
     let c = &browser.client;
     let result: Steps = async {
         let mut audited = 0;
@@ -712,6 +723,11 @@ async fn every_page_passes_the_accessibility_audit() {
                 "/verify?token=not-a-token",
                 "/no-such-page",
                 "/t/no-such-region/",
+                "/events",
+                "/t/iwate/events",
+                "/t/iwate/events?past=1",
+                &ev.full,
+                &ev.tour,
             ] {
                 c.goto(&app.url(path)).await?;
                 audit!(lang, path);
@@ -734,7 +750,17 @@ async fn every_page_passes_the_accessibility_audit() {
             audit!(lang, "/reset with errors");
 
             sign_in_as(c, &app, DEMO_ADMIN).await?;
-            for path in ["/account", "/account/tokens", "/t/iwate/staff", "/t/iwate/audit", "/"] {
+            for path in [
+                "/account",
+                "/account/tokens",
+                "/t/iwate/staff",
+                "/t/iwate/audit",
+                "/",
+                "/t/iwate/programs",
+                &ev.registrants,
+                &ev.edit,
+                &ev.tour,
+            ] {
                 c.goto(&app.url(path)).await?;
                 audit!(lang, path);
             }
@@ -808,7 +834,7 @@ async fn every_page_passes_the_accessibility_audit() {
                 audit!(lang, path);
             }
         }
-        assert_eq!(audited, 2 * 39, "pages audited");
+        assert_eq!(audited, 2 * 48, "pages audited");
         assert!(
             problems.is_empty(),
             "accessibility violations (axe-core, WCAG 2 A/AA):\n{}",
@@ -1547,4 +1573,45 @@ async fn published_seminar(
         .unwrap();
     tx.commit().await.unwrap();
     id
+}
+
+/// The demo's event pages worth looking at: the full seminar (with its waitlist),
+/// the screened two-day tour, and the staff's pages of the full seminar.
+struct DemoEventPages {
+    full: String,
+    tour: String,
+    registrants: String,
+    edit: String,
+}
+
+async fn demo_event_pages(app: &TestApp) -> DemoEventPages {
+    // `TestApp::with_demo` loads the regions' pages; the events need the talents.
+    let tenants = crate::support::repo_tenants();
+    yui::demo::load_hosts(&app.store, &tenants, app.now())
+        .await
+        .unwrap();
+    yui::demo::load_talents(&app.store, app.now())
+        .await
+        .unwrap();
+    yui::demo::load_events(&app.store, app.now()).await.unwrap();
+    let tenant = app.store.tenant_by_slug("iwate").await.unwrap();
+    let mut tx = app.store.tenant(tenant.id).read().await.unwrap();
+    let events = tx.events(true, None, Some(app.now()), 100).await.unwrap();
+    tx.commit().await.unwrap();
+    let full = events
+        .iter()
+        .find(|e| e.waitlisted > 0)
+        .expect("the full seminar")
+        .id;
+    let tour = events
+        .iter()
+        .find(|e| e.kind == "fieldwork")
+        .expect("an upcoming tour")
+        .id;
+    DemoEventPages {
+        full: format!("/t/iwate/events/{full}"),
+        tour: format!("/t/iwate/events/{tour}"),
+        registrants: format!("/t/iwate/events/{full}/registrants"),
+        edit: format!("/t/iwate/events/{full}/edit"),
+    }
 }
