@@ -10,7 +10,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum_extra::extract::CookieJar;
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use yui_domain::account::FieldError;
 use yui_domain::checkin::CheckinCode;
@@ -268,9 +267,8 @@ pub(super) async fn shown_event(
 /// A fresh idempotency key for one rendering of the registration form: the same
 /// form sent twice registers once, a new rendering may register again.
 fn fresh_key() -> String {
-    let mut bytes = [0u8; 16];
-    rand::rng().fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    // URL-safe base64 is printable ASCII, as `check_idempotency_key` wants.
+    crate::security::new_secret()
 }
 
 fn answer_text(state: &AppState, locale: Locale, a: &Answer) -> String {
