@@ -76,7 +76,7 @@ pub use talent::{
     AccountData, ConsentChange, ConsentEvent, Erasure, MemberProfile, MemberSummary, Membership,
     MyMembership, PersonalData, StoredProfile, TokenData,
 };
-pub use tenants::{ApplyOutcome, TenantRecord};
+pub use tenants::{ApplyOutcome, TenantRecord, local_tenant_changes};
 pub use throttle::{Attempt, Limit};
 pub use tokens::{ApiToken, TokenPrincipal};
 
@@ -276,6 +276,10 @@ impl Store {
                 let file = sqlite_file::SqliteFile::at(opts.get_filename());
                 let pool = file
                     .guard(SqlitePoolOptions::new())
+                    // A ping is a round trip to the connection's worker thread on every
+                    // acquire, and tells nothing about a local file that the guard's
+                    // check (is the file still there) does not.
+                    .test_before_acquire(false)
                     .max_connections(settings.max_connections)
                     .connect_with(opts.create_if_missing(false))
                     .await

@@ -1,5 +1,7 @@
 //! Tenants and their introductions.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use tracing::instrument;
@@ -52,6 +54,21 @@ pub enum ApplyOutcome {
 
 /// Every change to a tenant row bumps the directory version in its transaction.
 const BUMP_DIRECTORY: &str = "UPDATE directory_version SET version = version + 1 WHERE id = 1";
+
+/// Changes to tenant rows written by this process, counted. A cache of tenant rows in
+/// the process compares it with what it saw when it read them: a change made here is
+/// seen on the next request, with no query to learn of it.
+static LOCAL_TENANT_CHANGES: AtomicU64 = AtomicU64::new(0);
+
+/// How many changes to tenant rows this process has written (see
+/// [`LOCAL_TENANT_CHANGES`]); it only grows.
+pub fn local_tenant_changes() -> u64 {
+    LOCAL_TENANT_CHANGES.load(Ordering::Acquire)
+}
+
+fn count_local_tenant_change() {
+    LOCAL_TENANT_CHANGES.fetch_add(1, Ordering::AcqRel);
+}
 
 const SELECT_TENANT: &str = "SELECT id, parent_id, status, spec, updated_at FROM tenants";
 
@@ -132,6 +149,7 @@ impl Store {
                     .fetch_one(&mut **tx)
                     .await?;
                     sqlx::query(BUMP_DIRECTORY).execute(&mut **tx).await?;
+                    count_local_tenant_change();
                     (outcome, id)
                 }
             }
@@ -275,6 +293,7 @@ impl PlatformTx {
         with_tx!(&mut self.tx, conn => {
             sqlx::query(BUMP_DIRECTORY).execute(&mut **conn).await?;
         });
+        count_local_tenant_change();
         if done == 0 {
             return Err(StoreError::NotFound);
         }

@@ -95,15 +95,10 @@ mod key_tests {
                 .collect()
         };
         for (_, source) in crate::template_sources() {
-            for (i, _) in source.match_indices("t.") {
-                let before = source[..i].chars().last();
-                if before.is_some_and(|b| b.is_ascii_alphanumeric() || b == '_' || b == '.') {
-                    continue;
-                }
-                let key = key_at(&source[i + 2..]);
-                if !key.is_empty() {
-                    used.push(key);
-                }
+            if let crate::render::messages::Keys::Named(keys) =
+                crate::render::messages::keys_in(source)
+            {
+                used.extend(keys);
             }
         }
         let code = [

@@ -149,6 +149,8 @@ impl WebSettings {
 struct Shared {
     tera: tera::Tera,
     catalogs: Catalogs,
+    /// Each template's share of the catalogs, the `t` of its context.
+    messages: render::messages::TemplateMessages,
     assets: assets::Assets,
     settings: WebSettings,
     clock: Clock,
@@ -157,6 +159,8 @@ struct Shared {
     mail_waker: Arc<tokio::sync::Notify>,
     /// The home page's prefectures and unions, read again only when a tenant changes.
     top_level: features::public::TopLevelCache,
+    /// Tenants named by paths, read again after a second or a change made here.
+    tenants: extract::TenantCache,
     /// Set when shutdown begins: `/readyz` then answers 503 while requests are served.
     draining: std::sync::atomic::AtomicBool,
 }
@@ -195,18 +199,21 @@ impl AppState {
         clock: Clock,
         mail_waker: Arc<tokio::sync::Notify>,
     ) -> Result<AppState, WebError> {
+        let catalogs = Catalogs::load()?;
         Ok(AppState {
             store,
             authz,
             inner: Arc::new(Shared {
                 tera: templates()?,
-                catalogs: Catalogs::load()?,
+                messages: render::messages::TemplateMessages::new(template_sources(), &catalogs),
+                catalogs,
                 assets: assets::Assets::new(),
                 settings,
                 clock,
                 outbox,
                 mail_waker,
                 top_level: features::public::TopLevelCache::default(),
+                tenants: extract::TenantCache::default(),
                 draining: std::sync::atomic::AtomicBool::new(false),
             }),
         })

@@ -27,5 +27,6 @@ pub use staff::{
     EventCheckIn, EventExport, EventManage, EventRead, ProgramManage, ProgramView,
     RegistrationManage,
 };
+pub(crate) use tenant::TenantCache;
 pub use tenant::TenantPath;
 pub use viewer::{SignedIn, Viewer};

@@ -1,4 +1,6 @@
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
@@ -44,8 +46,17 @@ impl TenantPath {
         state: &AppState,
         slug: &str,
     ) -> Result<TenantPath, WebError> {
-        // One indexed query, whatever the number of tenants.
-        let record = Arc::new(state.store.tenant_by_slug(slug).await?);
+        let cache = &state.inner.tenants;
+        let record = match cache.get(slug) {
+            Some(record) => record,
+            None => {
+                let seen = yui_store::local_tenant_changes();
+                // One indexed query, whatever the number of tenants.
+                let record = Arc::new(state.store.tenant_by_slug(slug).await?);
+                cache.put(slug, Arc::clone(&record), seen);
+                record
+            }
+        };
         Ok(TenantPath {
             id: record.id,
             record,
@@ -66,5 +77,56 @@ impl FromRequestParts<AppState> for TenantPath {
     ) -> Result<Self, Self::Rejection> {
         let slug = Self::slug_of(parts).await.ok_or(WebError::NotFound)?;
         Ok(TenantPath::load(state, &slug).await?)
+    }
+}
+
+/// Tenants read in the last second, by slug. Every page inside a tenant needs its
+/// tenant, and reading it costs the database a transaction of its own: on the public
+/// event page that was half of the page's round trips to the database.
+///
+/// A change written by this process (a suspension, `tenant apply`) is seen on the next
+/// request: the entry remembers [`yui_store::local_tenant_changes`] as it was when the
+/// row was read. A change written by another node is seen within [`Self::FRESH`].
+/// Writes inside a tenant do not rely on this: their transactions check that the
+/// tenant is active themselves.
+#[derive(Default)]
+pub(crate) struct TenantCache {
+    entries: Mutex<HashMap<String, Cached>>,
+}
+
+struct Cached {
+    record: Arc<TenantRecord>,
+    changes_seen: u64,
+    read_at: Instant,
+}
+
+impl TenantCache {
+    const FRESH: Duration = Duration::from_secs(1);
+    /// Above this many entries, stale ones are dropped when one is added: the cache
+    /// holds the tenants of the last second, not all 1,788.
+    const TIDY_ABOVE: usize = 256;
+
+    fn get(&self, slug: &str) -> Option<Arc<TenantRecord>> {
+        let changes = yui_store::local_tenant_changes();
+        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        entries
+            .get(slug)
+            .filter(|c| c.changes_seen == changes && c.read_at.elapsed() < Self::FRESH)
+            .map(|c| Arc::clone(&c.record))
+    }
+
+    fn put(&self, slug: &str, record: Arc<TenantRecord>, changes_seen: u64) {
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        if entries.len() > Self::TIDY_ABOVE {
+            entries.retain(|_, c| c.read_at.elapsed() < Self::FRESH);
+        }
+        entries.insert(
+            slug.to_owned(),
+            Cached {
+                record,
+                changes_seen,
+                read_at: Instant::now(),
+            },
+        );
     }
 }

@@ -12,6 +12,7 @@ use yui_store::Account;
 
 pub(crate) mod csv;
 pub(crate) mod failures;
+pub(crate) mod messages;
 
 use crate::AppState;
 use crate::extract::Viewer;
@@ -33,8 +34,8 @@ pub struct MeView {
     pub display_name: String,
 }
 
-/// Context every page needs: language, messages, the switch to the other language,
-/// and who is signed in (for the header).
+/// Context every page needs: language, the switch to the other language, and who is
+/// signed in (for the header). [`render`] adds the messages of the template it renders.
 pub(crate) fn base_context(
     state: &AppState,
     locale: Locale,
@@ -49,7 +50,6 @@ pub(crate) fn base_context(
     let mut ctx = Context::new();
     ctx.insert("lang", locale.tag());
     ctx.insert("other_lang", other.tag());
-    ctx.insert("t", state.inner.catalogs.get(locale));
     ctx.insert("css_href", &state.inner.assets.css_href());
     ctx.insert("switch_href", &format!("/lang/{}?next={next}", other.tag()));
     if let Some(a) = viewer {
@@ -66,11 +66,12 @@ pub(crate) fn base_context(
 pub(crate) fn render(
     state: &AppState,
     template: &str,
-    ctx: &Context,
+    mut ctx: Context,
     locale: Locale,
     status: StatusCode,
 ) -> Response {
-    match state.inner.tera.render(template, ctx) {
+    ctx.insert("t", state.inner.messages.get(template, locale));
+    match state.inner.tera.render(template, &ctx) {
         Ok(body) => {
             let mut res = (status, Html(body)).into_response();
             let h = res.headers_mut();
@@ -110,7 +111,7 @@ pub(crate) fn message_page(
     let mut ctx = base_context(state, locale, viewer.and_then(|v| v.0.as_ref()), "/");
     ctx.insert("heading", c.text(locale, heading));
     ctx.insert("body", c.text(locale, body));
-    render(state, "message.html", &ctx, locale, status)
+    render(state, "message.html", ctx, locale, status)
 }
 
 /// A field error as a sentence in the user's language.

@@ -79,7 +79,7 @@ async fn account_view(
         ),
     );
     ctx.insert("errors", &error_views(state, locale, &errors));
-    Ok((jar, render(state, "account.html", &ctx, locale, status)).into_response())
+    Ok((jar, render(state, "account.html", ctx, locale, status)).into_response())
 }
 
 /// A place the account works in, with the pages its roles open.

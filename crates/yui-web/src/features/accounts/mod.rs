@@ -167,5 +167,5 @@ fn form_page(
         .map(|(name, key, ticked)| (*name, c.text(locale, key), *ticked))
         .collect();
     ctx.insert("checkboxes", &checkboxes);
-    (jar, render(state, "auth_form.html", &ctx, locale, status)).into_response()
+    (jar, render(state, "auth_form.html", ctx, locale, status)).into_response()
 }

@@ -148,7 +148,7 @@ fn render_apply(
     // Without consent for host organizations only the secretariat reads it: say so
     // before the talent writes, with the way to change it.
     ctx.insert("hosts_consent", &hosts_consent);
-    (jar, render(state, "apply.html", &ctx, locale, status)).into_response()
+    (jar, render(state, "apply.html", ctx, locale, status)).into_response()
 }
 
 /// The proposal form.
@@ -330,7 +330,7 @@ async fn render_thread(
     ctx.insert("errors", &error_lines(state, locale, &extra.errors));
     ctx.insert("problem", &extra.problem.map(|k| text(state, locale, k)));
     ctx.insert("notice", &extra.notice.map(|k| text(state, locale, k)));
-    Ok((jar, render(state, "application.html", &ctx, locale, status)).into_response())
+    Ok((jar, render(state, "application.html", ctx, locale, status)).into_response())
 }
 
 /// An application's page: the proposal, its status and history, the thread.
@@ -612,7 +612,7 @@ pub(super) async fn host_dashboard(
     Ok(render(
         &state,
         "host_dashboard.html",
-        &ctx,
+        ctx,
         locale,
         StatusCode::OK,
     ))
@@ -689,7 +689,7 @@ pub(super) async fn inbox(
             .authz
             .check(account.id, &slug, Permission::ExportCreate, state.now()),
     );
-    Ok(render(&state, "inbox.html", &ctx, locale, StatusCode::OK))
+    Ok(render(&state, "inbox.html", ctx, locale, StatusCode::OK))
 }
 
 /// The tenant for a CSV export, when `account` may export; 404 otherwise.

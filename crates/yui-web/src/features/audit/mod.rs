@@ -136,7 +136,7 @@ fn page(
     rows: &[Row],
 ) -> Response {
     let ctx = page_context(state, locale, viewer, scope_name, path, rows);
-    render(state, "audit.html", &ctx, locale, StatusCode::OK)
+    render(state, "audit.html", ctx, locale, StatusCode::OK)
 }
 
 async fn tenant_audit(
@@ -156,7 +156,7 @@ async fn tenant_audit(
     // Only an operator gets here for a suspended tenant; say so, so nobody takes the
     // quiet log for a quiet tenant.
     ctx.insert("suspended", &tenant.is_suspended());
-    Ok(render(&state, "audit.html", &ctx, locale, StatusCode::OK))
+    Ok(render(&state, "audit.html", ctx, locale, StatusCode::OK))
 }
 
 async fn platform_audit(

@@ -275,7 +275,7 @@ pub(super) async fn page(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    Ok(render(&state, "evp_across.html", &ctx, locale, status))
+    Ok(render(&state, "evp_across.html", ctx, locale, status))
 }
 
 #[cfg(test)]

@@ -125,7 +125,7 @@ async fn render_code_page(
     ctx.insert("day_label", &form.label("day"));
     ctx.insert("errors", &form.summary());
     ctx.insert("notice", &notice);
-    Ok((jar, render(state, "evs_checkin.html", &ctx, locale, status)).into_response())
+    Ok((jar, render(state, "evs_checkin.html", ctx, locale, status)).into_response())
 }
 
 async fn page(
@@ -282,7 +282,7 @@ fn render_typed(
     ctx.insert("f", &code);
     Ok((
         jar,
-        render(state, "evs_checkin_typed.html", &ctx, locale, status),
+        render(state, "evs_checkin_typed.html", ctx, locale, status),
     )
         .into_response())
 }

@@ -490,7 +490,7 @@ fn render_event_form(
     ctx.insert("errors", &form.summary());
     (
         jar,
-        render(state, "evs_event_form.html", &ctx, locale, status),
+        render(state, "evs_event_form.html", ctx, locale, status),
     )
         .into_response()
 }
@@ -1045,7 +1045,7 @@ impl Viewing<'_> {
         ctx.insert("problem", &problem.map(|k| text(state, locale, k)));
         Ok((
             jar,
-            render(state, "evs_registrants.html", &ctx, locale, status),
+            render(state, "evs_registrants.html", ctx, locale, status),
         )
             .into_response())
     }

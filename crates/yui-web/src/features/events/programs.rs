@@ -122,11 +122,7 @@ async fn render_list(
         ],
     );
     ctx.insert("errors", &form.summary());
-    Ok((
-        jar,
-        render(state, "evs_programs.html", &ctx, locale, status),
-    )
-        .into_response())
+    Ok((jar, render(state, "evs_programs.html", ctx, locale, status)).into_response())
 }
 
 async fn list(
@@ -340,7 +336,7 @@ async fn render_program(
     );
     ctx.insert("errors", &form.summary());
     ctx.insert("notice", &notice.map(|k| text(state, locale, k)));
-    Ok((jar, render(state, "evs_program.html", &ctx, locale, status)).into_response())
+    Ok((jar, render(state, "evs_program.html", ctx, locale, status)).into_response())
 }
 
 async fn program_of(state: &AppState, tenant: &TenantPath, id: i64) -> Result<Program, PageError> {

@@ -179,7 +179,7 @@ pub(super) async fn list(
     Ok(render(
         &state,
         "evp_events.html",
-        &ctx,
+        ctx,
         locale,
         StatusCode::OK,
     ))
@@ -692,7 +692,7 @@ pub(super) async fn render_detail(
     }
     ctx.insert("open", &open);
     ctx.insert("errors", &errors);
-    Ok((jar, render(state, "evp_event.html", &ctx, locale, status)).into_response())
+    Ok((jar, render(state, "evp_event.html", ctx, locale, status)).into_response())
 }
 
 /// One of the person's registrations on `/me`.

@@ -232,7 +232,7 @@ async fn render_subject(
     ctx.insert("notice", &view.notice.map(|k| c.text(locale, k)));
     Ok((
         jar,
-        render(state, "hearings.html", &ctx, locale, view.status),
+        render(state, "hearings.html", ctx, locale, view.status),
     )
         .into_response())
 }
@@ -410,7 +410,7 @@ async fn index(
     ctx.insert("tenant_name", tenant.record.tenant.name.get(locale));
     ctx.insert("due", &rows(&state, locale, slug, &due));
     ctx.insert("latest", &rows(&state, locale, slug, &latest));
-    Ok(render(&state, "hearings_index.html", &ctx, locale, StatusCode::OK).into_response())
+    Ok(render(&state, "hearings_index.html", ctx, locale, StatusCode::OK).into_response())
 }
 
 async fn visible(state: &AppState, tenant: &TenantPath, id: &str) -> Result<Hearing, PageError> {
@@ -453,7 +453,7 @@ fn render_edit(
     ctx.insert("csrf", &csrf);
     ctx.insert("inputs", &inputs(state, locale, input, errors));
     ctx.insert("errors", &error_lines(state, locale, errors));
-    (jar, render(state, "hearing.html", &ctx, locale, status)).into_response()
+    (jar, render(state, "hearing.html", ctx, locale, status)).into_response()
 }
 
 async fn edit_page(

@@ -177,7 +177,7 @@ async fn render_host(
     );
     ctx.insert("invite_input", &invite_input);
     ctx.insert("errors", &error_lines(state, locale, &errors));
-    Ok((jar, render(state, "host.html", &ctx, locale, status)).into_response())
+    Ok((jar, render(state, "host.html", ctx, locale, status)).into_response())
 }
 
 pub(super) async fn page(

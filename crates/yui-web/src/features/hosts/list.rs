@@ -65,7 +65,7 @@ async fn render_hosts(
     ctx.insert("csrf", &csrf);
     ctx.insert("inputs", &host_inputs(state, locale, t, input, errors));
     ctx.insert("errors", &error_lines(state, locale, errors));
-    Ok((jar, render(state, "hosts.html", &ctx, locale, status)).into_response())
+    Ok((jar, render(state, "hosts.html", ctx, locale, status)).into_response())
 }
 
 pub(super) async fn page(

@@ -81,11 +81,7 @@ async fn console(
     ctx.insert("rows", &rows);
     ctx.insert("csrf", &csrf);
     ctx.insert("notice", &q.done.map(|_| c.text(locale, "ops_done")));
-    Ok((
-        jar,
-        render(&state, "ops.html", &ctx, locale, StatusCode::OK),
-    )
-        .into_response())
+    Ok((jar, render(&state, "ops.html", ctx, locale, StatusCode::OK)).into_response())
 }
 
 /// Suspends or resumes the tenant `slug`, with its audit row, in one transaction.

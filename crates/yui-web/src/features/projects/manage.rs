@@ -88,13 +88,7 @@ pub(super) async fn all(
     ctx.insert("heading", &text(&state, locale, "hp_projects_all_title"));
     ctx.insert("public", &false);
     ctx.insert("projects", &project_rows(&state, locale, &projects));
-    Ok(render(
-        &state,
-        "projects.html",
-        &ctx,
-        locale,
-        StatusCode::OK,
-    ))
+    Ok(render(&state, "projects.html", ctx, locale, StatusCode::OK))
 }
 
 /// The host named by `?host=` if the person may add projects to it; else 404.
@@ -153,11 +147,7 @@ fn render_form(
     ctx.insert("csrf", &csrf);
     ctx.insert("inputs", &project_inputs(state, locale, input, errors));
     ctx.insert("errors", &error_lines(state, locale, errors));
-    (
-        jar,
-        render(state, "project_form.html", &ctx, locale, status),
-    )
-        .into_response()
+    (jar, render(state, "project_form.html", ctx, locale, status)).into_response()
 }
 
 pub(super) async fn new_page(

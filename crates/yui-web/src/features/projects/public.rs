@@ -67,13 +67,7 @@ pub(super) async fn list(
     ctx.insert("public", &true);
     ctx.insert("older", &older);
     ctx.insert("projects", &project_rows(&state, locale, &projects));
-    Ok(render(
-        &state,
-        "projects.html",
-        &ctx,
-        locale,
-        StatusCode::OK,
-    ))
+    Ok(render(&state, "projects.html", ctx, locale, StatusCode::OK))
 }
 
 /// What staff and the host's members see besides the public page.
@@ -222,7 +216,7 @@ pub(super) async fn render_project(
     } else {
         ctx.insert("inside", &false);
     }
-    Ok((jar, render(state, "project.html", &ctx, locale, status)).into_response())
+    Ok((jar, render(state, "project.html", ctx, locale, status)).into_response())
 }
 
 /// Whether the public may read project `p` of host status `host`.

@@ -217,5 +217,5 @@ pub(super) async fn page(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    Ok(render(&state, "projects_search.html", &ctx, locale, status))
+    Ok(render(&state, "projects_search.html", ctx, locale, status))
 }

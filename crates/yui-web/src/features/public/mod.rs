@@ -108,7 +108,7 @@ async fn home(
             .collect();
         let mut ctx = tera::Context::new();
         ctx.insert("lang", locale.tag());
-        ctx.insert("t", state.inner.catalogs.get(locale));
+        ctx.insert("t", state.inner.messages.get("region_list.html", locale));
         ctx.insert("regions", &regions);
         ctx.insert("searched", &searched);
         Ok(state.inner.tera.render("region_list.html", &ctx)?)
@@ -127,7 +127,7 @@ async fn home(
     ctx.insert("regions_html", &*regions_html);
     ctx.insert("q", &q);
     ctx.insert("searched", &searched);
-    Ok(render(&state, "home.html", &ctx, locale, StatusCode::OK))
+    Ok(render(&state, "home.html", ctx, locale, StatusCode::OK))
 }
 
 async fn tenant_redirect(Path(slug): Path<String>) -> Redirect {
@@ -244,7 +244,7 @@ async fn tenant_home(
             record.updated_at.timestamp()
         ),
     );
-    Ok(render(&state, "tenant.html", &ctx, locale, StatusCode::OK))
+    Ok(render(&state, "tenant.html", ctx, locale, StatusCode::OK))
 }
 
 /// "2日間" / "2 days" / "1 day".

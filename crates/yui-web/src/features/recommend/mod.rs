@@ -111,7 +111,7 @@ async fn for_talent(
     ctx.insert("heading_key", "recommend_projects_heading");
     ctx.insert("suggestions", &suggestions);
     ctx.insert("lead", &true);
-    Ok(render(&state, "recommendations.html", &ctx, locale, StatusCode::OK).into_response())
+    Ok(render(&state, "recommendations.html", ctx, locale, StatusCode::OK).into_response())
 }
 
 async fn for_project(
@@ -174,5 +174,5 @@ async fn for_project(
     ctx.insert("back", &format!("/t/{slug}/projects/{id}"));
     ctx.insert("suggestions", &suggestions);
     ctx.insert("lead", &false);
-    Ok(render(&state, "recommendations.html", &ctx, locale, StatusCode::OK).into_response())
+    Ok(render(&state, "recommendations.html", ctx, locale, StatusCode::OK).into_response())
 }

@@ -140,7 +140,7 @@ async fn list(
         "notice",
         &q.sent.as_ref().map(|_| c.text(locale, "sc_sent_notice")),
     );
-    Ok(render(&state, "scouts.html", &ctx, locale, StatusCode::OK).into_response())
+    Ok(render(&state, "scouts.html", ctx, locale, StatusCode::OK).into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -215,7 +215,7 @@ async fn render_new(
         "problem",
         &problem.map(|k| state.inner.catalogs.text(locale, k)),
     );
-    Ok((jar, render(state, "scout_new.html", &ctx, locale, status)).into_response())
+    Ok((jar, render(state, "scout_new.html", ctx, locale, status)).into_response())
 }
 
 async fn new_page(
@@ -455,7 +455,7 @@ async fn my_scout(
     );
     Ok((
         jar,
-        render(&state, "my_scout.html", &ctx, locale, StatusCode::OK),
+        render(&state, "my_scout.html", ctx, locale, StatusCode::OK),
     )
         .into_response())
 }

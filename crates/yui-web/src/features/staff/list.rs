@@ -175,7 +175,7 @@ pub(super) async fn render_staff<P>(
         .map(|e| crate::render::field_message(state, locale, e));
     ctx.insert("role_error", &role_error);
     ctx.insert("errors", &error_views(state, locale, &view.errors));
-    Ok((jar, render(state, "staff.html", &ctx, locale, view.status)).into_response())
+    Ok((jar, render(state, "staff.html", ctx, locale, view.status)).into_response())
 }
 
 /// The staff page answering 409 with "the last administrator stays", the invitation

@@ -110,7 +110,7 @@ fn confirm_page(
         render(
             state,
             "staff_revoke_confirm.html",
-            &ctx,
+            ctx,
             locale,
             StatusCode::OK,
         ),

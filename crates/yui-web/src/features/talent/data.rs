@@ -99,7 +99,7 @@ fn render_delete(
     );
     (
         jar,
-        render(state, "talent_delete.html", &ctx, locale, status),
+        render(state, "talent_delete.html", ctx, locale, status),
     )
         .into_response()
 }

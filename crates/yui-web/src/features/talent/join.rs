@@ -100,7 +100,7 @@ fn render_join(
     );
     (
         jar,
-        render(state, "talent_join.html", &ctx, locale, view.status),
+        render(state, "talent_join.html", ctx, locale, view.status),
     )
         .into_response()
 }

@@ -132,7 +132,7 @@ pub(super) async fn dashboard(
         render(
             &state,
             "talent_me.html",
-            &ctx,
+            ctx,
             locale,
             axum::http::StatusCode::OK,
         ),
@@ -180,7 +180,7 @@ pub(super) async fn region(
         render(
             &state,
             "talent_region.html",
-            &ctx,
+            ctx,
             locale,
             axum::http::StatusCode::OK,
         ),

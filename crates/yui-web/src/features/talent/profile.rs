@@ -299,7 +299,7 @@ fn render_profile(
     );
     (
         jar,
-        render(state, "talent_profile.html", &ctx, locale, status),
+        render(state, "talent_profile.html", ctx, locale, status),
     )
         .into_response()
 }

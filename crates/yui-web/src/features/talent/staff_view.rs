@@ -229,7 +229,7 @@ pub(super) async fn list(
         next.append_pair("after", &last.id.to_string());
         ctx.insert("next", &format!("/t/{slug}/talents?{}", next.finish()));
     }
-    Ok(render(&state, "talent_members.html", &ctx, locale, StatusCode::OK).into_response())
+    Ok(render(&state, "talent_members.html", ctx, locale, StatusCode::OK).into_response())
 }
 
 pub(super) async fn detail(
@@ -283,5 +283,5 @@ pub(super) async fn detail(
             state.now(),
         ),
     );
-    Ok(render(&state, "talent_member.html", &ctx, locale, StatusCode::OK).into_response())
+    Ok(render(&state, "talent_member.html", ctx, locale, StatusCode::OK).into_response())
 }

@@ -182,7 +182,7 @@ async fn render_tokens(
         .map(|e| crate::render::field_message(state, locale, e));
     ctx.insert("tenant_error", &tenant_error);
     ctx.insert("errors", &error_views(state, locale, &view.errors));
-    let mut res = (jar, render(state, "tokens.html", &ctx, locale, view.status)).into_response();
+    let mut res = (jar, render(state, "tokens.html", ctx, locale, view.status)).into_response();
     // The page may carry a secret: keep it out of every cache.
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
