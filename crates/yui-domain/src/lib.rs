@@ -19,6 +19,7 @@ pub mod program;
 pub mod project;
 pub mod registration;
 pub mod reminder;
+pub mod round;
 pub mod scout;
 pub mod search;
 pub mod talent;

@@ -20,6 +20,7 @@ mod invitations;
 mod outbox;
 mod policy;
 mod projects;
+mod rounds;
 mod scope;
 mod scouts;
 mod search;
@@ -62,6 +63,7 @@ pub use policy::{
     TenantNode, UNVERIFIED,
 };
 pub use projects::{Project, ProjectComment, ProjectTransition};
+pub use rounds::{InvitationSource, NewRound, Round, RoundEntry, RoundLists, RoundProject};
 pub use scope::{
     AccountHandle, AccountTx, PlatformHandle, PlatformReason, PlatformTx, TenantHandle, TenantTx,
     Tx,

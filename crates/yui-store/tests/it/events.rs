@@ -76,7 +76,7 @@ async fn program(db: &Db, tenant: TenantId) -> yui_domain::ProgramId {
     id
 }
 
-async fn event(db: &Db, tenant: TenantId, pairs: &[(&str, &str)]) -> EventId {
+pub(crate) async fn event(db: &Db, tenant: TenantId, pairs: &[(&str, &str)]) -> EventId {
     let p = program(db, tenant).await;
     let mut tx = db.store.tenant(tenant).write().await.unwrap();
     let id = tx
@@ -95,7 +95,7 @@ async fn accounts(db: &Db, n: usize, prefix: &str) -> Vec<AccountId> {
     out
 }
 
-async fn register(
+pub(crate) async fn register(
     db: &Db,
     tenant: TenantId,
     event: EventId,

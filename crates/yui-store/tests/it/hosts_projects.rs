@@ -30,7 +30,7 @@ fn host(name: &str, code: &str) -> HostFields {
     }
 }
 
-fn project(title: &str, visibility: Visibility) -> ProjectFields {
+pub(crate) fn project(title: &str, visibility: Visibility) -> ProjectFields {
     ProjectFields {
         title: title.to_owned(),
         challenge: "課題".to_owned(),
@@ -48,7 +48,7 @@ fn project(title: &str, visibility: Visibility) -> ProjectFields {
     }
 }
 
-async fn make_host(
+pub(crate) async fn make_host(
     db: &Db,
     tenant: TenantId,
     name: &str,

@@ -9,6 +9,7 @@ mod events;
 mod hosts_projects;
 mod outbox;
 mod policy;
+mod rounds;
 mod row_security;
 mod search;
 mod talent;

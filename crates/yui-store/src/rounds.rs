@@ -1,0 +1,690 @@
+//! Matching rounds: their set-up, the projects taking part, invitations, entries and
+//! both sides' ranked lists.
+//!
+//! Lists are private to their side: a talent's list is read by that talent
+//! ([`TenantTx::talent_preferences`]) and, for solving, by the coordinator's engine
+//! ([`TenantTx::round_lists`]); a project's list by its host and the engine. No
+//! query here joins one side's list to the other side's view.
+//!
+//! A list changes only while the round takes lists: [`TenantTx::lock_round_for_lists`]
+//! reads the round in the writing transaction (`FOR SHARE` on PostgreSQL; SQLite's
+//! writing transactions run one at a time) so that a change and the round's closing
+//! are ordered: a list saved is in the round the engine solves, or refused.
+
+use chrono::{DateTime, Utc};
+use tracing::instrument;
+use yui_domain::ids::RoundId;
+use yui_domain::locale::Localized;
+use yui_domain::round::{EntryRule, RoundDates, RoundMode, RoundStatus};
+use yui_domain::{AccountId, ProgramId, ProjectId};
+
+use crate::scope::TenantTx;
+use crate::transitions::{self, Machine};
+use crate::{Result, StoreError, with_tx};
+
+pub(crate) const ROUNDS: Machine = Machine {
+    table: "rounds",
+    log: "round_transitions",
+    key: "round_id",
+};
+
+/// A round as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Round {
+    pub id: RoundId,
+    pub program_id: ProgramId,
+    pub title_ja: String,
+    pub title_en: String,
+    status: String,
+    mode: String,
+    entry_rule: String,
+    pub entry_opens_at: DateTime<Utc>,
+    pub entry_closes_at: DateTime<Utc>,
+    pub ranks_close_at: DateTime<Utc>,
+    pub talent_rank_limit: i64,
+    pub host_rank_limit: i64,
+    pub interim_on: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Round {
+    pub fn status(&self) -> RoundStatus {
+        // CHECK constraints keep the column within the codes.
+        RoundStatus::parse(&self.status).unwrap_or(RoundStatus::Finished)
+    }
+
+    pub fn mode(&self) -> RoundMode {
+        RoundMode::parse(&self.mode).unwrap_or(RoundMode::Manual)
+    }
+
+    pub fn entry_rule(&self) -> EntryRule {
+        EntryRule::parse(&self.entry_rule).unwrap_or(EntryRule::Invited)
+    }
+
+    pub fn dates(&self) -> RoundDates {
+        RoundDates {
+            entry_opens_at: self.entry_opens_at,
+            entry_closes_at: self.entry_closes_at,
+            ranks_close_at: self.ranks_close_at,
+        }
+    }
+
+    pub fn title(&self) -> Localized {
+        Localized {
+            ja: self.title_ja.clone(),
+            en: self.title_en.clone(),
+        }
+    }
+
+    /// The most projects a talent may rank.
+    pub fn talent_limit(&self) -> u32 {
+        u32::try_from(self.talent_rank_limit).unwrap_or(1)
+    }
+
+    /// The most entrants a project may rank.
+    pub fn host_limit(&self) -> u32 {
+        u32::try_from(self.host_rank_limit).unwrap_or(1)
+    }
+}
+
+const ROUND_COLUMNS: &str = "id, program_id, title_ja, title_en, status, mode, entry_rule, \
+     entry_opens_at, entry_closes_at, ranks_close_at, talent_rank_limit, host_rank_limit, \
+     interim_on, created_at, updated_at";
+
+/// A round to create (in `draft`), checked by the domain.
+#[derive(Debug, Clone)]
+pub struct NewRound<'a> {
+    pub program: ProgramId,
+    pub title: &'a Localized,
+    pub mode: RoundMode,
+    pub entry_rule: EntryRule,
+    pub dates: RoundDates,
+    pub talent_limit: u32,
+    pub host_limit: u32,
+    pub interim_on: bool,
+}
+
+/// A project taking part in a round, with its seats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct RoundProject {
+    pub project_id: ProjectId,
+    pub seats: i64,
+}
+
+/// Why a talent was invited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvitationSource {
+    /// By the coordinator.
+    Staff,
+    /// For attending the program's field work.
+    Fieldwork,
+}
+
+impl InvitationSource {
+    fn code(self) -> &'static str {
+        match self {
+            InvitationSource::Staff => "staff",
+            InvitationSource::Fieldwork => "fieldwork",
+        }
+    }
+}
+
+/// A talent in a round.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RoundEntry {
+    pub account_id: AccountId,
+    pub entered_at: DateTime<Utc>,
+    pub withdrawn_at: Option<DateTime<Utc>>,
+}
+
+impl RoundEntry {
+    pub fn is_live(&self) -> bool {
+        self.withdrawn_at.is_none()
+    }
+}
+
+/// Both sides' lists of a round, for the engine: talents and projects in id order,
+/// each list most preferred first. Talents who withdrew are left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoundLists {
+    pub talents: Vec<(AccountId, Vec<ProjectId>)>,
+    pub projects: Vec<(ProjectId, i64, Vec<AccountId>)>,
+}
+
+impl TenantTx {
+    /// Creates a round in `draft` within one of the tenant's programs.
+    #[instrument(skip_all, fields(tenant = %self.tenant, program = %new.program), err(level = "warn"))]
+    pub async fn create_round(
+        &mut self,
+        new: &NewRound<'_>,
+        actor: AccountId,
+        now: DateTime<Utc>,
+    ) -> Result<RoundId> {
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query_scalar(
+                "INSERT INTO rounds (tenant_id, program_id, title_ja, title_en, status, mode, entry_rule,
+                    entry_opens_at, entry_closes_at, ranks_close_at, talent_rank_limit, host_rank_limit,
+                    interim_on, created_by, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, 'draft', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)
+                 RETURNING id",
+            )
+            .bind(self.tenant)
+            .bind(new.program)
+            .bind(&new.title.ja)
+            .bind(&new.title.en)
+            .bind(new.mode.code())
+            .bind(new.entry_rule.code())
+            .bind(new.dates.entry_opens_at)
+            .bind(new.dates.entry_closes_at)
+            .bind(new.dates.ranks_close_at)
+            .bind(i64::from(new.talent_limit))
+            .bind(i64::from(new.host_limit))
+            .bind(new.interim_on)
+            .bind(actor)
+            .bind(now)
+            .fetch_one(&mut **conn)
+            .await?)
+        })
+    }
+
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %id), err(level = "debug"))]
+    pub async fn round(&mut self, id: RoundId) -> Result<Round> {
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query_as(&format!(
+                "SELECT {ROUND_COLUMNS} FROM rounds WHERE tenant_id = $1 AND id = $2"
+            ))
+            .bind(self.tenant)
+            .bind(id)
+            .fetch_one(&mut **conn)
+            .await?)
+        })
+    }
+
+    /// A program's rounds, oldest first.
+    #[instrument(skip_all, fields(tenant = %self.tenant, program = %program), err(level = "warn"))]
+    pub async fn rounds_of_program(&mut self, program: ProgramId) -> Result<Vec<Round>> {
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query_as(&format!(
+                "SELECT {ROUND_COLUMNS} FROM rounds WHERE tenant_id = $1 AND program_id = $2 ORDER BY id"
+            ))
+            .bind(self.tenant)
+            .bind(program)
+            .fetch_all(&mut **conn)
+            .await?)
+        })
+    }
+
+    /// The round, read so that it cannot close before this transaction ends; lists
+    /// and entries are written after this. The caller decides with the domain's
+    /// `RoundPhase` whether the round still takes them.
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %id), err(level = "debug"))]
+    pub async fn lock_round_for_lists(&mut self, id: RoundId) -> Result<Round> {
+        let lock = self.tx.row_lock("FOR SHARE");
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query_as(&format!(
+                "SELECT {ROUND_COLUMNS} FROM rounds WHERE tenant_id = $1 AND id = $2 {lock}"
+            ))
+            .bind(self.tenant)
+            .bind(id)
+            .fetch_one(&mut **conn)
+            .await?)
+        })
+    }
+
+    /// Moves the round from `from` to `to` (the domain allowed it) and records who
+    /// did it; [`StoreError::Conflict`] when it was no longer in `from`.
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %id), err(level = "warn"))]
+    pub async fn move_round(
+        &mut self,
+        id: RoundId,
+        from: RoundStatus,
+        to: RoundStatus,
+        actor: AccountId,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let moved = transitions::record_move(
+            &mut self.tx,
+            ROUNDS,
+            self.tenant,
+            id.get(),
+            from.code(),
+            to.code(),
+            actor,
+            now,
+        )
+        .await?;
+        if moved {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict("status".to_owned()))
+        }
+    }
+
+    /// Replaces the projects taking part and their seats. A project of another
+    /// tenant cannot be named: the key carries the tenant.
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "warn"))]
+    pub async fn set_round_projects(
+        &mut self,
+        round: RoundId,
+        projects: &[(ProjectId, u32)],
+    ) -> Result<()> {
+        with_tx!(&mut self.tx, conn => {
+            let kept: Vec<i64> = projects.iter().map(|(p, _)| p.get()).collect();
+            // Projects no longer taking part leave with their place in every list.
+            let existing: Vec<ProjectId> = sqlx::query_scalar(
+                "SELECT project_id FROM round_projects WHERE tenant_id = $1 AND round_id = $2",
+            )
+            .bind(self.tenant)
+            .bind(round)
+            .fetch_all(&mut **conn)
+            .await?;
+            for gone in existing.iter().filter(|p| !kept.contains(&p.get())) {
+                sqlx::query(
+                    "DELETE FROM round_projects WHERE tenant_id = $1 AND round_id = $2 AND project_id = $3",
+                )
+                .bind(self.tenant)
+                .bind(round)
+                .bind(*gone)
+                .execute(&mut **conn)
+                .await?;
+            }
+            for (project, seats) in projects {
+                sqlx::query(
+                    "INSERT INTO round_projects (tenant_id, round_id, project_id, seats)
+                     VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (tenant_id, round_id, project_id) DO UPDATE SET seats = excluded.seats",
+                )
+                .bind(self.tenant)
+                .bind(round)
+                .bind(*project)
+                .bind(i64::from(*seats))
+                .execute(&mut **conn)
+                .await?;
+            }
+        });
+        self.renumber_lists(round).await
+    }
+
+    /// The projects taking part, in id order.
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "warn"))]
+    pub async fn round_projects(&mut self, round: RoundId) -> Result<Vec<RoundProject>> {
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query_as(
+                "SELECT project_id, seats FROM round_projects
+                 WHERE tenant_id = $1 AND round_id = $2 ORDER BY project_id",
+            )
+            .bind(self.tenant)
+            .bind(round)
+            .fetch_all(&mut **conn)
+            .await?)
+        })
+    }
+
+    /// Invites a talent (again: nothing changes). Returns whether this was new.
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "warn"))]
+    pub async fn invite_to_round(
+        &mut self,
+        round: RoundId,
+        account: AccountId,
+        source: InvitationSource,
+        by: Option<AccountId>,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query(
+                "INSERT INTO round_invitations (tenant_id, round_id, account_id, source, invited_by, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (tenant_id, round_id, account_id) DO NOTHING",
+            )
+            .bind(self.tenant)
+            .bind(round)
+            .bind(account)
+            .bind(source.code())
+            .bind(by)
+            .bind(now)
+            .execute(&mut **conn)
+            .await?
+            .rows_affected()
+                == 1)
+        })
+    }
+
+    /// Invites everyone who attended the program's field work and is not invited
+    /// yet; returns how many were new.
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "warn"))]
+    pub async fn invite_fieldwork_attendees(
+        &mut self,
+        round: RoundId,
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        let program = self.round(round).await?.program_id;
+        let mut new = 0;
+        for account in self.fieldwork_attendees(program).await? {
+            if self
+                .invite_to_round(round, account, InvitationSource::Fieldwork, None, now)
+                .await?
+            {
+                new += 1;
+            }
+        }
+        Ok(new)
+    }
+
+    /// Whether a talent is invited.
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "debug"))]
+    pub async fn is_invited(&mut self, round: RoundId, account: AccountId) -> Result<bool> {
+        with_tx!(&mut self.tx, conn => {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM round_invitations
+                 WHERE tenant_id = $1 AND round_id = $2 AND account_id = $3",
+            )
+            .bind(self.tenant)
+            .bind(round)
+            .bind(account)
+            .fetch_one(&mut **conn)
+            .await?;
+            Ok(n > 0)
+        })
+    }
+
+    /// Enters a talent (the caller checked the rule and the phase in this
+    /// transaction). Entering again after withdrawing comes back with an empty list.
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "warn"))]
+    pub async fn enter_round(
+        &mut self,
+        round: RoundId,
+        account: AccountId,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        with_tx!(&mut self.tx, conn => {
+            sqlx::query(
+                "INSERT INTO round_entries (tenant_id, round_id, account_id, entered_at)
+                 VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (tenant_id, round_id, account_id)
+                 DO UPDATE SET withdrawn_at = NULL, entered_at = excluded.entered_at
+                 WHERE round_entries.withdrawn_at IS NOT NULL",
+            )
+            .bind(self.tenant)
+            .bind(round)
+            .bind(account)
+            .bind(now)
+            .execute(&mut **conn)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Takes a talent out of the round: their list goes, and so does their place in
+    /// every project's list.
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "warn"))]
+    pub async fn withdraw_from_round(
+        &mut self,
+        round: RoundId,
+        account: AccountId,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let done = with_tx!(&mut self.tx, conn => {
+            let done = sqlx::query(
+                "UPDATE round_entries SET withdrawn_at = $1
+                 WHERE tenant_id = $2 AND round_id = $3 AND account_id = $4 AND withdrawn_at IS NULL",
+            )
+            .bind(now)
+            .bind(self.tenant)
+            .bind(round)
+            .bind(account)
+            .execute(&mut **conn)
+            .await?
+            .rows_affected();
+            for table in ["talent_preferences", "host_preferences"] {
+                sqlx::query(&format!(
+                    "DELETE FROM {table} WHERE tenant_id = $1 AND round_id = $2 AND account_id = $3"
+                ))
+                .bind(self.tenant)
+                .bind(round)
+                .bind(account)
+                .execute(&mut **conn)
+                .await?;
+            }
+            done
+        });
+        if done == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// A talent's entry, withdrawn or not.
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "debug"))]
+    pub async fn round_entry(
+        &mut self,
+        round: RoundId,
+        account: AccountId,
+    ) -> Result<Option<RoundEntry>> {
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query_as(
+                "SELECT account_id, entered_at, withdrawn_at FROM round_entries
+                 WHERE tenant_id = $1 AND round_id = $2 AND account_id = $3",
+            )
+            .bind(self.tenant)
+            .bind(round)
+            .bind(account)
+            .fetch_optional(&mut **conn)
+            .await?)
+        })
+    }
+
+    /// The talents in the round (not withdrawn), in order of entry.
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "warn"))]
+    pub async fn round_entries(&mut self, round: RoundId) -> Result<Vec<RoundEntry>> {
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query_as(
+                "SELECT account_id, entered_at, withdrawn_at FROM round_entries
+                 WHERE tenant_id = $1 AND round_id = $2 AND withdrawn_at IS NULL
+                 ORDER BY entered_at, account_id",
+            )
+            .bind(self.tenant)
+            .bind(round)
+            .fetch_all(&mut **conn)
+            .await?)
+        })
+    }
+
+    /// Replaces a talent's list (most preferred first; checked by the domain).
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "warn"))]
+    pub async fn set_talent_preferences(
+        &mut self,
+        round: RoundId,
+        account: AccountId,
+        projects: &[ProjectId],
+    ) -> Result<()> {
+        with_tx!(&mut self.tx, conn => {
+            sqlx::query(
+                "DELETE FROM talent_preferences WHERE tenant_id = $1 AND round_id = $2 AND account_id = $3",
+            )
+            .bind(self.tenant)
+            .bind(round)
+            .bind(account)
+            .execute(&mut **conn)
+            .await?;
+            for (i, project) in projects.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO talent_preferences (tenant_id, round_id, account_id, rank, project_id)
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(self.tenant)
+                .bind(round)
+                .bind(account)
+                .bind(i as i64 + 1)
+                .bind(*project)
+                .execute(&mut **conn)
+                .await?;
+            }
+        });
+        Ok(())
+    }
+
+    /// A talent's own list, most preferred first.
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "debug"))]
+    pub async fn talent_preferences(
+        &mut self,
+        round: RoundId,
+        account: AccountId,
+    ) -> Result<Vec<ProjectId>> {
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query_scalar(
+                "SELECT project_id FROM talent_preferences
+                 WHERE tenant_id = $1 AND round_id = $2 AND account_id = $3 ORDER BY rank",
+            )
+            .bind(self.tenant)
+            .bind(round)
+            .bind(account)
+            .fetch_all(&mut **conn)
+            .await?)
+        })
+    }
+
+    /// Replaces a project's list of entrants (most preferred first; checked by the domain).
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "warn"))]
+    pub async fn set_host_preferences(
+        &mut self,
+        round: RoundId,
+        project: ProjectId,
+        talents: &[AccountId],
+    ) -> Result<()> {
+        with_tx!(&mut self.tx, conn => {
+            sqlx::query(
+                "DELETE FROM host_preferences WHERE tenant_id = $1 AND round_id = $2 AND project_id = $3",
+            )
+            .bind(self.tenant)
+            .bind(round)
+            .bind(project)
+            .execute(&mut **conn)
+            .await?;
+            for (i, talent) in talents.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO host_preferences (tenant_id, round_id, project_id, rank, account_id)
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(self.tenant)
+                .bind(round)
+                .bind(project)
+                .bind(i as i64 + 1)
+                .bind(*talent)
+                .execute(&mut **conn)
+                .await?;
+            }
+        });
+        Ok(())
+    }
+
+    /// A project's own list, most preferred first.
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "debug"))]
+    pub async fn host_preferences(
+        &mut self,
+        round: RoundId,
+        project: ProjectId,
+    ) -> Result<Vec<AccountId>> {
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query_scalar(
+                "SELECT account_id FROM host_preferences
+                 WHERE tenant_id = $1 AND round_id = $2 AND project_id = $3 ORDER BY rank",
+            )
+            .bind(self.tenant)
+            .bind(round)
+            .bind(project)
+            .fetch_all(&mut **conn)
+            .await?)
+        })
+    }
+
+    /// 中間公表: per project taking part, how many talents rank it first (0 included).
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "warn"))]
+    pub async fn first_choice_counts(&mut self, round: RoundId) -> Result<Vec<(ProjectId, i64)>> {
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query_as(
+                "SELECT rp.project_id, COUNT(tp.account_id) FROM round_projects rp
+                 LEFT JOIN talent_preferences tp ON tp.tenant_id = rp.tenant_id
+                   AND tp.round_id = rp.round_id AND tp.project_id = rp.project_id AND tp.rank = 1
+                 WHERE rp.tenant_id = $1 AND rp.round_id = $2
+                 GROUP BY rp.project_id ORDER BY rp.project_id",
+            )
+            .bind(self.tenant)
+            .bind(round)
+            .fetch_all(&mut **conn)
+            .await?)
+        })
+    }
+
+    /// Both sides' lists, for the engine.
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "warn"))]
+    pub async fn round_lists(&mut self, round: RoundId) -> Result<RoundLists> {
+        // One row per list entry, and one with no entry for an empty list.
+        type TalentRow = (AccountId, Option<ProjectId>);
+        type ProjectRow = (ProjectId, i64, Option<AccountId>);
+        let (talent_rows, host_rows): (Vec<TalentRow>, Vec<ProjectRow>) = with_tx!(&mut self.tx, conn => {
+            let talents = sqlx::query_as(
+                "SELECT e.account_id, tp.project_id FROM round_entries e
+                     LEFT JOIN talent_preferences tp ON tp.tenant_id = e.tenant_id
+                       AND tp.round_id = e.round_id AND tp.account_id = e.account_id
+                     WHERE e.tenant_id = $1 AND e.round_id = $2 AND e.withdrawn_at IS NULL
+                     ORDER BY e.account_id, tp.rank",
+            )
+            .bind(self.tenant)
+            .bind(round)
+            .fetch_all(&mut **conn)
+            .await?;
+            let hosts = sqlx::query_as(
+                "SELECT rp.project_id, rp.seats, hp.account_id FROM round_projects rp
+                     LEFT JOIN host_preferences hp ON hp.tenant_id = rp.tenant_id
+                       AND hp.round_id = rp.round_id AND hp.project_id = rp.project_id
+                     WHERE rp.tenant_id = $1 AND rp.round_id = $2
+                     ORDER BY rp.project_id, hp.rank",
+            )
+            .bind(self.tenant)
+            .bind(round)
+            .fetch_all(&mut **conn)
+            .await?;
+            (talents, hosts)
+        });
+        let mut lists = RoundLists::default();
+        for (talent, project) in talent_rows {
+            if lists.talents.last().is_none_or(|(t, _)| *t != talent) {
+                lists.talents.push((talent, Vec::new()));
+            }
+            if let (Some(p), Some((_, list))) = (project, lists.talents.last_mut()) {
+                list.push(p);
+            }
+        }
+        for (project, seats, talent) in host_rows {
+            if lists.projects.last().is_none_or(|(p, _, _)| *p != project) {
+                lists.projects.push((project, seats, Vec::new()));
+            }
+            if let (Some(t), Some((_, _, list))) = (talent, lists.projects.last_mut()) {
+                list.push(t);
+            }
+        }
+        Ok(lists)
+    }
+
+    /// After a project left, the lists that named it have a gap in their ranks:
+    /// close it, keeping the order, so rank 1 is always the first choice (the
+    /// interim count reads rank 1) and rank n the n-th.
+    async fn renumber_lists(&mut self, round: RoundId) -> Result<()> {
+        let gapped: Vec<AccountId> = with_tx!(&mut self.tx, conn => {
+            sqlx::query_scalar(
+                "SELECT account_id FROM talent_preferences WHERE tenant_id = $1 AND round_id = $2
+                 GROUP BY account_id HAVING MAX(rank) <> COUNT(*)",
+            )
+            .bind(self.tenant)
+            .bind(round)
+            .fetch_all(&mut **conn)
+            .await?
+        });
+        for talent in gapped {
+            let list = self.talent_preferences(round, talent).await?;
+            self.set_talent_preferences(round, talent, &list).await?;
+        }
+        Ok(())
+    }
+}
