@@ -31,6 +31,10 @@ pub enum Attempt {
 }
 
 /// Counts one attempt on `key`, or answers `None` (no row) while the key waits.
+/// A key with free attempts left does not wait at all, whatever the clocks say:
+/// requests take their time before they reach the row, so one that read the clock
+/// a millisecond earlier may come second (four people signing in at once from a
+/// city hall's one address).
 /// Concurrent attempts on PostgreSQL wait for the row lock and re-check the `WHERE`
 /// on the row version the other one wrote; on SQLite writers are serialised. So no
 /// burst gets more than `limit.free` attempts through.
@@ -54,7 +58,7 @@ async fn count(tx: &mut StoreTx, key: &str, limit: Limit, now_ms: i64) -> Result
          VALUES ($1, 1, $7, $2 + $7, $2) \
          ON CONFLICT (key) DO UPDATE SET attempts = {attempts}, delay_ms = {delay}, \
          next_ms = $2 + {delay}, last_ms = $2 \
-         WHERE signin_attempts.next_ms <= $2 \
+         WHERE signin_attempts.delay_ms = 0 OR signin_attempts.next_ms <= $2 \
          RETURNING attempts"
     );
     let quiet_floor = now_ms - limit.quiet.num_milliseconds();

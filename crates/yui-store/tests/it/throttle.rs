@@ -9,6 +9,7 @@ use crate::{Db, both, secs, t0};
 
 both!(
     a_burst_gets_only_the_free_attempts_through,
+    free_attempts_do_not_wait_for_a_later_clock,
     the_wait_doubles_up_to_its_cap_and_quiet_starts_over,
     all_keys_or_none_are_counted,
     a_known_device_is_known_for_its_account_only,
@@ -42,6 +43,27 @@ async fn a_burst_gets_only_the_free_attempts_through(db: Db) {
         }
     }
     assert_eq!(allowed, 5);
+}
+
+async fn free_attempts_do_not_wait_for_a_later_clock(db: Db) {
+    let store = &db.store;
+    // The second request read the clock first but reached the row second.
+    let later = t0() + Duration::milliseconds(5);
+    assert_eq!(
+        store.count_attempt(&key("k"), later).await.unwrap(),
+        Attempt::Allowed
+    );
+    for _ in 0..4 {
+        assert_eq!(
+            store.count_attempt(&key("k"), t0()).await.unwrap(),
+            Attempt::Allowed
+        );
+    }
+    // The free attempts are used up: now the key waits.
+    assert!(matches!(
+        store.count_attempt(&key("k"), later).await.unwrap(),
+        Attempt::Refused { .. }
+    ));
 }
 
 async fn the_wait_doubles_up_to_its_cap_and_quiet_starts_over(db: Db) {
