@@ -41,6 +41,12 @@ impl<'a> IdIndex<'a> {
     }
 }
 
+impl Default for IdIndex<'_> {
+    fn default() -> Self {
+        Self::with_capacity(0)
+    }
+}
+
 /// Bytes in the low 15 bytes, length in the top byte (so "a" and "a\0" differ).
 fn pack(id: &str) -> Option<u128> {
     let bytes = id.as_bytes();
