@@ -118,6 +118,15 @@ fn by_id<S: AsRef<str>>(ids: &[S]) -> Vec<u32> {
 pub(super) fn string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let bytes = s.as_bytes();
+    // Almost every id needs no escape; a branch-free pass over the bytes says so.
+    let special = bytes.iter().fold(false, |any, &b| {
+        any | (b < 0x20) | (b == b'"') | (b == b'\\')
+    });
+    if !special {
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
     let mut plain = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let short = match b {

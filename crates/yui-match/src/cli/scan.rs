@@ -19,7 +19,7 @@
 
 use std::thread::ScopedJoinHandle;
 
-use crate::ids::IdIndex;
+use crate::ids::{GROUP, IdIndex};
 use crate::instance::Instance;
 
 /// Documents from this size on are read on two threads.
@@ -120,16 +120,33 @@ fn projects_array_start(input: &str) -> Option<usize> {
     })
 }
 
-/// Replaces byte offsets of ids by their positions in `defined`.
+/// Replaces byte offsets of ids by their positions in `defined`, a group at a time
+/// (see [`IdIndex::get_many`]).
 fn resolve(input: &str, entries: &mut [u32], defined: &IdIndex<'_>) -> Option<()> {
-    let bytes = input.as_bytes();
-    for entry in entries {
-        let start = *entry as usize;
-        // The reader checked this id: it ends at the next quote.
-        let len = bytes.get(start..)?.iter().position(|&b| b == b'"')?;
-        *entry = defined.get(input.get(start..start + len)?)?;
+    let mut ids = [""; GROUP];
+    let mut found = [None; GROUP];
+    for group in entries.chunks_mut(GROUP) {
+        for (id, &at) in ids.iter_mut().zip(group.iter()) {
+            *id = id_at(input, at)?;
+        }
+        defined.get_many(&ids[..group.len()], &mut found);
+        for (entry, position) in group.iter_mut().zip(found) {
+            *entry = position?;
+        }
     }
     Some(())
+}
+
+/// The id whose text starts at byte `at` (the reader checked it: it ends at the next quote).
+#[inline]
+fn id_at(input: &str, at: u32) -> Option<&str> {
+    let start = at as usize;
+    let len = input
+        .as_bytes()
+        .get(start..)?
+        .iter()
+        .position(|&b| b == b'"')?;
+    input.get(start..start + len)
 }
 
 /// Which array a [`Part`] was read from.
@@ -142,7 +159,7 @@ enum Kind {
 /// One array read on its own: the ids it defines and its lists, whose entries are the
 /// byte offsets of the ids they name until [`resolve`] runs.
 struct Part<'a> {
-    /// Id → position in the array.
+    /// Id → position in the array (built once the array is read).
     defined: IdIndex<'a>,
     /// Position → id.
     ids: Vec<&'a str>,
@@ -162,16 +179,22 @@ impl<'a> Part<'a> {
             capacity: Vec::new(),
         };
         reader.array(|reader| part.participant(reader, kind))?;
+        // Indexed once the count is known: a table sized once is filled without rehashing.
+        part.defined = IdIndex::with_capacity(part.ids.len());
+        for (position, &id) in part.ids.iter().enumerate() {
+            if part.defined.insert(id, position as u32).is_some() {
+                return None;
+            }
+        }
         Some(part)
     }
 
     /// `{"id": …, "prefs": […]}` (and `"capacity"` for a project) in any order, other
     /// fields skipped.
     fn participant(&mut self, reader: &mut Reader<'a>, kind: Kind) -> Option<()> {
-        let position = u32::try_from(self.ids.len()).ok()?;
+        u32::try_from(self.ids.len()).ok()?;
         let (mut id, mut prefs, mut capacity) = (false, false, None);
         let Self {
-            defined,
             ids,
             prefs: entries,
             ..
@@ -179,11 +202,7 @@ impl<'a> Part<'a> {
         reader.object(|reader, key| match key {
             "id" if !id => {
                 id = true;
-                let name = reader.id()?;
-                if defined.insert(name, position).is_some() {
-                    return None;
-                }
-                ids.push(name);
+                ids.push(reader.id()?);
                 Some(())
             }
             "prefs" if !prefs => {
