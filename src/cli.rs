@@ -507,37 +507,66 @@ async fn shutdown_signal() {
 }
 
 fn run_match(command: MatchCommand) -> ExitCode {
-    let mut input = String::new();
-    if let Err(e) = std::io::stdin().read_to_string(&mut input) {
-        eprintln!("error: cannot read stdin: {e}");
-        return ExitCode::from(2);
-    }
-    let (json, code) = match command {
-        MatchCommand::Solve => match yui_match::cli::solve_json(&input) {
-            Ok(json) => (json, ExitCode::SUCCESS),
+    let input = match read_stdin() {
+        Ok(input) => input,
+        Err(e) => {
+            eprintln!("error: cannot read stdin: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let (out, code) = match command {
+        MatchCommand::Solve => match yui_match::cli::solve_line(&input) {
+            Ok(line) => (line, ExitCode::SUCCESS),
             Err(e) => {
                 eprintln!("error: {e}");
                 return ExitCode::from(2);
             }
         },
         MatchCommand::Check => match yui_match::cli::check_json(&input) {
-            Ok(outcome) => (
-                outcome.json,
-                if outcome.ok {
+            Ok(outcome) => {
+                let mut line = outcome.json.into_bytes();
+                line.push(b'\n');
+                let code = if outcome.ok {
                     ExitCode::SUCCESS
                 } else {
                     ExitCode::from(1)
-                },
-            ),
+                };
+                (line, code)
+            }
             Err(e) => {
                 eprintln!("error: {e}");
                 return ExitCode::from(2);
             }
         },
     };
-    let mut out = std::io::stdout().lock();
-    if writeln!(out, "{json}").and_then(|()| out.flush()).is_err() {
+    let mut stdout = std::io::stdout().lock();
+    if stdout
+        .write_all(&out)
+        .and_then(|()| stdout.flush())
+        .is_err()
+    {
         return ExitCode::FAILURE;
     }
     code
+}
+
+/// All of stdin as text. Read through a duplicate of the descriptor as a `File`, so a
+/// redirected file is read in one go into a buffer of its size (a round can be tens of
+/// megabytes) rather than through stdin's small buffer and repeated growth.
+fn read_stdin() -> std::io::Result<String> {
+    let mut bytes = Vec::new();
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        let mut file = std::fs::File::from(std::io::stdin().as_fd().try_clone_to_owned()?);
+        file.read_to_end(&mut bytes)?;
+    }
+    #[cfg(not(unix))]
+    std::io::stdin().lock().read_to_end(&mut bytes)?;
+    String::from_utf8(bytes).map_err(|_| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        )
+    })
 }

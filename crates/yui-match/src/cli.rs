@@ -16,8 +16,10 @@
 //! Bad input gives an [`InputError`] naming the field, e.g.
 //! `talents[3].prefs[1]: unknown project "p9"`; nothing is written on stdout then.
 
+mod render;
+mod scan;
+
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -84,11 +86,38 @@ pub struct Round {
 
 /// Runs `yui match solve`: returns the JSON text to print (one line, no trailing newline).
 pub fn solve_json(input: &str) -> Result<String, InputError> {
-    let round = match parse_round_fast(input) {
-        Some(round) => round?,
-        None => parse_round(&parse_document(input)?, "")?,
-    };
-    Ok(render_solution(&round))
+    let mut line = solve_line(input)?;
+    line.pop();
+    // Ids come from a `str` and every escape is ASCII, so the text is UTF-8.
+    Ok(String::from_utf8(line).unwrap_or_default())
+}
+
+/// Runs `yui match solve` and returns the bytes to print: the JSON line and its newline.
+///
+/// A large round is read in one pass ([`scan`]); a document that pass does not accept
+/// as is (escaped ids, repeated keys, any error) is read by the general readers, which
+/// give the same output or name the offending field.
+pub fn solve_line(input: &str) -> Result<Vec<u8>, InputError> {
+    let mut out = Vec::new();
+    if let Some(round) = scan::read_round(input) {
+        let capacity = round.instance.capacities().to_vec();
+        let matching = Prepared::from_instance(round.instance).solve();
+        render::solution(
+            &matching,
+            &capacity,
+            &round.talent_ids,
+            &round.project_ids,
+            &mut out,
+        );
+    } else {
+        let round = match parse_round_fast(input) {
+            Some(round) => round?,
+            None => parse_round(&parse_document(input)?, "")?,
+        };
+        render_into(&round, &mut out);
+    }
+    out.push(b'\n');
+    Ok(out)
 }
 
 /// Runs `yui match check`: the report as JSON and whether it is clean.
@@ -473,84 +502,24 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
-#[derive(Serialize)]
-struct SolveOut<'a> {
-    assignments: Vec<AssignmentOut<'a>>,
-    unmatched_talents: Vec<&'a str>,
-    open_seats: BTreeMap<&'a str, u32>,
-    summary: SummaryOut,
-}
-
-#[derive(Serialize)]
-struct AssignmentOut<'a> {
-    talent: &'a str,
-    project: &'a str,
-    rank: u32,
-}
-
-#[derive(Serialize)]
-struct SummaryOut {
-    talents: usize,
-    projects: usize,
-    matched: usize,
-    unmatched: usize,
-    first_choice: u32,
-    second_choice: u32,
-    third_choice: u32,
-    later_choice: u32,
-    seats: u64,
-    open_seats: u64,
-}
-
 /// Solves a parsed round and renders the `solve` output.
 pub fn render_solution(round: &Round) -> String {
+    let mut out = Vec::new();
+    render_into(round, &mut out);
+    // As in `solve_json`: built from `str`s and ASCII.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+fn render_into(round: &Round, out: &mut Vec<u8>) {
     let instance = &round.instance;
     let matching = Prepared::new(instance).solve();
-    let details = matching.details(instance.capacities());
-    let (tid, pid) = (&round.talent_ids, &round.project_ids);
-
-    let mut assignments: Vec<AssignmentOut<'_>> = matching
-        .as_slice()
-        .iter()
-        .enumerate()
-        .filter_map(|(t, a)| {
-            a.map(|a| AssignmentOut {
-                talent: &tid[t],
-                project: &pid[a.project as usize],
-                rank: a.rank.get(),
-            })
-        })
-        .collect();
-    assignments.sort_unstable_by(|a, b| a.talent.cmp(b.talent));
-    let mut unmatched_talents: Vec<&str> = details
-        .unmatched
-        .iter()
-        .map(|&t| tid[t as usize].as_str())
-        .collect();
-    unmatched_talents.sort_unstable();
-    let open_seats = pid
-        .iter()
-        .map(String::as_str)
-        .zip(details.open_seats.iter().copied())
-        .collect();
-    let summary = SummaryOut {
-        talents: tid.len(),
-        projects: pid.len(),
-        matched: details.matched,
-        unmatched: details.unmatched.len(),
-        first_choice: details.at_rank(1),
-        second_choice: details.at_rank(2),
-        third_choice: details.at_rank(3),
-        later_choice: details.by_rank.iter().skip(3).sum(),
-        seats: instance.capacities().iter().map(|&c| u64::from(c)).sum(),
-        open_seats: details.open_seats.iter().map(|&c| u64::from(c)).sum(),
-    };
-    to_line(&SolveOut {
-        assignments,
-        unmatched_talents,
-        open_seats,
-        summary,
-    })
+    render::solution(
+        &matching,
+        instance.capacities(),
+        &round.talent_ids,
+        &round.project_ids,
+        out,
+    );
 }
 
 #[derive(Serialize)]
@@ -905,5 +874,231 @@ mod tests {
                 "for {input}\n got: {got}\nwant: {want}"
             );
         }
+    }
+
+    mod oracle {
+        use std::collections::BTreeMap;
+
+        use serde::Serialize;
+
+        use super::super::{Prepared, Round};
+
+        #[derive(Serialize)]
+        struct SolveOut<'a> {
+            assignments: Vec<AssignmentOut<'a>>,
+            unmatched_talents: Vec<&'a str>,
+            open_seats: BTreeMap<&'a str, u32>,
+            summary: SummaryOut,
+        }
+
+        #[derive(Serialize)]
+        struct AssignmentOut<'a> {
+            talent: &'a str,
+            project: &'a str,
+            rank: u32,
+        }
+
+        #[derive(Serialize)]
+        struct SummaryOut {
+            talents: usize,
+            projects: usize,
+            matched: usize,
+            unmatched: usize,
+            first_choice: u32,
+            second_choice: u32,
+            third_choice: u32,
+            later_choice: u32,
+            seats: u64,
+            open_seats: u64,
+        }
+
+        /// The output as serde_json wrote it before the hand-written renderer.
+        pub(super) fn serde_render(round: &Round) -> String {
+            let instance = &round.instance;
+            let matching = Prepared::new(instance).solve();
+            let details = matching.details(instance.capacities());
+            let (tid, pid) = (&round.talent_ids, &round.project_ids);
+
+            let mut assignments: Vec<AssignmentOut<'_>> = matching
+                .as_slice()
+                .iter()
+                .enumerate()
+                .filter_map(|(t, a)| {
+                    a.map(|a| AssignmentOut {
+                        talent: &tid[t],
+                        project: &pid[a.project as usize],
+                        rank: a.rank.get(),
+                    })
+                })
+                .collect();
+            assignments.sort_unstable_by(|a, b| a.talent.cmp(b.talent));
+            let mut unmatched_talents: Vec<&str> = details
+                .unmatched
+                .iter()
+                .map(|&t| tid[t as usize].as_str())
+                .collect();
+            unmatched_talents.sort_unstable();
+            let open_seats = pid
+                .iter()
+                .map(String::as_str)
+                .zip(details.open_seats.iter().copied())
+                .collect();
+            let summary = SummaryOut {
+                talents: tid.len(),
+                projects: pid.len(),
+                matched: details.matched,
+                unmatched: details.unmatched.len(),
+                first_choice: details.at_rank(1),
+                second_choice: details.at_rank(2),
+                third_choice: details.at_rank(3),
+                later_choice: details.by_rank.iter().skip(3).sum(),
+                seats: instance.capacities().iter().map(|&c| u64::from(c)).sum(),
+                open_seats: details.open_seats.iter().map(|&c| u64::from(c)).sum(),
+            };
+            serde_json::to_string(&SolveOut {
+                assignments,
+                unmatched_talents,
+                open_seats,
+                summary,
+            })
+            .unwrap()
+        }
+    }
+
+    /// Awkward ids: quotes, backslashes, control characters, non-ASCII, long and prefix ids.
+    fn awkward_id(side: char, i: u32) -> String {
+        const PARTS: [&str; 8] = [
+            "",
+            "\"",
+            "\\",
+            "\n\t\u{1}\u{1f}",
+            "岩手",
+            "👩‍🌾",
+            "-a-long-shared-prefix-",
+            "\u{7f}",
+        ];
+        format!("{side}{}{i}", PARTS[(i % 8) as usize])
+    }
+
+    /// Ids that need no escape in JSON, so the one-pass reader takes them.
+    fn plain_id(side: char, i: u32) -> String {
+        const PARTS: [&str; 5] = ["", "岩手/", "a-long-shared-prefix-of-ids-", "x y", "'"];
+        format!("{}{side}{i}", PARTS[(i % 5) as usize])
+    }
+
+    fn small_round(seed: u64, id: fn(char, u32) -> String) -> Round {
+        let shape = crate::synth::Shape {
+            talents: 300,
+            projects: 40,
+            prefs_per_talent: 6,
+            capacity: 3,
+        };
+        let instance = crate::synth::generate(&shape, seed);
+        Round {
+            talent_ids: (0..shape.talents).map(|t| id('t', t)).collect(),
+            project_ids: (0..shape.projects).map(|p| id('p', p)).collect(),
+            instance,
+        }
+    }
+
+    /// The round as `solve` input, written with serde_json; `spaced` adds whitespace,
+    /// puts `prefs` first and adds fields the reader skips.
+    fn round_json(round: &Round, spaced: bool) -> String {
+        let inst = &round.instance;
+        let names = |ids: &[String], list: &[u32]| -> Vec<String> {
+            list.iter().map(|&i| ids[i as usize].clone()).collect()
+        };
+        let talents: Vec<Value> = (0..inst.num_talents() as u32)
+            .map(|t| {
+                let prefs = names(&round.project_ids, inst.talent_prefs(t));
+                if spaced {
+                    serde_json::json!({"prefs": prefs, "note": {"a": [1, null, true]}, "id": round.talent_ids[t as usize]})
+                } else {
+                    serde_json::json!({"id": round.talent_ids[t as usize], "prefs": prefs})
+                }
+            })
+            .collect();
+        let projects: Vec<Value> = (0..inst.num_projects() as u32)
+            .map(|p| {
+                serde_json::json!({
+                    "id": round.project_ids[p as usize],
+                    "capacity": inst.capacities()[p as usize],
+                    "prefs": names(&round.talent_ids, inst.project_prefs(p)),
+                })
+            })
+            .collect();
+        if spaced {
+            // Projects before talents: every id is referenced before it is defined.
+            let doc =
+                serde_json::json!({"projects": projects, "talents": talents, "round": "2025"});
+            serde_json::to_string_pretty(&doc).unwrap()
+        } else {
+            serde_json::json!({"talents": talents, "projects": projects}).to_string()
+        }
+    }
+
+    #[test]
+    fn output_is_byte_identical_to_serde_json() {
+        for seed in 0..6 {
+            for id in [awkward_id, plain_id] {
+                let round = small_round(seed, id);
+                assert_eq!(render_solution(&round), oracle::serde_render(&round));
+            }
+        }
+    }
+
+    #[test]
+    fn one_pass_reader_agrees_with_the_general_readers() {
+        for seed in 0..6 {
+            let round = small_round(seed, plain_id);
+            let want = oracle::serde_render(&round);
+            for spaced in [false, true] {
+                let input = round_json(&round, spaced);
+                assert!(scan::read_round(&input).is_some(), "spaced: {spaced}");
+                assert_eq!(solve_json(&input).unwrap(), want, "spaced: {spaced}");
+                let general = parse_round(&parse_document(&input).unwrap(), "").unwrap();
+                assert_eq!(render_solution(&general), want);
+            }
+            // Escaped ids go the general way, to the same result.
+            let round = small_round(seed, awkward_id);
+            let input = round_json(&round, false);
+            assert!(scan::read_round(&input).is_none());
+            assert_eq!(solve_json(&input).unwrap(), oracle::serde_render(&round));
+        }
+    }
+
+    #[test]
+    fn large_documents_read_on_two_threads_agree() {
+        // Over a megabyte, so the `projects` array is read ahead on its own thread.
+        let shape = crate::synth::Shape {
+            talents: 12_000,
+            projects: 800,
+            prefs_per_talent: 8,
+            capacity: 10,
+        };
+        let round = Round {
+            instance: crate::synth::generate(&shape, 5),
+            talent_ids: (0..shape.talents).map(|t| plain_id('t', t)).collect(),
+            project_ids: (0..shape.projects).map(|p| plain_id('p', p)).collect(),
+        };
+        let want = oracle::serde_render(&round);
+        let plain = round_json(&round, false);
+        assert!(plain.len() > 1 << 20);
+        // A decoy key makes the guessed start wrong: the first thread reads it all.
+        let decoy = format!(r#"{{"meta": {{"projects": ["x"]}}, {}"#, &plain[1..]);
+        for input in [plain, round_json(&round, true), decoy] {
+            assert!(scan::read_round(&input).is_some());
+            assert_eq!(solve_json(&input).unwrap(), want);
+        }
+    }
+
+    #[test]
+    fn solve_line_ends_with_one_newline() {
+        let line = solve_line(ROUND).unwrap();
+        assert_eq!(line.last(), Some(&b'\n'));
+        assert_eq!(
+            &line[..line.len() - 1],
+            solve_json(ROUND).unwrap().as_bytes()
+        );
     }
 }
