@@ -63,7 +63,10 @@ pub use policy::{
     TenantNode, UNVERIFIED,
 };
 pub use projects::{Project, ProjectComment, ProjectTransition};
-pub use rounds::{InvitationSource, NewRound, Round, RoundEntry, RoundLists, RoundProject};
+pub use rounds::{
+    Adjustment, AdjustmentRecord, Answered, Engagement, InvitationSource, NewPair, NewRound,
+    PairOrigin, Round, RoundEntry, RoundLists, RoundPair, RoundProject, Side,
+};
 pub use scope::{
     AccountHandle, AccountTx, PlatformHandle, PlatformReason, PlatformTx, TenantHandle, TenantTx,
     Tx,

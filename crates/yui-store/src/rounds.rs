@@ -13,10 +13,10 @@
 
 use chrono::{DateTime, Utc};
 use tracing::instrument;
-use yui_domain::ids::RoundId;
+use yui_domain::ids::{EngagementId, RoundId};
 use yui_domain::locale::Localized;
-use yui_domain::round::{EntryRule, RoundDates, RoundMode, RoundStatus};
-use yui_domain::{AccountId, ProgramId, ProjectId};
+use yui_domain::round::{Answer, EntryRule, MatchStatus, RoundDates, RoundMode, RoundStatus};
+use yui_domain::{AccountId, HostId, ProgramId, ProjectId};
 
 use crate::scope::TenantTx;
 use crate::transitions::{self, Machine};
@@ -687,4 +687,443 @@ impl TenantTx {
         }
         Ok(())
     }
+}
+
+/// A pair of the round's result: a talent and a project, with each side's answer
+/// once the result is published.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RoundPair {
+    pub id: i64,
+    pub account_id: AccountId,
+    pub project_id: ProjectId,
+    /// The talent's rank of the project; None for a pair off the talent's list.
+    pub talent_rank: Option<i64>,
+    origin: String,
+    status: String,
+    talent_answer: Option<String>,
+    host_answer: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl RoundPair {
+    pub fn origin(&self) -> PairOrigin {
+        PairOrigin::parse(&self.origin).unwrap_or(PairOrigin::Manual)
+    }
+
+    pub fn status(&self) -> MatchStatus {
+        MatchStatus::parse(&self.status).unwrap_or(MatchStatus::Declined)
+    }
+
+    pub fn talent_answer(&self) -> Option<Answer> {
+        answer_of(self.talent_answer.as_deref())
+    }
+
+    pub fn host_answer(&self) -> Option<Answer> {
+        answer_of(self.host_answer.as_deref())
+    }
+}
+
+fn answer_of(code: Option<&str>) -> Option<Answer> {
+    match code? {
+        "confirmed" => Some(Answer::Confirmed),
+        "declined" => Some(Answer::Declined),
+        _ => None,
+    }
+}
+
+fn answer_code(answer: Answer) -> &'static str {
+    match answer {
+        Answer::Confirmed => "confirmed",
+        Answer::Declined => "declined",
+    }
+}
+
+const PAIR_COLUMNS: &str = "id, account_id, project_id, talent_rank, origin, status, \
+     talent_answer, host_answer, created_at, updated_at";
+
+/// Where a pair came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PairOrigin {
+    /// The engine's stable matching.
+    Engine,
+    /// The coordinator paired them (manual mode, or an adjustment).
+    Manual,
+    /// An offer accepted in the second phase.
+    SecondPhase,
+}
+
+impl PairOrigin {
+    pub fn code(self) -> &'static str {
+        match self {
+            PairOrigin::Engine => "engine",
+            PairOrigin::Manual => "manual",
+            PairOrigin::SecondPhase => "second_phase",
+        }
+    }
+
+    fn parse(code: &str) -> Option<PairOrigin> {
+        [
+            PairOrigin::Engine,
+            PairOrigin::Manual,
+            PairOrigin::SecondPhase,
+        ]
+        .into_iter()
+        .find(|o| o.code() == code)
+    }
+}
+
+/// A pair to write into the result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewPair {
+    pub talent: AccountId,
+    pub project: ProjectId,
+    pub talent_rank: Option<u32>,
+    pub origin: PairOrigin,
+}
+
+/// A coordinator's change to the result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Adjustment {
+    /// Pair this talent with this project (their other pair, if any, goes).
+    Add,
+    /// Undo this pair.
+    Remove,
+}
+
+impl Adjustment {
+    fn code(self) -> &'static str {
+        match self {
+            Adjustment::Add => "add",
+            Adjustment::Remove => "remove",
+        }
+    }
+}
+
+/// A recorded adjustment, for the review page.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AdjustmentRecord {
+    pub action: String,
+    pub account_id: AccountId,
+    pub project_id: ProjectId,
+    pub reason: String,
+    pub actor_id: Option<AccountId>,
+    pub at: DateTime<Utc>,
+}
+
+/// Which side answers a published match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Talent,
+    Host,
+}
+
+/// What an answer did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Answered {
+    pub status: MatchStatus,
+    /// Set when this answer completed the match: the engagement it became.
+    pub engagement: Option<EngagementId>,
+}
+
+impl TenantTx {
+    /// Replaces the round's unpublished result with `pairs` (the engine's, or the
+    /// coordinator's in manual mode). Adjustments recorded earlier stay in the log.
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "warn"))]
+    pub async fn replace_result(
+        &mut self,
+        round: RoundId,
+        pairs: &[NewPair],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        with_tx!(&mut self.tx, conn => {
+            sqlx::query("DELETE FROM round_pairs WHERE tenant_id = $1 AND round_id = $2")
+                .bind(self.tenant)
+                .bind(round)
+                .execute(&mut **conn)
+                .await?;
+        });
+        for pair in pairs {
+            self.insert_pair(round, *pair, now).await?;
+        }
+        with_tx!(&mut self.tx, conn => {
+            sqlx::query("UPDATE rounds SET solved_at = $1, updated_at = $1 WHERE tenant_id = $2 AND id = $3")
+                .bind(now)
+                .bind(self.tenant)
+                .bind(round)
+                .execute(&mut **conn)
+                .await?;
+        });
+        Ok(())
+    }
+
+    async fn insert_pair(
+        &mut self,
+        round: RoundId,
+        pair: NewPair,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        with_tx!(&mut self.tx, conn => {
+            sqlx::query(
+                "INSERT INTO round_pairs (tenant_id, round_id, account_id, project_id, talent_rank,
+                    origin, status, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, 'proposed', $7, $7)",
+            )
+            .bind(self.tenant)
+            .bind(round)
+            .bind(pair.talent)
+            .bind(pair.project)
+            .bind(pair.talent_rank.map(i64::from))
+            .bind(pair.origin.code())
+            .bind(now)
+            .execute(&mut **conn)
+            .await
+            .map_err(StoreError::taken("talent"))?;
+        });
+        Ok(())
+    }
+
+    /// The round's result, declined pairs included, by talent.
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "warn"))]
+    pub async fn round_pairs(&mut self, round: RoundId) -> Result<Vec<RoundPair>> {
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query_as(&format!(
+                "SELECT {PAIR_COLUMNS} FROM round_pairs WHERE tenant_id = $1 AND round_id = $2
+                 ORDER BY account_id, id"
+            ))
+            .bind(self.tenant)
+            .bind(round)
+            .fetch_all(&mut **conn)
+            .await?)
+        })
+    }
+
+    /// A talent's own pairs in the round (the live one last).
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "debug"))]
+    pub async fn pairs_of_talent(
+        &mut self,
+        round: RoundId,
+        account: AccountId,
+    ) -> Result<Vec<RoundPair>> {
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query_as(&format!(
+                "SELECT {PAIR_COLUMNS} FROM round_pairs
+                 WHERE tenant_id = $1 AND round_id = $2 AND account_id = $3 ORDER BY id"
+            ))
+            .bind(self.tenant)
+            .bind(round)
+            .bind(account)
+            .fetch_all(&mut **conn)
+            .await?)
+        })
+    }
+
+    /// Changes one pair of the unpublished result and records why.
+    #[allow(clippy::too_many_arguments)]
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "warn"))]
+    pub async fn adjust_pair(
+        &mut self,
+        round: RoundId,
+        action: Adjustment,
+        talent: AccountId,
+        project: ProjectId,
+        reason: &str,
+        actor: AccountId,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        // Adding makes way first: the talent's current pair goes (one live pair each).
+        let only_project = match action {
+            Adjustment::Add => None,
+            Adjustment::Remove => Some(project),
+        };
+        let removed = with_tx!(&mut self.tx, conn => {
+            sqlx::query(
+                "DELETE FROM round_pairs WHERE tenant_id = $1 AND round_id = $2 AND account_id = $3
+                   AND status <> 'declined' AND ($4 IS NULL OR project_id = $4)",
+            )
+            .bind(self.tenant)
+            .bind(round)
+            .bind(talent)
+            .bind(only_project)
+            .execute(&mut **conn)
+            .await?
+            .rows_affected()
+        });
+        match action {
+            Adjustment::Remove if removed == 0 => return Err(StoreError::NotFound),
+            Adjustment::Remove => {}
+            Adjustment::Add => {
+                let rank = self
+                    .talent_preferences(round, talent)
+                    .await?
+                    .iter()
+                    .position(|p| *p == project)
+                    .map(|i| i as u32 + 1);
+                let pair = NewPair {
+                    talent,
+                    project,
+                    talent_rank: rank,
+                    origin: PairOrigin::Manual,
+                };
+                self.insert_pair(round, pair, now).await?;
+            }
+        }
+        with_tx!(&mut self.tx, conn => {
+            sqlx::query(
+                "INSERT INTO round_adjustments (tenant_id, round_id, action, account_id, project_id, reason, actor_id, at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(self.tenant)
+            .bind(round)
+            .bind(action.code())
+            .bind(talent)
+            .bind(project)
+            .bind(reason)
+            .bind(actor)
+            .bind(now)
+            .execute(&mut **conn)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// The adjustments made to the round's result, oldest first.
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "warn"))]
+    pub async fn round_adjustments(&mut self, round: RoundId) -> Result<Vec<AdjustmentRecord>> {
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query_as(
+                "SELECT action, account_id, project_id, reason, actor_id, at FROM round_adjustments
+                 WHERE tenant_id = $1 AND round_id = $2 ORDER BY id",
+            )
+            .bind(self.tenant)
+            .bind(round)
+            .fetch_all(&mut **conn)
+            .await?)
+        })
+    }
+
+    /// One side's answer to a published pair. The pair's row is locked first, so the
+    /// two sides answering at the same moment make one engagement, never two; an
+    /// answer given before stays (a second click changes nothing). `NotFound` for a
+    /// pair not in this round or already declined.
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "warn"))]
+    pub async fn answer_pair(
+        &mut self,
+        round: RoundId,
+        pair: i64,
+        side: Side,
+        answer: Answer,
+        now: DateTime<Utc>,
+    ) -> Result<Answered> {
+        let lock = self.tx.row_lock("FOR UPDATE");
+        let column = match side {
+            Side::Talent => "talent_answer",
+            Side::Host => "host_answer",
+        };
+        // SQLite's writing transaction already holds the database; PostgreSQL locks the row.
+        let current: RoundPair = with_tx!(&mut self.tx, conn => {
+            sqlx::query_as(&format!(
+                "SELECT {PAIR_COLUMNS} FROM round_pairs
+                 WHERE tenant_id = $1 AND round_id = $2 AND id = $3 AND status = 'proposed' {lock}"
+            ))
+            .bind(self.tenant)
+            .bind(round)
+            .bind(pair)
+            .fetch_one(&mut **conn)
+            .await?
+        });
+        let (talent, host) = match side {
+            Side::Talent => (
+                current.talent_answer().or(Some(answer)),
+                current.host_answer(),
+            ),
+            Side::Host => (
+                current.talent_answer(),
+                current.host_answer().or(Some(answer)),
+            ),
+        };
+        let status = MatchStatus::from_answers(talent, host);
+        let given = match side {
+            Side::Talent => talent,
+            Side::Host => host,
+        }
+        .map(answer_code);
+        with_tx!(&mut self.tx, conn => {
+            sqlx::query(&format!(
+                "UPDATE round_pairs SET {column} = $1, status = $2, updated_at = $3
+                 WHERE tenant_id = $4 AND id = $5"
+            ))
+            .bind(given)
+            .bind(status.code())
+            .bind(now)
+            .bind(self.tenant)
+            .bind(pair)
+            .execute(&mut **conn)
+            .await?;
+        });
+        let engagement = if status == MatchStatus::Confirmed {
+            Some(
+                self.create_engagement(Some(round), current.account_id, current.project_id, now)
+                    .await?,
+            )
+        } else {
+            None
+        };
+        Ok(Answered { status, engagement })
+    }
+
+    /// An engagement in `proposed`, for a talent and a project of this tenant (its
+    /// host is the project's).
+    #[instrument(skip_all, fields(tenant = %self.tenant), err(level = "warn"))]
+    pub async fn create_engagement(
+        &mut self,
+        round: Option<RoundId>,
+        talent: AccountId,
+        project: ProjectId,
+        now: DateTime<Utc>,
+    ) -> Result<EngagementId> {
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query_scalar(
+                "INSERT INTO engagements (tenant_id, round_id, account_id, host_id, project_id, status, created_at, updated_at)
+                 SELECT p.tenant_id, $2, $3, p.host_id, p.id, 'proposed', $5, $5
+                 FROM projects p WHERE p.tenant_id = $1 AND p.id = $4
+                 RETURNING id",
+            )
+            .bind(self.tenant)
+            .bind(round)
+            .bind(talent)
+            .bind(project)
+            .bind(now)
+            .fetch_one(&mut **conn)
+            .await?)
+        })
+    }
+
+    /// The engagements a round produced.
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "warn"))]
+    pub async fn engagements_of_round(&mut self, round: RoundId) -> Result<Vec<Engagement>> {
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query_as(
+                "SELECT id, round_id, account_id, host_id, project_id, status, created_at
+                 FROM engagements WHERE tenant_id = $1 AND round_id = $2 ORDER BY id",
+            )
+            .bind(self.tenant)
+            .bind(round)
+            .fetch_all(&mut **conn)
+            .await?)
+        })
+    }
+}
+
+/// A partnership as stored (the follow-up issue adds its terms and later states).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Engagement {
+    pub id: EngagementId,
+    pub round_id: Option<RoundId>,
+    pub account_id: AccountId,
+    pub host_id: HostId,
+    pub project_id: ProjectId,
+    /// `proposed` until the follow-up issue's states.
+    pub status: String,
+    pub created_at: DateTime<Utc>,
 }

@@ -8,9 +8,13 @@ use yui_domain::host::HostStatus;
 use yui_domain::ids::RoundId;
 use yui_domain::locale::Localized;
 use yui_domain::project::Visibility;
+use yui_domain::round::{Answer, MatchStatus};
 use yui_domain::round::{EntryRule, RoundDates, RoundMode, RoundStatus};
 use yui_domain::{AccountId, EventId, ProgramId, ProjectId, TenantId};
-use yui_store::{InvitationSource, NewRound, RoundLists, SeatLock, StoreError};
+use yui_store::{
+    Adjustment, InvitationSource, NewPair, NewRound, PairOrigin, RoundLists, SeatLock, Side,
+    StoreError,
+};
 
 use crate::events::{event, register};
 use crate::hosts_projects::{make_host, project};
@@ -22,6 +26,9 @@ both!(
     field_work_attendees_are_invited_once,
     the_round_moves_once_and_is_recorded,
     rounds_stay_in_their_tenant,
+    a_result_is_adjusted_with_reasons_and_answered_by_both_sides,
+    both_sides_confirming_at_once_make_one_engagement,
+    results_stay_in_their_tenant,
 );
 
 fn dates() -> RoundDates {
@@ -340,5 +347,259 @@ async fn rounds_stay_in_their_tenant(db: Db) {
     assert!(tx.first_choice_counts(round).await.unwrap().is_empty());
     assert_eq!(tx.round_lists(round).await.unwrap(), RoundLists::default());
     assert!(!tx.is_invited(round, a).await.unwrap());
+    tx.commit().await.unwrap();
+}
+
+/// A round in `tenant` with `n` projects and `talents` entrants who each rank every
+/// project in order; returns the round, projects and talents.
+async fn entered(
+    db: &Db,
+    tenant: TenantId,
+    code: &str,
+    n: usize,
+    talents: usize,
+) -> (RoundId, Vec<ProjectId>, Vec<AccountId>, AccountId) {
+    let (_, round, p, staff, _) = setup(db, tenant, n, code).await;
+    let mut t = Vec::new();
+    for i in 0..talents {
+        t.push(
+            db.account(&format!("entrant{i}-{}@example.jp", tenant.get()))
+                .await,
+        );
+    }
+    let mut tx = db.store.tenant(tenant).write().await.unwrap();
+    let seats: Vec<(ProjectId, u32)> = p.iter().map(|p| (*p, 1)).collect();
+    tx.set_round_projects(round, &seats).await.unwrap();
+    for talent in &t {
+        tx.enter_round(round, *talent, t0()).await.unwrap();
+        tx.set_talent_preferences(round, *talent, &p).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    (round, p, t, staff)
+}
+
+fn engine(talent: AccountId, project: ProjectId, rank: u32) -> NewPair {
+    NewPair {
+        talent,
+        project,
+        talent_rank: Some(rank),
+        origin: PairOrigin::Engine,
+    }
+}
+
+async fn a_result_is_adjusted_with_reasons_and_answered_by_both_sides(db: Db) {
+    let iwate = db.tenant("iwate");
+    let (round, p, t, staff) = entered(&db, iwate, "032051", 2, 3).await;
+    let mut tx = db.store.tenant(iwate).write().await.unwrap();
+    tx.replace_result(round, &[engine(t[0], p[0], 1), engine(t[1], p[1], 2)], t0())
+        .await
+        .unwrap();
+    // Solving again replaces the result.
+    tx.replace_result(round, &[engine(t[0], p[0], 1), engine(t[1], p[1], 2)], t0())
+        .await
+        .unwrap();
+    // One live pair per talent.
+    assert!(matches!(
+        tx.replace_result(round, &[engine(t[2], p[0], 1), engine(t[2], p[1], 2)], t0())
+            .await,
+        Err(StoreError::Conflict(f)) if f == "talent"
+    ));
+    tx.rollback().await.unwrap();
+
+    let mut tx = db.store.tenant(iwate).write().await.unwrap();
+    tx.replace_result(round, &[engine(t[0], p[0], 1), engine(t[1], p[1], 2)], t0())
+        .await
+        .unwrap();
+    // The coordinator moves talent 1 to project 0 and leaves talent 0 out.
+    tx.adjust_pair(
+        round,
+        Adjustment::Remove,
+        t[0],
+        p[0],
+        "辞退の申し出",
+        staff,
+        t0(),
+    )
+    .await
+    .unwrap();
+    tx.adjust_pair(
+        round,
+        Adjustment::Add,
+        t[1],
+        p[0],
+        "面談で合意",
+        staff,
+        t0(),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        tx.adjust_pair(round, Adjustment::Remove, t[2], p[1], "x", staff, t0())
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    let pairs = tx.round_pairs(round).await.unwrap();
+    assert_eq!(pairs.len(), 1);
+    assert_eq!((pairs[0].account_id, pairs[0].project_id), (t[1], p[0]));
+    assert_eq!(
+        pairs[0].talent_rank,
+        Some(1),
+        "p[0] is first on t[1]'s list"
+    );
+    assert_eq!(pairs[0].origin(), PairOrigin::Manual);
+    let reasons: Vec<String> = tx
+        .round_adjustments(round)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| format!("{} {}", a.action, a.reason))
+        .collect();
+    assert_eq!(reasons, ["remove 辞退の申し出", "add 面談で合意"]);
+    tx.replace_result(round, &[engine(t[0], p[0], 1), engine(t[1], p[1], 2)], t0())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = db.store.tenant(iwate).write().await.unwrap();
+    let pairs = tx.round_pairs(round).await.unwrap();
+    let (first, second) = (pairs[0].id, pairs[1].id);
+    let a = tx
+        .answer_pair(round, first, Side::Talent, Answer::Confirmed, t0())
+        .await
+        .unwrap();
+    assert_eq!((a.status, a.engagement), (MatchStatus::Proposed, None));
+    // A second click, or a change of mind, does not change an answer given.
+    let again = tx
+        .answer_pair(round, first, Side::Talent, Answer::Declined, t0())
+        .await
+        .unwrap();
+    assert_eq!(again.status, MatchStatus::Proposed);
+    let done = tx
+        .answer_pair(round, first, Side::Host, Answer::Confirmed, t0())
+        .await
+        .unwrap();
+    assert_eq!(done.status, MatchStatus::Confirmed);
+    let engagement = done.engagement.expect("both confirmed");
+    // The host declines the second: the seat is free and the talent may be paired again.
+    let declined = tx
+        .answer_pair(round, second, Side::Host, Answer::Declined, t0())
+        .await
+        .unwrap();
+    assert_eq!(
+        (declined.status, declined.engagement),
+        (MatchStatus::Declined, None)
+    );
+    assert!(matches!(
+        tx.answer_pair(round, second, Side::Talent, Answer::Confirmed, t0())
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    tx.adjust_pair(round, Adjustment::Add, t[1], p[1], "二次募集", staff, t0())
+        .await
+        .unwrap();
+    let mine = tx.pairs_of_talent(round, t[1]).await.unwrap();
+    assert_eq!(mine.len(), 2);
+    assert_eq!(mine[0].status(), MatchStatus::Declined);
+    assert_eq!(mine[0].host_answer(), Some(Answer::Declined));
+    assert_eq!(mine[1].status(), MatchStatus::Proposed);
+    let made = tx.engagements_of_round(round).await.unwrap();
+    assert_eq!(made.len(), 1);
+    assert_eq!(made[0].id, engagement);
+    assert_eq!((made[0].account_id, made[0].project_id), (t[0], p[0]));
+    assert_eq!(made[0].status, "proposed");
+    tx.commit().await.unwrap();
+}
+
+async fn both_sides_confirming_at_once_make_one_engagement(db: Db) {
+    let iwate = db.tenant("iwate");
+    let n = 12;
+    let (round, p, t, _) = entered(&db, iwate, "032051", n, n).await;
+    let mut tx = db.store.tenant(iwate).write().await.unwrap();
+    let pairs: Vec<NewPair> = (0..n).map(|i| engine(t[i], p[i], i as u32 + 1)).collect();
+    tx.replace_result(round, &pairs, t0()).await.unwrap();
+    let ids: Vec<i64> = tx
+        .round_pairs(round)
+        .await
+        .unwrap()
+        .iter()
+        .map(|p| p.id)
+        .collect();
+    tx.commit().await.unwrap();
+    let mut tasks = Vec::new();
+    for id in ids {
+        for side in [Side::Talent, Side::Host] {
+            let store = db.store.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut tx = store.tenant(iwate).write().await.unwrap();
+                let a = tx
+                    .answer_pair(round, id, side, Answer::Confirmed, t0())
+                    .await
+                    .unwrap();
+                tx.commit().await.unwrap();
+                a.engagement.is_some()
+            }));
+        }
+    }
+    let mut made = 0;
+    for task in tasks {
+        if task.await.unwrap() {
+            made += 1;
+        }
+    }
+    assert_eq!(
+        made, n,
+        "one engagement per pair, made by the second answer"
+    );
+    let mut tx = db.store.tenant(iwate).read().await.unwrap();
+    assert_eq!(tx.engagements_of_round(round).await.unwrap().len(), n);
+    tx.commit().await.unwrap();
+}
+
+async fn results_stay_in_their_tenant(db: Db) {
+    let (iwate, kamaishi) = (db.tenant("iwate"), db.tenant("kamaishi"));
+    let (round, p, t, _) = entered(&db, iwate, "032051", 1, 1).await;
+    let (k_round, _, _, k_staff) = entered(&db, kamaishi, "032115", 1, 1).await;
+    let mut tx = db.store.tenant(iwate).write().await.unwrap();
+    tx.replace_result(round, &[engine(t[0], p[0], 1)], t0())
+        .await
+        .unwrap();
+    let pair = tx.round_pairs(round).await.unwrap()[0].id;
+    tx.commit().await.unwrap();
+
+    let mut tx = db.store.tenant(kamaishi).write().await.unwrap();
+    assert!(tx.round_pairs(round).await.unwrap().is_empty());
+    assert!(tx.pairs_of_talent(round, t[0]).await.unwrap().is_empty());
+    assert!(matches!(
+        tx.answer_pair(round, pair, Side::Host, Answer::Declined, t0())
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    // Kamaishi's round cannot hold Iwate's pair, nor name its project.
+    assert!(matches!(
+        tx.answer_pair(k_round, pair, Side::Host, Answer::Declined, t0())
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        tx.create_engagement(None, t[0], p[0], t0()).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        tx.adjust_pair(round, Adjustment::Remove, t[0], p[0], "x", k_staff, t0())
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    tx.commit().await.unwrap();
+    let mut tx = db.store.tenant(kamaishi).write().await.unwrap();
+    assert!(
+        tx.replace_result(k_round, &[engine(t[0], p[0], 1)], t0())
+            .await
+            .is_err(),
+        "a pair cannot name another tenant's project"
+    );
+    tx.rollback().await.unwrap();
+    let mut tx = db.store.tenant(iwate).read().await.unwrap();
+    assert_eq!(tx.round_pairs(round).await.unwrap().len(), 1);
+    assert_eq!(tx.round_adjustments(round).await.unwrap().len(), 0);
     tx.commit().await.unwrap();
 }
