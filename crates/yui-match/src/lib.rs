@@ -42,6 +42,7 @@ pub mod check;
 pub mod cli;
 mod ids;
 mod instance;
+pub mod keyed;
 mod prepare;
 pub mod recommend;
 mod solve;
@@ -49,5 +50,6 @@ pub mod synth;
 
 pub use check::{BlockingPair, Report, Violation, check};
 pub use instance::{Instance, InstanceBuilder, InstanceError, MAX_ENTRIES, MAX_PARTICIPANTS, Side};
+pub use keyed::{KeyedPair, KeyedReport, KeyedRound};
 pub use prepare::Prepared;
 pub use solve::{Assignment, Details, Matching, solve};

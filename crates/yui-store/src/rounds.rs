@@ -149,7 +149,8 @@ impl RoundEntry {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RoundLists {
     pub talents: Vec<(AccountId, Vec<ProjectId>)>,
-    pub projects: Vec<(ProjectId, i64, Vec<AccountId>)>,
+    /// Each project with its seats and list: the shape `yui_match::KeyedRound` takes.
+    pub projects: Vec<(ProjectId, u32, Vec<AccountId>)>,
 }
 
 impl TenantTx {
@@ -658,6 +659,8 @@ impl TenantTx {
         }
         for (project, seats, talent) in host_rows {
             if lists.projects.last().is_none_or(|(p, _, _)| *p != project) {
+                // The column's CHECK keeps seats within 1..=50.
+                let seats = u32::try_from(seats).unwrap_or(0);
                 lists.projects.push((project, seats, Vec::new()));
             }
             if let (Some(t), Some((_, _, list))) = (talent, lists.projects.last_mut()) {
