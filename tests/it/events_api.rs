@@ -31,10 +31,10 @@ on_both_backends!(
 );
 
 /// Someone holding a personal API token of one tenant.
-struct Person {
-    id: AccountId,
-    email: String,
-    token: String,
+pub(crate) struct Person {
+    pub(crate) id: AccountId,
+    pub(crate) email: String,
+    pub(crate) token: String,
 }
 
 fn tokyo() -> FixedOffset {
@@ -58,7 +58,7 @@ async fn tenant_id(app: &TestApp, slug: &str) -> TenantId {
 
 /// `n` verified accounts with a token of `slug` each, made through the store in two
 /// transactions (signing up 200 people over HTTP would test the password hasher).
-async fn people(app: &TestApp, slug: &str, prefix: &str, n: usize) -> Vec<Person> {
+pub(crate) async fn people(app: &TestApp, slug: &str, prefix: &str, n: usize) -> Vec<Person> {
     let now = app.now();
     let mut tx = app
         .store
@@ -112,7 +112,7 @@ async fn people(app: &TestApp, slug: &str, prefix: &str, n: usize) -> Vec<Person
 }
 
 /// A coordinator of `slug` with a token there.
-async fn coordinator(app: &TestApp, slug: &str, prefix: &str) -> Person {
+pub(crate) async fn coordinator(app: &TestApp, slug: &str, prefix: &str) -> Person {
     let p = people(app, slug, prefix, 1).await.pop().unwrap();
     crate::staff::grant(app, p.id, Role::Coordinator, Some(slug)).await;
     p

@@ -21,6 +21,7 @@ mod ops;
 mod pages;
 mod projects;
 mod recommend;
+mod rounds_api;
 mod scouts;
 mod serve_cli;
 mod staff;

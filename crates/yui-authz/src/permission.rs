@@ -32,6 +32,8 @@ pub fn permission_names(permission: Permission) -> (&'static str, &'static str) 
         Permission::EventManage => ("event", "manage"),
         Permission::EventCheckIn => ("event", "support"),
         Permission::RegistrationManage => ("registration", "manage"),
+        Permission::RoundRead => ("round", "read"),
+        Permission::RoundManage => ("round", "manage"),
     }
 }
 
@@ -82,7 +84,9 @@ mod tests {
             | Permission::EventRead
             | Permission::EventManage
             | Permission::EventCheckIn
-            | Permission::RegistrationManage => &[(InTenant, Scope::Tenant)],
+            | Permission::RegistrationManage
+            | Permission::RoundRead
+            | Permission::RoundManage => &[(InTenant, Scope::Tenant)],
         }
     }
 

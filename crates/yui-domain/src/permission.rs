@@ -56,11 +56,15 @@ pub enum Permission {
     EventCheckIn,
     /// Approve, decline and cancel others' registrations; travel subsidies.
     RegistrationManage,
+    /// A round's set-up, entrants and result, as staff see them.
+    RoundRead,
+    /// Runs a round: set-up, solving, adjustments, publication.
+    RoundManage,
 }
 
 impl Permission {
     /// Every permission, for tests that each one maps to the model.
-    pub const ALL: [Permission; 26] = [
+    pub const ALL: [Permission; 28] = [
         Permission::StaffRead,
         Permission::StaffInvite,
         Permission::StaffRevoke,
@@ -87,5 +91,7 @@ impl Permission {
         Permission::EventManage,
         Permission::EventCheckIn,
         Permission::RegistrationManage,
+        Permission::RoundRead,
+        Permission::RoundManage,
     ];
 }

@@ -33,7 +33,9 @@ use crate::error::{ApiError, ApiErrorBody};
         crate::features::events::api::list,
         crate::features::events::api::create,
         crate::features::events::api::register,
-        crate::features::events::api::cancel
+        crate::features::events::api::cancel,
+        crate::features::rounds::api::facts,
+        crate::features::rounds::api::result
     ),
     components(schemas(
         Health,
@@ -56,7 +58,12 @@ use crate::error::{ApiError, ApiErrorBody};
         crate::features::events::api::NewEventCapacity,
         crate::features::events::api::NewEvent,
         crate::features::events::api::NewRegistration,
-        crate::features::events::api::RegistrationOutcome
+        crate::features::events::api::RegistrationOutcome,
+        crate::features::rounds::api::RoundProjectFacts,
+        crate::features::rounds::api::RoundFacts,
+        crate::features::rounds::api::ResultAssignment,
+        crate::features::rounds::api::ResultSummary,
+        crate::features::rounds::api::RoundResult
     )),
     modifiers(&BearerScheme)
 )]

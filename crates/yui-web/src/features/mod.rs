@@ -10,6 +10,7 @@ pub mod ops;
 pub mod projects;
 pub mod public;
 pub mod recommend;
+pub mod rounds;
 pub mod scouts;
 pub mod staff;
 pub mod talent;
@@ -31,6 +32,7 @@ pub(crate) const TEMPLATES: &[&[(&str, &str)]] = &[
     projects::TEMPLATES,
     public::TEMPLATES,
     recommend::TEMPLATES,
+    rounds::TEMPLATES,
     scouts::TEMPLATES,
     staff::TEMPLATES,
     talent::TEMPLATES,
@@ -54,4 +56,5 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(hearings::router())
         .merge(scouts::router())
         .merge(events::router())
+        .merge(rounds::router())
 }

@@ -148,7 +148,8 @@ pub struct RegistrationOutcome {
     pub status: String,
 }
 
-fn rfc3339(t: DateTime<Utc>) -> String {
+/// A time as the API writes it: RFC 3339 in Tokyo time (`+09:00`).
+pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
     t.with_timezone(&tokyo()).to_rfc3339()
 }
 
