@@ -64,7 +64,7 @@ pub use policy::{
 };
 pub use projects::{Project, ProjectComment, ProjectTransition};
 pub use rounds::{
-    Adjustment, AdjustmentRecord, Answered, Engagement, InvitationSource, NewPair, NewRound,
+    Adjustment, AdjustmentRecord, Answered, Engagement, InvitationSource, NewPair, NewRound, Offer,
     PairOrigin, Round, RoundEntry, RoundLists, RoundPair, RoundProject, Side,
 };
 pub use scope::{

@@ -1130,3 +1130,289 @@ pub struct Engagement {
     pub status: String,
     pub created_at: DateTime<Utc>,
 }
+
+/// A second-phase offer: a project's host offers a seat to a left-over talent who
+/// applied to it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Offer {
+    pub id: i64,
+    pub account_id: AccountId,
+    pub project_id: ProjectId,
+    pub offer_round: i64,
+    /// `offered`, `accepted`, `declined` or `expired`.
+    pub status: String,
+    pub made_at: DateTime<Utc>,
+    pub answered_at: Option<DateTime<Utc>>,
+}
+
+const OFFER_COLUMNS: &str = "id, account_id, project_id, offer_round, status, made_at, answered_at";
+
+impl TenantTx {
+    /// Starts the second phase (二次募集) of a published round: `rounds` offer rounds
+    /// of `minutes` each from `now`. [`StoreError::Conflict`] when the round was not
+    /// published (or a second click found it started).
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "warn"))]
+    pub async fn start_second_phase(
+        &mut self,
+        round: RoundId,
+        rounds: u32,
+        minutes: u32,
+        actor: AccountId,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.move_round(
+            round,
+            RoundStatus::Published,
+            RoundStatus::SecondPhase,
+            actor,
+            now,
+        )
+        .await?;
+        with_tx!(&mut self.tx, conn => {
+            sqlx::query(
+                "UPDATE rounds SET offer_rounds = $1, offer_minutes = $2, second_phase_at = $3
+                 WHERE tenant_id = $4 AND id = $5",
+            )
+            .bind(i64::from(rounds))
+            .bind(i64::from(minutes))
+            .bind(now)
+            .bind(self.tenant)
+            .bind(round)
+            .execute(&mut **conn)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// A left-over talent applies to a project with open seats (the caller checked
+    /// both with the phase's rules). Applying twice changes nothing.
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "warn"))]
+    pub async fn apply_in_second_phase(
+        &mut self,
+        round: RoundId,
+        talent: AccountId,
+        project: ProjectId,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        with_tx!(&mut self.tx, conn => {
+            sqlx::query(
+                "INSERT INTO round_applications (tenant_id, round_id, account_id, project_id, applied_at)
+                 VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (tenant_id, round_id, account_id, project_id) DO NOTHING",
+            )
+            .bind(self.tenant)
+            .bind(round)
+            .bind(talent)
+            .bind(project)
+            .bind(now)
+            .execute(&mut **conn)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// The talents who applied to a project in the second phase, in order of applying.
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "warn"))]
+    pub async fn second_phase_applicants(
+        &mut self,
+        round: RoundId,
+        project: ProjectId,
+    ) -> Result<Vec<AccountId>> {
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query_scalar(
+                "SELECT account_id FROM round_applications
+                 WHERE tenant_id = $1 AND round_id = $2 AND project_id = $3
+                 ORDER BY applied_at, account_id",
+            )
+            .bind(self.tenant)
+            .bind(round)
+            .bind(project)
+            .fetch_all(&mut **conn)
+            .await?)
+        })
+    }
+
+    /// Seats of a project not held by a live pair nor promised by an open offer.
+    async fn seats_free(&mut self, round: RoundId, project: ProjectId) -> Result<i64> {
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query_scalar(
+                "SELECT rp.seats
+                   - (SELECT COUNT(*) FROM round_pairs x WHERE x.tenant_id = rp.tenant_id
+                        AND x.round_id = rp.round_id AND x.project_id = rp.project_id AND x.status <> 'declined')
+                   - (SELECT COUNT(*) FROM round_offers o WHERE o.tenant_id = rp.tenant_id
+                        AND o.round_id = rp.round_id AND o.project_id = rp.project_id AND o.status = 'offered')
+                 FROM round_projects rp WHERE rp.tenant_id = $1 AND rp.round_id = $2 AND rp.project_id = $3",
+            )
+            .bind(self.tenant)
+            .bind(round)
+            .bind(project)
+            .fetch_one(&mut **conn)
+            .await?)
+        })
+    }
+
+    /// A host offers a seat to an applicant in offer round `offer_round`. The
+    /// project's row is locked first, so offers racing for its last seat make one.
+    /// `Ok(None)` when no seat is free or the talent already holds a pair; an offer
+    /// to someone who did not apply is refused by the keys.
+    #[allow(clippy::too_many_arguments)]
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "warn"))]
+    pub async fn make_offer(
+        &mut self,
+        round: RoundId,
+        project: ProjectId,
+        talent: AccountId,
+        offer_round: u32,
+        by: AccountId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>> {
+        let lock = self.tx.row_lock("FOR UPDATE");
+        with_tx!(&mut self.tx, conn => {
+            sqlx::query(&format!(
+                "SELECT seats FROM round_projects WHERE tenant_id = $1 AND round_id = $2 AND project_id = $3 {lock}"
+            ))
+            .bind(self.tenant)
+            .bind(round)
+            .bind(project)
+            .fetch_one(&mut **conn)
+            .await?;
+        });
+        let paired = self
+            .pairs_of_talent(round, talent)
+            .await?
+            .iter()
+            .any(|p| p.status() != MatchStatus::Declined);
+        if paired || self.seats_free(round, project).await? < 1 {
+            return Ok(None);
+        }
+        with_tx!(&mut self.tx, conn => {
+            Ok(Some(sqlx::query_scalar(
+                "INSERT INTO round_offers (tenant_id, round_id, account_id, project_id, offer_round, status, made_by, made_at)
+                 VALUES ($1, $2, $3, $4, $5, 'offered', $6, $7) RETURNING id",
+            )
+            .bind(self.tenant)
+            .bind(round)
+            .bind(talent)
+            .bind(project)
+            .bind(i64::from(offer_round))
+            .bind(by)
+            .bind(now)
+            .fetch_one(&mut **conn)
+            .await
+            .map_err(StoreError::taken("offer"))?))
+        })
+    }
+
+    /// A talent's offers in the second phase, newest last.
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "debug"))]
+    pub async fn offers_to(&mut self, round: RoundId, talent: AccountId) -> Result<Vec<Offer>> {
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query_as(&format!(
+                "SELECT {OFFER_COLUMNS} FROM round_offers
+                 WHERE tenant_id = $1 AND round_id = $2 AND account_id = $3 ORDER BY id"
+            ))
+            .bind(self.tenant)
+            .bind(round)
+            .bind(talent)
+            .fetch_all(&mut **conn)
+            .await?)
+        })
+    }
+
+    /// The talent answers an open offer made to them. Accepting makes the match at
+    /// once (the host offered, the talent took it): a confirmed pair, its engagement,
+    /// and the talent's other open offers expire. `NotFound` for an offer that is not
+    /// this talent's or no longer open.
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "warn"))]
+    pub async fn answer_offer(
+        &mut self,
+        round: RoundId,
+        offer: i64,
+        talent: AccountId,
+        accept: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Option<EngagementId>> {
+        let lock = self.tx.row_lock("FOR UPDATE");
+        let found: Offer = with_tx!(&mut self.tx, conn => {
+            sqlx::query_as(&format!(
+                "SELECT {OFFER_COLUMNS} FROM round_offers
+                 WHERE tenant_id = $1 AND round_id = $2 AND id = $3 AND account_id = $4
+                   AND status = 'offered' {lock}"
+            ))
+            .bind(self.tenant)
+            .bind(round)
+            .bind(offer)
+            .bind(talent)
+            .fetch_one(&mut **conn)
+            .await?
+        });
+        let to = if accept { "accepted" } else { "declined" };
+        with_tx!(&mut self.tx, conn => {
+            sqlx::query(
+                "UPDATE round_offers SET status = $1, answered_at = $2 WHERE tenant_id = $3 AND id = $4",
+            )
+            .bind(to)
+            .bind(now)
+            .bind(self.tenant)
+            .bind(offer)
+            .execute(&mut **conn)
+            .await?;
+        });
+        if !accept {
+            return Ok(None);
+        }
+        with_tx!(&mut self.tx, conn => {
+            sqlx::query(
+                "UPDATE round_offers SET status = 'expired', answered_at = $1
+                 WHERE tenant_id = $2 AND round_id = $3 AND account_id = $4 AND status = 'offered'",
+            )
+            .bind(now)
+            .bind(self.tenant)
+            .bind(round)
+            .bind(talent)
+            .execute(&mut **conn)
+            .await?;
+            sqlx::query(
+                "INSERT INTO round_pairs (tenant_id, round_id, account_id, project_id, talent_rank,
+                    origin, status, talent_answer, host_answer, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, NULL, 'second_phase', 'confirmed', 'confirmed', 'confirmed', $5, $5)",
+            )
+            .bind(self.tenant)
+            .bind(round)
+            .bind(talent)
+            .bind(found.project_id)
+            .bind(now)
+            .execute(&mut **conn)
+            .await
+            .map_err(StoreError::taken("talent"))?;
+        });
+        Ok(Some(
+            self.create_engagement(Some(round), talent, found.project_id, now)
+                .await?,
+        ))
+    }
+
+    /// Offers still open from offer rounds before `current` expire (their time ran
+    /// out); returns how many.
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "warn"))]
+    pub async fn expire_offers(
+        &mut self,
+        round: RoundId,
+        current: u32,
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query(
+                "UPDATE round_offers SET status = 'expired', answered_at = $1
+                 WHERE tenant_id = $2 AND round_id = $3 AND status = 'offered' AND offer_round < $4",
+            )
+            .bind(now)
+            .bind(self.tenant)
+            .bind(round)
+            .bind(i64::from(current))
+            .execute(&mut **conn)
+            .await?
+            .rows_affected())
+        })
+    }
+}

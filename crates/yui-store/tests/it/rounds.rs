@@ -29,6 +29,8 @@ both!(
     a_result_is_adjusted_with_reasons_and_answered_by_both_sides,
     both_sides_confirming_at_once_make_one_engagement,
     results_stay_in_their_tenant,
+    the_second_phase_offers_open_seats_to_applicants,
+    offers_racing_for_the_last_seat_make_one,
 );
 
 fn dates() -> RoundDates {
@@ -602,4 +604,191 @@ async fn results_stay_in_their_tenant(db: Db) {
     assert_eq!(tx.round_pairs(round).await.unwrap().len(), 1);
     assert_eq!(tx.round_adjustments(round).await.unwrap().len(), 0);
     tx.commit().await.unwrap();
+}
+
+/// The round of [`entered`] moved to its published state with `pairs` as its result.
+async fn published(db: &Db, tenant: TenantId, round: RoundId, staff: AccountId, pairs: &[NewPair]) {
+    let mut tx = db.store.tenant(tenant).write().await.unwrap();
+    tx.replace_result(round, pairs, t0()).await.unwrap();
+    for (from, to) in [
+        (RoundStatus::Draft, RoundStatus::Open),
+        (RoundStatus::Open, RoundStatus::Closed),
+        (RoundStatus::Closed, RoundStatus::Published),
+    ] {
+        tx.move_round(round, from, to, staff, t0()).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
+async fn the_second_phase_offers_open_seats_to_applicants(db: Db) {
+    let (iwate, kamaishi) = (db.tenant("iwate"), db.tenant("kamaishi"));
+    let (round, p, t, staff) = entered(&db, iwate, "032051", 2, 3).await;
+    published(&db, iwate, round, staff, &[engine(t[0], p[0], 1)]).await;
+
+    let mut tx = db.store.tenant(iwate).write().await.unwrap();
+    tx.start_second_phase(round, 3, 60, staff, t0())
+        .await
+        .unwrap();
+    assert!(matches!(
+        tx.start_second_phase(round, 3, 60, staff, t0()).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        tx.round(round).await.unwrap().status(),
+        RoundStatus::SecondPhase
+    );
+    for (talent, project) in [(t[1], p[1]), (t[2], p[1]), (t[1], p[0]), (t[1], p[1])] {
+        tx.apply_in_second_phase(round, talent, project, t0())
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        tx.second_phase_applicants(round, p[1]).await.unwrap(),
+        [t[1], t[2]]
+    );
+    // Project 0's one seat is taken; talent 0 holds a pair.
+    assert_eq!(
+        tx.make_offer(round, p[0], t[1], 1, staff, t0())
+            .await
+            .unwrap(),
+        None
+    );
+    tx.commit().await.unwrap();
+    let mut tx = db.store.tenant(iwate).write().await.unwrap();
+    assert!(
+        tx.make_offer(round, p[1], t[0], 1, staff, t0())
+            .await
+            .unwrap()
+            .is_none(),
+        "a talent with a pair gets no offer"
+    );
+    tx.commit().await.unwrap();
+
+    let mut tx = db.store.tenant(iwate).write().await.unwrap();
+    let first = tx
+        .make_offer(round, p[1], t[1], 1, staff, t0())
+        .await
+        .unwrap()
+        .unwrap();
+    // The seat is promised while the offer is open.
+    assert_eq!(
+        tx.make_offer(round, p[1], t[2], 1, staff, t0())
+            .await
+            .unwrap(),
+        None
+    );
+    // Only the talent offered answers.
+    assert!(matches!(
+        tx.answer_offer(round, first, t[2], true, t0()).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        tx.answer_offer(round, first, t[1], false, t0())
+            .await
+            .unwrap(),
+        None
+    );
+    let second = tx
+        .make_offer(round, p[1], t[2], 1, staff, t0())
+        .await
+        .unwrap()
+        .unwrap();
+    // The first offer round ends: its open offers expire, and the seat is free again.
+    assert_eq!(tx.expire_offers(round, 2, t0()).await.unwrap(), 1);
+    assert!(matches!(
+        tx.answer_offer(round, second, t[2], true, t0()).await,
+        Err(StoreError::NotFound)
+    ));
+    let third = tx
+        .make_offer(round, p[1], t[2], 2, staff, t0())
+        .await
+        .unwrap()
+        .unwrap();
+    let engagement = tx
+        .answer_offer(round, third, t[2], true, t0())
+        .await
+        .unwrap()
+        .expect("an accepted offer is a match");
+    tx.commit().await.unwrap();
+
+    let mut tx = db.store.tenant(iwate).write().await.unwrap();
+    let pair = tx.pairs_of_talent(round, t[2]).await.unwrap();
+    assert_eq!(pair.len(), 1);
+    assert_eq!(pair[0].status(), MatchStatus::Confirmed);
+    assert_eq!(pair[0].origin(), PairOrigin::SecondPhase);
+    assert_eq!(
+        tx.make_offer(round, p[1], t[1], 2, staff, t0())
+            .await
+            .unwrap(),
+        None,
+        "the seat is filled"
+    );
+    let made = tx.engagements_of_round(round).await.unwrap();
+    assert_eq!(made.iter().map(|e| e.id).collect::<Vec<_>>(), [engagement]);
+    let offers: Vec<String> = tx
+        .offers_to(round, t[2])
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.status)
+        .collect();
+    assert_eq!(offers, ["expired", "accepted"]);
+    tx.commit().await.unwrap();
+
+    // Another tenant's handle reaches none of it.
+    let mut tx = db.store.tenant(kamaishi).write().await.unwrap();
+    assert!(
+        tx.second_phase_applicants(round, p[1])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(tx.offers_to(round, t[2]).await.unwrap().is_empty());
+    assert!(matches!(
+        tx.answer_offer(round, third, t[2], true, t0()).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        tx.make_offer(round, p[1], t[1], 2, staff, t0()).await,
+        Err(StoreError::NotFound)
+    ));
+    tx.commit().await.unwrap();
+}
+
+async fn offers_racing_for_the_last_seat_make_one(db: Db) {
+    let iwate = db.tenant("iwate");
+    let n = 8;
+    let (round, p, t, staff) = entered(&db, iwate, "032051", 1, n).await;
+    published(&db, iwate, round, staff, &[]).await;
+    let mut tx = db.store.tenant(iwate).write().await.unwrap();
+    tx.start_second_phase(round, 1, 60, staff, t0())
+        .await
+        .unwrap();
+    for talent in &t {
+        tx.apply_in_second_phase(round, *talent, p[0], t0())
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let mut tasks = Vec::new();
+    for talent in t {
+        let store = db.store.clone();
+        let project = p[0];
+        tasks.push(tokio::spawn(async move {
+            let mut tx = store.tenant(iwate).write().await.unwrap();
+            let offer = tx
+                .make_offer(round, project, talent, 1, staff, t0())
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            offer.is_some()
+        }));
+    }
+    let mut made = 0;
+    for task in tasks {
+        if task.await.unwrap() {
+            made += 1;
+        }
+    }
+    assert_eq!(made, 1, "one seat, one open offer");
 }
