@@ -34,7 +34,8 @@ pub enum Attempt {
 /// A key with free attempts left does not wait at all, whatever the clocks say:
 /// requests take their time before they reach the row, so one that read the clock
 /// a millisecond earlier may come second (four people signing in at once from a
-/// city hall's one address).
+/// city hall's one address). For the same reason `last_ms` never moves back: a node
+/// whose clock lags must not make the key look quiet to one whose clock leads.
 /// Concurrent attempts on PostgreSQL wait for the row lock and re-check the `WHERE`
 /// on the row version the other one wrote; on SQLite writers are serialised. So no
 /// burst gets more than `limit.free` attempts through.
@@ -57,7 +58,8 @@ async fn count(tx: &mut StoreTx, key: &str, limit: Limit, now_ms: i64) -> Result
         "INSERT INTO signin_attempts (key, attempts, delay_ms, next_ms, last_ms) \
          VALUES ($1, 1, $7, $2 + $7, $2) \
          ON CONFLICT (key) DO UPDATE SET attempts = {attempts}, delay_ms = {delay}, \
-         next_ms = $2 + {delay}, last_ms = $2 \
+         next_ms = $2 + {delay}, \
+         last_ms = CASE WHEN $2 > signin_attempts.last_ms THEN $2 ELSE signin_attempts.last_ms END \
          WHERE signin_attempts.delay_ms = 0 OR signin_attempts.next_ms <= $2 \
          RETURNING attempts"
     );

@@ -95,11 +95,7 @@ mod key_tests {
                 .collect()
         };
         for (_, source) in crate::template_sources() {
-            if let crate::render::messages::Keys::Named(keys) =
-                crate::render::messages::keys_in(source)
-            {
-                used.extend(keys);
-            }
+            used.extend(crate::render::messages::keys_in(source).named);
         }
         let code = [
             include_str!("features/accounts/mod.rs"),

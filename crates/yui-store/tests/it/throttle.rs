@@ -10,6 +10,7 @@ use crate::{Db, both, secs, t0};
 both!(
     a_burst_gets_only_the_free_attempts_through,
     free_attempts_do_not_wait_for_a_later_clock,
+    a_lagging_clock_does_not_make_a_key_look_quiet,
     the_wait_doubles_up_to_its_cap_and_quiet_starts_over,
     all_keys_or_none_are_counted,
     a_known_device_is_known_for_its_account_only,
@@ -64,6 +65,20 @@ async fn free_attempts_do_not_wait_for_a_later_clock(db: Db) {
         store.count_attempt(&key("k"), later).await.unwrap(),
         Attempt::Refused { .. }
     ));
+}
+
+async fn a_lagging_clock_does_not_make_a_key_look_quiet(db: Db) {
+    // Two nodes whose clocks are further apart than the quiet period (an hour), and
+    // an attacker alternating between them: still the free attempts and no more.
+    let (lagging, leading) = (t0(), t0() + Duration::hours(2));
+    let mut allowed = 0;
+    for i in 0..20 {
+        let now = if i % 2 == 0 { leading } else { lagging };
+        if db.store.count_attempt(&key("k"), now).await.unwrap() == Attempt::Allowed {
+            allowed += 1;
+        }
+    }
+    assert_eq!(allowed, 5);
 }
 
 async fn the_wait_doubles_up_to_its_cap_and_quiet_starts_over(db: Db) {

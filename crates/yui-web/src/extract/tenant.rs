@@ -50,10 +50,12 @@ impl TenantPath {
         let record = match cache.get(slug) {
             Some(record) => record,
             None => {
+                // Both taken before the read: the copy is as old as the moment asked.
                 let seen = yui_store::local_tenant_changes();
+                let asked_at = Instant::now();
                 // One indexed query, whatever the number of tenants.
                 let record = Arc::new(state.store.tenant_by_slug(slug).await?);
-                cache.put(slug, Arc::clone(&record), seen);
+                cache.put(slug, Arc::clone(&record), seen, asked_at);
                 record
             }
         };
@@ -84,9 +86,11 @@ impl FromRequestParts<AppState> for TenantPath {
 /// tenant, and reading it costs the database a transaction of its own: on the public
 /// event page that was half of the page's round trips to the database.
 ///
-/// A change written by this process (a suspension, `tenant apply`) is seen on the next
-/// request: the entry remembers [`yui_store::local_tenant_changes`] as it was when the
-/// row was read. A change written by another node is seen within [`Self::FRESH`].
+/// A change written by this process (a suspension, `tenant apply`) is seen by the
+/// requests that begin after it: the entry remembers [`yui_store::local_tenant_changes`]
+/// as it was before the row was read. The store counts the change as it writes it,
+/// before the commit, so a request that read the row in between keeps the old copy for
+/// at most [`Self::FRESH`] — as long as a change written by another node takes.
 /// Writes inside a tenant do not rely on this: their transactions check that the
 /// tenant is active themselves.
 #[derive(Default)]
@@ -115,17 +119,24 @@ impl TenantCache {
             .map(|c| Arc::clone(&c.record))
     }
 
-    fn put(&self, slug: &str, record: Arc<TenantRecord>, changes_seen: u64) {
+    fn put(&self, slug: &str, record: Arc<TenantRecord>, changes_seen: u64, read_at: Instant) {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         if entries.len() > Self::TIDY_ABOVE {
             entries.retain(|_, c| c.read_at.elapsed() < Self::FRESH);
+        }
+        // A slow reader does not replace a copy read after it.
+        if entries
+            .get(slug)
+            .is_some_and(|c| c.read_at > read_at && c.changes_seen >= changes_seen)
+        {
+            return;
         }
         entries.insert(
             slug.to_owned(),
             Cached {
                 record,
                 changes_seen,
-                read_at: Instant::now(),
+                read_at,
             },
         );
     }

@@ -13,18 +13,18 @@ use yui_domain::Locale;
 use crate::i18n::Catalogs;
 
 /// The catalog keys a template's own source names.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Keys {
-    /// These keys, by name.
-    Named(BTreeSet<String>),
-    /// A key computed at render time (`t[name]`): any key may be shown.
-    Any,
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Keys {
+    /// The keys named as `t.<key>`.
+    pub named: BTreeSet<String>,
+    /// A key is also computed at render time (`t[name]`): any key may be shown.
+    pub any: bool,
 }
 
 /// Scans a template for `t.<key>` and `t[…]`. A `t` that is part of a longer name
 /// (`ev.t`, `cat.x`) is not the catalog.
 pub(crate) fn keys_in(source: &str) -> Keys {
-    let mut keys = BTreeSet::new();
+    let mut keys = Keys::default();
     for (i, _) in source.match_indices('t') {
         let before = source[..i].chars().last();
         if before.is_some_and(|b| b.is_ascii_alphanumeric() || b == '_' || b == '.') {
@@ -32,7 +32,8 @@ pub(crate) fn keys_in(source: &str) -> Keys {
         }
         let rest = &source[i + 1..];
         if rest.starts_with('[') {
-            return Keys::Any;
+            keys.any = true;
+            continue;
         }
         let Some(rest) = rest.strip_prefix('.') else {
             continue;
@@ -42,10 +43,10 @@ pub(crate) fn keys_in(source: &str) -> Keys {
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
             .collect();
         if !key.is_empty() {
-            keys.insert(key);
+            keys.named.insert(key);
         }
     }
-    Keys::Named(keys)
+    keys
 }
 
 /// The names of the templates a source extends or includes.
@@ -95,10 +96,7 @@ impl TemplateMessages {
             .keys()
             .map(|&name| {
                 let keys = Self::closure(name, &sources);
-                let keys = match &keys {
-                    Keys::Named(k) => Some(k),
-                    Keys::Any => None,
-                };
+                let keys = (!keys.any).then_some(&keys.named);
                 (name, [value(Locale::Ja, keys), value(Locale::En, keys)])
             })
             .collect();
@@ -112,7 +110,7 @@ impl TemplateMessages {
     fn closure(name: &str, sources: &HashMap<&'static str, &'static str>) -> Keys {
         let mut seen: BTreeSet<&str> = BTreeSet::new();
         let mut todo = vec![name];
-        let mut keys = BTreeSet::new();
+        let mut keys = Keys::default();
         while let Some(next) = todo.pop() {
             if !seen.insert(next) {
                 continue;
@@ -120,13 +118,12 @@ impl TemplateMessages {
             let Some(source) = sources.get(next) else {
                 continue;
             };
-            match keys_in(source) {
-                Keys::Any => return Keys::Any,
-                Keys::Named(k) => keys.extend(k),
-            }
+            let own = keys_in(source);
+            keys.named.extend(own.named);
+            keys.any |= own.any;
             todo.extend(parts_of(source));
         }
-        Keys::Named(keys)
+        keys
     }
 
     /// The messages `template` shows; the whole catalog for a template not known here.
@@ -147,16 +144,18 @@ mod tests {
 
     #[test]
     fn keys_are_found_as_the_catalog_and_not_inside_other_names() {
-        let Keys::Named(k) = keys_in(
+        let k = keys_in(
             "{{ t.site_name }} {{ ev.t.no }} {{ cat.x }}{% if t.a_b1 %}{{t.c|upper}}{% endif %}",
-        ) else {
-            panic!("named keys expected");
-        };
+        );
+        assert!(!k.any);
         assert_eq!(
-            k.into_iter().collect::<Vec<_>>(),
+            k.named.into_iter().collect::<Vec<_>>(),
             ["a_b1", "c", "site_name"]
         );
-        assert_eq!(keys_in("{{ t[heading_key] }}"), Keys::Any);
+        // A computed key, and the named ones beside it still found.
+        let k = keys_in("{{ t[heading_key] }} {{ t.site_name }}");
+        assert!(k.any);
+        assert_eq!(k.named.into_iter().collect::<Vec<_>>(), ["site_name"]);
     }
 
     #[test]
