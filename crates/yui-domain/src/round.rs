@@ -318,48 +318,55 @@ fn normalize_digits(text: &str) -> String {
         .collect()
 }
 
-/// 中間公表: per project, how many talents ranked it first, and nothing else.
-pub fn first_choice_counts<'a, P: Copy + Ord + 'a>(
-    talent_lists: impl IntoIterator<Item = &'a [P]>,
-) -> BTreeMap<P, u32> {
-    let mut counts = BTreeMap::new();
-    for list in talent_lists {
-        if let Some(&first) = list.first() {
-            *counts.entry(first).or_insert(0) += 1;
-        }
-    }
-    counts
-}
-
-/// The counts a coordinator reads first on the review page.
+/// The counts a coordinator reads first on the review page, and the API's result
+/// gives (the `summary` of `yui match solve`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ResultSummary {
-    /// Talents who entered the round.
-    pub entrants: u32,
+    /// Talents in the round.
+    pub talents: u32,
+    pub projects: u32,
     pub matched: u32,
-    /// Matched at their 1st, 2nd and 3rd choice; later choices and manual pairs off
-    /// the talent's list are counted in `matched` alone.
+    pub unmatched: u32,
+    /// Matched at their 1st, 2nd, 3rd and a later choice; a pair off the talent's
+    /// list (made by the coordinator) is counted in `matched` alone.
     pub first_choice: u32,
     pub second_choice: u32,
     pub third_choice: u32,
-    pub unmatched: u32,
+    pub later_choice: u32,
+    pub seats: u32,
+    /// Seats no pair holds, summed over projects (a project given more talents than
+    /// seats has none open, not fewer than none).
     pub open_seats: u32,
 }
 
 impl ResultSummary {
-    /// From the talent's rank of each pair (None: a pair the talent did not list),
-    /// the number of entrants and of seats in the round.
-    pub fn of(pair_ranks: &[Option<u32>], entrants: u32, seats: u32) -> ResultSummary {
+    /// From the talent's rank of each live pair (None: a pair the talent did not
+    /// list), the number of talents in the round and of those without a pair, and
+    /// each project's seats with the pairs holding one.
+    pub fn of(
+        pair_ranks: &[Option<u32>],
+        talents: u32,
+        unmatched: u32,
+        projects: &[(u32, u32)],
+    ) -> ResultSummary {
         let at = |r: u32| pair_ranks.iter().filter(|x| **x == Some(r)).count() as u32;
-        let matched = pair_ranks.len() as u32;
         ResultSummary {
-            entrants,
-            matched,
+            talents,
+            projects: projects.len() as u32,
+            matched: pair_ranks.len() as u32,
+            unmatched,
             first_choice: at(1),
             second_choice: at(2),
             third_choice: at(3),
-            unmatched: entrants.saturating_sub(matched),
-            open_seats: seats.saturating_sub(matched),
+            later_choice: pair_ranks
+                .iter()
+                .filter(|x| x.is_some_and(|r| r > 3))
+                .count() as u32,
+            seats: projects.iter().map(|(seats, _)| seats).sum(),
+            open_seats: projects
+                .iter()
+                .map(|(seats, held)| seats.saturating_sub(*held))
+                .sum(),
         }
     }
 }
@@ -615,25 +622,27 @@ mod tests {
     }
 
     #[test]
-    fn interim_counts_first_choices_only() {
-        let lists: Vec<Vec<u32>> = vec![vec![1, 2], vec![1], vec![2, 1], vec![]];
-        let counts = first_choice_counts(lists.iter().map(Vec::as_slice));
-        assert_eq!(counts.into_iter().collect::<Vec<_>>(), [(1, 2), (2, 1)]);
-    }
-
-    #[test]
     fn the_review_summary() {
-        let s = ResultSummary::of(&[Some(1), Some(1), Some(2), Some(3), Some(5), None], 8, 7);
+        let s = ResultSummary::of(
+            &[Some(1), Some(1), Some(2), Some(3), Some(5), None],
+            8,
+            2,
+            // The second project was given more talents than seats: none open there.
+            &[(4, 3), (1, 2), (3, 1)],
+        );
         assert_eq!(
             s,
             ResultSummary {
-                entrants: 8,
+                talents: 8,
+                projects: 3,
                 matched: 6,
+                unmatched: 2,
                 first_choice: 2,
                 second_choice: 1,
                 third_choice: 1,
-                unmatched: 2,
-                open_seats: 1,
+                later_choice: 1,
+                seats: 8,
+                open_seats: 3,
             }
         );
     }

@@ -28,6 +28,28 @@ pub(crate) const ROUNDS: Machine = Machine {
     key: "round_id",
 };
 
+/// One side's ranked lists: the table, whose list a row belongs to, and what it ranks.
+#[derive(Debug, Clone, Copy)]
+struct PreferenceList {
+    table: &'static str,
+    owner_column: &'static str,
+    item_column: &'static str,
+}
+
+/// Talents' lists of projects.
+const TALENT_LIST: PreferenceList = PreferenceList {
+    table: "talent_preferences",
+    owner_column: "account_id",
+    item_column: "project_id",
+};
+
+/// Projects' lists of entrants.
+const HOST_LIST: PreferenceList = PreferenceList {
+    table: "host_preferences",
+    owner_column: "project_id",
+    item_column: "account_id",
+};
+
 /// A round as stored.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Round {
@@ -105,11 +127,16 @@ pub struct NewRound<'a> {
     pub interim_on: bool,
 }
 
-/// A project taking part in a round, with its seats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+/// A project taking part in a round, with its seats, title, host and visibility
+/// (what a round's pages and API show of it, read in the same query).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct RoundProject {
     pub project_id: ProjectId,
     pub seats: i64,
+    pub title: String,
+    pub host_name: String,
+    /// A `Visibility` code.
+    pub visibility: String,
 }
 
 /// Why a talent was invited.
@@ -312,8 +339,11 @@ impl TenantTx {
     pub async fn round_projects(&mut self, round: RoundId) -> Result<Vec<RoundProject>> {
         with_tx!(&mut self.tx, conn => {
             Ok(sqlx::query_as(
-                "SELECT project_id, seats FROM round_projects
-                 WHERE tenant_id = $1 AND round_id = $2 ORDER BY project_id",
+                "SELECT rp.project_id, rp.seats, p.title, h.name AS host_name, p.visibility
+                 FROM round_projects rp
+                 JOIN projects p ON p.tenant_id = rp.tenant_id AND p.id = rp.project_id
+                 JOIN hosts h ON h.tenant_id = p.tenant_id AND h.id = p.host_id
+                 WHERE rp.tenant_id = $1 AND rp.round_id = $2 ORDER BY rp.project_id",
             )
             .bind(self.tenant)
             .bind(round)
@@ -499,30 +529,9 @@ impl TenantTx {
         account: AccountId,
         projects: &[ProjectId],
     ) -> Result<()> {
-        with_tx!(&mut self.tx, conn => {
-            sqlx::query(
-                "DELETE FROM talent_preferences WHERE tenant_id = $1 AND round_id = $2 AND account_id = $3",
-            )
-            .bind(self.tenant)
-            .bind(round)
-            .bind(account)
-            .execute(&mut **conn)
-            .await?;
-            for (i, project) in projects.iter().enumerate() {
-                sqlx::query(
-                    "INSERT INTO talent_preferences (tenant_id, round_id, account_id, rank, project_id)
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(self.tenant)
-                .bind(round)
-                .bind(account)
-                .bind(i as i64 + 1)
-                .bind(*project)
-                .execute(&mut **conn)
-                .await?;
-            }
-        });
-        Ok(())
+        let items: Vec<i64> = projects.iter().map(|p| p.get()).collect();
+        self.replace_list(TALENT_LIST, round, account.get(), &items)
+            .await
     }
 
     /// A talent's own list, most preferred first.
@@ -532,17 +541,8 @@ impl TenantTx {
         round: RoundId,
         account: AccountId,
     ) -> Result<Vec<ProjectId>> {
-        with_tx!(&mut self.tx, conn => {
-            Ok(sqlx::query_scalar(
-                "SELECT project_id FROM talent_preferences
-                 WHERE tenant_id = $1 AND round_id = $2 AND account_id = $3 ORDER BY rank",
-            )
-            .bind(self.tenant)
-            .bind(round)
-            .bind(account)
-            .fetch_all(&mut **conn)
-            .await?)
-        })
+        let items = self.read_list(TALENT_LIST, round, account.get()).await?;
+        Ok(items.into_iter().map(ProjectId::new).collect())
     }
 
     /// Replaces a project's list of entrants (most preferred first; checked by the domain).
@@ -553,30 +553,9 @@ impl TenantTx {
         project: ProjectId,
         talents: &[AccountId],
     ) -> Result<()> {
-        with_tx!(&mut self.tx, conn => {
-            sqlx::query(
-                "DELETE FROM host_preferences WHERE tenant_id = $1 AND round_id = $2 AND project_id = $3",
-            )
-            .bind(self.tenant)
-            .bind(round)
-            .bind(project)
-            .execute(&mut **conn)
-            .await?;
-            for (i, talent) in talents.iter().enumerate() {
-                sqlx::query(
-                    "INSERT INTO host_preferences (tenant_id, round_id, project_id, rank, account_id)
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(self.tenant)
-                .bind(round)
-                .bind(project)
-                .bind(i as i64 + 1)
-                .bind(*talent)
-                .execute(&mut **conn)
-                .await?;
-            }
-        });
-        Ok(())
+        let items: Vec<i64> = talents.iter().map(|t| t.get()).collect();
+        self.replace_list(HOST_LIST, round, project.get(), &items)
+            .await
     }
 
     /// A project's own list, most preferred first.
@@ -586,14 +565,69 @@ impl TenantTx {
         round: RoundId,
         project: ProjectId,
     ) -> Result<Vec<AccountId>> {
+        let items = self.read_list(HOST_LIST, round, project.get()).await?;
+        Ok(items.into_iter().map(AccountId::new).collect())
+    }
+
+    /// Replaces one side's list of `owner` with `items`, ranked 1, 2, … in order.
+    async fn replace_list(
+        &mut self,
+        list: PreferenceList,
+        round: RoundId,
+        owner: i64,
+        items: &[i64],
+    ) -> Result<()> {
+        let PreferenceList {
+            table,
+            owner_column,
+            item_column,
+        } = list;
         with_tx!(&mut self.tx, conn => {
-            Ok(sqlx::query_scalar(
-                "SELECT account_id FROM host_preferences
-                 WHERE tenant_id = $1 AND round_id = $2 AND project_id = $3 ORDER BY rank",
-            )
+            sqlx::query(&format!(
+                "DELETE FROM {table} WHERE tenant_id = $1 AND round_id = $2 AND {owner_column} = $3"
+            ))
             .bind(self.tenant)
             .bind(round)
-            .bind(project)
+            .bind(owner)
+            .execute(&mut **conn)
+            .await?;
+            for (i, item) in items.iter().enumerate() {
+                sqlx::query(&format!(
+                    "INSERT INTO {table} (tenant_id, round_id, {owner_column}, rank, {item_column})
+                     VALUES ($1, $2, $3, $4, $5)"
+                ))
+                .bind(self.tenant)
+                .bind(round)
+                .bind(owner)
+                .bind(i as i64 + 1)
+                .bind(*item)
+                .execute(&mut **conn)
+                .await?;
+            }
+        });
+        Ok(())
+    }
+
+    /// One side's list of `owner`, most preferred first.
+    async fn read_list(
+        &mut self,
+        list: PreferenceList,
+        round: RoundId,
+        owner: i64,
+    ) -> Result<Vec<i64>> {
+        let PreferenceList {
+            table,
+            owner_column,
+            item_column,
+        } = list;
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query_scalar(&format!(
+                "SELECT {item_column} FROM {table}
+                 WHERE tenant_id = $1 AND round_id = $2 AND {owner_column} = $3 ORDER BY rank"
+            ))
+            .bind(self.tenant)
+            .bind(round)
+            .bind(owner)
             .fetch_all(&mut **conn)
             .await?)
         })

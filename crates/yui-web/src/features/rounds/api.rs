@@ -13,7 +13,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use yui_domain::ids::RoundId;
 use yui_domain::project::Visibility;
-use yui_domain::round::{MatchStatus, RoundPhase};
+use yui_domain::round::{self, MatchStatus, RoundPhase};
 use yui_domain::{Permission, ProjectId};
 use yui_store::{Round, StoreError};
 
@@ -95,6 +95,23 @@ pub struct ResultSummary {
     pub open_seats: u32,
 }
 
+impl From<round::ResultSummary> for ResultSummary {
+    fn from(s: round::ResultSummary) -> Self {
+        ResultSummary {
+            talents: s.talents,
+            projects: s.projects,
+            matched: s.matched,
+            unmatched: s.unmatched,
+            first_choice: s.first_choice,
+            second_choice: s.second_choice,
+            third_choice: s.third_choice,
+            later_choice: s.later_choice,
+            seats: s.seats,
+            open_seats: s.open_seats,
+        }
+    }
+}
+
 /// A round's current result in the output shape of `yui match solve`: assignments
 /// sorted by talent id (byte order), unmatched talents sorted, open seats per project.
 /// Declined pairs are not in it: their talent is unmatched and the seat open.
@@ -152,23 +169,22 @@ pub async fn facts(
     } else {
         HashMap::new()
     };
-    let mut projects = Vec::with_capacity(seats.len());
-    for rp in seats {
-        let public = tx
-            .project(rp.project_id)
-            .await?
-            .filter(|p| Visibility::parse(&p.visibility) == Some(Visibility::Public));
-        projects.push(RoundProjectFacts {
-            id: rp.project_id.get(),
-            title: public.as_ref().map(|p| p.title.clone()),
-            host: public.as_ref().map(|p| p.host_name.clone()),
-            seats: u32::try_from(rp.seats).unwrap_or(0),
-            first_choices: interim.then(|| {
-                u32::try_from(counts.get(&rp.project_id).copied().unwrap_or(0)).unwrap_or(0)
-            }),
-        });
-    }
     tx.commit().await?;
+    let projects = seats
+        .into_iter()
+        .map(|rp| {
+            let public = Visibility::parse(&rp.visibility) == Some(Visibility::Public);
+            RoundProjectFacts {
+                id: rp.project_id.get(),
+                title: public.then_some(rp.title),
+                host: public.then_some(rp.host_name),
+                seats: u32::try_from(rp.seats).unwrap_or(0),
+                first_choices: interim.then(|| {
+                    u32::try_from(counts.get(&rp.project_id).copied().unwrap_or(0)).unwrap_or(0)
+                }),
+            }
+        })
+        .collect();
     Ok(Json(RoundFacts {
         id: r.id.get(),
         title: ApiLocalized {
@@ -245,34 +261,24 @@ pub async fn result(
         .collect();
     unmatched_talents.sort();
     let mut open_seats = BTreeMap::new();
-    let mut seats_total = 0u32;
+    let mut held_per_project = Vec::with_capacity(seats.len());
     for rp in &seats {
         let seats = u32::try_from(rp.seats).unwrap_or(0);
-        seats_total += seats;
-        let taken = live
+        let held = live
             .iter()
             .filter(|p| p.project_id == rp.project_id)
             .count() as u32;
-        open_seats.insert(rp.project_id.get().to_string(), seats.saturating_sub(taken));
+        open_seats.insert(rp.project_id.get().to_string(), seats.saturating_sub(held));
+        held_per_project.push((seats, held));
     }
-    let at = |rank: u32| assignments.iter().filter(|a| a.rank == Some(rank)).count() as u32;
-    let matched = assignments.len() as u32;
-    let (first, second, third) = (at(1), at(2), at(3));
-    let summary = ResultSummary {
-        talents: entrants.len() as u32,
-        projects: seats.len() as u32,
-        matched,
-        unmatched: unmatched_talents.len() as u32,
-        first_choice: first,
-        second_choice: second,
-        third_choice: third,
-        later_choice: assignments
-            .iter()
-            .filter(|a| a.rank.is_some_and(|r| r > 3))
-            .count() as u32,
-        seats: seats_total,
-        open_seats: open_seats.values().sum(),
-    };
+    let ranks: Vec<Option<u32>> = assignments.iter().map(|a| a.rank).collect();
+    let summary = round::ResultSummary::of(
+        &ranks,
+        entrants.len() as u32,
+        unmatched_talents.len() as u32,
+        &held_per_project,
+    )
+    .into();
     Ok(Json(RoundResult {
         assignments,
         unmatched_talents,
