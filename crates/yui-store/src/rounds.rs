@@ -15,7 +15,9 @@ use chrono::{DateTime, Utc};
 use tracing::instrument;
 use yui_domain::ids::{EngagementId, RoundId};
 use yui_domain::locale::Localized;
-use yui_domain::round::{Answer, EntryRule, MatchStatus, RoundDates, RoundMode, RoundStatus};
+use yui_domain::round::{
+    Answer, EntryRule, MatchStatus, OfferRounds, RoundDates, RoundMode, RoundStatus,
+};
 use yui_domain::{AccountId, HostId, ProgramId, ProjectId};
 
 use crate::scope::TenantTx;
@@ -66,11 +68,25 @@ pub struct Round {
     pub talent_rank_limit: i64,
     pub host_rank_limit: i64,
     pub interim_on: bool,
+    offer_rounds: Option<i64>,
+    offer_minutes: Option<i64>,
+    pub second_phase_at: Option<DateTime<Utc>>,
+    pub solved_at: Option<DateTime<Utc>>,
+    pub published_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 impl Round {
+    /// The second phase's timed offer rounds, once the coordinator started it.
+    pub fn offer_rounds(&self) -> Option<OfferRounds> {
+        Some(OfferRounds {
+            started_at: self.second_phase_at?,
+            rounds: u32::try_from(self.offer_rounds?).ok()?,
+            minutes: u32::try_from(self.offer_minutes?).ok()?,
+        })
+    }
+
     pub fn status(&self) -> RoundStatus {
         // CHECK constraints keep the column within the codes.
         RoundStatus::parse(&self.status).unwrap_or(RoundStatus::Finished)
@@ -112,7 +128,8 @@ impl Round {
 
 const ROUND_COLUMNS: &str = "id, program_id, title_ja, title_en, status, mode, entry_rule, \
      entry_opens_at, entry_closes_at, ranks_close_at, talent_rank_limit, host_rank_limit, \
-     interim_on, created_at, updated_at";
+     interim_on, offer_rounds, offer_minutes, second_phase_at, solved_at, published_at, \
+     created_at, updated_at";
 
 /// A round to create (in `draft`), checked by the domain.
 #[derive(Debug, Clone)]
@@ -282,11 +299,20 @@ impl TenantTx {
             now,
         )
         .await?;
-        if moved {
-            Ok(())
-        } else {
-            Err(StoreError::Conflict("status".to_owned()))
+        if !moved {
+            return Err(StoreError::Conflict("status".to_owned()));
         }
+        if to == RoundStatus::Published {
+            with_tx!(&mut self.tx, conn => {
+                sqlx::query("UPDATE rounds SET published_at = $1 WHERE tenant_id = $2 AND id = $3")
+                    .bind(now)
+                    .bind(self.tenant)
+                    .bind(id)
+                    .execute(&mut **conn)
+                    .await?;
+            });
+        }
+        Ok(())
     }
 
     /// Replaces the projects taking part and their seats. A project of another

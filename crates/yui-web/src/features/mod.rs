@@ -33,6 +33,8 @@ pub(crate) const TEMPLATES: &[&[(&str, &str)]] = &[
     public::TEMPLATES,
     recommend::TEMPLATES,
     rounds::TEMPLATES,
+    rounds::manage::TEMPLATES,
+    rounds::participate::TEMPLATES,
     scouts::TEMPLATES,
     staff::TEMPLATES,
     talent::TEMPLATES,

@@ -15,17 +15,17 @@ use crate::render::{date_text, labelled_message};
 /// The longest value a form shows again (the event description's limit).
 const SHOWN_MAX: usize = yui_domain::event::DESCRIPTION_MAX;
 
-pub(super) fn text(state: &AppState, locale: Locale, key: &str) -> String {
+pub(crate) fn text(state: &AppState, locale: Locale, key: &str) -> String {
     state.inner.catalogs.text(locale, key).to_owned()
 }
 
 /// Today in Tokyo, where every program's dates are.
-pub(super) fn today(state: &AppState) -> NaiveDate {
+pub(crate) fn today(state: &AppState) -> NaiveDate {
     state.now().with_timezone(&tokyo()).date_naive()
 }
 
 #[derive(Debug, Serialize)]
-pub(super) struct Choice {
+pub(crate) struct Choice {
     pub value: String,
     pub label: String,
     pub selected: bool,
@@ -33,7 +33,7 @@ pub(super) struct Choice {
 
 /// One labelled input as `evs_field.html` draws it.
 #[derive(Debug, Serialize)]
-pub(super) struct Field {
+pub(crate) struct Field {
     pub name: &'static str,
     pub label: String,
     /// `text`, `number`, `date`, `time`, `datetime-local`, `url`, `textarea`,
@@ -62,7 +62,7 @@ fn numbered(name: &str) -> Option<(&str, &str, &str)> {
 }
 
 /// Builds one form's inputs in the person's language.
-pub(super) struct Form<'a> {
+pub(crate) struct Form<'a> {
     pub state: &'a AppState,
     pub locale: Locale,
     pub errors: &'a [FieldError],
@@ -71,7 +71,7 @@ pub(super) struct Form<'a> {
 }
 
 impl Form<'_> {
-    pub(super) fn label(&self, name: &str) -> String {
+    pub(crate) fn label(&self, name: &str) -> String {
         match numbered(name) {
             Some((prefix, n, "")) => {
                 text(self.state, self.locale, &format!("evs_field_{prefix}")).replace("{n}", n)
@@ -86,7 +86,7 @@ impl Form<'_> {
         }
     }
 
-    pub(super) fn message(&self, e: &FieldError) -> String {
+    pub(crate) fn message(&self, e: &FieldError) -> String {
         let label = self.label(e.field);
         // A day outside the program's year: name the year, not the generic range.
         if let (Problem::DateOutOfRange, Some(year), Some(("day", _, _))) =
@@ -117,7 +117,7 @@ impl Form<'_> {
         labelled_message(self.state, self.locale, &label, e.problem)
     }
 
-    pub(super) fn summary(&self) -> Vec<ErrorLine> {
+    pub(crate) fn summary(&self) -> Vec<ErrorLine> {
         self.errors
             .iter()
             .map(|e| ErrorLine {
@@ -127,7 +127,7 @@ impl Form<'_> {
             .collect()
     }
 
-    pub(super) fn field(
+    pub(crate) fn field(
         &self,
         name: &'static str,
         input_type: &'static str,
@@ -152,7 +152,7 @@ impl Form<'_> {
     }
 
     /// A select (or radio group) of `(value, label)` choices.
-    pub(super) fn choose(
+    pub(crate) fn choose(
         &self,
         name: &'static str,
         input_type: &'static str,
@@ -172,13 +172,13 @@ impl Form<'_> {
         f
     }
 
-    pub(super) fn check(&self, name: &'static str, checked: bool) -> Field {
+    pub(crate) fn check(&self, name: &'static str, checked: bool) -> Field {
         let mut f = self.field(name, "checkbox", "", false);
         f.checked = checked;
         f
     }
 
-    pub(super) fn hint(&self, mut f: Field, key: &str) -> Field {
+    pub(crate) fn hint(&self, mut f: Field, key: &str) -> Field {
         f.hint = Some(text(self.state, self.locale, key));
         f
     }

@@ -7,7 +7,7 @@ pub mod api;
 mod calendar;
 mod checkin;
 pub(crate) mod flow;
-mod form;
+pub(crate) mod form;
 mod manage;
 mod programs;
 mod public;
