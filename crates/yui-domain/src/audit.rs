@@ -37,6 +37,13 @@ pub enum AuditAction {
     RegistrationChanged,
     /// Staff recorded a travel subsidy's eligibility or payment.
     SubsidyRecorded,
+    RoundCreated,
+    /// A round's projects, seats or invitations changed.
+    RoundEdited,
+    RoundStatusChanged,
+    RoundSolved,
+    /// The coordinator added or removed a pair by hand, with a reason.
+    RoundAdjusted,
 }
 
 impl AuditAction {
@@ -70,6 +77,11 @@ impl AuditAction {
             AuditAction::EventStatusChanged => "event_status_changed",
             AuditAction::RegistrationChanged => "registration_changed",
             AuditAction::SubsidyRecorded => "subsidy_recorded",
+            AuditAction::RoundCreated => "round_created",
+            AuditAction::RoundEdited => "round_edited",
+            AuditAction::RoundStatusChanged => "round_status_changed",
+            AuditAction::RoundSolved => "round_solved",
+            AuditAction::RoundAdjusted => "round_adjusted",
         }
     }
 }

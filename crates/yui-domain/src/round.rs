@@ -469,6 +469,184 @@ impl OfferRounds {
     }
 }
 
+/// The longest round title, per language.
+pub const TITLE_MAX: usize = 100;
+
+/// The round form as typed: dates are Tokyo wall-clock times (`datetime-local`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RoundInput {
+    pub program: String,
+    pub title: String,
+    pub title_en: String,
+    pub mode: String,
+    pub entry_rule: String,
+    pub entry_opens_at: String,
+    pub entry_closes_at: String,
+    pub ranks_close_at: String,
+    pub talent_rank_limit: String,
+    pub host_rank_limit: String,
+    /// A checkbox: present when ticked.
+    pub interim_on: Option<String>,
+}
+
+/// A round's fields, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoundFields {
+    pub program: i64,
+    pub title: crate::locale::Localized,
+    pub mode: RoundMode,
+    pub entry_rule: EntryRule,
+    pub dates: RoundDates,
+    pub talent_limit: u32,
+    pub host_limit: u32,
+    pub interim_on: bool,
+}
+
+/// Checks the round form; every error names its field. Dates may lie in the past
+/// (a coordinator records a round already under way) but not before 2000 nor more
+/// than three years after `today`.
+pub fn check_round(
+    input: &RoundInput,
+    today: chrono::NaiveDate,
+) -> Result<RoundFields, Vec<FieldError>> {
+    use crate::account::one_line;
+    let mut errors = Vec::new();
+    let mut push = |field: &'static str, problem| errors.push(FieldError { field, problem });
+    let program = input.program.trim().parse::<i64>().ok().filter(|p| *p > 0);
+    if program.is_none() {
+        push(
+            "program",
+            if input.program.trim().is_empty() {
+                Problem::Required
+            } else {
+                Problem::InvalidChoice
+            },
+        );
+    }
+    let title = one_line(&input.title);
+    let title_en = one_line(&input.title_en);
+    if title.is_empty() {
+        push("title", Problem::Required);
+    } else if title.chars().count() > TITLE_MAX {
+        push("title", Problem::TooLong { max: TITLE_MAX });
+    }
+    if title_en.chars().count() > TITLE_MAX {
+        push("title_en", Problem::TooLong { max: TITLE_MAX });
+    }
+    let choice = |typed: &str| {
+        if typed.trim().is_empty() {
+            Problem::Required
+        } else {
+            Problem::InvalidChoice
+        }
+    };
+    let mode = RoundMode::parse(input.mode.trim());
+    if mode.is_none() {
+        push("mode", choice(&input.mode));
+    }
+    let entry_rule = EntryRule::parse(input.entry_rule.trim());
+    if entry_rule.is_none() {
+        push("entry_rule", choice(&input.entry_rule));
+    }
+    let earliest = chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(today);
+    let latest = today + chrono::Duration::days(3 * 366);
+    let mut instant = |field: &'static str, typed: &str| {
+        if typed.trim().is_empty() {
+            push(field, Problem::Required);
+            return None;
+        }
+        let Some(local) = crate::event::parse_local(typed) else {
+            push(field, Problem::InvalidDate);
+            return None;
+        };
+        if local.date() < earliest || local.date() > latest {
+            push(field, Problem::DateOutOfRange);
+            return None;
+        }
+        crate::event::tokyo_instant(local.date(), local.time())
+    };
+    let opens = instant("entry_opens_at", &input.entry_opens_at);
+    let closes = instant("entry_closes_at", &input.entry_closes_at);
+    let ranks = instant("ranks_close_at", &input.ranks_close_at);
+    let mut limit = |field: &'static str, typed: &str| {
+        let n = crate::event::half_width(typed.trim())
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=RANKS_MAX).contains(n));
+        if n.is_none() {
+            push(
+                field,
+                if typed.trim().is_empty() {
+                    Problem::Required
+                } else {
+                    Problem::OutOfRange {
+                        min: 1,
+                        max: RANKS_MAX as usize,
+                    }
+                },
+            );
+        }
+        n
+    };
+    let talent_limit = limit("talent_rank_limit", &input.talent_rank_limit);
+    let host_limit = limit("host_rank_limit", &input.host_rank_limit);
+    let dates = match (opens, closes, ranks) {
+        (Some(entry_opens_at), Some(entry_closes_at), Some(ranks_close_at)) => RoundDates {
+            entry_opens_at,
+            entry_closes_at,
+            ranks_close_at,
+        }
+        .check()
+        .map_err(|e| errors.push(e))
+        .ok(),
+        _ => None,
+    };
+    match (program, mode, entry_rule, dates, talent_limit, host_limit) {
+        (
+            Some(program),
+            Some(mode),
+            Some(entry_rule),
+            Some(dates),
+            Some(talent_limit),
+            Some(host_limit),
+        ) if errors.is_empty() => Ok(RoundFields {
+            program,
+            title: crate::locale::Localized {
+                en: if title_en.is_empty() {
+                    title.clone()
+                } else {
+                    title_en
+                },
+                ja: title,
+            },
+            mode,
+            entry_rule,
+            dates,
+            talent_limit,
+            host_limit,
+            interim_on: input.interim_on.is_some(),
+        }),
+        _ => Err(errors),
+    }
+}
+
+/// Seats typed for one project of a round: blank means the project is not in it.
+pub fn seats_from_text(typed: &str) -> Result<Option<u32>, Problem> {
+    let t = crate::event::half_width(typed.trim());
+    if t.is_empty() {
+        return Ok(None);
+    }
+    match t.parse::<u32>() {
+        Ok(0) => Ok(None),
+        Ok(n) if n <= SEATS_MAX => Ok(Some(n)),
+        _ => Err(Problem::OutOfRange {
+            min: 0,
+            max: SEATS_MAX as usize,
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
@@ -698,5 +876,62 @@ mod tests {
         assert_eq!(r.current(at(12)), Some(3));
         assert_eq!(r.current(at(13)), None);
         assert_eq!(r.ends_at(), at(13));
+    }
+
+    fn input() -> RoundInput {
+        RoundInput {
+            program: "3".into(),
+            title: "マッチング 2026".into(),
+            mode: "engine".into(),
+            entry_rule: "members".into(),
+            entry_opens_at: "2026-02-01T09:00".into(),
+            entry_closes_at: "２０２６-02-10T17:00".into(),
+            ranks_close_at: "2026/02/20 17:00".into(),
+            talent_rank_limit: "5".into(),
+            host_rank_limit: "１０".into(),
+            ..RoundInput::default()
+        }
+    }
+
+    #[test]
+    fn a_round_form_is_checked_field_by_field() {
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 1, 20).unwrap();
+        let f = check_round(&input(), today).unwrap();
+        assert_eq!(f.title.en, "マッチング 2026");
+        assert_eq!(f.host_limit, 10);
+        assert_eq!(
+            f.dates.entry_opens_at.to_rfc3339(),
+            "2026-02-01T00:00:00+00:00"
+        );
+        assert!(!f.interim_on);
+        let mut bad = input();
+        bad.ranks_close_at = "2026-02-09T17:00".into();
+        bad.talent_rank_limit = "0".into();
+        bad.mode = "lottery".into();
+        bad.title = " ".into();
+        let fields: Vec<&str> = check_round(&bad, today)
+            .unwrap_err()
+            .iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            ["title", "mode", "talent_rank_limit", "ranks_close_at"]
+        );
+        let mut far = input();
+        far.entry_opens_at = "1999-12-31T09:00".into();
+        assert_eq!(
+            check_round(&far, today).unwrap_err()[0].field,
+            "entry_opens_at"
+        );
+    }
+
+    #[test]
+    fn seats_are_blank_or_a_small_number() {
+        assert_eq!(seats_from_text(""), Ok(None));
+        assert_eq!(seats_from_text("0"), Ok(None));
+        assert_eq!(seats_from_text("３"), Ok(Some(3)));
+        assert!(seats_from_text("51").is_err());
+        assert!(seats_from_text("-1").is_err());
     }
 }

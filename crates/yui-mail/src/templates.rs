@@ -43,10 +43,16 @@ pub enum MailKind {
     EventReminder,
     /// An event was called off.
     EventCancelled,
+    /// A round's result is out: the talent is matched with a project.
+    RoundMatched,
+    /// A round's result is out: the talent is not matched.
+    RoundUnmatched,
+    /// A round's result is out: talents are matched with the host's project.
+    RoundHostMatched,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 13] = [
+    pub const ALL: [MailKind; 16] = [
         MailKind::VerifyEmail,
         MailKind::PasswordReset,
         MailKind::MagicLink,
@@ -60,6 +66,9 @@ impl MailKind {
         MailKind::EventDeclined,
         MailKind::EventReminder,
         MailKind::EventCancelled,
+        MailKind::RoundMatched,
+        MailKind::RoundUnmatched,
+        MailKind::RoundHostMatched,
     ];
 
     /// The template name, as in file names and the outbox's `template` column.
@@ -78,6 +87,9 @@ impl MailKind {
             MailKind::EventDeclined => "event_declined",
             MailKind::EventReminder => "event_reminder",
             MailKind::EventCancelled => "event_cancelled",
+            MailKind::RoundMatched => "round_matched",
+            MailKind::RoundUnmatched => "round_unmatched",
+            MailKind::RoundHostMatched => "round_host_matched",
         }
     }
 
@@ -129,6 +141,16 @@ impl MailKind {
                 "checkin_code",
                 "link",
                 "lead",
+            ],
+            MailKind::RoundMatched => &["display_name", "round_title", "project_title", "link"],
+            MailKind::RoundUnmatched => &["display_name", "round_title", "link"],
+            // `count` is the number of talents matched with the project, as text.
+            MailKind::RoundHostMatched => &[
+                "display_name",
+                "round_title",
+                "project_title",
+                "count",
+                "link",
             ],
         }
     }
@@ -212,6 +234,15 @@ const BUILTIN: &[(&str, &str)] = builtin_templates!(
     "ja/event_cancelled.subject",
     "ja/event_cancelled.txt",
     "ja/event_cancelled.html",
+    "ja/round_matched.subject",
+    "ja/round_matched.txt",
+    "ja/round_matched.html",
+    "ja/round_unmatched.subject",
+    "ja/round_unmatched.txt",
+    "ja/round_unmatched.html",
+    "ja/round_host_matched.subject",
+    "ja/round_host_matched.txt",
+    "ja/round_host_matched.html",
     "en/layout.html",
     "en/verify_email.subject",
     "en/verify_email.txt",
@@ -252,6 +283,15 @@ const BUILTIN: &[(&str, &str)] = builtin_templates!(
     "en/event_cancelled.subject",
     "en/event_cancelled.txt",
     "en/event_cancelled.html",
+    "en/round_matched.subject",
+    "en/round_matched.txt",
+    "en/round_matched.html",
+    "en/round_unmatched.subject",
+    "en/round_unmatched.txt",
+    "en/round_unmatched.html",
+    "en/round_host_matched.subject",
+    "en/round_host_matched.txt",
+    "en/round_host_matched.html",
 );
 
 /// The platform's own name, used as `tenant_name` for mail outside any tenant.
@@ -612,6 +652,7 @@ mod tests {
                 v["online_url"] = json!("https://meet.example/abc?x=1&y=2");
                 v["checkin_code"] = json!("K7QX-42");
                 v["lead"] = json!("2日後");
+                v["round_title"] = json!("<i>秋のマッチング</i>");
                 let r = t.render(None, locale, kind, &v).unwrap();
                 for &var in kind.variables() {
                     // Every variable a kind names is one its mail shows.

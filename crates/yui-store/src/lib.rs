@@ -65,7 +65,8 @@ pub use policy::{
 pub use projects::{Project, ProjectComment, ProjectTransition};
 pub use rounds::{
     Adjustment, AdjustmentRecord, Answered, Engagement, InvitationSource, NewPair, NewRound, Offer,
-    PairOrigin, Round, RoundEntry, RoundLists, RoundPair, RoundProject, Side,
+    PairOrigin, Round, RoundEntry, RoundHostMember, RoundLists, RoundPair, RoundPerson,
+    RoundProject, Side,
 };
 pub use scope::{
     AccountHandle, AccountTx, PlatformHandle, PlatformReason, PlatformTx, TenantHandle, TenantTx,

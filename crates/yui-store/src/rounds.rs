@@ -1179,6 +1179,145 @@ impl TenantTx {
 }
 
 /// A partnership as stored (the follow-up issue adds its terms and later states).
+/// A person taking part in a round, as the coordinator's pages and the round's
+/// mails name them.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RoundPerson {
+    pub account_id: AccountId,
+    pub display_name: String,
+    pub email: String,
+    pub locale: String,
+}
+
+/// A host member of a project in a round, for the publication mail.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RoundHostMember {
+    pub project_id: ProjectId,
+    pub display_name: String,
+    pub email: String,
+    pub locale: String,
+}
+
+impl TenantTx {
+    /// The tenant's rounds, newest first.
+    #[instrument(skip_all, fields(tenant = %self.tenant), err(level = "warn"))]
+    pub async fn rounds(&mut self, limit: i64) -> Result<Vec<Round>> {
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query_as(&format!(
+                "SELECT {ROUND_COLUMNS} FROM rounds WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2"
+            ))
+            .bind(self.tenant)
+            .bind(limit)
+            .fetch_all(&mut **conn)
+            .await?)
+        })
+    }
+
+    /// The round's live entrants with their names and addresses, in order of entry.
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "warn"))]
+    pub async fn round_people(&mut self, round: RoundId) -> Result<Vec<RoundPerson>> {
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query_as(
+                "SELECT e.account_id, a.display_name, a.email, a.locale FROM round_entries e
+                 JOIN accounts a ON a.id = e.account_id
+                 WHERE e.tenant_id = $1 AND e.round_id = $2 AND e.withdrawn_at IS NULL
+                 ORDER BY e.entered_at, e.account_id",
+            )
+            .bind(self.tenant)
+            .bind(round)
+            .fetch_all(&mut **conn)
+            .await?)
+        })
+    }
+
+    /// Invites the tenant's live member with this address; `None` when no member of
+    /// the tenant has it (addresses of other tenants' people are never revealed),
+    /// else whether the invitation is new.
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "warn"))]
+    pub async fn invite_member_by_email(
+        &mut self,
+        round: RoundId,
+        email: &str,
+        by: AccountId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<bool>> {
+        let found: Option<AccountId> = with_tx!(&mut self.tx, conn => {
+            sqlx::query_scalar(
+                "SELECT a.id FROM accounts a
+                 JOIN memberships m ON m.account_id = a.id AND m.tenant_id = $1 AND m.left_at IS NULL
+                 WHERE a.email_lower = $2",
+            )
+            .bind(self.tenant)
+            .bind(email.trim().to_lowercase())
+            .fetch_optional(&mut **conn)
+            .await?
+        });
+        match found {
+            Some(account) => Ok(Some(
+                self.invite_to_round(round, account, InvitationSource::Staff, Some(by), now)
+                    .await?,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// How many talents are invited to the round.
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "debug"))]
+    pub async fn invitation_count(&mut self, round: RoundId) -> Result<i64> {
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query_scalar(
+                "SELECT COUNT(*) FROM round_invitations WHERE tenant_id = $1 AND round_id = $2",
+            )
+            .bind(self.tenant)
+            .bind(round)
+            .fetch_one(&mut **conn)
+            .await?)
+        })
+    }
+
+    /// The members of the hosts of the round's projects, for the publication mail.
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "warn"))]
+    pub async fn round_host_members(&mut self, round: RoundId) -> Result<Vec<RoundHostMember>> {
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query_as(
+                "SELECT rp.project_id, a.display_name, a.email, a.locale FROM round_projects rp
+                 JOIN projects p ON p.tenant_id = rp.tenant_id AND p.id = rp.project_id
+                 JOIN host_members hm ON hm.tenant_id = p.tenant_id AND hm.host_id = p.host_id
+                 JOIN accounts a ON a.id = hm.account_id
+                 WHERE rp.tenant_id = $1 AND rp.round_id = $2
+                 ORDER BY rp.project_id, a.id",
+            )
+            .bind(self.tenant)
+            .bind(round)
+            .fetch_all(&mut **conn)
+            .await?)
+        })
+    }
+
+    /// The second phase's offers in the round, oldest first, and how many
+    /// applications were made.
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "warn"))]
+    pub async fn round_offers(&mut self, round: RoundId) -> Result<(Vec<Offer>, i64)> {
+        with_tx!(&mut self.tx, conn => {
+            let offers = sqlx::query_as(&format!(
+                "SELECT {OFFER_COLUMNS} FROM round_offers WHERE tenant_id = $1 AND round_id = $2 ORDER BY id"
+            ))
+            .bind(self.tenant)
+            .bind(round)
+            .fetch_all(&mut **conn)
+            .await?;
+            let applied = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM round_applications WHERE tenant_id = $1 AND round_id = $2",
+            )
+            .bind(self.tenant)
+            .bind(round)
+            .fetch_one(&mut **conn)
+            .await?;
+            Ok((offers, applied))
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Engagement {
     pub id: EngagementId,

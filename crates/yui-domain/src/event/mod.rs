@@ -558,7 +558,7 @@ fn text(
 }
 
 /// Full-width digits and separators an input method types, as ASCII.
-fn half_width(value: &str) -> String {
+pub(crate) fn half_width(value: &str) -> String {
     value
         .trim()
         .chars()
@@ -611,7 +611,7 @@ fn parse_time(value: &str) -> Option<NaiveTime> {
     NaiveTime::parse_from_str(&v, "%H:%M").ok()
 }
 
-fn parse_local(value: &str) -> Option<NaiveDateTime> {
+pub(crate) fn parse_local(value: &str) -> Option<NaiveDateTime> {
     let v = half_width(value).replace('/', "-");
     ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
         .iter()

@@ -25,7 +25,7 @@ pub use staff::{
 };
 pub use staff::{
     EventCheckIn, EventExport, EventManage, EventRead, ProgramManage, ProgramView,
-    RegistrationManage,
+    RegistrationManage, RoundManage, RoundRead,
 };
 pub(crate) use tenant::TenantCache;
 pub use tenant::TenantPath;

@@ -45,7 +45,9 @@ needs!(
     EventRead,
     EventManage,
     EventCheckIn,
-    RegistrationManage
+    RegistrationManage,
+    RoundRead,
+    RoundManage
 );
 
 /// Reading the whole platform's audit log (the operators' `audit` read).
