@@ -403,6 +403,8 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         );
         let events = demo::load_events(&store, now()).await?;
         tracing::info!(events_created = events, "demo programs and events ready");
+        let rounds = demo::load_rounds(&store, now()).await?;
+        tracing::info!(rounds_created = rounds, "demo matching rounds ready");
     }
     let templates = yui_mail::Templates::load(Some(&config.tenants_dir))?;
     let outbox = yui_mail::Outbox::new(templates, config.mail.default_sender()?)?;

@@ -9,7 +9,9 @@ use yui_domain::{Introduction, Locale};
 use yui_store::{AccountsTx, NewAccount, PlatformReason, Store};
 
 mod events;
+mod rounds;
 pub use events::load_events;
+pub use rounds::load_rounds;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

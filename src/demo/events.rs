@@ -637,7 +637,7 @@ fn new_code() -> anyhow::Result<CheckinCode> {
     CheckinCode::from_random(&bytes).ok_or_else(|| anyhow::anyhow!("check-in code"))
 }
 
-async fn account(store: &Store, address: &str) -> anyhow::Result<Option<AccountId>> {
+pub(super) async fn account(store: &Store, address: &str) -> anyhow::Result<Option<AccountId>> {
     let email =
         yui_domain::account::Email::parse("email", address).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut tx = store.platform(PlatformReason::TenantFiles).read().await?;
@@ -647,7 +647,7 @@ async fn account(store: &Store, address: &str) -> anyhow::Result<Option<AccountI
 }
 
 /// Who runs a tenant's events in the demo: its coordinator, else its administrator.
-async fn staff(store: &Store, slug: &str) -> anyhow::Result<Option<AccountId>> {
+pub(super) async fn staff(store: &Store, slug: &str) -> anyhow::Result<Option<AccountId>> {
     match account(store, &format!("coordinator@{slug}.demo.yui.example")).await? {
         Some(id) => Ok(Some(id)),
         None => account(store, &format!("admin@{slug}.demo.yui.example")).await,
@@ -655,7 +655,7 @@ async fn staff(store: &Store, slug: &str) -> anyhow::Result<Option<AccountId>> {
 }
 
 /// The program of `year`, created from the tenant's program name when missing.
-async fn program(
+pub(super) async fn program(
     tx: &mut TenantTx,
     slug: &str,
     year: FiscalYear,

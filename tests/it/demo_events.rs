@@ -12,7 +12,7 @@ use crate::support::{TestApp, on_both_backends};
 
 on_both_backends!(TestApp::with_demo => demo_events_from_the_seeds_load_once);
 
-async fn load_all(app: &TestApp, now: DateTime<Utc>) -> usize {
+pub(crate) async fn load_all(app: &TestApp, now: DateTime<Utc>) -> usize {
     let tenants = crate::support::repo_tenants();
     yui::demo::load_accounts(&app.store, now).await.unwrap();
     yui::demo::load_hosts(&app.store, &tenants, now)

@@ -8,6 +8,7 @@ mod api;
 mod applications;
 mod browser;
 mod demo_events;
+mod demo_rounds;
 mod edges;
 mod events_api;
 mod events_public;

@@ -11,7 +11,7 @@ use yui_domain::program::{FieldworkRule, ProgramInput, check_program};
 use yui_domain::round::{EntryRule, RoundDates, RoundMode, RoundStatus};
 use yui_domain::{AccountId, FiscalYear, ProjectId, TenantId};
 use yui_match::KeyedRound;
-use yui_store::{NewPair, NewRound, PairOrigin};
+use yui_store::{NewPair, NewRound};
 
 use crate::events_api::{coordinator, people};
 use crate::hosts::make_host;
@@ -237,16 +237,7 @@ async fn the_staff_result_is_what_yui_match_solve_prints(app: &TestApp) {
     let mut tx = app.store.tenant(s.tenant).write().await.unwrap();
     let lists = tx.round_lists(s.round).await.unwrap();
     let engine = KeyedRound::new(&lists.talents, &lists.projects).unwrap();
-    let pairs: Vec<NewPair> = engine
-        .solve()
-        .into_iter()
-        .map(|p| NewPair {
-            talent: p.talent,
-            project: p.project,
-            talent_rank: p.talent_rank,
-            origin: PairOrigin::Engine,
-        })
-        .collect();
+    let pairs: Vec<NewPair> = engine.solve().into_iter().map(NewPair::from).collect();
     tx.replace_result(s.round, &pairs, app.now()).await.unwrap();
     tx.commit().await.unwrap();
 

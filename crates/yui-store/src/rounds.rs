@@ -845,6 +845,18 @@ pub struct NewPair {
     pub origin: PairOrigin,
 }
 
+impl From<yui_match::KeyedPair<AccountId, ProjectId>> for NewPair {
+    /// A pair of the engine's stable matching, as the result stores it.
+    fn from(p: yui_match::KeyedPair<AccountId, ProjectId>) -> NewPair {
+        NewPair {
+            talent: p.talent,
+            project: p.project,
+            talent_rank: p.talent_rank,
+            origin: PairOrigin::Engine,
+        }
+    }
+}
+
 /// A coordinator's change to the result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Adjustment {
