@@ -22,6 +22,7 @@ mod pages;
 mod projects;
 mod recommend;
 mod rounds_api;
+mod rounds_pages;
 mod scouts;
 mod serve_cli;
 mod staff;

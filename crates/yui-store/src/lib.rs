@@ -67,6 +67,7 @@ pub use rounds::{
     Adjustment, AdjustmentRecord, Answered, Engagement, InvitationSource, NewPair, NewRound, Offer,
     PairOrigin, Round, RoundEntry, RoundLists, RoundPair, RoundProject, Side,
 };
+pub use rounds::{MemberRoundProject, RoundPerson};
 pub use scope::{
     AccountHandle, AccountTx, PlatformHandle, PlatformReason, PlatformTx, TenantHandle, TenantTx,
     Tx,
