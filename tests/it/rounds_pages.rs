@@ -444,7 +444,17 @@ async fn entering_follows_membership_invitations_field_work_and_dates(app: &Test
 }
 
 async fn both_sides_rank_through_the_rendered_forms(app: &TestApp) {
-    let w = world(app, "iwate", "032051", "r", Shape::default()).await;
+    let w = world(
+        app,
+        "iwate",
+        "032051",
+        "r",
+        Shape {
+            interim: true,
+            ..Shape::default()
+        },
+    )
+    .await;
     w.open(app).await;
     let (hana, hana_id) = talent(app, "花子", "hana@example.jp", "iwate", true).await;
     let (jiro, jiro_id) = talent(app, "<b>次郎</b>", "jiro@example.jp", "iwate", true).await;
@@ -494,6 +504,13 @@ async fn both_sides_rank_through_the_rendered_forms(app: &TestApp) {
         w.talent_list(app, hana_id).await,
         vec![w.projects[2], w.projects[0]]
     );
+    // 中間公表: the first choices per project, and nothing else of anyone's list.
+    assert!(
+        after.html().contains("募集枠 1 · 第1希望の人数 1"),
+        "{}",
+        after.html()
+    );
+    assert_eq!(after.html().matches("第1希望の人数 0").count(), 2);
     // The page shows the saved list again, as 1 and 2.
     let again = after.form(&action);
     assert_eq!(again.value(&field(2)).as_deref(), Some("1"));
