@@ -345,6 +345,15 @@ async fn entering_follows_membership_invitations_field_work_and_dates(app: &Test
     assert!(html.contains("エントリー受付中です"));
     let entered = enter(app, &hana, &w, "iwate").await;
     assert!(entered.html().contains("rank_"));
+    // In English by choice.
+    let en = app
+        .page(&hana, &format!("{}?lang=en", w.page("iwate")))
+        .await;
+    assert!(en.contains("You have entered this round."), "{en}");
+    assert!(en.contains("Save ranking"));
+    // (The choice is remembered: back to Japanese for what follows.)
+    app.page(&hana, &format!("{}?lang=ja", w.page("iwate")))
+        .await;
 
     // Signed in but not a member: to the join page; a stranger: to sign in.
     let (outsider, _) = person(app, "外部", "outside@example.jp").await;
