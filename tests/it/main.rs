@@ -24,6 +24,7 @@ mod projects;
 mod recommend;
 mod rounds_api;
 mod rounds_manage;
+mod rounds_pages;
 mod scouts;
 mod serve_cli;
 mod staff;

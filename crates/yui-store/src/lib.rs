@@ -68,6 +68,7 @@ pub use rounds::{
     PairOrigin, Round, RoundEntry, RoundHostMember, RoundLists, RoundPair, RoundPerson,
     RoundProject, Side,
 };
+pub use rounds::{EntrantForHosts, MemberRoundProject};
 pub use scope::{
     AccountHandle, AccountTx, PlatformHandle, PlatformReason, PlatformTx, TenantHandle, TenantTx,
     Tx,

@@ -1627,3 +1627,178 @@ impl TenantTx {
         })
     }
 }
+
+/// A talent in a round as a project's host members see them: named only while the
+/// talent's consent covers the tenant's host organizations (as for applications).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct EntrantForHosts {
+    pub account_id: AccountId,
+    pub display_name: String,
+}
+
+/// The pages a talent and a host member use in a round.
+impl TenantTx {
+    /// The live entrants a host may see, in order of entry: those whose membership
+    /// is live and whose consent covers host organizations. Hosts rank these alone.
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "warn"))]
+    pub async fn entrants_for_hosts(&mut self, round: RoundId) -> Result<Vec<EntrantForHosts>> {
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query_as(
+                "SELECT e.account_id, a.display_name FROM round_entries e
+                 JOIN memberships m ON m.tenant_id = e.tenant_id AND m.account_id = e.account_id
+                 JOIN accounts a ON a.id = e.account_id
+                 WHERE e.tenant_id = $1 AND e.round_id = $2 AND e.withdrawn_at IS NULL
+                   AND m.left_at IS NULL AND m.hosts_since IS NOT NULL
+                 ORDER BY e.entered_at, e.account_id",
+            )
+            .bind(self.tenant)
+            .bind(round)
+            .fetch_all(&mut **conn)
+            .await?)
+        })
+    }
+
+    /// A talent's entry, locked for this transaction (`FOR UPDATE` on PostgreSQL;
+    /// SQLite's writing transactions run one at a time): two saves of one talent's
+    /// list run one after the other, so the list is one of them, never a mix.
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "debug"))]
+    pub async fn lock_round_entry(
+        &mut self,
+        round: RoundId,
+        account: AccountId,
+    ) -> Result<Option<RoundEntry>> {
+        let lock = self.tx.row_lock("FOR UPDATE");
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query_as(&format!(
+                "SELECT account_id, entered_at, withdrawn_at FROM round_entries
+                 WHERE tenant_id = $1 AND round_id = $2 AND account_id = $3 {lock}"
+            ))
+            .bind(self.tenant)
+            .bind(round)
+            .bind(account)
+            .fetch_optional(&mut **conn)
+            .await?)
+        })
+    }
+
+    /// A project's place in a round, locked for this transaction the same way: its
+    /// list's saves run one after the other. None when it does not take part.
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "debug"))]
+    pub async fn lock_round_project(
+        &mut self,
+        round: RoundId,
+        project: ProjectId,
+    ) -> Result<Option<i64>> {
+        let lock = self.tx.row_lock("FOR UPDATE");
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query_scalar(&format!(
+                "SELECT seats FROM round_projects
+                 WHERE tenant_id = $1 AND round_id = $2 AND project_id = $3 {lock}"
+            ))
+            .bind(self.tenant)
+            .bind(round)
+            .bind(project)
+            .fetch_optional(&mut **conn)
+            .await?)
+        })
+    }
+
+    /// The projects of a round whose host has `account` as a member, in id order.
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "debug"))]
+    pub async fn round_projects_of_member(
+        &mut self,
+        round: RoundId,
+        account: AccountId,
+    ) -> Result<Vec<ProjectId>> {
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query_scalar(
+                "SELECT rp.project_id FROM round_projects rp
+                 JOIN projects p ON p.tenant_id = rp.tenant_id AND p.id = rp.project_id
+                 JOIN host_members hm ON hm.tenant_id = p.tenant_id AND hm.host_id = p.host_id
+                 WHERE rp.tenant_id = $1 AND rp.round_id = $2 AND hm.account_id = $3
+                 ORDER BY rp.project_id",
+            )
+            .bind(self.tenant)
+            .bind(round)
+            .bind(account)
+            .fetch_all(&mut **conn)
+            .await?)
+        })
+    }
+
+    /// The projects a talent applied to in the second phase, in id order.
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "debug"))]
+    pub async fn second_phase_applications_of(
+        &mut self,
+        round: RoundId,
+        talent: AccountId,
+    ) -> Result<Vec<ProjectId>> {
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query_scalar(
+                "SELECT project_id FROM round_applications
+                 WHERE tenant_id = $1 AND round_id = $2 AND account_id = $3 ORDER BY project_id",
+            )
+            .bind(self.tenant)
+            .bind(round)
+            .bind(talent)
+            .fetch_all(&mut **conn)
+            .await?)
+        })
+    }
+
+    /// The offers a project made in the second phase, oldest first.
+    #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "debug"))]
+    pub async fn offers_of_project(
+        &mut self,
+        round: RoundId,
+        project: ProjectId,
+    ) -> Result<Vec<Offer>> {
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query_as(&format!(
+                "SELECT {OFFER_COLUMNS} FROM round_offers
+                 WHERE tenant_id = $1 AND round_id = $2 AND project_id = $3 ORDER BY id"
+            ))
+            .bind(self.tenant)
+            .bind(round)
+            .bind(project)
+            .fetch_all(&mut **conn)
+            .await?)
+        })
+    }
+}
+
+/// A project of a host member's in a round that people see, for their dashboard.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MemberRoundProject {
+    pub round_id: RoundId,
+    pub title_ja: String,
+    pub title_en: String,
+    pub project_id: ProjectId,
+    pub project_title: String,
+}
+
+impl TenantTx {
+    /// The rounds, not drafts nor finished, in which a project of a host that
+    /// `account` is a member of takes part; newest round first.
+    #[instrument(skip_all, fields(tenant = %self.tenant, account = %account), err(level = "debug"))]
+    pub async fn rounds_of_host_member(
+        &mut self,
+        account: AccountId,
+    ) -> Result<Vec<MemberRoundProject>> {
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query_as(
+                "SELECT r.id AS round_id, r.title_ja, r.title_en, p.id AS project_id, p.title AS project_title
+                 FROM rounds r
+                 JOIN round_projects rp ON rp.tenant_id = r.tenant_id AND rp.round_id = r.id
+                 JOIN projects p ON p.tenant_id = rp.tenant_id AND p.id = rp.project_id
+                 JOIN host_members hm ON hm.tenant_id = p.tenant_id AND hm.host_id = p.host_id
+                 WHERE r.tenant_id = $1 AND hm.account_id = $2 AND r.status NOT IN ('draft', 'finished')
+                 ORDER BY r.id DESC, p.id",
+            )
+            .bind(self.tenant)
+            .bind(account)
+            .fetch_all(&mut **conn)
+            .await?)
+        })
+    }
+}

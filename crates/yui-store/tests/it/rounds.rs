@@ -792,3 +792,107 @@ async fn offers_racing_for_the_last_seat_make_one(db: Db) {
     }
     assert_eq!(made, 1, "one seat, one open offer");
 }
+
+/// What the talent's and the host's round pages read and lock.
+mod pages {
+    use yui_domain::tenant::Consent;
+
+    use super::*;
+
+    both!(
+        hosts_see_entrants_who_consented_and_their_own_projects,
+        the_second_phase_reads_per_talent_and_per_project,
+    );
+
+    async fn join(db: &Db, tenant: TenantId, who: AccountId, hosts: bool) {
+        let mut tx = db.store.account(who).write().await.unwrap();
+        tx.join_tenant(tenant, &Consent::default(), hosts, t0())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    async fn hosts_see_entrants_who_consented_and_their_own_projects(db: Db) {
+        let (iwate, kamaishi) = (db.tenant("iwate"), db.tenant("kamaishi"));
+        let (round, p, t, _) = entered(&db, iwate, "032051", 2, 4).await;
+        join(&db, iwate, t[0], true).await;
+        join(&db, iwate, t[1], false).await;
+        join(&db, iwate, t[2], true).await;
+        // t[3] never joined; t[2] withdraws from the round.
+        let member = db.account("host-member@example.jp").await;
+        let mut tx = db.store.tenant(iwate).write().await.unwrap();
+        tx.withdraw_from_round(round, t[2], t0()).await.unwrap();
+        let seen: Vec<AccountId> = tx
+            .entrants_for_hosts(round)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| e.account_id)
+            .collect();
+        assert_eq!(seen, [t[0]]);
+        assert!(
+            tx.round_projects_of_member(round, member)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let host = tx.project(p[0]).await.unwrap().unwrap().host_id;
+        tx.add_host_member(host, member, t0()).await.unwrap();
+        assert_eq!(tx.round_projects_of_member(round, member).await.unwrap(), p);
+        // Locks find what is there and nothing else.
+        assert!(tx.lock_round_entry(round, t[0]).await.unwrap().is_some());
+        assert!(tx.lock_round_entry(round, member).await.unwrap().is_none());
+        assert_eq!(tx.lock_round_project(round, p[0]).await.unwrap(), Some(1));
+        tx.commit().await.unwrap();
+        // Another tenant's handle sees none of it.
+        let mut tx = db.store.tenant(kamaishi).write().await.unwrap();
+        assert!(tx.entrants_for_hosts(round).await.unwrap().is_empty());
+        assert!(
+            tx.round_projects_of_member(round, member)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(tx.lock_round_entry(round, t[0]).await.unwrap().is_none());
+        assert!(tx.lock_round_project(round, p[0]).await.unwrap().is_none());
+        tx.commit().await.unwrap();
+    }
+
+    async fn the_second_phase_reads_per_talent_and_per_project(db: Db) {
+        let (iwate, kamaishi) = (db.tenant("iwate"), db.tenant("kamaishi"));
+        let (round, p, t, staff) = entered(&db, iwate, "032051", 2, 2).await;
+        published(&db, iwate, round, staff, &[]).await;
+        let mut tx = db.store.tenant(iwate).write().await.unwrap();
+        tx.start_second_phase(round, 2, 60, staff, t0())
+            .await
+            .unwrap();
+        for (talent, project) in [(t[0], p[1]), (t[0], p[0]), (t[1], p[1])] {
+            tx.apply_in_second_phase(round, talent, project, t0())
+                .await
+                .unwrap();
+        }
+        assert_eq!(
+            tx.second_phase_applications_of(round, t[0]).await.unwrap(),
+            [p[0], p[1]]
+        );
+        let offer = tx
+            .make_offer(round, p[1], t[1], 1, staff, t0())
+            .await
+            .unwrap()
+            .unwrap();
+        let offers = tx.offers_of_project(round, p[1]).await.unwrap();
+        assert_eq!(offers.len(), 1);
+        assert_eq!((offers[0].id, offers[0].account_id), (offer, t[1]));
+        assert!(tx.offers_of_project(round, p[0]).await.unwrap().is_empty());
+        tx.commit().await.unwrap();
+        let mut tx = db.store.tenant(kamaishi).read().await.unwrap();
+        assert!(
+            tx.second_phase_applications_of(round, t[0])
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(tx.offers_of_project(round, p[1]).await.unwrap().is_empty());
+        tx.commit().await.unwrap();
+    }
+}

@@ -598,6 +598,14 @@ pub(super) async fn host_dashboard(
             applications: app_rows(&state, locale, &apps),
         });
     }
+    let round_links = crate::features::rounds::participate::host_round_links(
+        &state,
+        &mut tx,
+        &access.account,
+        tenant.slug(),
+        locale,
+    )
+    .await?;
     tx.commit().await?;
     let slug = tenant.slug();
     let mut ctx = base_context(
@@ -609,6 +617,7 @@ pub(super) async fn host_dashboard(
     ctx.insert("slug", slug);
     ctx.insert("tenant_name", tenant.record.tenant.name.get(locale));
     ctx.insert("hosts", &blocks);
+    ctx.insert("round_links", &round_links);
     Ok(render(
         &state,
         "host_dashboard.html",

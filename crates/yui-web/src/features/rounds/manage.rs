@@ -31,8 +31,8 @@ use yui_domain::{AccountId, FiscalYear, Locale, Permission, ProgramId, ProjectId
 use yui_mail::{MailKind, MailTenant, NewMail};
 use yui_match::KeyedRound;
 use yui_store::{
-    Account, Adjustment, AuditEntry, AuditTx, NewPair, NewRound, PairOrigin, Round, RoundPair,
-    RoundPerson, RoundProject, StoreError, TenantTx,
+    Account, Adjustment, AuditEntry, AuditTx, NewPair, NewRound, Round, RoundPair, RoundPerson,
+    RoundProject, StoreError, TenantTx,
 };
 
 use crate::error::PageError;
@@ -1575,16 +1575,7 @@ async fn solve(
     let lists = tx.round_lists(r.id).await?;
     let keyed = KeyedRound::new(&lists.talents, &lists.projects)
         .map_err(|e| WebError::Internal(format!("round {id}: {e}")))?;
-    let pairs: Vec<NewPair> = keyed
-        .solve()
-        .into_iter()
-        .map(|p| NewPair {
-            talent: p.talent,
-            project: p.project,
-            talent_rank: p.talent_rank,
-            origin: PairOrigin::Engine,
-        })
-        .collect();
+    let pairs: Vec<NewPair> = keyed.solve().into_iter().map(NewPair::from).collect();
     tx.replace_result(id, &pairs, now).await?;
     audit(
         &mut tx,
