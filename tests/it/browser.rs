@@ -1615,3 +1615,230 @@ async fn demo_event_pages(app: &TestApp) -> DemoEventPages {
         edit: format!("/t/iwate/events/{full}/edit"),
     }
 }
+
+/// Clicks the button of the status form (one of several posting to the same
+/// action) that moves the round `to`.
+async fn press_status(c: &fantoccini::Client, action: &str, to: &str) -> Steps {
+    c.find(Locator::Css(&format!(
+        r#"form[action="{action}"]:has(input[name="to"][value="{to}"]) button[type=submit]"#
+    )))
+    .await?
+    .click()
+    .await
+}
+
+/// Sets a `datetime-local` input as its picker would (typing into it depends on the
+/// browser's locale).
+async fn set_value(c: &fantoccini::Client, id: &str, value: &str) -> Steps {
+    c.execute(
+        "document.getElementById(arguments[0]).value = arguments[1];",
+        vec![serde_json::json!(id), serde_json::json!(value)],
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Issue 12's walk through, in a real browser: a coordinator makes a round of three
+/// projects, six talents enter and rank by typing numbers, the host ranks after its
+/// meetings, the coordinator solves, moves one pair by hand and sees the engine's
+/// check name the blocking pairs that change makes, publishes, and a second phase
+/// fills the one seat left open: a talent applies, the host offers, the talent
+/// accepts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_round_from_entry_to_a_second_phase_that_fills_a_seat() {
+    let Some(browser) = open_browser().await else {
+        return;
+    };
+    let app = TestApp::with_tenants(Backend::Sqlite).await.unwrap();
+    const PASSWORD: &str = "a passphrase long enough";
+    let (_, coord) = crate::staff::person(&app, "事務局 担当", "coord@round.example").await;
+    crate::staff::grant(&app, coord, yui_authz::Role::Coordinator, Some("iwate")).await;
+    let host = crate::hosts::make_host(&app, "iwate", "りんご園", "032051", true).await;
+    crate::hosts::host_member(&app, "iwate", host, "host@round.example").await;
+    let mut projects = Vec::new();
+    for title in ["収穫体験の発信", "直売所の改善", "加工品の開発"] {
+        projects.push(
+            crate::projects::make_project(&app, "iwate", host, title, "public", true)
+                .await
+                .get(),
+        );
+    }
+    let [a, b, c_] = [projects[0], projects[1], projects[2]];
+    let tenant = app.store.tenant_by_slug("iwate").await.unwrap();
+    let mut talents = Vec::new();
+    for i in 1..=6 {
+        let email = format!("t{i}@round.example");
+        let (_, id) = crate::staff::person(&app, &format!("人材 {i}"), &email).await;
+        let mut tx = app.store.account(id).write().await.unwrap();
+        tx.join_tenant(tenant.id, &tenant.tenant.consent, true, app.now())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        talents.push((id.get(), email));
+    }
+    let local = |days: i64| {
+        (app.now() + chrono::Duration::days(days))
+            .with_timezone(&yui_domain::fiscal::tokyo())
+            .format("%Y-%m-%dT%H:%M")
+            .to_string()
+    };
+
+    let c = &browser.client;
+    let result: Steps = async {
+        // The coordinator: a program, then the round, its seats, and it opens.
+        sign_in_with(c, &app, "coord@round.example", PASSWORD).await?;
+        c.goto(&app.url("/t/iwate/programs")).await?;
+        submit(c, "/t/iwate/programs").await?;
+        for _ in 0..100 {
+            if c.current_url().await?.path().starts_with("/t/iwate/programs/") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        c.goto(&app.url("/t/iwate/rounds")).await?;
+        fill(c, "f-title", "秋のマッチング").await?;
+        set_value(c, "f-entry_opens_at", &local(-1)).await?;
+        set_value(c, "f-entry_closes_at", &local(2)).await?;
+        set_value(c, "f-ranks_close_at", &local(4)).await?;
+        submit(c, "/t/iwate/rounds").await?;
+        let mut manage = String::new();
+        for _ in 0..100 {
+            let path = c.current_url().await?.path().to_owned();
+            if path.ends_with("/manage") {
+                manage = path;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(!manage.is_empty(), "{}", c.source().await?);
+        let round = manage.trim_end_matches("/manage").to_owned();
+        for (p, seats) in [(a, "1"), (b, "1"), (c_, "3")] {
+            fill(c, &format!("seats-{p}"), seats).await?;
+        }
+        submit(c, &format!("{manage}/projects")).await?;
+        arrive(c, &manage).await?;
+        press_status(c, &format!("{manage}/status"), "open").await?;
+        arrive(c, &manage).await?;
+
+        // Six talents enter and rank (blank = not ranked).
+        let lists: [&[(i64, &str)]; 6] = [
+            &[(a, "1"), (b, "2")],
+            &[(a, "1")],
+            &[(b, "1"), (c_, "2")],
+            &[(c_, "1")],
+            &[(c_, "１")],
+            &[(a, "1")],
+        ];
+        for ((_, email), list) in talents.iter().zip(lists) {
+            sign_in_with(c, &app, email, PASSWORD).await?;
+            c.goto(&app.url(&round)).await?;
+            submit(c, &format!("{round}/enter")).await?;
+            arrive(c, &round).await?;
+            for (p, n) in list {
+                fill(c, &format!("f-rank_{p}"), n).await?;
+            }
+            submit(c, &format!("{round}/ranking")).await?;
+            arrive(c, &round).await?;
+        }
+
+        // The host ranks after its meetings; project c leaves talent 5 off its list.
+        let t = |i: usize| talents[i - 1].0;
+        sign_in_with(c, &app, "host@round.example", PASSWORD).await?;
+        let host_lists: [(i64, &[(i64, &str)]); 3] = [
+            (a, &[(t(2), "1"), (t(1), "2"), (t(6), "3")]),
+            (b, &[(t(1), "1"), (t(3), "2")]),
+            (c_, &[(t(3), "1"), (t(4), "2")]),
+        ];
+        for (p, list) in host_lists {
+            let page = format!("{round}/projects/{p}");
+            c.goto(&app.url(&page)).await?;
+            for (who, n) in list {
+                fill(c, &format!("f-rank_{who}"), n).await?;
+            }
+            submit(c, &format!("{page}/ranking")).await?;
+            arrive(c, &page).await?;
+        }
+
+        // The coordinator closes, solves: 2→a, 1→b, 3 and 4→c; 5 and 6 unmatched.
+        sign_in_with(c, &app, "coord@round.example", PASSWORD).await?;
+        c.goto(&app.url(&manage)).await?;
+        press_status(c, &format!("{manage}/status"), "closed").await?;
+        arrive(c, &manage).await?;
+        submit(c, &format!("{manage}/solve")).await?;
+        arrive(c, &manage).await?;
+        let check = text_of(c, "#check").await?;
+        assert!(check.contains("ブロッキングペアも規則違反もありません"), "{check}");
+
+        // By hand: 2 off a, 6 onto a. The check names what that costs.
+        c.find(Locator::Css(r#"input[name="action"][value="remove"]"#))
+            .await?
+            .click()
+            .await?;
+        c.find(Locator::Id("f-talent"))
+            .await?
+            .select_by_value(&t(2).to_string())
+            .await?;
+        c.find(Locator::Id("f-project"))
+            .await?
+            .select_by_value(&a.to_string())
+            .await?;
+        fill(c, "f-reason", "本人の都合で辞退").await?;
+        submit(c, &format!("{manage}/adjust")).await?;
+        arrive(c, &manage).await?;
+        c.find(Locator::Id("f-talent"))
+            .await?
+            .select_by_value(&t(6).to_string())
+            .await?;
+        c.find(Locator::Id("f-project"))
+            .await?
+            .select_by_value(&a.to_string())
+            .await?;
+        fill(c, "f-reason", "面談で強い希望があった").await?;
+        submit(c, &format!("{manage}/adjust")).await?;
+        arrive(c, &manage).await?;
+        let check = text_of(c, "#check").await?;
+        assert!(check.contains("ブロッキングペアが2組"), "{check}");
+        assert!(check.contains("人材 2 — 収穫体験の発信"), "{check}");
+
+        press_status(c, &format!("{manage}/status"), "published").await?;
+        arrive(c, &manage).await?;
+        let main = text_of(c, "main").await?;
+        assert!(main.contains("結果公表済み"), "{main}");
+
+        // The second phase: one seat of c is open; talent 5 applies, the host offers,
+        // talent 5 accepts.
+        let minutes = c.find(Locator::Id("f-offer_minutes")).await?;
+        minutes.clear().await?;
+        minutes.send_keys("60").await?;
+        submit(c, &format!("{manage}/second-phase")).await?;
+        arrive(c, &manage).await?;
+        sign_in_with(c, &app, &talents[4].1, PASSWORD).await?;
+        c.goto(&app.url(&round)).await?;
+        submit(c, &format!("{round}/apply")).await?;
+        arrive(c, &round).await?;
+        sign_in_with(c, &app, "host@round.example", PASSWORD).await?;
+        let page_c = format!("{round}/projects/{c_}");
+        c.goto(&app.url(&page_c)).await?;
+        submit(c, &format!("{page_c}/offer")).await?;
+        arrive(c, &page_c).await?;
+        sign_in_with(c, &app, &talents[4].1, PASSWORD).await?;
+        c.goto(&app.url(&round)).await?;
+        c.find(Locator::Css(&format!(
+            r#"form[action^="{round}/offers/"]:has(input[value="accept"]) button"#
+        )))
+        .await?
+        .click()
+        .await?;
+        arrive(c, &round).await?;
+
+        sign_in_with(c, &app, "coord@round.example", PASSWORD).await?;
+        c.goto(&app.url(&manage)).await?;
+        let main = text_of(c, "main").await?;
+        assert!(main.contains("空き\n0 / 5") || main.contains("空き 0 / 5"), "{main}");
+        assert!(main.contains("人材 5 — 加工品の開発"), "{main}");
+        Ok(())
+    }
+    .await;
+    app.stop().await;
+    result.expect("browser steps");
+}
