@@ -778,6 +778,17 @@ async fn every_page_passes_the_accessibility_audit() {
             submit(c, "/t/iwate/staff").await?;
             error_summary(c).await?;
             audit!(lang, "/t/iwate/staff with errors");
+            // The coordinator's round pages (the secretariat runs rounds).
+            sign_in_as(c, &app, "coordinator@iwate.demo.yui.example").await?;
+            for path in ["/t/iwate/rounds", &ev.rounds[0], &ev.rounds[1], &ev.rounds[2]] {
+                c.goto(&app.url(path)).await?;
+                audit!(lang, path);
+            }
+            c.goto(&app.url("/t/iwate/rounds")).await?;
+            submit(c, "/t/iwate/rounds").await?;
+            error_summary(c).await?;
+            audit!(lang, "/t/iwate/rounds with errors");
+            sign_in_as(c, &app, DEMO_ADMIN).await?;
             // The talent's pages: the dashboard, the profile (and its errors), deleting
             // the account, a region's consent (and its error), the region after joining.
             for path in ["/me", "/me/profile", "/me/delete"] {
@@ -834,7 +845,7 @@ async fn every_page_passes_the_accessibility_audit() {
                 audit!(lang, path);
             }
         }
-        assert_eq!(audited, 2 * 48, "pages audited");
+        assert_eq!(audited, 2 * 53, "pages audited");
         assert!(
             problems.is_empty(),
             "accessibility violations (axe-core, WCAG 2 A/AA):\n{}",
@@ -1582,6 +1593,9 @@ struct DemoEventPages {
     tour: String,
     registrants: String,
     edit: String,
+    /// The demo rounds: the published one's and the open one's coordinator pages,
+    /// and the open one's participants' page.
+    rounds: [String; 3],
 }
 
 async fn demo_event_pages(app: &TestApp) -> DemoEventPages {
@@ -1594,10 +1608,21 @@ async fn demo_event_pages(app: &TestApp) -> DemoEventPages {
         .await
         .unwrap();
     yui::demo::load_events(&app.store, app.now()).await.unwrap();
+    yui::demo::load_rounds(&app.store, app.now()).await.unwrap();
     let tenant = app.store.tenant_by_slug("iwate").await.unwrap();
     let mut tx = app.store.tenant(tenant.id).read().await.unwrap();
     let events = tx.events(true, None, Some(app.now()), 100).await.unwrap();
+    let rounds = tx.rounds(10).await.unwrap();
     tx.commit().await.unwrap();
+    let round = |status: yui_domain::round::RoundStatus| {
+        rounds
+            .iter()
+            .find(|r| r.status() == status)
+            .expect("a demo round")
+            .id
+    };
+    let published = round(yui_domain::round::RoundStatus::Published);
+    let open = round(yui_domain::round::RoundStatus::Open);
     let full = events
         .iter()
         .find(|e| e.waitlisted > 0)
@@ -1613,6 +1638,11 @@ async fn demo_event_pages(app: &TestApp) -> DemoEventPages {
         tour: format!("/t/iwate/events/{tour}"),
         registrants: format!("/t/iwate/events/{full}/registrants"),
         edit: format!("/t/iwate/events/{full}/edit"),
+        rounds: [
+            format!("/t/iwate/rounds/{published}/manage"),
+            format!("/t/iwate/rounds/{open}/manage"),
+            format!("/t/iwate/rounds/{open}"),
+        ],
     }
 }
 
@@ -1690,7 +1720,11 @@ async fn a_round_from_entry_to_a_second_phase_that_fills_a_seat() {
         c.goto(&app.url("/t/iwate/programs")).await?;
         submit(c, "/t/iwate/programs").await?;
         for _ in 0..100 {
-            if c.current_url().await?.path().starts_with("/t/iwate/programs/") {
+            if c.current_url()
+                .await?
+                .path()
+                .starts_with("/t/iwate/programs/")
+            {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -1767,7 +1801,10 @@ async fn a_round_from_entry_to_a_second_phase_that_fills_a_seat() {
         submit(c, &format!("{manage}/solve")).await?;
         arrive(c, &manage).await?;
         let check = text_of(c, "#check").await?;
-        assert!(check.contains("ブロッキングペアも規則違反もありません"), "{check}");
+        assert!(
+            check.contains("ブロッキングペアも規則違反もありません"),
+            "{check}"
+        );
 
         // By hand: 2 off a, 6 onto a. The check names what that costs.
         c.find(Locator::Css(r#"input[name="action"][value="remove"]"#))
@@ -1834,7 +1871,10 @@ async fn a_round_from_entry_to_a_second_phase_that_fills_a_seat() {
         sign_in_with(c, &app, "coord@round.example", PASSWORD).await?;
         c.goto(&app.url(&manage)).await?;
         let main = text_of(c, "main").await?;
-        assert!(main.contains("空き\n0 / 5") || main.contains("空き 0 / 5"), "{main}");
+        assert!(
+            main.contains("空き\n0 / 5") || main.contains("空き 0 / 5"),
+            "{main}"
+        );
         assert!(main.contains("人材 5 — 加工品の開発"), "{main}");
         Ok(())
     }
