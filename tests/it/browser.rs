@@ -1842,8 +1842,12 @@ async fn a_round_from_entry_to_a_second_phase_that_fills_a_seat() {
         let main = text_of(c, "main").await?;
         assert!(main.contains("結果公表済み"), "{main}");
 
-        // The second phase: one seat of c is open; talent 5 applies, the host offers,
+        // Both sides answer (the answer buttons are tested in rounds_pages), and the
+        // second phase: one seat of c is open; talent 5 applies, the host offers,
         // talent 5 accepts.
+        let id = yui_domain::ids::RoundId::new(round.rsplit('/').next().unwrap().parse().unwrap());
+        crate::rounds_manage::answer_all(&app, "iwate", id).await;
+        c.goto(&app.url(&manage)).await?;
         let minutes = c.find(Locator::Id("f-offer_minutes")).await?;
         minutes.clear().await?;
         minutes.send_keys("60").await?;

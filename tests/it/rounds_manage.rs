@@ -144,6 +144,29 @@ async fn enter_and_rank(
     tx.commit().await.unwrap();
 }
 
+/// Both sides confirm every pair still waiting, through the store (the answer
+/// pages are tested with the talents' and hosts' pages).
+pub(crate) async fn answer_all(app: &TestApp, slug: &str, round: RoundId) {
+    use yui_domain::round::{Answer, MatchStatus};
+    use yui_store::Side;
+    let mut tx = app
+        .store
+        .tenant(tenant_id(app, slug).await)
+        .write()
+        .await
+        .unwrap();
+    for pair in tx.round_pairs(round).await.unwrap() {
+        if pair.status() == MatchStatus::Proposed {
+            for side in [Side::Talent, Side::Host] {
+                tx.answer_pair(round, pair.id, side, Answer::Confirmed, app.now())
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+    tx.commit().await.unwrap();
+}
+
 async fn join(app: &TestApp, slug: &str, account: AccountId) {
     let record = app.store.tenant_by_slug(slug).await.unwrap();
     let mut tx = app.store.account(account).write().await.unwrap();
@@ -348,8 +371,16 @@ async fn a_coordinator_runs_a_round_from_draft_to_second_phase(app: &TestApp) {
             .all(|f| !f.action().path().ends_with("/adjust"))
     );
 
-    // The second phase: a bad length is named; then it starts.
+    // The second phase waits for every answer.
     let second = format!("{}/second-phase", manage(slug, round));
+    assert!(
+        page.html()
+            .contains("すべての組み合わせに双方が回答してから")
+    );
+    assert!(page.forms().iter().all(|f| f.action().path() != second));
+    answer_all(app, slug, round).await;
+    let page = app.open(&client, &manage(slug, round)).await;
+    // A bad length is named; then it starts.
     let mut form = page.form(&second);
     form.set("offer_minutes", "0");
     let res = form.submit(&client).await;

@@ -46,6 +46,9 @@ pub enum Problem {
     NotKana,
     /// A date outside the years the field accepts (e.g. a hearing in 2999).
     DateOutOfRange,
+    /// A date or time not later than the one it must follow (a deadline before the
+    /// opening it closes).
+    OutOfOrder,
     /// A value that only a public servant gives (side-job permission).
     OnlyForPublicServants,
 }

@@ -121,13 +121,13 @@ impl RoundDates {
         if self.entry_closes_at <= self.entry_opens_at {
             return Err(FieldError {
                 field: "entry_closes_at",
-                problem: Problem::InvalidDate,
+                problem: Problem::OutOfOrder,
             });
         }
         if self.ranks_close_at < self.entry_closes_at {
             return Err(FieldError {
                 field: "ranks_close_at",
-                problem: Problem::InvalidDate,
+                problem: Problem::OutOfOrder,
             });
         }
         Ok(self)

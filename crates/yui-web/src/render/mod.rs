@@ -158,6 +158,7 @@ pub(crate) fn labelled_message(
         Problem::Taken => c.text(locale, "err_taken").to_owned(),
         Problem::NotKana => c.text(locale, "err_not_kana").to_owned(),
         Problem::DateOutOfRange => c.text(locale, "err_date_out_of_range").to_owned(),
+        Problem::OutOfOrder => c.text(locale, "err_out_of_order").to_owned(),
         Problem::OnlyForPublicServants => c.text(locale, "err_only_for_public_servants").to_owned(),
     };
     let sep = if locale == Locale::Ja { "：" } else { ": " };

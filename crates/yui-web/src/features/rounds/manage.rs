@@ -31,8 +31,8 @@ use yui_domain::{AccountId, FiscalYear, Locale, Permission, ProgramId, ProjectId
 use yui_mail::{MailKind, MailTenant, NewMail};
 use yui_match::KeyedRound;
 use yui_store::{
-    Account, Adjustment, AuditEntry, AuditTx, NewPair, NewRound, Round, RoundPair, RoundPerson,
-    RoundProject, StoreError, TenantTx,
+    Account, Adjustment, AuditEntry, AuditTx, NewPair, NewRound, PairOrigin, Round, RoundPair,
+    RoundPerson, RoundProject, StoreError, TenantTx,
 };
 
 use crate::error::PageError;
@@ -487,11 +487,23 @@ struct PairRow {
     host_answer: String,
 }
 
+/// One finding of the engine's check, as one line: who, what, and why.
 #[derive(Debug, Serialize)]
 struct CheckRow {
-    talent: String,
-    project: String,
-    detail: String,
+    line: String,
+}
+
+impl CheckRow {
+    fn new(locale: Locale, talent: &str, project: &str, detail: &str) -> CheckRow {
+        let who: Vec<&str> = [talent, project]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect();
+        let sep = if locale == Locale::Ja { "：" } else { ": " };
+        CheckRow {
+            line: format!("{}{sep}{detail}", who.join(" — ")),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -528,6 +540,8 @@ struct Kept<'a> {
     invite: String,
     adjust: AdjustForm,
     second: SecondPhaseForm,
+    /// A refusal that is no one field's fault, as a message key.
+    problem: Option<&'static str>,
 }
 
 fn choice_rank(rank: Option<i64>, state: &AppState, locale: Locale) -> String {
@@ -546,7 +560,9 @@ fn answer_text(state: &AppState, locale: Locale, a: Option<round::Answer>) -> St
     text(state, locale, key)
 }
 
-/// The engine's view of the current pairs: blocking pairs and rule violations.
+/// The engine's view of the pairs: blocking pairs and rule violations. Under review
+/// that is the current pairs; once published it is the result as published (a
+/// declined pair is the person's choice, not a flaw of the result).
 fn check_rows(
     state: &AppState,
     locale: Locale,
@@ -559,56 +575,68 @@ fn check_rows(
     let Ok(keyed) = KeyedRound::new(&l.lists.talents, &l.lists.projects) else {
         return (Vec::new(), Vec::new());
     };
-    let live: Vec<(AccountId, ProjectId)> = l
+    let reviewing = l.round.status() == RoundStatus::Closed;
+    let checked: Vec<(AccountId, ProjectId)> = l
         .pairs
         .iter()
-        .filter(|p| p.status() != MatchStatus::Declined)
+        .filter(|p| p.origin() != PairOrigin::SecondPhase)
+        .filter(|p| !reviewing || p.status() != MatchStatus::Declined)
         .map(|p| (p.account_id, p.project_id))
         .collect();
-    let Ok(report) = keyed.check(&live) else {
+    let Ok(report) = keyed.check(&checked) else {
         return (Vec::new(), Vec::new());
     };
     let blocking = report
         .blocking_pairs
         .iter()
-        .map(|(t, p, tr, pr)| CheckRow {
-            talent: name(t),
-            project: title(p),
-            detail: text(state, locale, "rds_blocking_detail")
-                .replace("{talent_rank}", &tr.to_string())
-                .replace("{project_rank}", &pr.to_string()),
+        .map(|(t, p, tr, pr)| {
+            CheckRow::new(
+                locale,
+                &name(t),
+                &title(p),
+                &text(state, locale, "rds_blocking_detail")
+                    .replace("{talent_rank}", &tr.to_string())
+                    .replace("{project_rank}", &pr.to_string()),
+            )
         })
         .collect();
     let mut violations: Vec<CheckRow> = report
         .unacceptable
         .iter()
-        .map(|(t, p, by_talent, by_project)| CheckRow {
-            talent: name(t),
-            project: title(p),
-            detail: text(
-                state,
+        .map(|(t, p, by_talent, by_project)| {
+            CheckRow::new(
                 locale,
-                match (by_talent, by_project) {
-                    (false, false) => "rds_violation_unlisted_both",
-                    (false, true) => "rds_violation_unlisted_talent",
-                    _ => "rds_violation_unlisted_project",
-                },
-            ),
+                &name(t),
+                &title(p),
+                &text(
+                    state,
+                    locale,
+                    match (by_talent, by_project) {
+                        (false, false) => "rds_violation_unlisted_both",
+                        (false, true) => "rds_violation_unlisted_talent",
+                        _ => "rds_violation_unlisted_project",
+                    },
+                ),
+            )
         })
         .collect();
     violations.extend(report.over_capacity.iter().map(|(p, seats, n)| {
-        CheckRow {
-            talent: String::new(),
-            project: title(p),
-            detail: text(state, locale, "rds_violation_over_capacity")
+        CheckRow::new(
+            locale,
+            "",
+            &title(p),
+            &text(state, locale, "rds_violation_over_capacity")
                 .replace("{seats}", &seats.to_string())
                 .replace("{n}", &n.to_string()),
-        }
+        )
     }));
-    violations.extend(report.assigned_twice.iter().map(|t| CheckRow {
-        talent: name(t),
-        project: String::new(),
-        detail: text(state, locale, "rds_violation_twice"),
+    violations.extend(report.assigned_twice.iter().map(|t| {
+        CheckRow::new(
+            locale,
+            &name(t),
+            "",
+            &text(state, locale, "rds_violation_twice"),
+        )
     }));
     (blocking, violations)
 }
@@ -763,6 +791,9 @@ async fn render_round(
         &seat_use,
     );
     let reviewing = !matches!(r.status(), RoundStatus::Draft | RoundStatus::Open);
+    // The second phase waits for every answer: an unanswered pair holds its seat
+    // and its talent, and could no longer be answered once the phase runs.
+    let answers_pending = l.pairs.iter().any(|p| p.status() == MatchStatus::Proposed);
     let (blocking, violations) = if reviewing {
         check_rows(state, locale, &l, &names, &titles)
     } else {
@@ -803,17 +834,17 @@ async fn render_round(
             at: datetime_text(locale, a.at),
         })
         .collect();
-    let engagements: Vec<PairRow> = l
+    let engagements: Vec<String> = l
         .engagements
         .iter()
-        .map(|e| PairRow {
-            talent: name(&e.account_id),
-            project: title(&e.project_id),
-            rank: String::new(),
-            origin: String::new(),
-            status: text(state, locale, &format!("rds_engagement_{}", e.status)),
-            talent_answer: String::new(),
-            host_answer: String::new(),
+        .map(|e| {
+            text(state, locale, "rds_engagement_line")
+                .replace("{talent}", &name(&e.account_id))
+                .replace("{project}", &title(&e.project_id))
+                .replace(
+                    "{status}",
+                    &text(state, locale, &format!("rds_engagement_{}", e.status)),
+                )
         })
         .collect();
     let offers: Vec<OfferRow> = l
@@ -956,7 +987,11 @@ async fn render_round(
     ctx.insert("can_adjust", &(r.status() == RoundStatus::Closed));
     ctx.insert(
         "can_start_second",
-        &(r.status() == RoundStatus::Published && summary.open_seats > 0),
+        &(r.status() == RoundStatus::Published && summary.open_seats > 0 && !answers_pending),
+    );
+    ctx.insert(
+        "answers_pending",
+        &(r.status() == RoundStatus::Published && answers_pending),
     );
     ctx.insert("second_phase", &(r.status() == RoundStatus::SecondPhase));
     ctx.insert("projects", &project_rows);
@@ -991,6 +1026,7 @@ async fn render_round(
     ctx.insert("invite_field", &invite_field);
     ctx.insert("form", kept.form);
     ctx.insert("errors", &form.summary());
+    ctx.insert("problem", &kept.problem.map(|k| text(state, locale, k)));
     ctx.insert("notice", &notice.map(|k| text(state, locale, k)));
     ctx.insert("csrf", &csrf);
     Ok((jar, render(state, "rds_round.html", ctx, locale, status)).into_response())
@@ -1367,21 +1403,20 @@ async fn move_status(
     let has_projects = to != RoundStatus::Open || !tx.round_projects(id).await?.is_empty();
     if !from.can_become(to) || !ready || !has_projects {
         tx.rollback().await?;
-        let problem = if has_projects {
-            Problem::InvalidChoice
+        // Opening without projects is refused on the seats, where it is mended.
+        let kept = if has_projects {
+            status_error(Problem::InvalidChoice)
         } else {
-            Problem::Required
+            Kept {
+                errors: vec![FieldError {
+                    field: "seats",
+                    problem: Problem::Required,
+                }],
+                form: "projects",
+                ..Kept::default()
+            }
         };
-        return refuse(
-            &state,
-            lang,
-            &staff,
-            jar,
-            id,
-            status_error(problem),
-            StatusCode::CONFLICT,
-        )
-        .await;
+        return refuse(&state, lang, &staff, jar, id, kept, StatusCode::CONFLICT).await;
     }
     // The move is conditional on the status read: of two coordinators publishing at
     // once, one moves the round and sends the mails; the other is refused here.
@@ -1632,20 +1667,30 @@ async fn adjust(
             problem: Problem::InvalidChoice,
         });
     }
-    let talent = form.talent.trim().parse::<i64>().ok().map(AccountId::new);
-    if talent.is_none() {
-        errors.push(FieldError {
-            field: "talent",
-            problem: Problem::Required,
-        });
-    }
-    let project = form.project.trim().parse::<i64>().ok().map(ProjectId::new);
-    if project.is_none() {
-        errors.push(FieldError {
-            field: "project",
-            problem: Problem::Required,
-        });
-    }
+    let chosen = |typed: &str| match typed.trim() {
+        "" => Err(Problem::Required),
+        t => t.parse::<i64>().map_err(|_| Problem::InvalidChoice),
+    };
+    let talent = match chosen(&form.talent) {
+        Ok(n) => Some(AccountId::new(n)),
+        Err(problem) => {
+            errors.push(FieldError {
+                field: "talent",
+                problem,
+            });
+            None
+        }
+    };
+    let project = match chosen(&form.project) {
+        Ok(n) => Some(ProjectId::new(n)),
+        Err(problem) => {
+            errors.push(FieldError {
+                field: "project",
+                problem,
+            });
+            None
+        }
+    };
     let reason = adjustment_reason(&form.reason)
         .map_err(|e| errors.push(e))
         .ok();
@@ -1696,10 +1741,21 @@ async fn adjust(
     }
     let live = pairs.iter().filter(|p| p.status() != MatchStatus::Declined);
     match action {
-        Adjustment::Add if entrant && live.clone().count() > 0 => errors.push(FieldError {
-            field: "talent",
-            problem: Problem::Taken,
-        }),
+        Adjustment::Add if entrant && live.clone().count() > 0 => {
+            tx.rollback().await?;
+            let mut kept = kept(Vec::new());
+            kept.problem = Some("rds_err_talent_paired");
+            return refuse(
+                &state,
+                lang,
+                &staff,
+                jar,
+                id,
+                kept,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
         Adjustment::Remove if in_round && !live.clone().any(|p| p.project_id == project) => errors
             .push(FieldError {
                 field: "project",
@@ -1753,7 +1809,15 @@ struct SecondPhaseForm {
 }
 
 fn number_in(typed: &str, field: &'static str, max: u32) -> Result<u32, FieldError> {
-    let t = typed.trim();
+    // Full-width digits, as a Japanese input method types them.
+    let t: String = typed
+        .trim()
+        .chars()
+        .map(|c| match c {
+            '０'..='９' => char::from_digit(c as u32 - '０' as u32, 10).unwrap_or(c),
+            _ => c,
+        })
+        .collect();
     t.parse::<u32>()
         .ok()
         .filter(|n| (1..=max).contains(n))
@@ -1807,6 +1871,17 @@ async fn second_phase(
     };
     let now = state.now();
     let mut tx = state.store.tenant(staff.tenant.id).write().await?;
+    if tx
+        .round_pairs(id)
+        .await?
+        .iter()
+        .any(|p| p.status() == MatchStatus::Proposed)
+    {
+        tx.rollback().await?;
+        let mut kept = kept(Vec::new());
+        kept.problem = Some("rds_err_answers_pending");
+        return refuse(&state, lang, &staff, jar, id, kept, StatusCode::CONFLICT).await;
+    }
     match tx
         .start_second_phase(id, rounds, minutes, staff.account.id, now)
         .await

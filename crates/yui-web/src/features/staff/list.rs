@@ -142,6 +142,16 @@ pub(super) async fn render_staff<P>(
     );
     ctx.insert("slug", slug);
     ctx.insert("tenant_name", tenant.record.tenant.name.get(locale));
+    // The rounds link for those who may read rounds (an administrator alone may not).
+    ctx.insert(
+        "can_rounds",
+        &state.authz.check(
+            staff.account.id,
+            slug,
+            yui_domain::Permission::RoundRead,
+            state.now(),
+        ),
+    );
     ctx.insert("grants", &grants);
     ctx.insert("invitations", &invitations);
     ctx.insert("roles", &roles);
