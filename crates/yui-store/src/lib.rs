@@ -17,6 +17,7 @@ mod events;
 mod hearings;
 mod hosts;
 mod invitations;
+mod newsletters;
 mod outbox;
 mod policy;
 mod projects;
@@ -83,6 +84,7 @@ pub use talent::{
     AccountData, ConsentChange, ConsentEvent, Erasure, MemberProfile, MemberSummary, Membership,
     MyMembership, PersonalData, StoredProfile, TokenData,
 };
+pub use newsletters::{Newsletter, NewsletterRecipient, NewsletterSubscription, Unsubscribed};
 pub use tenants::{ApplyOutcome, TenantRecord, local_tenant_changes};
 pub use throttle::{Attempt, Limit};
 pub use tokens::{ApiToken, TokenPrincipal};
