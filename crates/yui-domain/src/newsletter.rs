@@ -117,7 +117,9 @@ pub fn check_newsletter(input: &NewsletterInput) -> Result<NewsletterFields, Vec
     };
     let send_key = input.send_key.trim();
     let key_ok = (16..=64).contains(&send_key.len())
-        && send_key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        && send_key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-');
     if !key_ok {
         // Only a form not made by the page lacks it: ask to send again from the page.
         errors.push(FieldError {

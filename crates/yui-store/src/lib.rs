@@ -56,6 +56,7 @@ pub use events::{
 pub use hearings::{Hearing, HearingSubject};
 pub use hosts::{Host, HostMember};
 pub use invitations::{Invitation, NewInvitation};
+pub use newsletters::{Newsletter, NewsletterRecipient, NewsletterSubscription, Unsubscribed};
 pub use outbox::{
     MailAttachment, MailStatus, NewOutboxMail, OutboxEntry, OutboxTx, QueuedMail, StatusCounts,
 };
@@ -84,7 +85,6 @@ pub use talent::{
     AccountData, ConsentChange, ConsentEvent, Erasure, MemberProfile, MemberSummary, Membership,
     MyMembership, PersonalData, StoredProfile, TokenData,
 };
-pub use newsletters::{Newsletter, NewsletterRecipient, NewsletterSubscription, Unsubscribed};
 pub use tenants::{ApplyOutcome, TenantRecord, local_tenant_changes};
 pub use throttle::{Attempt, Limit};
 pub use tokens::{ApiToken, TokenPrincipal};

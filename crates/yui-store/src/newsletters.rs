@@ -9,8 +9,8 @@
 
 use chrono::{DateTime, Utc};
 use tracing::instrument;
-use yui_domain::newsletter::NewsletterFields;
 use yui_domain::ids::NewsletterId;
+use yui_domain::newsletter::NewsletterFields;
 use yui_domain::{AccountId, MailId, TenantId};
 
 use crate::scope::TenantTx;

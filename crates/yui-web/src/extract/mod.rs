@@ -18,6 +18,7 @@ pub use csrf::{CsrfForm, CsrfOnly};
 pub use lang::Lang;
 pub(crate) use lang::{lang_cookie, remember_query_lang};
 pub use member::TalentMember;
+pub use staff::NewsletterSend;
 pub use staff::{
     AuditRead, HearingRead, HearingWrite, Needs, Operator, PlatformAuditRead, PoolScout, Staff,
     StaffInvite, StaffOrOperator, StaffRead, StaffRevoke, TalentList, TalentRead, TenantRead,
@@ -27,7 +28,6 @@ pub use staff::{
     EventCheckIn, EventExport, EventManage, EventRead, ProgramManage, ProgramView,
     RegistrationManage, RoundManage, RoundRead,
 };
-pub use staff::NewsletterSend;
 pub(crate) use tenant::TenantCache;
 pub use tenant::TenantPath;
 pub use viewer::{SignedIn, Viewer};

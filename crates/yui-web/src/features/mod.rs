@@ -6,6 +6,7 @@ pub mod audit;
 pub mod events;
 pub mod hearings;
 pub mod hosts;
+pub mod newsletters;
 pub mod ops;
 pub mod projects;
 pub mod public;
@@ -15,7 +16,6 @@ pub mod scouts;
 pub mod staff;
 pub mod talent;
 pub mod tokens;
-pub mod newsletters;
 
 use axum::Router;
 

@@ -34,8 +34,14 @@ use crate::security::csrf_token;
 use crate::{AppState, WebError};
 
 pub(crate) const TEMPLATES: &[(&str, &str)] = &[
-    ("newsletters.html", include_str!("templates/newsletters.html")),
-    ("unsubscribe.html", include_str!("templates/unsubscribe.html")),
+    (
+        "newsletters.html",
+        include_str!("templates/newsletters.html"),
+    ),
+    (
+        "unsubscribe.html",
+        include_str!("templates/unsubscribe.html"),
+    ),
 ];
 
 pub fn router() -> Router<AppState> {
@@ -99,10 +105,22 @@ fn inputs(
         errors,
     };
     vec![
-        b.input("subject_ja", Kind::Text, &input.subject_ja, SUBJECT_MAX, true),
+        b.input(
+            "subject_ja",
+            Kind::Text,
+            &input.subject_ja,
+            SUBJECT_MAX,
+            true,
+        ),
         b.input("body_ja", Kind::Textarea, &input.body_ja, BODY_MAX, true),
         b.hint(
-            b.input("subject_en", Kind::Text, &input.subject_en, SUBJECT_MAX, false),
+            b.input(
+                "subject_en",
+                Kind::Text,
+                &input.subject_en,
+                SUBJECT_MAX,
+                false,
+            ),
             "nl_en_hint",
         ),
         b.input("body_en", Kind::Textarea, &input.body_en, BODY_MAX, false),
@@ -343,7 +361,8 @@ fn render_unsubscribe(
     ctx.insert("done", &done);
     ctx.insert(
         "explained",
-        &c.text(locale, "nl_unsub_explained").replace("{tenant}", name),
+        &c.text(locale, "nl_unsub_explained")
+            .replace("{tenant}", name),
     );
     ctx.insert(
         "confirmed",

@@ -169,8 +169,7 @@ pub(super) async fn region(
     } else {
         q.hosts.map(|_| c.text(locale, "saved"))
     };
-    let newsletter =
-        crate::features::newsletters::opted_in(&state, tenant.id, account.id).await?;
+    let newsletter = crate::features::newsletters::opted_in(&state, tenant.id, account.id).await?;
     let (jar, csrf) = csrf_token(&state, jar);
     let mut ctx = base_context(&state, locale, Some(&account), &format!("/t/{slug}/me"));
     ctx.insert("csrf", &csrf);
