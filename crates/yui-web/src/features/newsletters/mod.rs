@@ -340,9 +340,17 @@ pub(crate) async fn opted_in(
     Ok(sub.is_some_and(|s| s.is_opted_in()))
 }
 
-/// A secret that cannot be one of ours is refused before the database is asked.
-fn plausible(token: &str) -> bool {
-    (32..=128).contains(&token.len()) && token.chars().all(|c| c.is_ascii_alphanumeric())
+/// The path's tenant whatever its status (a suspended tenant sends nothing, and
+/// its writes answer 503), when the secret could be one of ours; a secret that
+/// cannot is refused before the database is asked.
+async fn link_tenant(state: &AppState, slug: &str, token: &str) -> Result<TenantPath, PageError> {
+    let tenant = TenantPath::load_even_suspended(state, slug).await?;
+    let plausible =
+        (32..=128).contains(&token.len()) && token.chars().all(|c| c.is_ascii_alphanumeric());
+    if !plausible {
+        return Err(WebError::NotFound.into());
+    }
+    Ok(tenant)
 }
 
 fn render_unsubscribe(
@@ -378,10 +386,7 @@ async fn unsubscribe_page(
     lang: Lang,
     Path((slug, token)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let tenant = TenantPath::load_even_suspended(&state, &slug).await?;
-    if !plausible(&token) {
-        return Err(WebError::NotFound.into());
-    }
+    let tenant = link_tenant(&state, &slug, &token).await?;
     let mut tx = state.store.tenant(tenant.id).read().await?;
     let known = tx.newsletter_token_known(&token).await?;
     tx.commit().await?;
@@ -400,10 +405,7 @@ async fn unsubscribe(
     lang: Lang,
     Path((slug, token)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let tenant = TenantPath::load_even_suspended(&state, &slug).await?;
-    if !plausible(&token) {
-        return Err(WebError::NotFound.into());
-    }
+    let tenant = link_tenant(&state, &slug, &token).await?;
     let mut tx = state.store.tenant(tenant.id).write().await?;
     let Some(gone) = tx.unsubscribe_newsletter(&token, state.now()).await? else {
         tx.rollback().await?;
