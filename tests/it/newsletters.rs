@@ -237,6 +237,27 @@ async fn staff_send_to_the_opted_in_members_of_their_tenant_only(app: &TestApp) 
     // The page in English.
     let html = app.page(&coord, "/t/iwate/newsletters?lang=en").await;
     assert!(html.contains("Subject (English, optional)"), "{html}");
+
+    // Leaving the region ends the newsletter; joining again starts without it.
+    let res = app
+        .open(&a, "/t/iwate/me")
+        .await
+        .form("/t/iwate/me/leave")
+        .submit(&a)
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(join(app, &a, "iwate", false).await.status(), 303);
+    let page = app.open(&a, "/t/iwate/me").await;
+    assert_eq!(
+        page.form("/t/iwate/me/newsletter").value("newsletter"),
+        None
+    );
+    assert_eq!(
+        send(app, &coord, "iwate", "第2号", "本文").await.status(),
+        303
+    );
+    let (_, rows) = latest_deliveries(app, "iwate").await;
+    assert_eq!(recipients(&rows), [e_id]);
 }
 
 async fn one_click_unsubscribes_signed_out_from_that_tenant_only(app: &TestApp) {

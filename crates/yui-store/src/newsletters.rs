@@ -3,7 +3,8 @@
 //!
 //! Only live members can be subscribed (the subscription references the
 //! membership); the recipients of a send are the members whose membership is live
-//! and who are opted in, read in the send's own transaction. Unsubscribing by the
+//! and who opted in since they (last) joined, read in the send's own transaction:
+//! leaving and joining again starts without the newsletter, like a first join. Unsubscribing by the
 //! link ends the opt-in and drops the person's newsletter mails of this tenant that
 //! are still waiting for their slot; no other mail is touched.
 
@@ -87,8 +88,11 @@ impl TenantTx {
     ) -> Result<Option<NewsletterSubscription>> {
         with_tx!(&mut self.tx, conn => {
             Ok(sqlx::query_as(
-                "SELECT opted_in_at, unsubscribed_at FROM newsletter_subscriptions
-                 WHERE tenant_id = $1 AND account_id = $2",
+                "SELECT CASE WHEN s.opted_in_at >= m.joined_at THEN s.opted_in_at END AS opted_in_at,
+                        s.unsubscribed_at
+                 FROM newsletter_subscriptions s
+                 JOIN memberships m ON m.tenant_id = s.tenant_id AND m.account_id = s.account_id
+                 WHERE s.tenant_id = $1 AND s.account_id = $2",
             )
             .bind(self.tenant)
             .bind(account)
@@ -127,8 +131,7 @@ impl TenantTx {
                      (tenant_id, account_id, token, opted_in_at, opted_out_at, created_at)
                  VALUES ($1, $2, $3, $4, $5, $6)
                  ON CONFLICT (tenant_id, account_id) DO UPDATE SET
-                     opted_in_at = CASE WHEN $4 IS NULL THEN NULL
-                         ELSE COALESCE(newsletter_subscriptions.opted_in_at, $4) END,
+                     opted_in_at = $4,
                      opted_out_at = CASE WHEN $4 IS NULL
                          THEN COALESCE(newsletter_subscriptions.opted_out_at, $5)
                          ELSE NULL END",
@@ -259,6 +262,7 @@ impl TenantTx {
                  JOIN accounts a ON a.id = s.account_id
                  WHERE s.tenant_id = $1 AND s.opted_in_at IS NOT NULL
                    AND m.left_at IS NULL AND a.deleted_at IS NULL
+                   AND s.opted_in_at >= m.joined_at
                  ORDER BY s.account_id",
             )
             .bind(self.tenant)
