@@ -176,6 +176,12 @@ async fn staff_send_to_the_opted_in_members_of_their_tenant_only(app: &TestApp) 
     tx.commit().await.unwrap();
 
     let path = "/t/iwate/newsletters";
+    // The coordinator finds the page from their account page.
+    let html = app.page(&coord, "/account").await;
+    assert!(
+        html.contains("&#x2F;t&#x2F;iwate&#x2F;newsletters\">ニュースレター</a>"),
+        "{html}"
+    );
     let page = app.open(&coord, path).await;
     assert_eq!(page.status(), 200);
     assert!(page.html().contains("2 人"), "{}", page.html());
