@@ -436,6 +436,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         secure_cookies: config.public_url.starts_with("https://"),
         trusted_proxies: config.trusted_proxies()?,
         shutdown_grace: Duration::from_secs(config.shutdown_grace_secs),
+        newsletter_per_minute: config.newsletter_per_minute.max(1),
         ..yui_web::WebSettings::default()
     };
     let clock: yui_web::Clock = std::sync::Arc::new(now);

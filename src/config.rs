@@ -53,6 +53,9 @@ pub struct Config {
     /// `X-Forwarded-For` header names the client. Requests from anyone else are taken
     /// to come from their TCP peer, whatever the header says.
     pub trusted_proxies: Vec<String>,
+    /// Newsletter mails of one tenant sent per minute at most, across all nodes;
+    /// other mail never waits behind them.
+    pub newsletter_per_minute: u32,
 }
 
 impl Default for Config {
@@ -71,6 +74,7 @@ impl Default for Config {
             public_url: "http://127.0.0.1:8080".to_owned(),
             mail: yui_mail::MailConfig::default(),
             trusted_proxies: Vec::new(),
+            newsletter_per_minute: yui_domain::newsletter::DEFAULT_PER_MINUTE,
         }
     }
 }
@@ -92,6 +96,7 @@ impl std::fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("mail", &self.mail)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("newsletter_per_minute", &self.newsletter_per_minute)
             .finish()
     }
 }

@@ -1886,3 +1886,106 @@ async fn a_round_from_entry_to_a_second_phase_that_fills_a_seat() {
     app.stop().await;
     result.expect("browser steps");
 }
+
+/// Newsletters in a browser: the compose page (also with errors), the talent's
+/// region page with its opt-in, and a mailed unsubscribe link followed signed out
+/// and used with its button, in both languages, pass the axe-core audit and fit a
+/// 375 px phone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn newsletter_pages_work_signed_out_pass_the_audit_and_fit_a_phone() {
+    let Some(axe) = axe_source() else {
+        return;
+    };
+    let Some(browser) = open_browser().await else {
+        return;
+    };
+    let app = TestApp::with_demo(Backend::Sqlite).await.unwrap();
+    crate::form_pages::demo_accounts(&app).await;
+    let talent = "nl-browser@example.jp";
+    let (member, _) = crate::staff::person(&app, "便り 太郎", talent).await;
+    assert_eq!(
+        crate::talent::join(&app, &member, "iwate", false)
+            .await
+            .status(),
+        303
+    );
+    let mut form = app
+        .open(&member, "/t/iwate/me")
+        .await
+        .form("/t/iwate/me/newsletter");
+    form.check("newsletter");
+    assert_eq!(form.submit(&member).await.status(), 303);
+    let admin = app.client();
+    crate::accounts::sign_in(&app, &admin, DEMO_ADMIN, DEMO_PASSWORD).await;
+    let res = app
+        .open(&admin, "/t/iwate/newsletters")
+        .await
+        .form("/t/iwate/newsletters")
+        .set("subject_ja", "冬の交流会のお知らせ")
+        .set("body_ja", "盛岡で冬の交流会を開きます。")
+        .submit(&admin)
+        .await;
+    assert_eq!(res.status(), 303);
+    let link = crate::accounts::mailed_link(&app, talent, "/t/iwate/unsubscribe/").await;
+    let c = &browser.client;
+    let result: Steps = async {
+        let mut problems = Vec::new();
+        for lang in ["ja", "en"] {
+            let mut check = async |what: &str| -> Steps {
+                assert_eq!(page_lang(c).await?, lang, "{what}");
+                for v in axe_violations(c, &axe).await? {
+                    problems.push(format!("{what} ({lang}): {v}"));
+                }
+                set_viewport(c, 375).await?;
+                for m in misfits(c).await? {
+                    problems.push(format!("{what} ({lang}, 375px): {m}"));
+                }
+                set_viewport(c, 1024).await
+            };
+            sign_out(c).await?;
+            set_viewport(c, 1024).await?;
+            sign_in_as(c, &app, DEMO_ADMIN).await?;
+            choose_language(c, &app, lang).await?;
+            c.goto(&app.url("/t/iwate/newsletters")).await?;
+            check("/t/iwate/newsletters").await?;
+            submit(c, "/t/iwate/newsletters").await?;
+            error_summary(c).await?;
+            check("/t/iwate/newsletters with errors").await?;
+
+            sign_out(c).await?;
+            sign_in_with(c, &app, talent, "a passphrase long enough").await?;
+            choose_language(c, &app, lang).await?;
+            c.goto(&app.url("/t/iwate/me")).await?;
+            check("/t/iwate/me").await?;
+
+            // The mailed link, signed out: a page, then the button.
+            sign_out(c).await?;
+            choose_language(c, &app, lang).await?;
+            c.goto(&link).await?;
+            check("the unsubscribe page").await?;
+            let action = link.trim_start_matches(&app.url("")).to_owned();
+            submit(c, &action).await?;
+            c.wait()
+                .at_most(Duration::from_secs(10))
+                .for_element(Locator::Css("p.notice"))
+                .await?;
+            check("the unsubscribe confirmation").await?;
+        }
+        assert!(
+            problems.is_empty(),
+            "newsletter pages:\n{}",
+            problems.join("\n")
+        );
+        Ok(())
+    }
+    .await;
+    browser.client.close().await.ok();
+    // Unsubscribed: the region page shows the box unticked.
+    let page = app.open(&member, "/t/iwate/me").await;
+    assert_eq!(
+        page.form("/t/iwate/me/newsletter").value("newsletter"),
+        None
+    );
+    app.stop().await;
+    result.expect("browser steps");
+}

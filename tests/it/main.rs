@@ -18,6 +18,7 @@ mod hearings;
 mod hosts;
 mod invitations;
 mod match_cli;
+mod newsletters;
 mod ops;
 mod pages;
 mod projects;

@@ -92,6 +92,8 @@ async fn queue_tenant_mail(app: &TestApp, slug: &str, to: &str) {
             body_html: "<p>本文</p>",
             message_id: &message_id,
             attachment: None,
+            list_unsubscribe: None,
+            not_before: None,
         },
         app.now(),
     )

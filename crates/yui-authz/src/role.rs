@@ -228,6 +228,9 @@ pub const DEFAULT_PERMISSIONS: &[DefaultPermission] = {
         perm(TenantAdmin, Tenant, "event", "*"),
         perm(TenantAdmin, Tenant, "registration", "*"),
         perm(Coordinator, Tenant, "program", "manage"),
+        // Added by migration 0023: newsletters to the members who opted in.
+        perm(Coordinator, Tenant, "newsletter", "*"),
+        perm(TenantAdmin, Tenant, "newsletter", "*"),
     ]
 };
 

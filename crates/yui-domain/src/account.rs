@@ -51,6 +51,8 @@ pub enum Problem {
     OutOfOrder,
     /// A value that only a public servant gives (side-job permission).
     OnlyForPublicServants,
+    /// A line break or other control character in a one-line field (a mail subject).
+    LineBreak,
 }
 
 /// An email address in its normal form, with its comparison key. Made only by

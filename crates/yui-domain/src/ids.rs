@@ -80,6 +80,8 @@ ids! {
     CheckinId,
     /// A case study (事例).
     CaseStudyId,
+    /// A tenant's newsletter to its members.
+    NewsletterId,
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod hearing;
 pub mod host;
 pub mod ids;
 pub mod locale;
+pub mod newsletter;
 pub mod permission;
 pub mod program;
 pub mod project;

@@ -111,6 +111,13 @@ fn check_attachment(attachment: &Attachment) -> Result<()> {
     Ok(())
 }
 
+/// What a newsletter adds to a mail.
+struct Newsletter<'a> {
+    title: &'a str,
+    unsubscribe: &'a str,
+    not_before: DateTime<Utc>,
+}
+
 /// Renders mails and writes them to the outbox. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Outbox {
@@ -149,6 +156,58 @@ impl Outbox {
         mail: &NewMail,
         now: DateTime<Utc>,
     ) -> Result<MailId> {
+        self.queue(tx, mail, None, now).await
+    }
+
+    /// Queues a tenant's newsletter to one member, like [`enqueue`](Outbox::enqueue)
+    /// with [`MailKind::Newsletter`]: `title` (the staff's subject, one line) follows
+    /// the tenant's name in the subject, `unsubscribe` is the member's one-click link
+    /// (sent as `List-Unsubscribe` with `List-Unsubscribe-Post`, RFC 8058), and the
+    /// mail is not sent before `not_before`, its slot in the tenant's pace.
+    #[tracing::instrument(
+        skip_all,
+        fields(tenant = mail.tenant.as_ref().map_or("-", |t| t.slug.as_str())),
+        err(level = "warn")
+    )]
+    pub async fn enqueue_newsletter(
+        &self,
+        tx: &mut impl Tx,
+        mail: &NewMail,
+        title: &str,
+        unsubscribe: &str,
+        not_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<MailId> {
+        // The title reaches a header: one line, or nothing is queued.
+        if mail.kind != MailKind::Newsletter || title.chars().any(char::is_control) {
+            return Err(MailError::Template {
+                name: MailKind::Newsletter.name().to_owned(),
+                message: "a newsletter's title is one line of text".to_owned(),
+            });
+        }
+        if !(unsubscribe.starts_with("https://") || unsubscribe.starts_with("http://"))
+            || unsubscribe.contains(|c: char| c.is_control() || c.is_whitespace() || c == '>')
+        {
+            return Err(MailError::Template {
+                name: MailKind::Newsletter.name().to_owned(),
+                message: "the unsubscribe link is not a plain web address".to_owned(),
+            });
+        }
+        let extra = Newsletter {
+            title,
+            unsubscribe,
+            not_before,
+        };
+        self.queue(tx, mail, Some(extra), now).await
+    }
+
+    async fn queue(
+        &self,
+        tx: &mut impl Tx,
+        mail: &NewMail,
+        newsletter: Option<Newsletter<'_>>,
+        now: DateTime<Utc>,
+    ) -> Result<MailId> {
         parse_address(&mail.to, "to")?;
         if let Some(attachment) = &mail.attachment {
             check_attachment(attachment)?;
@@ -161,6 +220,14 @@ impl Outbox {
         let rendered =
             self.templates
                 .render(mail.tenant.as_ref(), mail.locale, mail.kind, &mail.vars)?;
+        let subject = match &newsletter {
+            Some(n) => {
+                let gap = if mail.locale == Locale::En { " " } else { "" };
+                let title = n.title.split_whitespace().collect::<Vec<_>>().join(" ");
+                format!("{}{gap}{title}", rendered.subject)
+            }
+            None => rendered.subject.clone(),
+        };
         let message_id = format!("<{}@{}>", uuid::Uuid::new_v4().simple(), from.domain());
         let id = tx
             .enqueue_mail(
@@ -171,11 +238,13 @@ impl Outbox {
                     from_name: &sender.sender_name,
                     from_address: &sender.sender_address,
                     to_address: mail.to.trim(),
-                    subject: &rendered.subject,
+                    subject: &subject,
                     body_text: &rendered.text,
                     body_html: &rendered.html,
                     message_id: &message_id,
                     attachment: mail.attachment.as_ref(),
+                    list_unsubscribe: newsletter.as_ref().map(|n| n.unsubscribe),
+                    not_before: newsletter.as_ref().map(|n| n.not_before),
                 },
                 now,
             )

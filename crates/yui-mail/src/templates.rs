@@ -49,10 +49,13 @@ pub enum MailKind {
     RoundUnmatched,
     /// A round's result is out: talents are matched with the host's project.
     RoundHostMatched,
+    /// A tenant's newsletter to a member who opted in; its subject line is the
+    /// staff's, appended by [`Outbox::enqueue_newsletter`](crate::Outbox::enqueue_newsletter).
+    Newsletter,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 16] = [
+    pub const ALL: [MailKind; 17] = [
         MailKind::VerifyEmail,
         MailKind::PasswordReset,
         MailKind::MagicLink,
@@ -69,6 +72,7 @@ impl MailKind {
         MailKind::RoundMatched,
         MailKind::RoundUnmatched,
         MailKind::RoundHostMatched,
+        MailKind::Newsletter,
     ];
 
     /// The template name, as in file names and the outbox's `template` column.
@@ -90,6 +94,7 @@ impl MailKind {
             MailKind::RoundMatched => "round_matched",
             MailKind::RoundUnmatched => "round_unmatched",
             MailKind::RoundHostMatched => "round_host_matched",
+            MailKind::Newsletter => "newsletter",
         }
     }
 
@@ -152,6 +157,9 @@ impl MailKind {
                 "count",
                 "link",
             ],
+            // `title` is the staff's subject, `body` their text, `link` the
+            // unsubscribe link.
+            MailKind::Newsletter => &["display_name", "title", "body", "link"],
         }
     }
 }
@@ -243,6 +251,9 @@ const BUILTIN: &[(&str, &str)] = builtin_templates!(
     "ja/round_host_matched.subject",
     "ja/round_host_matched.txt",
     "ja/round_host_matched.html",
+    "ja/newsletter.subject",
+    "ja/newsletter.txt",
+    "ja/newsletter.html",
     "en/layout.html",
     "en/verify_email.subject",
     "en/verify_email.txt",
@@ -292,6 +303,9 @@ const BUILTIN: &[(&str, &str)] = builtin_templates!(
     "en/round_host_matched.subject",
     "en/round_host_matched.txt",
     "en/round_host_matched.html",
+    "en/newsletter.subject",
+    "en/newsletter.txt",
+    "en/newsletter.html",
 );
 
 /// The platform's own name, used as `tenant_name` for mail outside any tenant.
@@ -653,6 +667,8 @@ mod tests {
                 v["checkin_code"] = json!("K7QX-42");
                 v["lead"] = json!("2日後");
                 v["round_title"] = json!("<i>秋のマッチング</i>");
+                v["title"] = json!("<i>秋の交流会</i>");
+                v["body"] = json!("<i>本文</i>");
                 let r = t.render(None, locale, kind, &v).unwrap();
                 for &var in kind.variables() {
                     // Every variable a kind names is one its mail shows.

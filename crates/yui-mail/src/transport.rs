@@ -321,7 +321,21 @@ pub(crate) fn build_message(mail: &QueuedMail) -> std::result::Result<Message, S
             )
         }
     };
-    Message::builder()
+    let mut builder = Message::builder();
+    if let Some(link) = &mail.list_unsubscribe {
+        // RFC 2369 with RFC 8058's one-click: a mail client may POST
+        // `List-Unsubscribe=One-Click` to the link without showing a page.
+        builder = builder
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                format!("<{link}>"),
+            ))
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                "List-Unsubscribe=One-Click".to_owned(),
+            ));
+    }
+    builder
         .from(Mailbox::new(from_name, address(&mail.from_address)?))
         .to(Mailbox::new(None, address(&mail.to_address)?))
         .subject(mail.subject.clone())

@@ -17,6 +17,7 @@ mod events;
 mod hearings;
 mod hosts;
 mod invitations;
+mod newsletters;
 mod outbox;
 mod policy;
 mod projects;
@@ -55,6 +56,7 @@ pub use events::{
 pub use hearings::{Hearing, HearingSubject};
 pub use hosts::{Host, HostMember};
 pub use invitations::{Invitation, NewInvitation};
+pub use newsletters::{Newsletter, NewsletterRecipient, NewsletterSubscription, Unsubscribed};
 pub use outbox::{
     MailAttachment, MailStatus, NewOutboxMail, OutboxEntry, OutboxTx, QueuedMail, StatusCounts,
 };

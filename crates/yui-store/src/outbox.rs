@@ -89,6 +89,12 @@ pub struct NewOutboxMail<'a> {
     /// recognisably the same mail.
     pub message_id: &'a str,
     pub attachment: Option<&'a MailAttachment>,
+    /// The `List-Unsubscribe` address of a newsletter (RFC 2369, one-click by
+    /// RFC 8058); `None` for every other mail.
+    pub list_unsubscribe: Option<&'a str>,
+    /// The earliest time the mail may leave (a newsletter's slot in its tenant's
+    /// pace); `None`: at once.
+    pub not_before: Option<DateTime<Utc>>,
 }
 
 // Bodies hold sign-in links and addresses are personal data: keep both out of logs.
@@ -118,6 +124,8 @@ pub struct QueuedMail {
     /// With angle brackets: `<…@…>`.
     pub message_id: String,
     pub attachment: Option<MailAttachment>,
+    /// The `List-Unsubscribe` address of a newsletter.
+    pub list_unsubscribe: Option<String>,
     /// Attempts so far, including the current one.
     pub attempts: i32,
     pub created_at: DateTime<Utc>,
@@ -140,6 +148,7 @@ struct QueuedRow {
     attachment_name: Option<String>,
     attachment_type: Option<String>,
     attachment_body: Option<String>,
+    list_unsubscribe: Option<String>,
     attempts: i32,
     created_at: DateTime<Utc>,
 }
@@ -171,6 +180,7 @@ impl From<QueuedRow> for QueuedMail {
             body_html: row.body_html,
             message_id: row.message_id,
             attachment,
+            list_unsubscribe: row.list_unsubscribe,
             attempts: row.attempts,
             created_at: row.created_at,
         }
@@ -193,7 +203,7 @@ impl fmt::Debug for QueuedMail {
 
 const QUEUED_COLUMNS: &str = "id, tenant_id, template, locale, from_name, from_address, \
      to_address, subject, body_text, body_html, message_id, attachment_name, attachment_type, \
-     attachment_body, attempts, created_at";
+     attachment_body, list_unsubscribe, attempts, created_at";
 
 /// A row as stored, for operators and tests.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -276,9 +286,10 @@ async fn insert(
         let (id,): (MailId,) = sqlx::query_as(
             "INSERT INTO mail_outbox (tenant_id, template, locale, from_name, from_address,
                  to_address, subject, body_text, body_html, message_id, attachment_name,
-                 attachment_type, attachment_body, status, attempts, next_attempt_at, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'pending', 0,
-                 $14, $14)
+                 attachment_type, attachment_body, list_unsubscribe, status, attempts,
+                 next_attempt_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $16, 'pending', 0,
+                 $15, $14)
              RETURNING id",
         )
         .bind(tenant_id)
@@ -295,6 +306,8 @@ async fn insert(
         .bind(mail.attachment.map(|a| a.content_type.as_str()))
         .bind(mail.attachment.map(|a| a.body.as_str()))
         .bind(now)
+        .bind(mail.not_before.filter(|t| *t > now).unwrap_or(now))
+        .bind(mail.list_unsubscribe)
         .fetch_one(&mut **conn)
         .await?;
         id

@@ -65,6 +65,9 @@ pub struct WebSettings {
     /// answers 503, so load balancers take it out of rotation before it stops
     /// accepting connections. Zero stops accepting at once.
     pub shutdown_grace: std::time::Duration,
+    /// Newsletter mails of one tenant per minute at most: each send schedules its
+    /// mails at this pace after the tenant's previous ones.
+    pub newsletter_per_minute: u32,
 }
 
 /// The limits of sign-in attempts and mailed links. Each key gets some free attempts,
@@ -129,6 +132,7 @@ impl Default for WebSettings {
             trusted_proxies: Vec::new(),
             throttle: ThrottleSettings::default(),
             shutdown_grace: std::time::Duration::ZERO,
+            newsletter_per_minute: yui_domain::newsletter::DEFAULT_PER_MINUTE,
         }
     }
 }

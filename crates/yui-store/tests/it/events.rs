@@ -568,6 +568,8 @@ async fn the_outbox_lists_one_kind_of_mail(db: Db) {
         body_html: "<p>h</p>",
         message_id: "<x@yui.example>",
         attachment: None,
+        list_unsubscribe: None,
+        not_before: None,
     };
     let mut tx = db.store.tenant(tenant).write().await.unwrap();
     for (template, to) in [

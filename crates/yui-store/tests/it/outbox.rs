@@ -33,6 +33,8 @@ fn mail(tenant_id: Option<TenantId>, to: &str) -> NewOutboxMail<'_> {
         body_html: "<p>html</p>",
         message_id: "<x@yui.example>",
         attachment: None,
+        list_unsubscribe: None,
+        not_before: None,
     }
 }
 

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod events;
 pub mod hearings;
 pub mod hosts;
+pub mod newsletters;
 pub mod ops;
 pub mod projects;
 pub mod public;
@@ -39,6 +40,7 @@ pub(crate) const TEMPLATES: &[&[(&str, &str)]] = &[
     staff::TEMPLATES,
     talent::TEMPLATES,
     tokens::TEMPLATES,
+    newsletters::TEMPLATES,
 ];
 
 /// Every feature's pages.
@@ -59,4 +61,5 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(scouts::router())
         .merge(events::router())
         .merge(rounds::router())
+        .merge(newsletters::router())
 }

@@ -160,6 +160,7 @@ pub(crate) fn labelled_message(
         Problem::DateOutOfRange => c.text(locale, "err_date_out_of_range").to_owned(),
         Problem::OutOfOrder => c.text(locale, "err_out_of_order").to_owned(),
         Problem::OnlyForPublicServants => c.text(locale, "err_only_for_public_servants").to_owned(),
+        Problem::LineBreak => c.text(locale, "err_line_break").to_owned(),
     };
     let sep = if locale == Locale::Ja { "：" } else { ": " };
     format!("{label}{sep}{text}")

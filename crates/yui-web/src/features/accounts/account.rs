@@ -145,6 +145,9 @@ async fn work_places(
                 "hp_projects_all_title",
             ));
         }
+        if can(Permission::NewsletterSend) {
+            links.push(link(format!("/t/{slug}/newsletters"), "nl_title"));
+        }
         places.push(WorkPlace {
             name: tenant.tenant.name.get(locale).to_owned(),
             roles: roles.join("・"),

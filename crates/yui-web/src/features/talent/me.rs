@@ -144,6 +144,7 @@ pub(super) async fn dashboard(
 pub(super) struct RegionQuery {
     joined: Option<String>,
     hosts: Option<String>,
+    newsletter: Option<String>,
 }
 
 pub(super) async fn region(
@@ -163,9 +164,12 @@ pub(super) async fn region(
     let slug = tenant.slug();
     let notice = if q.joined.is_some() {
         Some(c.text(locale, "joined_region"))
+    } else if q.newsletter.is_some() {
+        Some(c.text(locale, "nl_optin_saved"))
     } else {
         q.hosts.map(|_| c.text(locale, "saved"))
     };
+    let newsletter = crate::features::newsletters::opted_in(&state, tenant.id, account.id).await?;
     let (jar, csrf) = csrf_token(&state, jar);
     let mut ctx = base_context(&state, locale, Some(&account), &format!("/t/{slug}/me"));
     ctx.insert("csrf", &csrf);
@@ -175,6 +179,7 @@ pub(super) async fn region(
     ctx.insert("version", &membership.consent_version);
     ctx.insert("consented", &datetime_text(locale, membership.consented_at));
     ctx.insert("hosts", &membership.hosts_since.is_some());
+    ctx.insert("newsletter", &newsletter);
     Ok((
         jar,
         render(
