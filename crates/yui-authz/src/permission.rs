@@ -34,6 +34,11 @@ pub fn permission_names(permission: Permission) -> (&'static str, &'static str) 
         Permission::RegistrationManage => ("registration", "manage"),
         Permission::RoundRead => ("round", "read"),
         Permission::RoundManage => ("round", "manage"),
+        Permission::EngagementRead => ("engagement", "read"),
+        Permission::EngagementManage => ("engagement", "manage"),
+        Permission::CheckinRead => ("checkin", "read"),
+        Permission::CheckinWrite => ("checkin", "write"),
+        Permission::EngagementReportOwn => ("engagement", "report_own"),
     }
 }
 
@@ -86,7 +91,12 @@ mod tests {
             | Permission::EventCheckIn
             | Permission::RegistrationManage
             | Permission::RoundRead
-            | Permission::RoundManage => &[(InTenant, Scope::Tenant)],
+            | Permission::RoundManage
+            | Permission::EngagementRead
+            | Permission::EngagementManage
+            | Permission::CheckinRead
+            | Permission::CheckinWrite
+            | Permission::EngagementReportOwn => &[(InTenant, Scope::Tenant)],
         }
     }
 

@@ -24,6 +24,7 @@ pub mod scout;
 pub mod search;
 pub mod talent;
 pub mod tenant;
+pub mod engagement;
 
 pub use fiscal::FiscalYear;
 pub use ids::{

@@ -60,11 +60,21 @@ pub enum Permission {
     RoundRead,
     /// Runs a round: set-up, solving, adjustments, publication.
     RoundManage,
+    /// See engagements (mentors: only those assigned to them, checked on top).
+    EngagementRead,
+    /// Create engagements, change their terms and status, assign mentors.
+    EngagementManage,
+    /// Read the check-ins of engagements.
+    CheckinRead,
+    /// Write notes on engagements (mentors: assigned ones only, checked on top).
+    CheckinWrite,
+    /// Report on one's own engagements (host members; which host checked on top).
+    EngagementReportOwn,
 }
 
 impl Permission {
     /// Every permission, for tests that each one maps to the model.
-    pub const ALL: [Permission; 28] = [
+    pub const ALL: [Permission; 33] = [
         Permission::StaffRead,
         Permission::StaffInvite,
         Permission::StaffRevoke,
@@ -93,5 +103,10 @@ impl Permission {
         Permission::RegistrationManage,
         Permission::RoundRead,
         Permission::RoundManage,
+        Permission::EngagementRead,
+        Permission::EngagementManage,
+        Permission::CheckinRead,
+        Permission::CheckinWrite,
+        Permission::EngagementReportOwn,
     ];
 }
