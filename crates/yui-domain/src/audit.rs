@@ -44,6 +44,11 @@ pub enum AuditAction {
     RoundSolved,
     /// The coordinator added or removed a pair by hand, with a reason.
     RoundAdjusted,
+    EngagementCreated,
+    EngagementStatusChanged,
+    /// The terms changed or a new term began (renewal).
+    EngagementTermsChanged,
+    EngagementMentorAssigned,
 }
 
 impl AuditAction {
@@ -82,6 +87,10 @@ impl AuditAction {
             AuditAction::RoundStatusChanged => "round_status_changed",
             AuditAction::RoundSolved => "round_solved",
             AuditAction::RoundAdjusted => "round_adjusted",
+            AuditAction::EngagementCreated => "engagement_created",
+            AuditAction::EngagementStatusChanged => "engagement_status_changed",
+            AuditAction::EngagementTermsChanged => "engagement_terms_changed",
+            AuditAction::EngagementMentorAssigned => "engagement_mentor_assigned",
         }
     }
 }

@@ -49,10 +49,12 @@ pub enum MailKind {
     RoundUnmatched,
     /// A round's result is out: talents are matched with the host's project.
     RoundHostMatched,
+    /// A coordinator's daily list of the tenant's engagements at risk.
+    AtRiskDigest,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 16] = [
+    pub const ALL: [MailKind; 17] = [
         MailKind::VerifyEmail,
         MailKind::PasswordReset,
         MailKind::MagicLink,
@@ -69,6 +71,7 @@ impl MailKind {
         MailKind::RoundMatched,
         MailKind::RoundUnmatched,
         MailKind::RoundHostMatched,
+        MailKind::AtRiskDigest,
     ];
 
     /// The template name, as in file names and the outbox's `template` column.
@@ -90,6 +93,7 @@ impl MailKind {
             MailKind::RoundMatched => "round_matched",
             MailKind::RoundUnmatched => "round_unmatched",
             MailKind::RoundHostMatched => "round_host_matched",
+            MailKind::AtRiskDigest => "at_risk_digest",
         }
     }
 
@@ -152,6 +156,8 @@ impl MailKind {
                 "count",
                 "link",
             ],
+            // `count` as text; `list` one line per engagement (talent, project, why).
+            MailKind::AtRiskDigest => &["display_name", "count", "list", "link"],
         }
     }
 }
@@ -243,6 +249,9 @@ const BUILTIN: &[(&str, &str)] = builtin_templates!(
     "ja/round_host_matched.subject",
     "ja/round_host_matched.txt",
     "ja/round_host_matched.html",
+    "ja/at_risk_digest.subject",
+    "ja/at_risk_digest.txt",
+    "ja/at_risk_digest.html",
     "en/layout.html",
     "en/verify_email.subject",
     "en/verify_email.txt",
@@ -292,6 +301,9 @@ const BUILTIN: &[(&str, &str)] = builtin_templates!(
     "en/round_host_matched.subject",
     "en/round_host_matched.txt",
     "en/round_host_matched.html",
+    "en/at_risk_digest.subject",
+    "en/at_risk_digest.txt",
+    "en/at_risk_digest.html",
 );
 
 /// The platform's own name, used as `tenant_name` for mail outside any tenant.
@@ -653,6 +665,7 @@ mod tests {
                 v["checkin_code"] = json!("K7QX-42");
                 v["lead"] = json!("2日後");
                 v["round_title"] = json!("<i>秋のマッチング</i>");
+                v["list"] = json!("・<i>山田</i> — 古民家カフェ（満足度が低い）");
                 let r = t.render(None, locale, kind, &v).unwrap();
                 for &var in kind.variables() {
                     // Every variable a kind names is one its mail shows.
