@@ -342,13 +342,13 @@ fn choice<T: Copy>(
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TermsInput {
     #[serde(default)]
-    pub starts_on: String,
+    pub term_starts_on: String,
     #[serde(default)]
-    pub ends_on: String,
+    pub term_ends_on: String,
     #[serde(default)]
     pub hours_per_month: String,
     #[serde(default)]
-    pub work_style: String,
+    pub term_work_style: String,
     #[serde(default)]
     pub compensation: String,
     #[serde(default)]
@@ -375,12 +375,12 @@ pub struct Terms {
 /// contract (ignored for pro bono and expenses).
 pub fn check_terms(input: &TermsInput) -> Result<Terms, Vec<FieldError>> {
     let mut errors = Vec::new();
-    let starts_on = date(&mut errors, "starts_on", &input.starts_on, true);
-    let ends_on = date(&mut errors, "ends_on", &input.ends_on, false);
+    let starts_on = date(&mut errors, "term_starts_on", &input.term_starts_on, true);
+    let ends_on = date(&mut errors, "term_ends_on", &input.term_ends_on, false);
     if let (Some(s), Some(e)) = (starts_on, ends_on)
         && e < s
     {
-        push(&mut errors, "ends_on", Problem::OutOfOrder);
+        push(&mut errors, "term_ends_on", Problem::OutOfOrder);
     }
     let hours = number(
         &mut errors,
@@ -392,8 +392,8 @@ pub fn check_terms(input: &TermsInput) -> Result<Terms, Vec<FieldError>> {
     );
     let work_style = choice(
         &mut errors,
-        "work_style",
-        &input.work_style,
+        "term_work_style",
+        &input.term_work_style,
         WorkStyle::parse,
     );
     let compensation = choice(
@@ -413,19 +413,23 @@ pub fn check_terms(input: &TermsInput) -> Result<Terms, Vec<FieldError>> {
         ),
         _ => None,
     };
-    let note = text(&mut errors, "terms_note", &input.terms_note, TEXT_MAX, false);
+    let note = text(
+        &mut errors,
+        "terms_note",
+        &input.terms_note,
+        TEXT_MAX,
+        false,
+    );
     match (starts_on, work_style, compensation) {
-        (Some(starts_on), Some(work_style), Some(compensation)) if errors.is_empty() => {
-            Ok(Terms {
-                starts_on,
-                ends_on,
-                hours_per_month: hours.map(|h| h as u32),
-                work_style,
-                compensation,
-                amount_yen,
-                note,
-            })
-        }
+        (Some(starts_on), Some(work_style), Some(compensation)) if errors.is_empty() => Ok(Terms {
+            starts_on,
+            ends_on,
+            hours_per_month: hours.map(|h| h as u32),
+            work_style,
+            compensation,
+            amount_yen,
+            note,
+        }),
         _ => Err(errors),
     }
 }
@@ -442,7 +446,12 @@ pub struct EndInput {
 /// Checks the reason an engagement ended (from the list) and its free text.
 pub fn check_end(input: &EndInput) -> Result<(EndReason, String), Vec<FieldError>> {
     let mut errors = Vec::new();
-    let reason = choice(&mut errors, "end_reason", &input.end_reason, EndReason::parse);
+    let reason = choice(
+        &mut errors,
+        "end_reason",
+        &input.end_reason,
+        EndReason::parse,
+    );
     let note = text(&mut errors, "end_note", &input.end_note, TEXT_MAX, false);
     if reason == Some(EndReason::Other) && note.is_empty() {
         push(&mut errors, "end_note", Problem::Required);
@@ -471,7 +480,7 @@ pub fn check_start(value: &str, today: NaiveDate) -> Result<NaiveDate, Vec<Field
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckinInput {
     #[serde(default)]
-    pub month: String,
+    pub checkin_month: String,
     #[serde(default)]
     pub progress: String,
     #[serde(default)]
@@ -505,31 +514,24 @@ pub fn parse_month(value: &str) -> Option<(i32, u32)> {
 pub fn check_checkin(input: &CheckinInput, now: DateTime<Utc>) -> Result<Checkin, Vec<FieldError>> {
     let mut errors = Vec::new();
     let today = japan_day(now);
-    let month = if input.month.trim().is_empty() {
-        push(&mut errors, "month", Problem::Required);
+    let month = if input.checkin_month.trim().is_empty() {
+        push(&mut errors, "checkin_month", Problem::Required);
         None
     } else {
-        match parse_month(&input.month) {
+        match parse_month(&input.checkin_month) {
             Some((y, m)) if (y, m) > (today.year(), today.month()) => {
-                push(&mut errors, "month", Problem::DateOutOfRange);
+                push(&mut errors, "checkin_month", Problem::DateOutOfRange);
                 None
             }
             Some((y, m)) => Some(format!("{y:04}-{m:02}")),
             None => {
-                push(&mut errors, "month", Problem::InvalidDate);
+                push(&mut errors, "checkin_month", Problem::InvalidDate);
                 None
             }
         }
     };
     let progress = text(&mut errors, "progress", &input.progress, PROGRESS_MAX, true);
-    let satisfaction = number(
-        &mut errors,
-        "satisfaction",
-        &input.satisfaction,
-        1,
-        5,
-        true,
-    );
+    let satisfaction = number(&mut errors, "satisfaction", &input.satisfaction, 1, 5, true);
     let concern = text(&mut errors, "concern", &input.concern, TEXT_MAX, false);
     match (month, satisfaction) {
         (Some(month), Some(s)) if errors.is_empty() => Ok(Checkin {
@@ -732,10 +734,10 @@ mod tests {
 
     fn terms(comp: &str, amount: &str) -> TermsInput {
         TermsInput {
-            starts_on: "２０２６－１２－０１".into(),
-            ends_on: "2027-03-31".into(),
+            term_starts_on: "２０２６－１２－０１".into(),
+            term_ends_on: "2027-03-31".into(),
             hours_per_month: "１０".into(),
-            work_style: "remote".into(),
+            term_work_style: "remote".into(),
             compensation: comp.into(),
             amount_yen: amount.into(),
             terms_note: "月1回現地".into(),
@@ -755,8 +757,8 @@ mod tests {
         assert_eq!(e[0].problem, Problem::Required);
         let mut bad = terms("gold", "");
         bad.hours_per_month = "745".into();
-        bad.ends_on = "2026-01-01".into();
-        bad.work_style = String::new();
+        bad.term_ends_on = "2026-01-01".into();
+        bad.term_work_style = String::new();
         let fields: Vec<_> = check_terms(&bad)
             .unwrap_err()
             .iter()
@@ -764,7 +766,12 @@ mod tests {
             .collect();
         assert_eq!(
             fields,
-            ["ends_on", "hours_per_month", "work_style", "compensation"]
+            [
+                "term_ends_on",
+                "hours_per_month",
+                "term_work_style",
+                "compensation"
+            ]
         );
         let mut edge = terms("expenses", "");
         edge.hours_per_month = "744".into();
@@ -775,7 +782,7 @@ mod tests {
     fn check_ins_are_for_past_months_with_a_satisfaction() {
         let now = at(2026, 11, 30, 16); // 2026-12-01 01:00 in Japan
         let input = CheckinInput {
-            month: "２０２６／１２".into(),
+            checkin_month: "２０２６／１２".into(),
             progress: " 進んでいます\u{202E}txt.exe ".into(),
             satisfaction: "４".into(),
             concern: " ".into(),
@@ -786,12 +793,12 @@ mod tests {
         assert_eq!(c.satisfaction, 4);
         assert_eq!(c.concern, None);
         let future = CheckinInput {
-            month: "2027-01".into(),
+            checkin_month: "2027-01".into(),
             satisfaction: "6".into(),
             ..input.clone()
         };
         let e = check_checkin(&future, now).unwrap_err();
-        assert_eq!(e[0].field, "month");
+        assert_eq!(e[0].field, "checkin_month");
         assert_eq!(e[1].field, "satisfaction");
         let long = CheckinInput {
             progress: "あ".repeat(PROGRESS_MAX + 1),

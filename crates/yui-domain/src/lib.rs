@@ -8,6 +8,7 @@ pub mod application;
 pub mod audit;
 pub mod calendar;
 pub mod checkin;
+pub mod engagement;
 pub mod event;
 pub mod fiscal;
 pub mod hearing;
@@ -24,7 +25,6 @@ pub mod scout;
 pub mod search;
 pub mod talent;
 pub mod tenant;
-pub mod engagement;
 
 pub use fiscal::FiscalYear;
 pub use ids::{

@@ -12,6 +12,7 @@ mod applications;
 mod audit;
 mod diagnostics;
 mod directory;
+mod engagements;
 mod error;
 mod events;
 mod hearings;
@@ -30,7 +31,6 @@ mod tenants;
 mod throttle;
 mod tokens;
 mod transitions;
-mod engagements;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -48,6 +48,10 @@ pub use applications::{
 pub use audit::{AuditEntry, AuditRecord, AuditTx};
 pub use diagnostics::RowSecurityReport;
 pub use directory::DirectoryEntry;
+pub use engagements::{
+    AtRisk, CheckinRecord, EngagementFilter, EngagementRecord, EngagementTransition, NewEngagement,
+    ReflectionRecord, RoleHolder, TermsRecord,
+};
 pub use error::StoreError;
 pub use events::{
     AttendanceDay, Event, EventListing, EventQuery, MyRegistration, NewRegistration, Program,
@@ -87,10 +91,6 @@ pub use talent::{
 pub use tenants::{ApplyOutcome, TenantRecord, local_tenant_changes};
 pub use throttle::{Attempt, Limit};
 pub use tokens::{ApiToken, TokenPrincipal};
-pub use engagements::{
-    AtRisk, CheckinRecord, EngagementFilter, EngagementRecord, EngagementTransition, NewEngagement, ReflectionRecord,
-    RoleHolder, TermsRecord,
-};
 
 /// Result of a store operation.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
