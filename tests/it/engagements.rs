@@ -127,9 +127,9 @@ async fn make_engagement(
     id
 }
 
+/// A check-in in iwate written at `at` (the demo's way).
 async fn check_in(
     app: &TestApp,
-    slug: &str,
     id: EngagementId,
     side: CheckinSide,
     author: AccountId,
@@ -139,7 +139,7 @@ async fn check_in(
 ) {
     let mut tx = app
         .store
-        .tenant(tenant_id(app, slug).await)
+        .tenant(tenant_id(app, "iwate").await)
         .write()
         .await
         .unwrap();
@@ -610,7 +610,6 @@ async fn each_cause_puts_an_engagement_at_risk_and_the_digest_goes_once_a_day(ap
     // A check-in long ago does not keep the silent one off the list.
     check_in(
         app,
-        "iwate",
         silent,
         CheckinSide::Talent,
         ids[0],
@@ -619,20 +618,9 @@ async fn each_cause_puts_an_engagement_at_risk_and_the_digest_goes_once_a_day(ap
         day1 - Duration::days(50),
     )
     .await;
+    check_in(app, low, CheckinSide::Talent, ids[1], 2, None, recent).await;
     check_in(
         app,
-        "iwate",
-        low,
-        CheckinSide::Talent,
-        ids[1],
-        2,
-        None,
-        recent,
-    )
-    .await;
-    check_in(
-        app,
-        "iwate",
         concern,
         CheckinSide::Talent,
         ids[2],
@@ -641,17 +629,7 @@ async fn each_cause_puts_an_engagement_at_risk_and_the_digest_goes_once_a_day(ap
         recent,
     )
     .await;
-    check_in(
-        app,
-        "iwate",
-        fine,
-        CheckinSide::Talent,
-        ids[3],
-        4,
-        None,
-        recent,
-    )
-    .await;
+    check_in(app, fine, CheckinSide::Talent, ids[3], 4, None, recent).await;
 
     let mut tx = app
         .store

@@ -844,7 +844,7 @@ mod tests {
         );
         let never = RiskFacts {
             last_checkin_at: None,
-            ..fine.clone()
+            ..fine
         };
         assert_eq!(
             risk_causes(&never, at(2026, 10, 16, 0)),
@@ -852,7 +852,7 @@ mod tests {
         );
         let low = RiskFacts {
             satisfactions: [Some(5), Some(2)],
-            ..fine.clone()
+            ..fine
         };
         assert_eq!(
             risk_causes(&low, at(2026, 11, 2, 0)),

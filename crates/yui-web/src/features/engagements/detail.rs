@@ -26,6 +26,7 @@ use super::{Seat, options, reason_text, risk_texts, terms_inputs, text, visible}
 use crate::error::PageError;
 use crate::extract::{ClientIp, CsrfForm, Lang, SignedIn, TenantPath};
 use crate::features::hosts::form::{Builder, Input, Kind, error_lines};
+use crate::features::projects::yen;
 use crate::render::{base_context, date_text, datetime_text, render};
 use crate::security::csrf_token;
 use crate::{AppState, WebError};
@@ -112,21 +113,6 @@ struct MoveRow {
 struct Button {
     to: &'static str,
     label: String,
-}
-
-fn yen(locale: Locale, amount: i64) -> String {
-    let digits = amount.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    match locale {
-        Locale::Ja => format!("{out}円"),
-        Locale::En => format!("¥{out}"),
-    }
 }
 
 fn view_of(state: &AppState, locale: Locale, e: &EngagementRecord) -> View {

@@ -422,11 +422,7 @@ struct CreateForm {
 }
 
 /// Staff holding the engagement permission in the path's tenant; 404 for others.
-async fn staff_only(
-    state: &AppState,
-    account: &Account,
-    tenant: &TenantPath,
-) -> Result<(), WebError> {
+fn staff_only(state: &AppState, account: &Account, tenant: &TenantPath) -> Result<(), WebError> {
     if allowed(state, account.id, tenant, Permission::EngagementManage) {
         Ok(())
     } else {
@@ -510,7 +506,7 @@ async fn new_page(
     tenant: TenantPath,
     jar: CookieJar,
 ) -> Result<Response, PageError> {
-    staff_only(&state, &account, &tenant).await?;
+    staff_only(&state, &account, &tenant)?;
     let locale = lang.or(tenant.record.tenant.default_locale);
     render_new(
         &state,
@@ -557,7 +553,7 @@ async fn create(
     ClientIp(ip): ClientIp,
     CsrfForm(form): CsrfForm<CreateForm>,
 ) -> Result<Response, PageError> {
-    staff_only(&state, &account, &tenant).await?;
+    staff_only(&state, &account, &tenant)?;
     let locale = lang.or(tenant.record.tenant.default_locale);
     let now = state.now();
     let mut errors = Vec::new();
