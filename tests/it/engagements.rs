@@ -390,6 +390,17 @@ async fn both_sides_check_in_and_reflect_and_the_assigned_mentor_writes_notes(ap
     let id = make_engagement(app, "iwate", hana_id, project, Some(today(app)), app.now()).await;
     let path = format!("/t/iwate/engagements/{id}");
 
+    // Their region page and their host's page link to the list.
+    assert!(
+        app.page(&hana, "/t/iwate/me")
+            .await
+            .contains("/t/iwate/engagements")
+    );
+    assert!(
+        app.page(&member_client, &format!("/t/iwate/hosts/{host}"))
+            .await
+            .contains("/t/iwate/engagements")
+    );
     // The talent's list and page; a check-in with a bad satisfaction first.
     assert!(
         app.page(&hana, "/t/iwate/engagements")
