@@ -704,6 +704,20 @@ impl TenantTx {
             .collect())
     }
 
+    /// The accounts whose at-risk digest of `day` was already claimed.
+    #[instrument(skip_all, fields(tenant = %self.tenant), err(level = "warn"))]
+    pub async fn at_risk_digests_claimed(&mut self, day: NaiveDate) -> Result<Vec<AccountId>> {
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query_scalar(
+                "SELECT account_id FROM at_risk_digests WHERE tenant_id = $1 AND day = $2",
+            )
+            .bind(self.tenant)
+            .bind(day)
+            .fetch_all(&mut **conn)
+            .await?)
+        })
+    }
+
     /// Claims today's at-risk digest for `account`: `true` for the one transaction
     /// that inserted the row (it then queues the mail before committing).
     #[instrument(skip_all, fields(tenant = %self.tenant), err(level = "warn"))]

@@ -48,13 +48,21 @@ async fn send_for_tenant(
     tenant: &TenantRecord,
     now: DateTime<Utc>,
 ) -> Result<usize, WebError> {
+    let day = japan_day(now);
+    // Reading first: a writing transaction (one at a time on SQLite) only when a
+    // coordinator is still to be told today.
     let mut tx = state.store.tenant(tenant.id).read().await?;
-    let any = !tx.at_risk_engagements(now).await?.is_empty();
+    let claimed = tx.at_risk_digests_claimed(day).await?;
+    let waiting = tx
+        .role_holders("coordinator", now)
+        .await?
+        .iter()
+        .any(|c| !claimed.contains(&c.account_id));
+    let any = waiting && !tx.at_risk_engagements(now).await?.is_empty();
     tx.commit().await?;
     if !any {
         return Ok(0);
     }
-    let day = japan_day(now);
     let mut tx = state.store.tenant(tenant.id).write().await?;
     // Read again inside the writing transaction: the list the mail names is the
     // one as of the claim.
