@@ -700,7 +700,7 @@ async fn the_confirmation_carries_the_calendar_file(app: &TestApp) {
 }
 
 /// Another node on the same database: its own state, outbox and clock.
-fn node(app: &TestApp) -> yui_web::AppState {
+pub(crate) fn node(app: &TestApp) -> yui_web::AppState {
     let templates = yui_mail::Templates::load(Some(&repo_tenants())).unwrap();
     let sender = yui_domain::tenant::MailSender {
         sender_name: "Yui".to_owned(),

@@ -10,6 +10,7 @@ mod browser;
 mod demo_events;
 mod demo_rounds;
 mod edges;
+mod engagements;
 mod events_api;
 mod events_public;
 mod events_staff;

@@ -35,6 +35,11 @@ pub fn permission_names(permission: Permission) -> (&'static str, &'static str) 
         Permission::RoundRead => ("round", "read"),
         Permission::RoundManage => ("round", "manage"),
         Permission::NewsletterSend => ("newsletter", "send"),
+        Permission::EngagementRead => ("engagement", "read"),
+        Permission::EngagementManage => ("engagement", "manage"),
+        Permission::CheckinRead => ("checkin", "read"),
+        Permission::CheckinWrite => ("checkin", "write"),
+        Permission::EngagementReportOwn => ("engagement", "report_own"),
     }
 }
 
@@ -89,6 +94,11 @@ mod tests {
             | Permission::RoundRead
             | Permission::RoundManage
             | Permission::NewsletterSend => &[(InTenant, Scope::Tenant)],
+            | Permission::EngagementRead
+            | Permission::EngagementManage
+            | Permission::CheckinRead
+            | Permission::CheckinWrite
+            | Permission::EngagementReportOwn => &[(InTenant, Scope::Tenant)],
         }
     }
 

@@ -46,6 +46,11 @@ pub enum AuditAction {
     RoundAdjusted,
     /// Staff sent a newsletter to the members who opted in.
     NewsletterSent,
+    EngagementCreated,
+    EngagementStatusChanged,
+    /// The terms changed or a new term began (renewal).
+    EngagementTermsChanged,
+    EngagementMentorAssigned,
 }
 
 impl AuditAction {
@@ -85,6 +90,10 @@ impl AuditAction {
             AuditAction::RoundSolved => "round_solved",
             AuditAction::RoundAdjusted => "round_adjusted",
             AuditAction::NewsletterSent => "newsletter_sent",
+            AuditAction::EngagementCreated => "engagement_created",
+            AuditAction::EngagementStatusChanged => "engagement_status_changed",
+            AuditAction::EngagementTermsChanged => "engagement_terms_changed",
+            AuditAction::EngagementMentorAssigned => "engagement_mentor_assigned",
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod application;
 pub mod audit;
 pub mod calendar;
 pub mod checkin;
+pub mod engagement;
 pub mod event;
 pub mod fiscal;
 pub mod hearing;

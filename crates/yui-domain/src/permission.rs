@@ -62,11 +62,21 @@ pub enum Permission {
     RoundManage,
     /// Write and send the tenant's newsletters to its members who opted in.
     NewsletterSend,
+    /// See engagements (mentors: only those assigned to them, checked on top).
+    EngagementRead,
+    /// Create engagements, change their terms and status, assign mentors.
+    EngagementManage,
+    /// Read the check-ins of engagements.
+    CheckinRead,
+    /// Write notes on engagements (mentors: assigned ones only, checked on top).
+    CheckinWrite,
+    /// Report on one's own engagements (host members; which host checked on top).
+    EngagementReportOwn,
 }
 
 impl Permission {
     /// Every permission, for tests that each one maps to the model.
-    pub const ALL: [Permission; 29] = [
+    pub const ALL: [Permission; 34] = [
         Permission::StaffRead,
         Permission::StaffInvite,
         Permission::StaffRevoke,
@@ -96,5 +106,10 @@ impl Permission {
         Permission::RoundRead,
         Permission::RoundManage,
         Permission::NewsletterSend,
+        Permission::EngagementRead,
+        Permission::EngagementManage,
+        Permission::CheckinRead,
+        Permission::CheckinWrite,
+        Permission::EngagementReportOwn,
     ];
 }

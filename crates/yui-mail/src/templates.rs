@@ -52,10 +52,12 @@ pub enum MailKind {
     /// A tenant's newsletter to a member who opted in; its subject line is the
     /// staff's, appended by [`Outbox::enqueue_newsletter`](crate::Outbox::enqueue_newsletter).
     Newsletter,
+    /// A coordinator's daily list of the tenant's engagements at risk.
+    AtRiskDigest,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 17] = [
+    pub const ALL: [MailKind; 18] = [
         MailKind::VerifyEmail,
         MailKind::PasswordReset,
         MailKind::MagicLink,
@@ -73,6 +75,7 @@ impl MailKind {
         MailKind::RoundUnmatched,
         MailKind::RoundHostMatched,
         MailKind::Newsletter,
+        MailKind::AtRiskDigest,
     ];
 
     /// The template name, as in file names and the outbox's `template` column.
@@ -95,6 +98,7 @@ impl MailKind {
             MailKind::RoundUnmatched => "round_unmatched",
             MailKind::RoundHostMatched => "round_host_matched",
             MailKind::Newsletter => "newsletter",
+            MailKind::AtRiskDigest => "at_risk_digest",
         }
     }
 
@@ -160,6 +164,8 @@ impl MailKind {
             // `title` is the staff's subject, `body` their text, `link` the
             // unsubscribe link.
             MailKind::Newsletter => &["display_name", "title", "body", "link"],
+            // `count` as text; `list` one line per engagement (talent, project, why).
+            MailKind::AtRiskDigest => &["display_name", "count", "list", "link"],
         }
     }
 }
@@ -254,6 +260,9 @@ const BUILTIN: &[(&str, &str)] = builtin_templates!(
     "ja/newsletter.subject",
     "ja/newsletter.txt",
     "ja/newsletter.html",
+    "ja/at_risk_digest.subject",
+    "ja/at_risk_digest.txt",
+    "ja/at_risk_digest.html",
     "en/layout.html",
     "en/verify_email.subject",
     "en/verify_email.txt",
@@ -306,6 +315,9 @@ const BUILTIN: &[(&str, &str)] = builtin_templates!(
     "en/newsletter.subject",
     "en/newsletter.txt",
     "en/newsletter.html",
+    "en/at_risk_digest.subject",
+    "en/at_risk_digest.txt",
+    "en/at_risk_digest.html",
 );
 
 /// The platform's own name, used as `tenant_name` for mail outside any tenant.
@@ -669,6 +681,7 @@ mod tests {
                 v["round_title"] = json!("<i>秋のマッチング</i>");
                 v["title"] = json!("<i>秋の交流会</i>");
                 v["body"] = json!("<i>本文</i>");
+                v["list"] = json!("・<i>山田</i> — 古民家カフェ（満足度が低い）");
                 let r = t.render(None, locale, kind, &v).unwrap();
                 for &var in kind.variables() {
                     // Every variable a kind names is one its mail shows.

@@ -12,6 +12,7 @@ mod applications;
 mod audit;
 mod diagnostics;
 mod directory;
+mod engagements;
 mod error;
 mod events;
 mod hearings;
@@ -48,6 +49,10 @@ pub use applications::{
 pub use audit::{AuditEntry, AuditRecord, AuditTx};
 pub use diagnostics::RowSecurityReport;
 pub use directory::DirectoryEntry;
+pub use engagements::{
+    AtRisk, CheckinRecord, EngagementFilter, EngagementRecord, EngagementTransition, NewEngagement,
+    ReflectionRecord, RoleHolder, TermsRecord,
+};
 pub use error::StoreError;
 pub use events::{
     AttendanceDay, Event, EventListing, EventQuery, MyRegistration, NewRegistration, Program,

@@ -322,6 +322,8 @@ pub async fn serve(
     let digests = tokio::spawn(features::applications::digest::run(state.clone()));
     // Reminders before events, likewise claimed once in the database.
     let reminders = tokio::spawn(features::events::reminders::run(state.clone()));
+    // The coordinators' daily at-risk digest, claimed once a day in the database.
+    let at_risk = tokio::spawn(features::engagements::digest::run(state.clone()));
     // The peer address feeds sign-in throttling and the audit log.
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app)
@@ -342,5 +344,6 @@ pub async fn serve(
         .await;
     digests.abort();
     reminders.abort();
+    at_risk.abort();
     served
 }

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod applications;
 pub mod audit;
+pub mod engagements;
 pub mod events;
 pub mod hearings;
 pub mod hosts;
@@ -41,6 +42,7 @@ pub(crate) const TEMPLATES: &[&[(&str, &str)]] = &[
     talent::TEMPLATES,
     tokens::TEMPLATES,
     newsletters::TEMPLATES,
+    engagements::TEMPLATES,
 ];
 
 /// Every feature's pages.
@@ -62,4 +64,5 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(events::router())
         .merge(rounds::router())
         .merge(newsletters::router())
+        .merge(engagements::router())
 }

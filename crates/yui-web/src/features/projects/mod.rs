@@ -100,7 +100,7 @@ pub(crate) fn project_rows(
 }
 
 /// An amount of yen as people read it.
-fn yen(locale: Locale, amount: i64) -> String {
+pub(crate) fn yen(locale: Locale, amount: i64) -> String {
     let digits = amount.to_string();
     let mut grouped = String::new();
     for (i, c) in digits.chars().enumerate() {
