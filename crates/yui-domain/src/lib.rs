@@ -13,6 +13,7 @@ pub mod fiscal;
 pub mod hearing;
 pub mod host;
 pub mod ids;
+pub mod kpi;
 pub mod locale;
 pub mod permission;
 pub mod program;
