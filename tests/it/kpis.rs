@@ -36,7 +36,10 @@ use yui_domain::round::{EntryRule, RoundDates, RoundMode};
 use yui_domain::{AccountId, EventId, FiscalYear, HostId, ProjectId, TenantId};
 use yui_store::{NewRegistration, NewRound, StoreError};
 
-use crate::events_api::{Person, people};
+use serde_json::Value;
+use yui_authz::Role;
+
+use crate::events_api::{Person, coordinator, people};
 use crate::hosts::make_host;
 use crate::projects::make_project_of_kind;
 use crate::support::{TestApp, on_both_backends};
@@ -54,6 +57,10 @@ on_both_backends!(
     related_people_by_the_national_typology,
     cumulative_matches_add_the_entered_history,
     targets_are_at_most_four_a_year,
+    the_api_answers_the_contract_to_staff_tokens_of_the_tenant,
+    the_dashboard_draws_the_figures_and_the_admin_enters_targets_and_history,
+    a_prefectures_admin_sees_its_municipalities_summed_and_no_one_else_does,
+    a_union_sees_its_member_municipalities,
 );
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -523,4 +530,341 @@ async fn targets_are_at_most_four_a_year(app: &TestApp) {
         .unwrap();
     assert!(tx.kpi_targets(FY).await.unwrap().is_empty());
     tx.commit().await.unwrap();
+}
+
+async fn api_get(app: &TestApp, path: &str, token: Option<&str>) -> (u16, Value) {
+    let mut req = reqwest::Client::new().get(app.url(path));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn the_api_answers_the_contract_to_staff_tokens_of_the_tenant(app: &TestApp) {
+    let f = fixture(app).await;
+    let staff = coordinator(app, "iwate", "kpi-coord").await;
+    let path = "/api/v1/tenants/iwate/kpis?fiscal_year=2025";
+    let (status, body) = api_get(app, path, Some(&staff.token)).await;
+    assert_eq!(status, 200, "{body}");
+    for (key, want) in [
+        ("fiscal_year", 2025),
+        ("registrations", 5),
+        ("attended", 3),
+        ("attendees", 2),
+        ("round_entries", 4),
+        ("matches", 4),
+        ("hosts_engaged", 3),
+        ("cumulative_matches", 20),
+        ("cumulative_hosts", 13),
+        ("newly_related", 3),
+    ] {
+        assert_eq!(body[key], want, "{key}: {body}");
+    }
+    assert_eq!(body["related_people"]["exchange"], 2);
+    assert_eq!(body["related_people"]["work"], 4);
+    assert_eq!(body["breakdown"]["matches"]["business"], 2);
+    assert_eq!(body["breakdown"]["matches"]["inside_prefecture"], 1);
+    assert_eq!(body["breakdown"]["matches"]["prefectures"]["13"], 2);
+    let seminar = body["by_event_kind"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kind"] == "seminar")
+        .unwrap();
+    assert_eq!(
+        (
+            seminar["registrations"].clone(),
+            seminar["attended"].clone()
+        ),
+        (3.into(), 2.into())
+    );
+    assert_eq!(body["fiscal_year_label"]["ja"], "2025年度（令和7年度）");
+
+    // A mistake names the field; full-width digits are read as digits.
+    for bad in ["abc", "1999", "2025.5", ""] {
+        let (status, body) = api_get(
+            app,
+            &format!("/api/v1/tenants/iwate/kpis?fiscal_year={bad}"),
+            Some(&staff.token),
+        )
+        .await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert_eq!(body["fields"]["fiscal_year"], "invalid", "{bad}");
+    }
+    let (status, body) = api_get(
+        app,
+        "/api/v1/tenants/iwate/kpis?fiscal_year=%EF%BC%92%EF%BC%90%EF%BC%92%EF%BC%95",
+        Some(&staff.token),
+    )
+    .await;
+    assert_eq!((status, body["matches"].clone()), (200, 4.into()));
+
+    // Another tenant's staff, a talent of this one, nobody: nothing of iwate.
+    let other = coordinator(app, "kamaishi", "kpi-other").await;
+    assert_eq!(api_get(app, path, Some(&other.token)).await.0, 404);
+    assert_eq!(
+        api_get(
+            app,
+            "/api/v1/tenants/kamaishi/kpis?fiscal_year=2025",
+            Some(&staff.token)
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(api_get(app, path, Some(&f.people[0].token)).await.0, 404);
+    assert_eq!(api_get(app, path, None).await.0, 401);
+    assert_eq!(
+        api_get(app, "/api/v1/tenants/nowhere/kpis", Some(&staff.token))
+            .await
+            .0,
+        404
+    );
+
+    // Kamaishi's own figures hold its own rows only.
+    let (status, body) = api_get(
+        app,
+        "/api/v1/tenants/kamaishi/kpis?fiscal_year=2025",
+        Some(&other.token),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (body["matches"].clone(), body["attended"].clone()),
+        (1.into(), 1.into())
+    );
+
+    let (_, doc) = api_get(app, "/api/v1/openapi.json", None).await;
+    assert!(doc["paths"]["/api/v1/tenants/{slug}/kpis"]["get"].is_object());
+    assert!(doc["components"]["schemas"]["KpiFigures"].is_object());
+}
+
+async fn signed_in(app: &TestApp, email: &str, role: Role, slug: &str) -> reqwest::Client {
+    let (client, id) = crate::staff::person(app, "県 担当", email).await;
+    crate::staff::grant(app, id, role, Some(slug)).await;
+    client
+}
+
+async fn the_dashboard_draws_the_figures_and_the_admin_enters_targets_and_history(app: &TestApp) {
+    fixture(app).await;
+    let admin = signed_in(app, "kpi-admin@example.jp", Role::TenantAdmin, "iwate").await;
+    let page = app.open(&admin, "/t/iwate/kpis?fy=2025").await;
+    assert_eq!(page.status(), 200, "{}", page.html());
+    let html = page.html().to_owned();
+    assert!(html.contains("2025年度（令和7年度）"));
+    assert!(html.contains("<svg"));
+    assert!(!html.contains("<script"));
+    // Every chart has its table with a caption.
+    assert_eq!(
+        html.matches("<svg").count(),
+        html.matches("class=\"kpi-chart\"").count()
+    );
+    assert!(html.contains("<caption id=\"kpi-continuation-caption\">継続率</caption>"));
+    assert!(html.contains("<th scope=\"row\">セミナー</th><td>3</td><td>2</td>"));
+
+    // A target, then a historical year; both show, and both are audited.
+    let res = page
+        .form("/t/iwate/kpis/targets")
+        .set("kpi", "matches")
+        .set("target", "８")
+        .submit(&admin)
+        .await;
+    assert_eq!(res.status(), 303);
+    let html = app.page(&admin, "/t/iwate/kpis?fy=2025").await;
+    assert!(
+        html.contains("<th scope=\"row\">マッチング数</th><td>4</td><td>8</td><td>50%</td>"),
+        "{html}"
+    );
+    let page = app.open(&admin, "/t/iwate/kpis?fy=2025").await;
+    let res = page
+        .form("/t/iwate/kpis/history")
+        .set("history_year", "2020")
+        .set("matches", "7")
+        .set("hosts", "3")
+        .submit(&admin)
+        .await;
+    assert_eq!(res.status(), 303);
+    let html = app.page(&admin, "/t/iwate/kpis?fy=2025").await;
+    assert!(html.contains("累計マッチング数</th><td>27</td>"), "{html}");
+    let audit = crate::support::audit_entries(&app.store, Some(tenant_id(app, "iwate").await), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|e| e.action == "kpi_figures_edited")
+            .count(),
+        2
+    );
+
+    // Mistakes re-render with the typed values and the field named, in Japanese.
+    let page = app.open(&admin, "/t/iwate/kpis?fy=2025").await;
+    let res = page
+        .form("/t/iwate/kpis/targets")
+        .set("fiscal_year", "<script>")
+        .set("kpi", "matches")
+        .set("target", "-3")
+        .submit(&admin)
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("年度") && html.contains("目標値"));
+    assert!(!html.contains("<script>"));
+    // The fifth KPI with a target is refused on its field.
+    for kpi in [
+        "registrations",
+        "attendees",
+        "newly_related",
+        "round_entries",
+    ] {
+        let page = app.open(&admin, "/t/iwate/kpis?fy=2025").await;
+        let res = page
+            .form("/t/iwate/kpis/targets")
+            .set("kpi", kpi)
+            .set("target", "1")
+            .submit(&admin)
+            .await;
+        let status = res.status().as_u16();
+        if kpi == "round_entries" {
+            assert_eq!(status, 422);
+            let html = res.text().await.unwrap();
+            assert!(html.contains("f-kpi-error"), "{html}");
+        } else {
+            assert_eq!(status, 303);
+        }
+    }
+    // A year that is not one: the page for this year, the field named.
+    let res = admin
+        .get(app.url("/t/iwate/kpis?fy=abc"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("f-fy-error"));
+    // In English.
+    let en = app.page(&admin, "/t/iwate/kpis?fy=2025&lang=en").await;
+    assert!(en.contains("FY2025") || en.contains("Key figures"), "{en}");
+
+    // A coordinator reads but has no forms; posting is refused. A talent and a
+    // stranger see nothing.
+    let coord = signed_in(app, "kpi-coord@example.jp", Role::Coordinator, "iwate").await;
+    let page = app.open(&coord, "/t/iwate/kpis?fy=2025").await;
+    assert_eq!(page.status(), 200);
+    assert!(!page.html().contains("/t/iwate/kpis/targets"));
+    let csrf_page = app.open(&admin, "/t/iwate/kpis?fy=2025").await;
+    let res = csrf_page
+        .form("/t/iwate/kpis/targets")
+        .set("kpi", "matches")
+        .set("target", "1")
+        .submit(&coord)
+        .await;
+    assert_ne!(res.status(), 303);
+    let (talent, _) = crate::staff::person(app, "人材", "kpi-talent@example.jp").await;
+    assert_eq!(app.status(&talent, "/t/iwate/kpis").await, 404);
+    let stranger = app.client();
+    assert_ne!(app.status(&stranger, "/t/iwate/kpis").await, 200);
+    // Another tenant's admin: 404.
+    let other = signed_in(
+        app,
+        "kpi-kamaishi@example.jp",
+        Role::TenantAdmin,
+        "kamaishi",
+    )
+    .await;
+    assert_eq!(app.status(&other, "/t/iwate/kpis").await, 404);
+}
+
+async fn a_prefectures_admin_sees_its_municipalities_summed_and_no_one_else_does(app: &TestApp) {
+    fixture(app).await;
+    let (admin, id) = crate::staff::person(app, "県 管理者", "kpi-pref@example.jp").await;
+    crate::staff::grant(app, id, Role::TenantAdmin, Some("iwate")).await;
+    // The prefecture's admin also holds the aggregates of its municipalities.
+    let children = yui_authz::NewGrant {
+        account_id: id,
+        role: Role::TenantAdmin,
+        scope: yui_authz::Scope::Children,
+        tenant: Some("iwate".to_owned()),
+        valid_until: None,
+        granted_by: None,
+    };
+    app.authz
+        .grant(&app.store, &children, app.now())
+        .await
+        .unwrap();
+    let html = app.page(&admin, "/t/iwate/kpis?fy=2025").await;
+    assert!(html.contains("rollup-caption"), "{html}");
+    // Iwate 4 matches, Ichinoseki 0, Kamaishi 1: summed 5.
+    assert!(
+        html.contains(
+            "<th scope=\"row\">マッチング数</th><td>4</td><td>0</td><td>1</td><td>5</td>"
+        ),
+        "{html}"
+    );
+    // The children's pages answer the prefecture's admin too (aggregates).
+    assert_eq!(app.status(&admin, "/t/kamaishi/kpis").await, 200);
+    // A coordinator of the prefecture: no roll-up, no children.
+    let coord = signed_in(app, "kpi-pref-coord@example.jp", Role::Coordinator, "iwate").await;
+    let html = app.page(&coord, "/t/iwate/kpis?fy=2025").await;
+    assert!(!html.contains("rollup-caption"));
+    assert_eq!(app.status(&coord, "/t/kamaishi/kpis").await, 404);
+    // A municipality's admin: neither the prefecture nor a sibling.
+    let child = signed_in(app, "kpi-child@example.jp", Role::TenantAdmin, "kamaishi").await;
+    assert_eq!(app.status(&child, "/t/kamaishi/kpis").await, 200);
+    assert_eq!(app.status(&child, "/t/iwate/kpis").await, 404);
+    assert_eq!(app.status(&child, "/t/ichinoseki/kpis").await, 404);
+    let html = app.page(&child, "/t/kamaishi/kpis?fy=2025").await;
+    assert!(!html.contains("rollup-caption"));
+}
+
+async fn a_union_sees_its_member_municipalities(app: &TestApp) {
+    let amami = tenant_id(app, "amami").await;
+    let p = residents(app, "amami", "kpi-amami", &[Some("46"), Some("13")]).await;
+    let h1 = make_host(app, "amami", "名瀬の宿", "462225", true).await;
+    let h2 = make_host(app, "amami", "徳之島の畑", "465305", true).await;
+    let p1 = make_project_of_kind(app, "amami", h1, "宿の発信", "business").await;
+    let p2 = make_project_of_kind(app, "amami", h2, "畑の発信", "fan_community").await;
+    engagement(
+        app,
+        amami,
+        p[0].id,
+        p1,
+        "active",
+        Some((d(2025, 6, 1), None)),
+    )
+    .await;
+    engagement(
+        app,
+        amami,
+        p[1].id,
+        p1,
+        "active",
+        Some((d(2025, 7, 1), None)),
+    )
+    .await;
+    engagement(
+        app,
+        amami,
+        p[1].id,
+        p2,
+        "active",
+        Some((d(2025, 8, 1), None)),
+    )
+    .await;
+    let f = figures(app, amami, FY).await;
+    assert_eq!(f.matches.municipalities.get("462225"), Some(&2));
+    assert_eq!(f.matches.municipalities.get("465305"), Some(&1));
+    // Kagoshima (46) is the union's own prefecture.
+    let mut tx = app.store.tenant(amami).read().await.unwrap();
+    let home = tx.kpi_figures(FY, today(), Some(46)).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!((home.matches.inside, home.matches.outside), (1, 2));
+    let admin = signed_in(app, "kpi-union@example.jp", Role::TenantAdmin, "amami").await;
+    let html = app.page(&admin, "/t/amami/kpis?fy=2025").await;
+    assert!(html.contains("kpi-members-caption"), "{html}");
+    assert!(
+        html.contains("<th scope=\"row\">奄美市</th><td>2</td><td>1</td>"),
+        "{html}"
+    );
 }

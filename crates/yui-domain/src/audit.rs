@@ -44,6 +44,8 @@ pub enum AuditAction {
     RoundSolved,
     /// The coordinator added or removed a pair by hand, with a reason.
     RoundAdjusted,
+    /// A tenant admin set a KPI target or a historical year's figures.
+    KpiFiguresEdited,
 }
 
 impl AuditAction {
@@ -82,6 +84,7 @@ impl AuditAction {
             AuditAction::RoundStatusChanged => "round_status_changed",
             AuditAction::RoundSolved => "round_solved",
             AuditAction::RoundAdjusted => "round_adjusted",
+            AuditAction::KpiFiguresEdited => "kpi_figures_edited",
         }
     }
 }

@@ -47,7 +47,9 @@ needs!(
     EventCheckIn,
     RegistrationManage,
     RoundRead,
-    RoundManage
+    RoundManage,
+    KpiRead,
+    TenantConfigure
 );
 
 /// Reading the whole platform's audit log (the operators' `audit` read).

@@ -15,6 +15,8 @@ pub mod scouts;
 pub mod staff;
 pub mod talent;
 pub mod tokens;
+// Key figures (issue 13).
+pub mod kpis;
 
 use axum::Router;
 
@@ -39,6 +41,7 @@ pub(crate) const TEMPLATES: &[&[(&str, &str)]] = &[
     staff::TEMPLATES,
     talent::TEMPLATES,
     tokens::TEMPLATES,
+    kpis::TEMPLATES,
 ];
 
 /// Every feature's pages.
@@ -59,4 +62,5 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(scouts::router())
         .merge(events::router())
         .merge(rounds::router())
+        .merge(kpis::router())
 }
