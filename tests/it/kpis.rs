@@ -61,6 +61,7 @@ on_both_backends!(
     the_dashboard_draws_the_figures_and_the_admin_enters_targets_and_history,
     a_prefectures_admin_sees_its_municipalities_summed_and_no_one_else_does,
     a_union_sees_its_member_municipalities,
+    the_report_downloads_as_csv_and_is_audited,
 );
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -867,4 +868,52 @@ async fn a_union_sees_its_member_municipalities(app: &TestApp) {
         html.contains("<th scope=\"row\">奄美市</th><td>2</td><td>1</td>"),
         "{html}"
     );
+}
+
+async fn the_report_downloads_as_csv_and_is_audited(app: &TestApp) {
+    fixture(app).await;
+    let admin = signed_in(app, "kpi-report@example.jp", Role::TenantAdmin, "iwate").await;
+    let html = app.page(&admin, "/t/iwate/kpis?fy=2025").await;
+    assert!(html.contains("/t/iwate/kpis/report.csv?fy=2025"));
+    let res = admin
+        .get(app.url("/t/iwate/kpis/report.csv?fy=2025"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let body = res.bytes().await.unwrap();
+    assert!(body.starts_with(b"\xEF\xBB\xBF"));
+    let text = String::from_utf8(body.to_vec()).unwrap();
+    assert!(text.contains(",マッチング数,4,\r\n"), "{text}");
+    assert!(text.contains(",累計マッチング数,20,\r\n"), "{text}");
+    assert!(
+        text.contains("2025-06-10 セミナー 地方複業のはじめかた,3,2\r\n"),
+        "{text}"
+    );
+    let audit = crate::support::audit_entries(&app.store, Some(tenant_id(app, "iwate").await), 5)
+        .await
+        .unwrap();
+    assert!(audit.iter().any(|e| e.action == "export"));
+    // A bad year is the person's mistake, not a server error.
+    assert_eq!(
+        app.status(&admin, "/t/iwate/kpis/report.csv?fy=x").await,
+        400
+    );
+    // A coordinator (no report read), another tenant's admin: nothing.
+    let coord = signed_in(app, "kpi-report-c@example.jp", Role::Coordinator, "iwate").await;
+    assert_eq!(app.status(&coord, "/t/iwate/kpis/report.csv").await, 404);
+    let other = signed_in(
+        app,
+        "kpi-report-k@example.jp",
+        Role::TenantAdmin,
+        "kamaishi",
+    )
+    .await;
+    assert_eq!(app.status(&other, "/t/iwate/kpis/report.csv").await, 404);
 }

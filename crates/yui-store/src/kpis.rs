@@ -28,6 +28,16 @@ pub struct KpiTarget {
     pub target: u64,
 }
 
+/// An event of the year as the report lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventHeld {
+    pub title: String,
+    pub kind: Option<EventKind>,
+    pub starts_at: DateTime<Utc>,
+    pub registrations: u64,
+    pub attended: u64,
+}
+
 fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
@@ -284,6 +294,45 @@ impl TenantTx {
             .await?
         });
         Ok(rows.into_iter().map(|(d, n)| (d, count(n))).collect())
+    }
+
+    /// The events of `year`'s program that were not called off, with their
+    /// registrations (not cancelled) and attended registrations: the report's list of
+    /// events held. Drafts are left out.
+    #[instrument(skip_all, fields(tenant = %self.tenant, year = year.0), err(level = "warn"))]
+    pub async fn events_held(&mut self, year: FiscalYear) -> Result<Vec<EventHeld>> {
+        let rows: Vec<(String, String, DateTime<Utc>, i64, i64)> = with_tx!(&mut self.tx, conn => {
+            sqlx::query_as(
+                "SELECT e.title, e.kind, e.starts_at,
+                        COUNT(r.id),
+                        COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM attendance a
+                                                       WHERE a.tenant_id = r.tenant_id AND a.registration_id = r.id)
+                                          THEN 1 ELSE 0 END), 0)
+                 FROM events e
+                 JOIN programs p ON p.tenant_id = e.tenant_id AND p.id = e.program_id
+                 LEFT JOIN registrations r ON r.tenant_id = e.tenant_id AND r.event_id = e.id
+                                          AND r.status <> 'cancelled'
+                 WHERE e.tenant_id = $1 AND p.fiscal_year = $2 AND e.status = 'published'
+                 GROUP BY e.id, e.title, e.kind, e.starts_at
+                 ORDER BY e.starts_at, e.id",
+            )
+            .bind(self.tenant)
+            .bind(year.0)
+            .fetch_all(&mut **conn)
+            .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(
+                |(title, kind, starts_at, registrations, attended)| EventHeld {
+                    title,
+                    kind: EventKind::parse(&kind),
+                    starts_at,
+                    registrations: count(registrations),
+                    attended: count(attended),
+                },
+            )
+            .collect())
     }
 
     /// The years entered as history, oldest first.

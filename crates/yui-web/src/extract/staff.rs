@@ -49,7 +49,8 @@ needs!(
     RoundRead,
     RoundManage,
     KpiRead,
-    TenantConfigure
+    TenantConfigure,
+    ReportRead
 );
 
 /// Reading the whole platform's audit log (the operators' `audit` read).

@@ -662,6 +662,15 @@ async fn render_page(
     ctx.insert("rollup", &rollup);
     ctx.insert("rollup_charts", &rollup_charts);
     ctx.insert("may_edit", &may_edit);
+    ctx.insert(
+        "may_report",
+        &state.authz.check(
+            account.id,
+            tenant.slug(),
+            Permission::ReportRead,
+            state.now(),
+        ),
+    );
     ctx.insert("max_targets", &MAX_TARGETS);
     ctx.insert(
         "year_fields",

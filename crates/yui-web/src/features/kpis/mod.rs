@@ -14,6 +14,7 @@ use crate::features::events::form::today;
 pub mod api;
 mod chart;
 mod dashboard;
+mod report;
 
 pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     (
@@ -27,6 +28,7 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .merge(api::router())
         .merge(dashboard::router())
+        .merge(report::router())
 }
 
 /// The tenant's prefecture (1–47), for the inside/outside split of residence: a
