@@ -62,6 +62,7 @@ on_both_backends!(
     a_prefectures_admin_sees_its_municipalities_summed_and_no_one_else_does,
     a_union_sees_its_member_municipalities,
     the_report_downloads_as_csv_and_is_audited,
+    operators_see_anonymous_statistics_with_small_cells_suppressed,
 );
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -916,4 +917,39 @@ async fn the_report_downloads_as_csv_and_is_audited(app: &TestApp) {
     )
     .await;
     assert_eq!(app.status(&other, "/t/iwate/kpis/report.csv").await, 404);
+}
+
+async fn operators_see_anonymous_statistics_with_small_cells_suppressed(app: &TestApp) {
+    // Iwate: 2 attendees and 4 people engaged in FY2025 (the fixture); Amami: 6
+    // attendees of one seminar.
+    fixture(app).await;
+    let amami = tenant_id(app, "amami").await;
+    let crowd = residents(app, "amami", "kpi-crowd", &[Some("46"); 6]).await;
+    let seminar = event(app, amami, "seminar", d(2025, 7, 1), 1).await;
+    for p in &crowd {
+        attend(app, amami, seminar, p.id, &[d(2025, 7, 1)], false).await;
+    }
+    let (operator, id) = crate::staff::person(app, "運営", "kpi-ops@example.jp").await;
+    crate::staff::grant(app, id, Role::PlatformOperator, None).await;
+    let html = app.page(&operator, "/ops/statistics?fy=2025").await;
+    assert!(
+        html.contains("<th scope=\"row\">奄美群島広域事務組合</th><td>6</td><td>&lt;5</td>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<th scope=\"row\">岩手県</th><td>&lt;5</td><td>&lt;5</td>"),
+        "{html}"
+    );
+    // A total that would give a hidden cell back is hidden too.
+    assert!(
+        html.contains("<tfoot><tr><th scope=\"row\">合計</th><td>&lt;5</td><td>&lt;5</td>"),
+        "{html}"
+    );
+    // No digit below five stands alone in a cell.
+    for n in 1..5 {
+        assert!(!html.contains(&format!("<td>{n}</td>")), "{n}: {html}");
+    }
+    // Staff of a tenant are not operators.
+    let admin = signed_in(app, "kpi-stat-admin@example.jp", Role::TenantAdmin, "iwate").await;
+    assert_ne!(app.status(&admin, "/ops/statistics").await, 200);
 }

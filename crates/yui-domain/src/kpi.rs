@@ -511,6 +511,30 @@ pub fn matches_per_year(
     years
 }
 
+/// The smallest count of people an anonymous statistic shows: smaller cells are
+/// suppressed, so that nobody can be singled out.
+pub const MIN_CELL: u64 = 5;
+
+/// Suppresses a table of people counts (rows × columns) for publication beyond the
+/// tenant: every cell below [`MIN_CELL`] becomes `None`, and so does a column's
+/// total whenever a cell of that column is suppressed (the total minus the shown
+/// cells would give the hidden ones back). Returns the cells and the totals.
+pub fn suppress(rows: &[Vec<u64>]) -> (Vec<Vec<Option<u64>>>, Vec<Option<u64>>) {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let cells: Vec<Vec<Option<u64>>> = rows
+        .iter()
+        .map(|r| r.iter().map(|n| (*n >= MIN_CELL).then_some(*n)).collect())
+        .collect();
+    let totals = (0..columns)
+        .map(|c| {
+            let hidden = cells.iter().any(|r| r.get(c).is_some_and(Option::is_none));
+            let sum: u64 = rows.iter().filter_map(|r| r.get(c)).sum();
+            (!hidden && sum >= MIN_CELL).then_some(sum)
+        })
+        .collect();
+    (cells, totals)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -592,6 +616,15 @@ mod tests {
         })
         .unwrap();
         assert_eq!((y, h.map(|h| h.matches)), (FiscalYear(2018), Some(5)));
+    }
+
+    #[test]
+    fn small_cells_and_the_totals_that_would_reveal_them_are_suppressed() {
+        let (cells, totals) = suppress(&[vec![6, 12], vec![2, 5]]);
+        assert_eq!(cells, [vec![Some(6), Some(12)], vec![None, Some(5)]]);
+        assert_eq!(totals, [None, Some(17)]);
+        let (_, totals) = suppress(&[vec![0], vec![3]]);
+        assert_eq!(totals, [None]);
     }
 
     #[test]

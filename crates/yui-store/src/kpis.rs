@@ -28,6 +28,53 @@ pub struct KpiTarget {
     pub target: u64,
 }
 
+/// People counts of one tenant for the operators' anonymous statistics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TenantPeopleCounts {
+    pub tenant: yui_domain::TenantId,
+    /// Distinct people who attended an event of the year's program.
+    pub attendees: u64,
+    /// Distinct people with an engagement started in the year.
+    pub engaged: u64,
+}
+
+impl crate::scope::PlatformTx {
+    /// Per tenant, people counts of `year` from raw rows, for statistics that the
+    /// caller suppresses before showing (no names, no ids of people leave here).
+    #[instrument(skip_all, fields(year = year.0), err(level = "warn"))]
+    pub async fn people_counts(&mut self, year: FiscalYear) -> Result<Vec<TenantPeopleCounts>> {
+        let (first, last) = bounds(year)?;
+        let rows: Vec<(yui_domain::TenantId, i64, i64)> = with_tx!(&mut self.tx, conn => {
+            sqlx::query_as(
+                "SELECT t.id,
+                   (SELECT COUNT(DISTINCT r.account_id) FROM registrations r
+                    JOIN events e ON e.tenant_id = r.tenant_id AND e.id = r.event_id
+                    JOIN programs p ON p.tenant_id = e.tenant_id AND p.id = e.program_id
+                    WHERE r.tenant_id = t.id AND p.fiscal_year = $1
+                      AND EXISTS (SELECT 1 FROM attendance a
+                                  WHERE a.tenant_id = r.tenant_id AND a.registration_id = r.id)),
+                   (SELECT COUNT(DISTINCT g.account_id) FROM engagements g
+                    WHERE g.tenant_id = t.id AND g.status <> 'proposed'
+                      AND g.started_on >= $2 AND g.started_on <= $3)
+                 FROM tenants t ORDER BY t.id",
+            )
+            .bind(year.0)
+            .bind(first)
+            .bind(last)
+            .fetch_all(&mut **conn)
+            .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(tenant, a, e)| TenantPeopleCounts {
+                tenant,
+                attendees: count(a),
+                engaged: count(e),
+            })
+            .collect())
+    }
+}
+
 /// An event of the year as the report lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventHeld {

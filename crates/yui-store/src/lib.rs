@@ -89,7 +89,7 @@ pub use tenants::{ApplyOutcome, TenantRecord, local_tenant_changes};
 pub use throttle::{Attempt, Limit};
 pub use tokens::{ApiToken, TokenPrincipal};
 
-pub use kpis::{EventHeld, KpiTarget};
+pub use kpis::{EventHeld, KpiTarget, TenantPeopleCounts};
 
 /// Result of a store operation.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -15,6 +15,7 @@ pub mod api;
 mod chart;
 mod dashboard;
 mod report;
+mod statistics;
 
 pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     (
@@ -22,6 +23,10 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
         include_str!("templates/kpi_dashboard.html"),
     ),
     ("kpi_chart.html", include_str!("templates/kpi_chart.html")),
+    (
+        "kpi_statistics.html",
+        include_str!("templates/kpi_statistics.html"),
+    ),
 ];
 
 pub(crate) fn router() -> Router<AppState> {
@@ -29,6 +34,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(api::router())
         .merge(dashboard::router())
         .merge(report::router())
+        .merge(statistics::router())
 }
 
 /// The tenant's prefecture (1–47), for the inside/outside split of residence: a
