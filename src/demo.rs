@@ -140,6 +140,17 @@ pub async fn load_accounts(store: &Store, now: DateTime<Utc>) -> anyhow::Result<
             granted_by: None,
         };
         yui_authz::grant(store, &grant, now).await?;
+        // A prefecture's admin reads its municipalities' aggregates (the KPI roll-up).
+        if role == Role::TenantAdmin
+            && let Some(t) = &grant.tenant
+            && store.tenant_by_slug(t).await?.tenant.kind == yui_domain::TenantKind::Prefecture
+        {
+            let children = NewGrant {
+                scope: Scope::Children,
+                ..grant
+            };
+            yui_authz::grant(store, &children, now).await?;
+        }
         emails.push(address);
     }
     Ok(emails)

@@ -34,3 +34,5 @@ mod talent;
 mod tenant_files;
 mod throttle;
 mod tokens;
+// Key figures (issue 13).
+mod kpis;

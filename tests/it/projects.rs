@@ -530,11 +530,34 @@ pub async fn make_project(
     visibility: &str,
     open: bool,
 ) -> ProjectId {
+    make_project_as(app, slug, host, title, visibility, open, "business").await
+}
+
+/// An open public project of `kind` (`business` or `fan_community`).
+pub async fn make_project_of_kind(
+    app: &TestApp,
+    slug: &str,
+    host: HostId,
+    title: &str,
+    kind: &str,
+) -> ProjectId {
+    make_project_as(app, slug, host, title, "public", true, kind).await
+}
+
+async fn make_project_as(
+    app: &TestApp,
+    slug: &str,
+    host: HostId,
+    title: &str,
+    visibility: &str,
+    open: bool,
+    kind: &str,
+) -> ProjectId {
     let fields = check_project(&ProjectInput {
         title: title.to_owned(),
         challenge: "冬の客足が落ちる。".to_owned(),
         help_wanted: "SNSで発信してほしい。".to_owned(),
-        kind: "business".to_owned(),
+        kind: kind.to_owned(),
         remote_ratio: "50".to_owned(),
         compensation: "pro_bono".to_owned(),
         visibility: visibility.to_owned(),

@@ -51,6 +51,8 @@ pub enum AuditAction {
     /// The terms changed or a new term began (renewal).
     EngagementTermsChanged,
     EngagementMentorAssigned,
+    /// A tenant admin set a KPI target or a historical year's figures.
+    KpiFiguresEdited,
 }
 
 impl AuditAction {
@@ -94,6 +96,7 @@ impl AuditAction {
             AuditAction::EngagementStatusChanged => "engagement_status_changed",
             AuditAction::EngagementTermsChanged => "engagement_terms_changed",
             AuditAction::EngagementMentorAssigned => "engagement_mentor_assigned",
+            AuditAction::KpiFiguresEdited => "kpi_figures_edited",
         }
     }
 }

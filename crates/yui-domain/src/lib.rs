@@ -14,6 +14,7 @@ pub mod fiscal;
 pub mod hearing;
 pub mod host;
 pub mod ids;
+pub mod kpi;
 pub mod locale;
 pub mod newsletter;
 pub mod permission;

@@ -32,6 +32,8 @@ mod tenants;
 mod throttle;
 mod tokens;
 mod transitions;
+// Key figures per tenant and fiscal year (issue 13).
+mod kpis;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -93,6 +95,8 @@ pub use talent::{
 pub use tenants::{ApplyOutcome, TenantRecord, local_tenant_changes};
 pub use throttle::{Attempt, Limit};
 pub use tokens::{ApiToken, TokenPrincipal};
+
+pub use kpis::{EventHeld, KpiTarget, TenantPeopleCounts};
 
 /// Result of a store operation.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -49,6 +49,9 @@ pub enum PlatformReason {
     SearchIndex,
     /// Reminder mails before events, for every region's registrants.
     EventReminders,
+    /// Anonymous statistics across tenants for operators: counts per tenant, small
+    /// ones suppressed before they are shown (yui_domain::kpi::suppress).
+    AnonymousStatistics,
 }
 
 impl PlatformReason {
@@ -65,6 +68,7 @@ impl PlatformReason {
             PlatformReason::MessageDigests => "message_digests",
             PlatformReason::SearchIndex => "search_index",
             PlatformReason::EventReminders => "event_reminders",
+            PlatformReason::AnonymousStatistics => "anonymous_statistics",
         }
     }
 }

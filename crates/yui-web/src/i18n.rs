@@ -168,6 +168,7 @@ mod key_tests {
             AuditAction::EventStatusChanged,
             AuditAction::RegistrationChanged,
             AuditAction::SubsidyRecorded,
+            AuditAction::KpiFiguresEdited,
         ] {
             used.push(format!("audit_action_{}", action.as_str()));
         }

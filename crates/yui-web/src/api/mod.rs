@@ -35,7 +35,8 @@ use crate::error::{ApiError, ApiErrorBody};
         crate::features::events::api::register,
         crate::features::events::api::cancel,
         crate::features::rounds::api::facts,
-        crate::features::rounds::api::result
+        crate::features::rounds::api::result,
+        crate::features::kpis::api::kpis
     ),
     components(schemas(
         Health,
@@ -63,7 +64,13 @@ use crate::error::{ApiError, ApiErrorBody};
         crate::features::rounds::api::RoundFacts,
         crate::features::rounds::api::ResultAssignment,
         crate::features::rounds::api::ResultSummary,
-        crate::features::rounds::api::RoundResult
+        crate::features::rounds::api::RoundResult,
+        crate::features::kpis::api::KpiBreakdown,
+        crate::features::kpis::api::KpiEventKind,
+        crate::features::kpis::api::KpiContinuation,
+        crate::features::kpis::api::KpiRelatedPeople,
+        crate::features::kpis::api::KpiTargetJson,
+        crate::features::kpis::api::KpiFigures
     )),
     modifiers(&BearerScheme)
 )]

@@ -28,6 +28,7 @@ pub use staff::{
     EventCheckIn, EventExport, EventManage, EventRead, ProgramManage, ProgramView,
     RegistrationManage, RoundManage, RoundRead,
 };
+pub use staff::{KpiRead, ReportRead, TenantConfigure};
 pub(crate) use tenant::TenantCache;
 pub use tenant::TenantPath;
 pub use viewer::{SignedIn, Viewer};

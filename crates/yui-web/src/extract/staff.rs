@@ -49,6 +49,9 @@ needs!(
     RoundRead,
     RoundManage,
     NewsletterSend
+    KpiRead,
+    TenantConfigure,
+    ReportRead
 );
 
 /// Reading the whole platform's audit log (the operators' `audit` read).

@@ -17,6 +17,8 @@ pub mod scouts;
 pub mod staff;
 pub mod talent;
 pub mod tokens;
+// Key figures (issue 13).
+pub mod kpis;
 
 use axum::Router;
 
@@ -43,6 +45,7 @@ pub(crate) const TEMPLATES: &[&[(&str, &str)]] = &[
     tokens::TEMPLATES,
     newsletters::TEMPLATES,
     engagements::TEMPLATES,
+    kpis::TEMPLATES,
 ];
 
 /// Every feature's pages.
@@ -65,4 +68,5 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(rounds::router())
         .merge(newsletters::router())
         .merge(engagements::router())
+        .merge(kpis::router())
 }
