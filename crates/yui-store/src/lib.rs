@@ -30,6 +30,7 @@ mod tenants;
 mod throttle;
 mod tokens;
 mod transitions;
+mod certificates;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -86,6 +87,7 @@ pub use talent::{
 pub use tenants::{ApplyOutcome, TenantRecord, local_tenant_changes};
 pub use throttle::{Attempt, Limit};
 pub use tokens::{ApiToken, TokenPrincipal};
+pub use certificates::{Certificate, NewCertificate, PublishedKey, SigningKeyRow};
 
 /// Result of a store operation.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

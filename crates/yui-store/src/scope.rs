@@ -49,6 +49,9 @@ pub enum PlatformReason {
     SearchIndex,
     /// Reminder mails before events, for every region's registrants.
     EventReminders,
+    /// Certificates of activity: anyone checks one by its unguessable code without
+    /// an account, and the platform's signing keys belong to no tenant.
+    Certificates,
 }
 
 impl PlatformReason {
@@ -65,6 +68,7 @@ impl PlatformReason {
             PlatformReason::MessageDigests => "message_digests",
             PlatformReason::SearchIndex => "search_index",
             PlatformReason::EventReminders => "event_reminders",
+            PlatformReason::Certificates => "certificates",
         }
     }
 }

@@ -35,7 +35,10 @@ use crate::error::{ApiError, ApiErrorBody};
         crate::features::events::api::register,
         crate::features::events::api::cancel,
         crate::features::rounds::api::facts,
-        crate::features::rounds::api::result
+        crate::features::rounds::api::result,
+        crate::features::certificates::api::by_code,
+        crate::features::certificates::api::verify,
+        crate::features::certificates::api::keys
     ),
     components(schemas(
         Health,
@@ -63,7 +66,12 @@ use crate::error::{ApiError, ApiErrorBody};
         crate::features::rounds::api::RoundFacts,
         crate::features::rounds::api::ResultAssignment,
         crate::features::rounds::api::ResultSummary,
-        crate::features::rounds::api::RoundResult
+        crate::features::rounds::api::RoundResult,
+        crate::features::certificates::api::CertificateActivity,
+        crate::features::certificates::api::CertifiedFacts,
+        crate::features::certificates::api::CertificateVerdict,
+        crate::features::certificates::api::CertificateDocument,
+        crate::features::certificates::api::CertificateKey
     )),
     modifiers(&BearerScheme)
 )]

@@ -15,6 +15,7 @@ pub mod scouts;
 pub mod staff;
 pub mod talent;
 pub mod tokens;
+pub mod certificates;
 
 use axum::Router;
 
@@ -39,6 +40,7 @@ pub(crate) const TEMPLATES: &[&[(&str, &str)]] = &[
     staff::TEMPLATES,
     talent::TEMPLATES,
     tokens::TEMPLATES,
+    certificates::TEMPLATES,
 ];
 
 /// Every feature's pages.
@@ -59,4 +61,5 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(scouts::router())
         .merge(events::router())
         .merge(rounds::router())
+        .merge(certificates::router())
 }
