@@ -74,7 +74,7 @@ impl Activity {
         Activity {
             kind: ActivityKind::EngagementMonth,
             when: month.to_owned(),
-            title: format!("{project} / {host}"),
+            title: format!("{project} — {host}"),
         }
     }
 
@@ -129,7 +129,8 @@ pub fn by_fiscal_year(activities: Vec<Activity>) -> Vec<YearRecord> {
         .into_iter()
         .rev()
         .map(|(fiscal_year, mut activities)| {
-            activities.sort_by(|a, b| (&a.when, a.kind, &a.title).cmp(&(&b.when, b.kind, &b.title)));
+            activities
+                .sort_by(|a, b| (&a.when, a.kind, &a.title).cmp(&(&b.when, b.kind, &b.title)));
             YearRecord {
                 fiscal_year,
                 activities,
@@ -377,12 +378,7 @@ impl Verdict {
 
 /// Checks a payload text and signature against the key that claims to have made
 /// it (`None` when the key id is unknown) and the stored revocation.
-pub fn verify(
-    canonical: &str,
-    signature: &str,
-    key: Option<PublicKey>,
-    revoked: bool,
-) -> Verdict {
+pub fn verify(canonical: &str, signature: &str, key: Option<PublicKey>, revoked: bool) -> Verdict {
     let Some(key) = key else {
         return Verdict::DoesNotVerify;
     };
@@ -446,7 +442,11 @@ mod tests {
         ]);
         assert_eq!(years.len(), 2);
         assert_eq!(years[0].fiscal_year, FiscalYear(2026));
-        let whens: Vec<_> = years[0].activities.iter().map(|a| a.when.as_str()).collect();
+        let whens: Vec<_> = years[0]
+            .activities
+            .iter()
+            .map(|a| a.when.as_str())
+            .collect();
         assert_eq!(whens, ["2026-04", "2026-04-01", "2027-03"]);
         assert_eq!(years[1].fiscal_year, FiscalYear(2025));
         assert!(years[0].meets_premium_minimum());
@@ -465,7 +465,7 @@ mod tests {
                 "{{\"format\":\"yui-certificate/1\",\"certificate_id\":\"{}\",\"name\":\"結 花子\",\
                  \"tenant\":\"岩手県\",\"tenant_slug\":\"iwate\",\"fiscal_year\":2026,\"activities\":[\
                  {{\"kind\":\"event\",\"when\":\"2026-04-20\",\"title\":\"移住セミナー \\\"東京\\\"\"}},\
-                 {{\"kind\":\"engagement_month\",\"when\":\"2026-05\",\"title\":\"ブランディング / かんたはうす\"}},\
+                 {{\"kind\":\"engagement_month\",\"when\":\"2026-05\",\"title\":\"ブランディング — かんたはうす\"}},\
                  {{\"kind\":\"event\",\"when\":\"2027-03-31\",\"title\":\"現地ツアー\"}}],\
                  \"issued_at\":\"2026-12-01T12:00:00+09:00\"}}",
                 CertificateCode::from_random([7; 16])
@@ -473,7 +473,10 @@ mod tests {
         );
         assert_eq!(Payload::parse(&text), Some(p));
         // The same statement in another layout is not canonical: it never verifies.
-        assert_eq!(Payload::parse(&text.replace(",\"name\"", ", \"name\"")), None);
+        assert_eq!(
+            Payload::parse(&text.replace(",\"name\"", ", \"name\"")),
+            None
+        );
         assert_eq!(
             Payload::parse(&text.replace("\"format\"", "\"extra\":1,\"format\"")),
             None
@@ -486,18 +489,30 @@ mod tests {
         let text = payload().canonical();
         let sig = key.sign(&text);
         let public = Some(key.public());
-        assert_eq!(verify(&text, &sig, public, false), Verdict::Valid(payload()));
+        assert_eq!(
+            verify(&text, &sig, public, false),
+            Verdict::Valid(payload())
+        );
         assert_eq!(
             verify(&text, &sig, public, true),
             Verdict::Revoked(payload())
         );
         let altered = text.replace("結 花子", "結 太郎");
-        assert_eq!(verify(&altered, &sig, public, false), Verdict::DoesNotVerify);
+        assert_eq!(
+            verify(&altered, &sig, public, false),
+            Verdict::DoesNotVerify
+        );
         let mut bytes = STANDARD.decode(&sig).unwrap();
         bytes[0] ^= 1;
         let bad_sig = STANDARD.encode(bytes);
-        assert_eq!(verify(&text, &bad_sig, public, false), Verdict::DoesNotVerify);
-        assert_eq!(verify(&text, "not base64!", public, false), Verdict::DoesNotVerify);
+        assert_eq!(
+            verify(&text, &bad_sig, public, false),
+            Verdict::DoesNotVerify
+        );
+        assert_eq!(
+            verify(&text, "not base64!", public, false),
+            Verdict::DoesNotVerify
+        );
         assert_eq!(verify(&text, &sig, None, false), Verdict::DoesNotVerify);
         let other = KeyPair::from_secret([2; 32]);
         assert_eq!(

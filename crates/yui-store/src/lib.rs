@@ -10,6 +10,7 @@
 mod accounts;
 mod applications;
 mod audit;
+mod certificates;
 mod diagnostics;
 mod directory;
 mod error;
@@ -30,7 +31,6 @@ mod tenants;
 mod throttle;
 mod tokens;
 mod transitions;
-mod certificates;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -46,6 +46,7 @@ pub use applications::{
     MyApplication,
 };
 pub use audit::{AuditEntry, AuditRecord, AuditTx};
+pub use certificates::{Certificate, NewCertificate, PublishedKey, SigningKeyRow};
 pub use diagnostics::RowSecurityReport;
 pub use directory::DirectoryEntry;
 pub use error::StoreError;
@@ -87,7 +88,6 @@ pub use talent::{
 pub use tenants::{ApplyOutcome, TenantRecord, local_tenant_changes};
 pub use throttle::{Attempt, Limit};
 pub use tokens::{ApiToken, TokenPrincipal};
-pub use certificates::{Certificate, NewCertificate, PublishedKey, SigningKeyRow};
 
 /// Result of a store operation.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod applications;
 pub mod audit;
+pub mod certificates;
 pub mod events;
 pub mod hearings;
 pub mod hosts;
@@ -15,7 +16,6 @@ pub mod scouts;
 pub mod staff;
 pub mod talent;
 pub mod tokens;
-pub mod certificates;
 
 use axum::Router;
 

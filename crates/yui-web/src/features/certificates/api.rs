@@ -173,7 +173,11 @@ pub async fn verify(
     responses((status = 200, body = [CertificateKey]))
 )]
 pub async fn keys(State(state): State<AppState>) -> Result<Json<Vec<CertificateKey>>, ApiError> {
-    let mut tx = state.store.platform(PlatformReason::Certificates).read().await?;
+    let mut tx = state
+        .store
+        .platform(PlatformReason::Certificates)
+        .read()
+        .await?;
     let keys = tx.certificate_keys().await?;
     tx.commit().await?;
     Ok(Json(

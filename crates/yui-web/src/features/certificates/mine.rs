@@ -64,7 +64,10 @@ pub(super) async fn page(
         "revoked_at",
         &mine.revoked_at.map(|at| datetime_text(locale, at)),
     );
-    ctx.insert("public_url", &state.link(&format!("/certificates/{}", mine.code)));
+    ctx.insert(
+        "public_url",
+        &state.link(&format!("/certificates/{}", mine.code)),
+    );
     ctx.insert("verify_url", &state.link("/certificates/verify"));
     ctx.insert("keys_url", &state.link("/api/v1/certificates/keys"));
     let notice = if q.issued.is_some() {

@@ -34,8 +34,14 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("cert_issue.html", include_str!("templates/cert_issue.html")),
     ("cert_mine.html", include_str!("templates/cert_mine.html")),
     ("cert_sheet.html", include_str!("templates/cert_sheet.html")),
-    ("cert_public.html", include_str!("templates/cert_public.html")),
-    ("cert_verify.html", include_str!("templates/cert_verify.html")),
+    (
+        "cert_public.html",
+        include_str!("templates/cert_public.html"),
+    ),
+    (
+        "cert_verify.html",
+        include_str!("templates/cert_verify.html"),
+    ),
     (
         "cert_verdict.html",
         include_str!("templates/cert_verdict.html"),
@@ -155,7 +161,11 @@ pub(crate) fn sheet_view(state: &AppState, locale: Locale, p: &Payload) -> Sheet
 /// The key that signs new certificates: the current one, or a first one made now
 /// (when two nodes race, the one whose insert lands wins and both use it).
 pub(crate) async fn signing_key(state: &AppState) -> Result<KeyPair, WebError> {
-    let mut tx = state.store.platform(PlatformReason::Certificates).read().await?;
+    let mut tx = state
+        .store
+        .platform(PlatformReason::Certificates)
+        .read()
+        .await?;
     let current = tx.current_signing_key().await?;
     tx.commit().await?;
     if let Some(row) = current {
@@ -182,6 +192,27 @@ pub(crate) async fn signing_key(state: &AppState) -> Result<KeyPair, WebError> {
     }
 }
 
+/// Rotation (`yui certificates rotate-key`): a new key from `secret` (32 bytes of
+/// a CSPRNG) signs every certificate from `now` on; the retired key stays and keeps
+/// verifying what it signed. Returns the new key's id.
+pub async fn rotate_signing_key(
+    store: &yui_store::Store,
+    secret: [u8; 32],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<String, yui_store::StoreError> {
+    let key = KeyPair::from_secret(secret);
+    let mut tx = store.platform(PlatformReason::Certificates).write().await?;
+    tx.rotate_signing_key(
+        &key.key_id(),
+        &key.public().to_base64(),
+        &key.private_base64(),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(key.key_id())
+}
+
 fn stored_key(row: &yui_store::SigningKeyRow) -> Result<KeyPair, WebError> {
     let key = KeyPair::from_base64(&row.private_key)
         .ok_or_else(|| WebError::Internal(format!("signing key {} unreadable", row.key_id)))?;
@@ -205,8 +236,15 @@ pub(crate) struct Checked {
 /// code), checked against the key it names.
 pub(crate) async fn check_stored(state: &AppState, raw: &str) -> Result<Checked, WebError> {
     let code = CertificateCode::parse(raw).ok_or(WebError::NotFound)?;
-    let mut tx = state.store.platform(PlatformReason::Certificates).read().await?;
-    let stored = tx.certificate_by_code(&code).await?.ok_or(WebError::NotFound)?;
+    let mut tx = state
+        .store
+        .platform(PlatformReason::Certificates)
+        .read()
+        .await?;
+    let stored = tx
+        .certificate_by_code(&code)
+        .await?
+        .ok_or(WebError::NotFound)?;
     let key = tx.certificate_key(&stored.key_id).await?;
     tx.commit().await?;
     let public = key.and_then(|k| PublicKey::from_base64(&k.public_key));
@@ -239,7 +277,11 @@ pub(crate) async fn check_document(state: &AppState, text: &str) -> Result<Verdi
     let Some(code) = CertificateCode::parse(&claimed.certificate_id) else {
         return Ok(Verdict::DoesNotVerify);
     };
-    let mut tx = state.store.platform(PlatformReason::Certificates).read().await?;
+    let mut tx = state
+        .store
+        .platform(PlatformReason::Certificates)
+        .read()
+        .await?;
     let key = tx.certificate_key(&doc.key_id).await?;
     let stored = tx.certificate_by_code(&code).await?;
     tx.commit().await?;

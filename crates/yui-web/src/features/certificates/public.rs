@@ -12,22 +12,17 @@ use yui_domain::account::{FieldError, Problem};
 use yui_domain::certificate::Verdict;
 
 use super::{check_document, check_stored, sheet_view};
+use crate::AppState;
 use crate::error::PageError;
 use crate::extract::{CsrfForm, Lang, Viewer};
 use crate::render::{base_context, error_views, render};
 use crate::security::csrf_token;
-use crate::AppState;
 
 /// The most text the verification form reads: a certificate of a busy year is a
 /// few kilobytes.
 const DOCUMENT_MAX: usize = 64 * 1024;
 
-fn verdict_context(
-    state: &AppState,
-    locale: Locale,
-    ctx: &mut tera::Context,
-    verdict: &Verdict,
-) {
+fn verdict_context(state: &AppState, locale: Locale, ctx: &mut tera::Context, verdict: &Verdict) {
     ctx.insert("verdict", verdict.code());
     // Facts only for a certificate that holds: a revoked or altered one states nothing.
     if let Verdict::Valid(p) = verdict {
@@ -52,7 +47,13 @@ pub(super) async fn page(
     verdict_context(&state, locale, &mut ctx, &checked.verdict);
     ctx.insert("code", &checked.stored.code);
     ctx.insert("checked", &true);
-    Ok(render(&state, "cert_public.html", ctx, locale, StatusCode::OK))
+    Ok(render(
+        &state,
+        "cert_public.html",
+        ctx,
+        locale,
+        StatusCode::OK,
+    ))
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -74,10 +74,7 @@ async fn member_tenant(
 ) -> Result<TenantPath, WebError> {
     let tenant = TenantPath::load(state, slug).await?;
     let mut tx = state.store.account(account.id).read().await?;
-    let live = tx
-        .membership(tenant.id)
-        .await?
-        .is_some_and(|m| m.is_live());
+    let live = tx.membership(tenant.id).await?.is_some_and(|m| m.is_live());
     tx.commit().await?;
     if live {
         Ok(tenant)
@@ -137,7 +134,13 @@ pub(super) async fn activities(
     ctx.insert("regions", &regions);
     ctx.insert("certificates", &certificates);
     ctx.insert("minimum", &certificate::PREMIUM_MIN_ACTIVITIES);
-    Ok(render(&state, "cert_activities.html", ctx, locale, StatusCode::OK))
+    Ok(render(
+        &state,
+        "cert_activities.html",
+        ctx,
+        locale,
+        StatusCode::OK,
+    ))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -196,7 +199,13 @@ fn issue_form_page(
     let path = format!("/t/{slug}/me/certificates/{}", year.fiscal_year.0);
     let mut ctx = base_context(state, locale, Some(account), &path);
     let mut field = FieldView::new(state, locale, "printed_name", "text", name, "name", errors);
-    field.hint = Some(state.inner.catalogs.text(locale, "cert_name_hint").to_owned());
+    field.hint = Some(
+        state
+            .inner
+            .catalogs
+            .text(locale, "cert_name_hint")
+            .to_owned(),
+    );
     ctx.insert("name_field", &field);
     ctx.insert("errors", &error_views(state, locale, errors));
     ctx.insert("csrf", csrf);
@@ -252,7 +261,14 @@ pub(super) async fn issue(
             return Ok((
                 jar,
                 issue_form_page(
-                    &state, locale, &account, &csrf, &tenant, &year, form.printed_name, &errors,
+                    &state,
+                    locale,
+                    &account,
+                    &csrf,
+                    &tenant,
+                    &year,
+                    form.printed_name,
+                    &errors,
                 ),
             )
                 .into_response());
