@@ -664,4 +664,22 @@ async fn a_rotated_key_keeps_old_certificates_valid(app: &TestApp) {
         api_check(app, &stranger).await["verdict"],
         "does_not_verify"
     );
+
+    // Deleting the account erases the certificates that print the name.
+    let res = app
+        .open(&hanako, "/me/delete")
+        .await
+        .form("/me/delete")
+        .set("password", "a passphrase long enough")
+        .check("confirm")
+        .submit(&hanako)
+        .await;
+    assert_eq!(res.status(), 200);
+    for code in [&old, &new] {
+        assert_eq!(
+            app.get(&format!("/certificates/{code}")).await.status(),
+            404
+        );
+    }
+    assert!(!app.dump_database().await.contains("結 花子"));
 }

@@ -783,6 +783,11 @@ impl AccountTx {
                 .bind(account)
                 .execute(&mut **conn)
                 .await?;
+            // Certificates print the person's name: erased, they no longer verify (404).
+            sqlx::query("DELETE FROM certificates WHERE account_id = $1")
+                .bind(account)
+                .execute(&mut **conn)
+                .await?;
             for table in ["sessions", "account_tokens", "known_devices", "api_tokens"] {
                 sqlx::query(&format!("DELETE FROM {table} WHERE account_id = $1"))
                     .bind(account)
