@@ -591,6 +591,9 @@ async fn revoked_certificates_fail_and_only_the_holder_reaches_them(app: &TestAp
             .await
             .contains("取り消し済み")
     );
+    // The certificate is part of the holder's own data download, and of nobody else's.
+    assert!(app.page(&hanako, "/me/data.json").await.contains(&code));
+    assert!(!app.page(&taro, "/me/data.json").await.contains(&code));
 }
 
 async fn a_rotated_key_keeps_old_certificates_valid(app: &TestApp) {

@@ -15,7 +15,7 @@ use crate::scope::{AccountTx, PlatformTx, TenantTx};
 use crate::{Result, StoreTx, with_tx};
 
 /// A certificate as stored: the payload text exactly as signed.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
 pub struct Certificate {
     pub tenant_id: TenantId,
     pub tenant_slug: String,
@@ -141,6 +141,21 @@ async fn activities(
     Ok(out)
 }
 
+/// A person's certificates in every tenant, the latest first (also part of their
+/// own data download).
+pub(crate) async fn certificates_of(
+    tx: &mut StoreTx,
+    account: AccountId,
+) -> Result<Vec<Certificate>> {
+    let sql = format!(
+        "SELECT {CERTIFICATE_COLUMNS} FROM certificates c JOIN tenants t ON t.id = c.tenant_id
+         WHERE c.account_id = $1 ORDER BY c.issued_at DESC, c.id DESC"
+    );
+    with_tx!(tx, conn => {
+        Ok(sqlx::query_as(&sql).bind(account).fetch_all(&mut **conn).await?)
+    })
+}
+
 impl AccountTx {
     /// The person's own activities in every tenant.
     #[instrument(skip_all, fields(account = %self.account), err(level = "warn"))]
@@ -151,13 +166,7 @@ impl AccountTx {
     /// The person's own certificates, the latest first.
     #[instrument(skip_all, fields(account = %self.account), err(level = "warn"))]
     pub async fn my_certificates(&mut self) -> Result<Vec<Certificate>> {
-        let sql = format!(
-            "SELECT {CERTIFICATE_COLUMNS} FROM certificates c JOIN tenants t ON t.id = c.tenant_id
-             WHERE c.account_id = $1 ORDER BY c.issued_at DESC, c.id DESC"
-        );
-        with_tx!(&mut self.tx, conn => {
-            Ok(sqlx::query_as(&sql).bind(self.account).fetch_all(&mut **conn).await?)
-        })
+        certificates_of(&mut self.tx, self.account).await
     }
 
     /// One of the person's own certificates; another person's is `None`.

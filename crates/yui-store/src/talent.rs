@@ -108,6 +108,8 @@ pub struct PersonalData {
     pub memberships: Vec<MyMembership>,
     pub consent_log: Vec<ConsentEvent>,
     pub api_tokens: Vec<TokenData>,
+    /// Certificates of activity the person issued.
+    pub certificates: Vec<crate::Certificate>,
 }
 
 /// The account part of [`PersonalData`].
@@ -697,12 +699,14 @@ impl AccountTx {
             .await?;
             (log, tokens)
         });
+        let certificates = crate::certificates::certificates_of(&mut self.tx, self.account).await?;
         Ok(PersonalData {
             account: data,
             profile,
             memberships,
             consent_log,
             api_tokens,
+            certificates,
         })
     }
 
