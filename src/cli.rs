@@ -58,6 +58,18 @@ enum Command {
         #[command(subcommand)]
         command: MatchCommand,
     },
+    /// Certificates of activity.
+    Certificates {
+        #[command(subcommand)]
+        command: CertificatesCommand,
+    },
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+enum CertificatesCommand {
+    /// Make a new Ed25519 key sign new certificates; the old key retires and keeps
+    /// verifying the certificates it signed.
+    RotateKey,
 }
 
 #[derive(Debug, Subcommand)]
@@ -212,6 +224,17 @@ async fn run_with_config(command: Command, config: Config) -> anyhow::Result<()>
         }
         // Handled in `run` before any configuration is read.
         Command::Match { .. } => Ok(()),
+        Command::Certificates {
+            command: CertificatesCommand::RotateKey,
+        } => {
+            let store = connect(&config, config.migrate_on_start).await?;
+            let result =
+                yui_web::features::certificates::rotate_signing_key(&store, rand::random(), now())
+                    .await;
+            store.close().await;
+            println!("new signing key: {}", result?);
+            Ok(())
+        }
     }
 }
 

@@ -7,6 +7,7 @@ mod accounts;
 mod api;
 mod applications;
 mod browser;
+mod certificates;
 mod demo_events;
 mod demo_rounds;
 mod edges;

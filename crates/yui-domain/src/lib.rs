@@ -7,6 +7,7 @@ pub mod account;
 pub mod application;
 pub mod audit;
 pub mod calendar;
+pub mod certificate;
 pub mod checkin;
 pub mod engagement;
 pub mod event;

@@ -10,6 +10,7 @@
 mod accounts;
 mod applications;
 mod audit;
+mod certificates;
 mod diagnostics;
 mod directory;
 mod engagements;
@@ -49,6 +50,7 @@ pub use applications::{
     MyApplication,
 };
 pub use audit::{AuditEntry, AuditRecord, AuditTx};
+pub use certificates::{Certificate, NewCertificate, PublishedKey, SigningKeyRow};
 pub use diagnostics::RowSecurityReport;
 pub use directory::DirectoryEntry;
 pub use engagements::{

@@ -52,6 +52,9 @@ pub enum PlatformReason {
     /// Anonymous statistics across tenants for operators: counts per tenant, small
     /// ones suppressed before they are shown (yui_domain::kpi::suppress).
     AnonymousStatistics,
+    /// Certificates of activity: anyone checks one by its unguessable code without
+    /// an account, and the platform's signing keys belong to no tenant.
+    Certificates,
 }
 
 impl PlatformReason {
@@ -69,6 +72,7 @@ impl PlatformReason {
             PlatformReason::SearchIndex => "search_index",
             PlatformReason::EventReminders => "event_reminders",
             PlatformReason::AnonymousStatistics => "anonymous_statistics",
+            PlatformReason::Certificates => "certificates",
         }
     }
 }

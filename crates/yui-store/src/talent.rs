@@ -108,6 +108,8 @@ pub struct PersonalData {
     pub memberships: Vec<MyMembership>,
     pub consent_log: Vec<ConsentEvent>,
     pub api_tokens: Vec<TokenData>,
+    /// Certificates of activity the person issued.
+    pub certificates: Vec<crate::Certificate>,
 }
 
 /// The account part of [`PersonalData`].
@@ -697,12 +699,14 @@ impl AccountTx {
             .await?;
             (log, tokens)
         });
+        let certificates = crate::certificates::certificates_of(&mut self.tx, self.account).await?;
         Ok(PersonalData {
             account: data,
             profile,
             memberships,
             consent_log,
             api_tokens,
+            certificates,
         })
     }
 
@@ -780,6 +784,11 @@ impl AccountTx {
                 .await?;
             sqlx::query("UPDATE scouts SET message = '', status = CASE WHEN status = 'open' THEN 'withdrawn' ELSE status END
                          WHERE talent_id = $1")
+                .bind(account)
+                .execute(&mut **conn)
+                .await?;
+            // Certificates print the person's name: erased, they no longer verify (404).
+            sqlx::query("DELETE FROM certificates WHERE account_id = $1")
                 .bind(account)
                 .execute(&mut **conn)
                 .await?;

@@ -37,6 +37,9 @@ use crate::error::{ApiError, ApiErrorBody};
         crate::features::rounds::api::facts,
         crate::features::rounds::api::result,
         crate::features::kpis::api::kpis
+        crate::features::certificates::api::by_code,
+        crate::features::certificates::api::verify,
+        crate::features::certificates::api::keys
     ),
     components(schemas(
         Health,
@@ -71,6 +74,11 @@ use crate::error::{ApiError, ApiErrorBody};
         crate::features::kpis::api::KpiRelatedPeople,
         crate::features::kpis::api::KpiTargetJson,
         crate::features::kpis::api::KpiFigures
+        crate::features::certificates::api::CertificateActivity,
+        crate::features::certificates::api::CertifiedFacts,
+        crate::features::certificates::api::CertificateVerdict,
+        crate::features::certificates::api::CertificateDocument,
+        crate::features::certificates::api::CertificateKey
     )),
     modifiers(&BearerScheme)
 )]

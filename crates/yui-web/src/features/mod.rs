@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod applications;
 pub mod audit;
 pub mod engagements;
+pub mod certificates;
 pub mod events;
 pub mod hearings;
 pub mod hosts;
@@ -46,6 +47,7 @@ pub(crate) const TEMPLATES: &[&[(&str, &str)]] = &[
     newsletters::TEMPLATES,
     engagements::TEMPLATES,
     kpis::TEMPLATES,
+    certificates::TEMPLATES,
 ];
 
 /// Every feature's pages.
@@ -69,4 +71,5 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(newsletters::router())
         .merge(engagements::router())
         .merge(kpis::router())
+        .merge(certificates::router())
 }
