@@ -34,6 +34,7 @@ pub fn permission_names(permission: Permission) -> (&'static str, &'static str) 
         Permission::RegistrationManage => ("registration", "manage"),
         Permission::RoundRead => ("round", "read"),
         Permission::RoundManage => ("round", "manage"),
+        Permission::CaseStudyManage => ("case_study", "manage"),
     }
 }
 
@@ -86,7 +87,8 @@ mod tests {
             | Permission::EventCheckIn
             | Permission::RegistrationManage
             | Permission::RoundRead
-            | Permission::RoundManage => &[(InTenant, Scope::Tenant)],
+            | Permission::RoundManage
+            | Permission::CaseStudyManage => &[(InTenant, Scope::Tenant)],
         }
     }
 

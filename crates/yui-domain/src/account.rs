@@ -51,6 +51,12 @@ pub enum Problem {
     OutOfOrder,
     /// A value that only a public servant gives (side-job permission).
     OnlyForPublicServants,
+    /// An uploaded file larger than the field takes.
+    FileTooLarge {
+        max_mb: usize,
+    },
+    /// An uploaded file that is not a JPEG, PNG or WebP image, whatever it claims.
+    NotAnImage,
 }
 
 /// An email address in its normal form, with its comparison key. Made only by

@@ -7,6 +7,7 @@ pub mod account;
 pub mod application;
 pub mod audit;
 pub mod calendar;
+pub mod case_study;
 pub mod checkin;
 pub mod event;
 pub mod fiscal;

@@ -60,11 +60,13 @@ pub enum Permission {
     RoundRead,
     /// Runs a round: set-up, solving, adjustments, publication.
     RoundManage,
+    /// Writes case studies (事例), sends them for approval, publishes and withdraws them.
+    CaseStudyManage,
 }
 
 impl Permission {
     /// Every permission, for tests that each one maps to the model.
-    pub const ALL: [Permission; 28] = [
+    pub const ALL: [Permission; 29] = [
         Permission::StaffRead,
         Permission::StaffInvite,
         Permission::StaffRevoke,
@@ -93,5 +95,6 @@ impl Permission {
         Permission::RegistrationManage,
         Permission::RoundRead,
         Permission::RoundManage,
+        Permission::CaseStudyManage,
     ];
 }

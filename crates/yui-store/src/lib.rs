@@ -10,6 +10,7 @@
 mod accounts;
 mod applications;
 mod audit;
+mod case_studies;
 mod diagnostics;
 mod directory;
 mod error;
@@ -45,6 +46,7 @@ pub use applications::{
     MyApplication,
 };
 pub use audit::{AuditEntry, AuditRecord, AuditTx};
+pub use case_studies::{CaseEngagement, CasePhoto, CasePhotoData, CaseStudy, PhotoAdded};
 pub use diagnostics::RowSecurityReport;
 pub use directory::DirectoryEntry;
 pub use error::StoreError;

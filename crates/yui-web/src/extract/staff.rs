@@ -47,7 +47,8 @@ needs!(
     EventCheckIn,
     RegistrationManage,
     RoundRead,
-    RoundManage
+    RoundManage,
+    CaseStudyManage
 );
 
 /// Reading the whole platform's audit log (the operators' `audit` read).

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod applications;
 pub mod audit;
+pub mod case_studies;
 pub mod events;
 pub mod hearings;
 pub mod hosts;
@@ -39,6 +40,7 @@ pub(crate) const TEMPLATES: &[&[(&str, &str)]] = &[
     staff::TEMPLATES,
     talent::TEMPLATES,
     tokens::TEMPLATES,
+    case_studies::TEMPLATES,
 ];
 
 /// Every feature's pages.
@@ -59,4 +61,5 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(scouts::router())
         .merge(events::router())
         .merge(rounds::router())
+        .merge(case_studies::router())
 }
