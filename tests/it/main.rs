@@ -7,6 +7,7 @@ mod accounts;
 mod api;
 mod applications;
 mod browser;
+mod case_studies;
 mod demo_events;
 mod demo_rounds;
 mod edges;
