@@ -70,6 +70,15 @@ async fn engagement(
     id
 }
 
+/// The case as stored.
+async fn stored(app: &TestApp, slug: &str, id: CaseStudyId) -> yui_store::CaseStudy {
+    let tenant = app.store.tenant_by_slug(slug).await.unwrap();
+    let mut tx = app.store.tenant(tenant.id).read().await.unwrap();
+    let case = tx.case_study(id).await.unwrap().unwrap();
+    tx.commit().await.unwrap();
+    case
+}
+
 fn location(res: &reqwest::Response) -> String {
     res.headers()[reqwest::header::LOCATION]
         .to_str()
@@ -279,6 +288,19 @@ async fn both_sides_approve_before_the_coordinator_publishes(app: &TestApp) {
     assert!(case.talent_approved_at.is_none() && case.host_approved_at.is_none());
     assert_eq!(tx.count_public_case_studies(fy).await.unwrap(), 0);
     tx.commit().await.unwrap();
+    // An approval of a text read before it changed is refused, and says so.
+    let read_before = decision_form(&app.open(&p.talent, &review).await, "approve");
+    let res = app
+        .open(&coord, &manage)
+        .await
+        .form(&manage)
+        .set("outcome_ja", "ファンクラブが120人に")
+        .submit(&coord)
+        .await;
+    assert_eq!(res.status(), 303);
+    let res = read_before.submit(&p.talent).await;
+    assert!(location(&res).ends_with("done=stale"));
+    assert!(stored(app, "iwate", id).await.talent_approved_at.is_none());
     // Approved again and published, then withdrawn: 404 to the public.
     assert_eq!(approve(app, &p.talent, &review).await.status(), 303);
     assert_eq!(approve(app, &p.host, &review).await.status(), 303);
@@ -313,17 +335,7 @@ async fn other_hosts_other_tenants_and_strangers_get_404(app: &TestApp) {
         "{}",
         res.status()
     );
-    let tenant = app.store.tenant_by_slug("iwate").await.unwrap();
-    let mut tx = app.store.tenant(tenant.id).read().await.unwrap();
-    assert!(
-        tx.case_study(id)
-            .await
-            .unwrap()
-            .unwrap()
-            .host_approved_at
-            .is_none()
-    );
-    tx.commit().await.unwrap();
+    assert!(stored(app, "iwate", id).await.host_approved_at.is_none());
     // Neither may it see the coordinator's pages or the draft's photos.
     assert_eq!(app.status(&stranger, &manage).await, 404);
     assert_eq!(app.status(&stranger, "/t/iwate/case-studies").await, 404);
@@ -476,7 +488,12 @@ async fn photos_are_checked_by_their_bytes_and_hidden_while_draft(app: &TestApp)
         .submit(&coord)
         .await;
     assert_eq!(res.status(), 422);
-    assert!(res.text().await.unwrap().contains("2MB以下"));
+    let html = res.text().await.unwrap();
+    assert!(html.contains("2MB以下"));
+    assert!(
+        html.contains("value=\"とても大きい\""),
+        "the alt text is kept"
+    );
     // A script calling itself a PNG.
     let res = app
         .open(&coord, &manage)

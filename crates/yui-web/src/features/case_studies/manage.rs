@@ -469,13 +469,29 @@ struct Upload {
     alt: String,
     bytes: Vec<u8>,
     too_large: bool,
+    /// The request passed even [`UPLOAD_BODY_MAX`] and was not read to its end.
+    cut_off: bool,
 }
 
 /// Reads the upload form. The photo is read to its end but kept only up to the
 /// limit: the rest is counted and dropped, so a large file costs no memory and
-/// still gets its answer as a page.
+/// still gets its answer as a page. A request past even the body limit keeps what
+/// came before the cut (the alt text) for the page.
 async fn read_upload(mut multipart: Multipart) -> Result<Upload, MultipartError> {
     let mut up = Upload::default();
+    match read_fields(&mut multipart, &mut up).await {
+        Ok(()) => Ok(up),
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            up.too_large = true;
+            up.cut_off = true;
+            up.bytes = Vec::new();
+            Ok(up)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn read_fields(multipart: &mut Multipart, up: &mut Upload) -> Result<(), MultipartError> {
     while let Some(mut field) = multipart.next_field().await? {
         let name = field.name().map(str::to_owned);
         match name.as_deref() {
@@ -497,7 +513,7 @@ async fn read_upload(mut multipart: Multipart) -> Result<Upload, MultipartError>
             _ => {}
         }
     }
-    Ok(up)
+    Ok(())
 }
 
 async fn upload(
@@ -510,21 +526,14 @@ async fn upload(
 ) -> Result<Response, PageError> {
     let locale = lang.or(staff.tenant.record.tenant.default_locale);
     let id = case_id(&id)?;
-    let up = match read_upload(multipart).await {
-        Ok(up) => {
-            if !csrf_ok(&state, &jar, &up.csrf) {
-                return Err(WebError::Csrf.into());
-            }
-            up
-        }
-        // Past even the request's limit: the rest was not read, and nothing will be
-        // stored; the page (which changes nothing) says the photo is too large.
-        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Upload {
-            too_large: true,
-            ..Default::default()
-        },
-        Err(e) => return Err(WebError::BadRequest(e.body_text()).into()),
-    };
+    let up = read_upload(multipart)
+        .await
+        .map_err(|e| WebError::BadRequest(e.body_text()))?;
+    // A request cut off may not have reached its token; it stores nothing, and the
+    // page it gets changes nothing.
+    if !up.cut_off && !csrf_ok(&state, &jar, &up.csrf) {
+        return Err(WebError::Csrf.into());
+    }
     let (_, photos) = load(&state, &staff, id).await?;
     let checked = check_photo(PhotoUpload {
         bytes: (!up.too_large).then_some(up.bytes),
@@ -539,7 +548,7 @@ async fn upload(
     let photo = match checked {
         Ok(p) => p,
         Err(errors) => {
-            return render_page(
+            let mut res = render_page(
                 &state,
                 locale,
                 jar,
@@ -548,7 +557,16 @@ async fn upload(
                 refuse(errors),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
-            .await;
+            .await?;
+            if up.cut_off {
+                // The rest of the body is still on its way: the connection cannot
+                // carry another request, and the browser must not try.
+                res.headers_mut().insert(
+                    axum::http::header::CONNECTION,
+                    axum::http::HeaderValue::from_static("close"),
+                );
+            }
+            return Ok(res);
         }
     };
     let mut tx = state.store.tenant(staff.tenant.id).write().await?;

@@ -103,6 +103,10 @@ struct ReviewForm {
     decision: String,
     #[serde(default)]
     comment: String,
+    /// The version of the text the person read (its last change, in microseconds):
+    /// an approval is of that text, not of one changed since.
+    #[serde(default)]
+    seen: String,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -151,6 +155,7 @@ async fn render_review(
         &(case.status() == CaseStatus::AwaitingApproval && !mine_approved),
     );
     ctx.insert("mine_approved", &mine_approved);
+    ctx.insert("seen", &case.updated_at.timestamp_micros());
     ctx.insert("action", &path);
     ctx.insert("csrf", &csrf);
     ctx.insert(
@@ -215,7 +220,9 @@ async fn review(
         tx.rollback().await?;
         return Err(WebError::NotFound.into());
     };
+    let seen = form.seen.trim().parse::<i64>().ok();
     let done = match form.decision.as_str() {
+        "approve" if seen != Some(case.updated_at.timestamp_micros()) => "stale",
         "approve" => {
             if tx.approve_case_study(id, side, account.id, now).await? {
                 "approved"
