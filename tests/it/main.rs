@@ -8,6 +8,7 @@ mod api;
 mod applications;
 mod browser;
 mod certificates;
+mod case_studies;
 mod demo_events;
 mod demo_rounds;
 mod edges;

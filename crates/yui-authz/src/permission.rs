@@ -40,6 +40,7 @@ pub fn permission_names(permission: Permission) -> (&'static str, &'static str) 
         Permission::CheckinRead => ("checkin", "read"),
         Permission::CheckinWrite => ("checkin", "write"),
         Permission::EngagementReportOwn => ("engagement", "report_own"),
+        Permission::CaseStudyManage => ("case_study", "manage"),
     }
 }
 
@@ -99,6 +100,7 @@ mod tests {
             | Permission::CheckinRead
             | Permission::CheckinWrite
             | Permission::EngagementReportOwn => &[(InTenant, Scope::Tenant)],
+            | Permission::CaseStudyManage => &[(InTenant, Scope::Tenant)],
         }
     }
 

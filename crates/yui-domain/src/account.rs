@@ -53,6 +53,12 @@ pub enum Problem {
     OnlyForPublicServants,
     /// A line break or other control character in a one-line field (a mail subject).
     LineBreak,
+    /// An uploaded file larger than the field takes.
+    FileTooLarge {
+        max_mb: usize,
+    },
+    /// An uploaded file that is not a JPEG, PNG or WebP image, whatever it claims.
+    NotAnImage,
 }
 
 /// An email address in its normal form, with its comparison key. Made only by

@@ -8,6 +8,7 @@ pub mod application;
 pub mod audit;
 pub mod calendar;
 pub mod certificate;
+pub mod case_study;
 pub mod checkin;
 pub mod engagement;
 pub mod event;

@@ -72,11 +72,13 @@ pub enum Permission {
     CheckinWrite,
     /// Report on one's own engagements (host members; which host checked on top).
     EngagementReportOwn,
+    /// Writes case studies (事例), sends them for approval, publishes and withdraws them.
+    CaseStudyManage,
 }
 
 impl Permission {
     /// Every permission, for tests that each one maps to the model.
-    pub const ALL: [Permission; 34] = [
+    pub const ALL: [Permission; 35] = [
         Permission::StaffRead,
         Permission::StaffInvite,
         Permission::StaffRevoke,
@@ -111,5 +113,6 @@ impl Permission {
         Permission::CheckinRead,
         Permission::CheckinWrite,
         Permission::EngagementReportOwn,
+        Permission::CaseStudyManage,
     ];
 }

@@ -11,6 +11,7 @@ mod accounts;
 mod applications;
 mod audit;
 mod certificates;
+mod case_studies;
 mod diagnostics;
 mod directory;
 mod engagements;
@@ -51,6 +52,7 @@ pub use applications::{
 };
 pub use audit::{AuditEntry, AuditRecord, AuditTx};
 pub use certificates::{Certificate, NewCertificate, PublishedKey, SigningKeyRow};
+pub use case_studies::{CaseEngagement, CasePhoto, CasePhotoData, CaseStudy, PhotoAdded};
 pub use diagnostics::RowSecurityReport;
 pub use directory::DirectoryEntry;
 pub use engagements::{

@@ -168,6 +168,10 @@ pub struct Form {
     /// Values sent in place of the fields', or fields left out: requests no browser
     /// would send.
     overrides: Vec<(String, Override)>,
+    /// `enctype="multipart/form-data"`: sent as a browser sends files.
+    multipart: bool,
+    /// Files chosen for file inputs: (name, file name, content type, bytes).
+    files: Vec<(String, String, String, Vec<u8>)>,
 }
 
 #[derive(Debug, Clone)]
@@ -544,12 +548,73 @@ impl Form {
         out.into_iter().map(|(n, v)| (crlf(&n), crlf(&v))).collect()
     }
 
+    /// Chooses a file for the file input `name`, as a person picking it does: the
+    /// browser sends its name and the type it guesses from it, `content_type`.
+    /// Panics when the form has no such file input or is not a multipart form.
+    #[track_caller]
+    pub fn attach(
+        &mut self,
+        name: &str,
+        file_name: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> &mut Form {
+        let at = self.named(name);
+        assert!(
+            matches!(self.fields[at[0]].kind, Kind::File),
+            "{self}: `{name}` is not a file input"
+        );
+        assert!(
+            self.multipart,
+            "{self} is not enctype=multipart/form-data: a browser would send only the file's name"
+        );
+        self.files.retain(|(n, ..)| n != name);
+        self.files.push((
+            name.to_owned(),
+            file_name.to_owned(),
+            content_type.to_owned(),
+            bytes,
+        ));
+        self
+    }
+
     /// The request a browser would make on submitting the form, to send as it is or
     /// with headers added.
     pub fn request(&self, client: &reqwest::Client) -> reqwest::RequestBuilder {
         let (method, action) = self.target();
         let pairs = self.pairs();
-        if method == Method::POST {
+        if method == Method::POST && self.multipart {
+            let mut form = reqwest::multipart::Form::new();
+            for (name, value) in pairs {
+                let file = self
+                    .fields
+                    .iter()
+                    .any(|f| f.name == name && matches!(f.kind, Kind::File));
+                if !file {
+                    form = form.text(name, value);
+                    continue;
+                }
+                // A file input sends its chosen file, or an empty part without one.
+                let (file_name, content_type, bytes) = self
+                    .files
+                    .iter()
+                    .find(|(n, ..)| *n == name)
+                    .map(|(_, f, c, b)| (f.clone(), c.clone(), b.clone()))
+                    .unwrap_or_else(|| {
+                        (
+                            String::new(),
+                            "application/octet-stream".to_owned(),
+                            Vec::new(),
+                        )
+                    });
+                let part = reqwest::multipart::Part::bytes(bytes)
+                    .file_name(file_name)
+                    .mime_str(&content_type)
+                    .unwrap_or_else(|e| panic!("content type {content_type}: {e}"));
+                form = form.part(name, part);
+            }
+            client.post(action).multipart(form)
+        } else if method == Method::POST {
             client.post(action).form(&pairs)
         } else {
             // A GET form replaces the action's query with its fields.
@@ -701,14 +766,20 @@ fn parse_forms(html: &str, page: &Url) -> Vec<Form> {
     let mut forms: Vec<Form> = elements
         .iter()
         .map(|f| {
+            let mut multipart = false;
             if let Some(enctype) = f.attr("enctype") {
                 let enctype = enctype.trim().to_ascii_lowercase();
+                multipart = enctype == "multipart/form-data";
                 assert!(
-                    enctype.is_empty() || enctype == "application/x-www-form-urlencoded",
+                    multipart
+                        || enctype.is_empty()
+                        || enctype == "application/x-www-form-urlencoded",
                     "a form with enctype={enctype} cannot be submitted by this helper"
                 );
             }
             Form {
+                multipart,
+                files: Vec::new(),
                 base: base.clone(),
                 method: parse_method(f.attr("method")).unwrap_or(Method::GET),
                 action: resolve(f.attr("action")),

@@ -52,6 +52,7 @@ needs!(
     KpiRead,
     TenantConfigure,
     ReportRead
+    CaseStudyManage
 );
 
 /// Reading the whole platform's audit log (the operators' `audit` read).

@@ -5,6 +5,7 @@ pub mod applications;
 pub mod audit;
 pub mod engagements;
 pub mod certificates;
+pub mod case_studies;
 pub mod events;
 pub mod hearings;
 pub mod hosts;
@@ -48,6 +49,7 @@ pub(crate) const TEMPLATES: &[&[(&str, &str)]] = &[
     engagements::TEMPLATES,
     kpis::TEMPLATES,
     certificates::TEMPLATES,
+    case_studies::TEMPLATES,
 ];
 
 /// Every feature's pages.
@@ -72,4 +74,5 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(engagements::router())
         .merge(kpis::router())
         .merge(certificates::router())
+        .merge(case_studies::router())
 }

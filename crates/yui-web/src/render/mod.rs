@@ -161,6 +161,10 @@ pub(crate) fn labelled_message(
         Problem::OutOfOrder => c.text(locale, "err_out_of_order").to_owned(),
         Problem::OnlyForPublicServants => c.text(locale, "err_only_for_public_servants").to_owned(),
         Problem::LineBreak => c.text(locale, "err_line_break").to_owned(),
+        Problem::FileTooLarge { max_mb } => c
+            .text(locale, "err_file_too_large")
+            .replace("{n}", &max_mb.to_string()),
+        Problem::NotAnImage => c.text(locale, "err_not_an_image").to_owned(),
     };
     let sep = if locale == Locale::Ja { "：" } else { ": " };
     format!("{label}{sep}{text}")
