@@ -95,12 +95,12 @@ mod tests {
             | Permission::RoundRead
             | Permission::RoundManage
             | Permission::NewsletterSend => &[(InTenant, Scope::Tenant)],
-            | Permission::EngagementRead
+            Permission::EngagementRead
             | Permission::EngagementManage
             | Permission::CheckinRead
             | Permission::CheckinWrite
             | Permission::EngagementReportOwn => &[(InTenant, Scope::Tenant)],
-            | Permission::CaseStudyManage => &[(InTenant, Scope::Tenant)],
+            Permission::CaseStudyManage => &[(InTenant, Scope::Tenant)],
         }
     }
 

@@ -10,8 +10,8 @@
 mod accounts;
 mod applications;
 mod audit;
-mod certificates;
 mod case_studies;
+mod certificates;
 mod diagnostics;
 mod directory;
 mod engagements;
@@ -51,8 +51,8 @@ pub use applications::{
     MyApplication,
 };
 pub use audit::{AuditEntry, AuditRecord, AuditTx};
-pub use certificates::{Certificate, NewCertificate, PublishedKey, SigningKeyRow};
 pub use case_studies::{CaseEngagement, CasePhoto, CasePhotoData, CaseStudy, PhotoAdded};
+pub use certificates::{Certificate, NewCertificate, PublishedKey, SigningKeyRow};
 pub use diagnostics::RowSecurityReport;
 pub use directory::DirectoryEntry;
 pub use engagements::{

@@ -36,7 +36,7 @@ use crate::error::{ApiError, ApiErrorBody};
         crate::features::events::api::cancel,
         crate::features::rounds::api::facts,
         crate::features::rounds::api::result,
-        crate::features::kpis::api::kpis
+        crate::features::kpis::api::kpis,
         crate::features::certificates::api::by_code,
         crate::features::certificates::api::verify,
         crate::features::certificates::api::keys
@@ -73,7 +73,7 @@ use crate::error::{ApiError, ApiErrorBody};
         crate::features::kpis::api::KpiContinuation,
         crate::features::kpis::api::KpiRelatedPeople,
         crate::features::kpis::api::KpiTargetJson,
-        crate::features::kpis::api::KpiFigures
+        crate::features::kpis::api::KpiFigures,
         crate::features::certificates::api::CertificateActivity,
         crate::features::certificates::api::CertifiedFacts,
         crate::features::certificates::api::CertificateVerdict,

@@ -18,8 +18,8 @@ pub use csrf::{CsrfForm, CsrfOnly};
 pub use lang::Lang;
 pub(crate) use lang::{lang_cookie, remember_query_lang};
 pub use member::TalentMember;
-pub use staff::NewsletterSend;
 pub use staff::CaseStudyManage;
+pub use staff::NewsletterSend;
 pub use staff::{
     AuditRead, HearingRead, HearingWrite, Needs, Operator, PlatformAuditRead, PoolScout, Staff,
     StaffInvite, StaffOrOperator, StaffRead, StaffRevoke, TalentList, TalentRead, TenantRead,

@@ -48,10 +48,10 @@ needs!(
     RegistrationManage,
     RoundRead,
     RoundManage,
-    NewsletterSend
+    NewsletterSend,
     KpiRead,
     TenantConfigure,
-    ReportRead
+    ReportRead,
     CaseStudyManage
 );
 

@@ -3,9 +3,9 @@
 pub mod accounts;
 pub mod applications;
 pub mod audit;
-pub mod engagements;
-pub mod certificates;
 pub mod case_studies;
+pub mod certificates;
+pub mod engagements;
 pub mod events;
 pub mod hearings;
 pub mod hosts;
