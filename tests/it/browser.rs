@@ -194,10 +194,7 @@ async fn sign_up_verify_by_mail_sign_in_sign_out() {
         fill(c, "f-email", "taro@example.jp").await?;
         fill(c, "f-password", "yamada's passphrase").await?;
         fill(c, "f-password_confirm", "yamada's passphrase").await?;
-        c.find(Locator::Css("form button[type=submit]"))
-            .await?
-            .click()
-            .await?;
+        click_and_load(c, c.find(Locator::Css("form button[type=submit]")).await?).await?;
         arrive(c, "/account").await?;
         assert!(text_of(c, ".account-facts").await?.contains("未確認"));
 
@@ -218,27 +215,28 @@ async fn sign_up_verify_by_mail_sign_in_sign_out() {
 
         c.goto(&app.url("/account")).await?;
         assert!(text_of(c, ".account-facts").await?.contains("確認済み"));
-        c.find(Locator::Css(r#"form[action="/signout"] button"#))
-            .await?
-            .click()
-            .await?;
+        click_and_load(
+            c,
+            c.find(Locator::Css(r#"form[action="/signout"] button"#))
+                .await?,
+        )
+        .await?;
         arrive(c, "/").await?;
         assert!(c.find(Locator::LinkText("ログイン")).await.is_ok());
 
         c.find(Locator::LinkText("ログイン")).await?.click().await?;
         fill(c, "f-email", "TARO@example.jp").await?;
         fill(c, "f-password", "yamada's passphrase").await?;
-        c.find(Locator::Css("form button[type=submit]"))
-            .await?
-            .click()
-            .await?;
+        click_and_load(c, c.find(Locator::Css("form button[type=submit]")).await?).await?;
         // A person without a staff role lands on their dashboard.
         arrive(c, "/me").await?;
         c.goto(&app.url("/account")).await?;
-        c.find(Locator::Css(r#"form[action="/signout"] button"#))
-            .await?
-            .click()
-            .await?;
+        click_and_load(
+            c,
+            c.find(Locator::Css(r#"form[action="/signout"] button"#))
+                .await?,
+        )
+        .await?;
         arrive(c, "/").await?;
         c.goto(&app.url("/account")).await?;
         arrive(c, "/signin").await?;
@@ -255,14 +253,41 @@ const DEMO_PASSWORD: &str = "yui-demo-2026";
 const DEMO_ADMIN: &str = "admin@iwate.demo.yui.example";
 const DEMO_OPERATOR: &str = "operator@demo.yui.example";
 
-/// Clicks the submit button of the form posting to `action`.
+/// Clicks the submit button of the form posting to `action` and waits for the answer.
 async fn submit(c: &fantoccini::Client, action: &str) -> Steps {
-    c.find(Locator::Css(&format!(
-        r#"form[action="{action}"] button[type=submit]"#
-    )))
-    .await?
-    .click()
-    .await
+    let button = c
+        .find(Locator::Css(&format!(
+            r#"form[action="{action}"] button[type=submit]"#
+        )))
+        .await?;
+    click_and_load(c, button).await
+}
+
+/// Clicks `button`, which submits a form, and waits until the answer's page has
+/// loaded. The answer often comes back at the URL already shown, so a path proves
+/// nothing: the old document carries a mark the new one lacks. Without this wait the
+/// next step acts on the old page, or its navigation cancels the POST in flight.
+async fn click_and_load(c: &fantoccini::Client, button: fantoccini::elements::Element) -> Steps {
+    c.execute("window.__yuiOld = true;", vec![]).await?;
+    button.click().await?;
+    for _ in 0..300 {
+        // While the page changes, a script may fail to run: that is "not yet".
+        let state = c
+            .execute(
+                "return window.__yuiOld === true ? 'old' : document.readyState;",
+                vec![],
+            )
+            .await;
+        if matches!(&state, Ok(v) if v == "complete") {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "the form's answer never loaded; at {} with:\n{}",
+        c.current_url().await?,
+        c.source().await?
+    );
 }
 
 /// Waits for the page answered with errors: its error summary.
@@ -1445,11 +1470,13 @@ async fn a_waitlisted_talent_is_promoted_by_mail_and_checked_in_through_the_qr_u
             .await?
             .click()
             .await?;
-        c.find(Locator::Css(
-            r#"#registration form[action$="/cancel"] button[type=submit]"#,
-        ))
-        .await?
-        .click()
+        click_and_load(
+            c,
+            c.find(Locator::Css(
+                r#"#registration form[action$="/cancel"] button[type=submit]"#,
+            ))
+            .await?,
+        )
         .await?;
         arrive(c, &page).await?;
 
@@ -1497,10 +1524,12 @@ async fn a_waitlisted_talent_is_promoted_by_mail_and_checked_in_through_the_qr_u
         sign_in_with(c, &app, "coord@iwate.example", PASSWORD).await?;
         c.goto(&checkin).await?;
         assert!(text_of(c, "main").await?.contains("結 花子"));
-        c.find(Locator::Css("main form button[type=submit]"))
-            .await?
-            .click()
-            .await?;
+        click_and_load(
+            c,
+            c.find(Locator::Css("main form button[type=submit]"))
+                .await?,
+        )
+        .await?;
         c.wait()
             .at_most(Duration::from_secs(10))
             .for_element(Locator::Css("main [role=status]"))
@@ -1649,12 +1678,12 @@ async fn demo_event_pages(app: &TestApp) -> DemoEventPages {
 /// Clicks the button of the status form (one of several posting to the same
 /// action) that moves the round `to`.
 async fn press_status(c: &fantoccini::Client, action: &str, to: &str) -> Steps {
-    c.find(Locator::Css(&format!(
-        r#"form[action="{action}"]:has(input[name="to"][value="{to}"]) button[type=submit]"#
-    )))
-    .await?
-    .click()
-    .await
+    let button = c
+        .find(Locator::Css(&format!(
+            r#"form[action="{action}"]:has(input[name="to"][value="{to}"]) button[type=submit]"#
+        )))
+        .await?;
+    click_and_load(c, button).await
 }
 
 /// Sets a `datetime-local` input as its picker would (typing into it depends on the
@@ -1864,12 +1893,12 @@ async fn a_round_from_entry_to_a_second_phase_that_fills_a_seat() {
         arrive(c, &page_c).await?;
         sign_in_with(c, &app, &talents[4].1, PASSWORD).await?;
         c.goto(&app.url(&round)).await?;
-        c.find(Locator::Css(&format!(
-            r#"form[action^="{round}/offers/"]:has(input[value="accept"]) button"#
-        )))
-        .await?
-        .click()
-        .await?;
+        let accept = c
+            .find(Locator::Css(&format!(
+                r#"form[action^="{round}/offers/"]:has(input[value="accept"]) button"#
+            )))
+            .await?;
+        click_and_load(c, accept).await?;
         arrive(c, &round).await?;
 
         sign_in_with(c, &app, "coord@round.example", PASSWORD).await?;
@@ -1883,6 +1912,7 @@ async fn a_round_from_entry_to_a_second_phase_that_fills_a_seat() {
         Ok(())
     }
     .await;
+    browser.client.close().await.ok();
     app.stop().await;
     result.expect("browser steps");
 }
