@@ -460,6 +460,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         trusted_proxies: config.trusted_proxies()?,
         shutdown_grace: Duration::from_secs(config.shutdown_grace_secs),
         newsletter_per_minute: config.newsletter_per_minute.max(1),
+        certificate_key: config.certificate_key()?,
         ..yui_web::WebSettings::default()
     };
     let clock: yui_web::Clock = std::sync::Arc::new(now);

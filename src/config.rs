@@ -56,6 +56,11 @@ pub struct Config {
     /// Newsletter mails of one tenant sent per minute at most, across all nodes;
     /// other mail never waits behind them.
     pub newsletter_per_minute: u32,
+    /// The Ed25519 private key (32 bytes in base64) that signs certificates, when it
+    /// should live in the configuration (e.g. `YUI_CERTIFICATE_SIGNING_KEY` from a
+    /// secret store) rather than in the database. Unset: the database holds the key
+    /// (`yui certificates rotate-key` rotates it).
+    pub certificate_signing_key: Option<String>,
 }
 
 impl Default for Config {
@@ -75,6 +80,7 @@ impl Default for Config {
             mail: yui_mail::MailConfig::default(),
             trusted_proxies: Vec::new(),
             newsletter_per_minute: yui_domain::newsletter::DEFAULT_PER_MINUTE,
+            certificate_signing_key: None,
         }
     }
 }
@@ -97,6 +103,10 @@ impl std::fmt::Debug for Config {
             .field("mail", &self.mail)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("newsletter_per_minute", &self.newsletter_per_minute)
+            .field(
+                "certificate_signing_key",
+                &self.certificate_signing_key.as_ref().map(|_| "***"),
+            )
             .finish()
     }
 }
@@ -191,6 +201,21 @@ impl Config {
             })
             .collect()
     }
+
+    /// The configured certificate key; a value that is not one is an error at start,
+    /// never a silent fallback to another key.
+    pub fn certificate_key(&self) -> Result<Option<yui_domain::certificate::KeyPair>, ConfigError> {
+        self.certificate_signing_key
+            .as_deref()
+            .map(|raw| {
+                yui_domain::certificate::KeyPair::from_base64(raw).ok_or_else(|| {
+                    ConfigError::Invalid(
+                        "certificate_signing_key: not 32 bytes in base64".to_owned(),
+                    )
+                })
+            })
+            .transpose()
+    }
 }
 
 #[cfg(test)]
@@ -220,6 +245,23 @@ mod tests {
                 Config::load(None, &o).map_err(|e| e.to_string())?.addr,
                 "127.0.0.1:9002"
             );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_certificate_key_comes_from_the_environment_and_never_reaches_a_log() {
+        figment::Jail::expect_with(|jail| {
+            let secret = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
+            jail.set_env("YUI_CERTIFICATE_SIGNING_KEY", secret);
+            let c = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            let key = c.certificate_key().map_err(|e| e.to_string())?;
+            assert_eq!(key.map(|k| k.private_base64()).as_deref(), Some(secret));
+            assert!(!format!("{c:?}").contains(secret));
+            jail.set_env("YUI_CERTIFICATE_SIGNING_KEY", "too short");
+            let c = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            let err = c.certificate_key().unwrap_err().to_string();
+            assert!(err.contains("certificate_signing_key"), "{err}");
             Ok(())
         });
     }

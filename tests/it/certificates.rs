@@ -23,7 +23,23 @@ on_both_backends!(
     a_certificate_verifies_signed_out_and_fails_once_altered,
     revoked_certificates_fail_and_only_the_holder_reaches_them,
     a_rotated_key_keeps_old_certificates_valid,
+    a_published_case_study_is_an_activity_and_issue_and_revoke_are_audited,
 );
+
+on_both_backends!(
+    with_configured_key =>
+    a_configured_key_signs_and_the_database_holds_only_its_public_half,
+);
+
+/// The secret of the key the configuration holds in these tests.
+const CONFIGURED: [u8; 32] = [9; 32];
+
+async fn with_configured_key(backend: crate::support::Backend) -> Option<TestApp> {
+    TestApp::spawn(backend, crate::support::Seed::Tenants, |s| {
+        s.certificate_key = Some(yui_domain::certificate::KeyPair::from_secret(CONFIGURED));
+    })
+    .await
+}
 
 const TS: &str = "2026-05-10T01:00:00+00:00";
 
@@ -685,4 +701,184 @@ async fn a_rotated_key_keeps_old_certificates_valid(app: &TestApp) {
         );
     }
     assert!(!app.dump_database().await.contains("結 花子"));
+}
+
+/// A case study of an engagement of the talent's, published with both approvals.
+async fn published_case(app: &TestApp, slug: &str, talent: AccountId, title: &str) {
+    use yui_domain::case_study::{CaseSide, CaseStatus, CaseStudyFields, Text};
+    let host = crate::hosts::make_host(app, slug, &format!("{title}の宿"), "032069", true).await;
+    let project = crate::projects::make_project(app, slug, host, title, "public", true).await;
+    let tenant = app.store.tenant_by_slug(slug).await.unwrap();
+    let now = app.now();
+    let mut tx = app.store.tenant(tenant.id).write().await.unwrap();
+    let engagement = tx
+        .create_engagement(None, talent, project, now)
+        .await
+        .unwrap();
+    let text = |ja: &str| Text {
+        ja: ja.to_owned(),
+        en: String::new(),
+    };
+    let fields = CaseStudyFields {
+        title: text(title),
+        overview: text("概要"),
+        challenge: text("課題"),
+        talent_skills: text("広報"),
+        proposal: text("提案"),
+        outcome: text("成果"),
+    };
+    let case = tx
+        .create_case_study(engagement, &fields, talent, now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        tx.move_case_study(case, CaseStatus::Draft, CaseStatus::AwaitingApproval, now)
+            .await
+            .unwrap()
+    );
+    for side in [CaseSide::Talent, CaseSide::Host] {
+        assert!(
+            tx.approve_case_study(case, side, talent, now)
+                .await
+                .unwrap()
+        );
+    }
+    assert!(
+        tx.move_case_study(case, CaseStatus::AwaitingApproval, CaseStatus::Public, now)
+            .await
+            .unwrap()
+    );
+    tx.commit().await.unwrap();
+}
+
+async fn a_published_case_study_is_an_activity_and_issue_and_revoke_are_audited(app: &TestApp) {
+    let (hanako, a) = talent(app, "結 花子", "hanako@example.jp", &["iwate"]).await;
+    let (taro, b) = talent(app, "結 太郎", "taro@example.jp", &["iwate"]).await;
+    published_case(app, "iwate", a, "宿の発信を変えた一年").await;
+    published_case(app, "iwate", b, "太郎さんの事例").await;
+
+    // Her case is in her record, in the year it was published; his is not.
+    let record = app.page(&hanako, "/me/activities").await;
+    let iwate = region_part(&record, "iwate");
+    assert!(iwate.contains("宿の発信を変えた一年"), "{iwate}");
+    assert!(!record.contains("太郎さんの事例"), "{record}");
+    assert!(
+        !app.page(&taro, "/me/activities")
+            .await
+            .contains("宿の発信を変えた一年")
+    );
+
+    let fy = yui_domain::FiscalYear::containing(
+        app.now()
+            .with_timezone(&yui_domain::fiscal::tokyo())
+            .date_naive(),
+    )
+    .0;
+    let code = issue(app, &hanako, "iwate", fy, "結 花子").await;
+    let doc = download(app, &hanako, &code).await;
+    let payload: Value = serde_json::from_str(doc["payload"].as_str().unwrap()).unwrap();
+    let kinds: Vec<&str> = payload["activities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["case_study"], "{payload}");
+    assert_eq!(api_verdict(app, &code).await.1["verdict"], "valid");
+
+    // Revoking it through its page's form; both acts are in the region's audit log,
+    // with the year and the key but never the code that opens the public page.
+    let path = format!("/me/certificates/{code}");
+    let res = app
+        .open(&hanako, &path)
+        .await
+        .form(&format!("{path}/revoke"))
+        .submit(&hanako)
+        .await;
+    assert_eq!(res.status(), 303);
+    let iwate_id = app.store.tenant_by_slug("iwate").await.unwrap().id;
+    let entries = crate::support::audit_entries(&app.store, Some(iwate_id), 20)
+        .await
+        .unwrap();
+    let of = |action: &str| {
+        entries
+            .iter()
+            .filter(|e| e.action == action)
+            .collect::<Vec<_>>()
+    };
+    let (issued, revoked) = (of("certificate_issued"), of("certificate_revoked"));
+    assert_eq!((issued.len(), revoked.len()), (1, 1), "{entries:?}");
+    for e in [issued[0], revoked[0]] {
+        assert_eq!(e.actor_id, Some(a));
+        assert_eq!(e.detail.0["fiscal_year"], fy);
+        assert_eq!(e.detail.0["key_id"], doc["key_id"]);
+        assert!(!e.detail.0.to_string().contains(&code), "{:?}", e.detail);
+    }
+    // A second revocation changes nothing and logs nothing.
+    let res = app
+        .open(&hanako, "/certificates/verify")
+        .await
+        .form("/certificates/verify")
+        .remove("document")
+        .retarget(&format!("{path}/revoke"))
+        .submit(&hanako)
+        .await;
+    assert_eq!(res.status(), 303);
+    let entries = crate::support::audit_entries(&app.store, Some(iwate_id), 20)
+        .await
+        .unwrap();
+    assert_eq!(
+        entries
+            .iter()
+            .filter(|e| e.action == "certificate_revoked")
+            .count(),
+        1
+    );
+}
+
+async fn a_configured_key_signs_and_the_database_holds_only_its_public_half(app: &TestApp) {
+    use yui_domain::certificate::KeyPair;
+    // A key kept in the database before the configuration named one retires.
+    let earlier =
+        yui_web::features::certificates::rotate_signing_key(&app.store, [42; 32], app.now())
+            .await
+            .unwrap();
+    let (hanako, a) = talent(app, "結 花子", "hanako@example.jp", &["iwate"]).await;
+    attended(app, "iwate", a, "遠野ツアー", &["2026-05-10"]).await;
+    let code = issue(app, &hanako, "iwate", 2026, "結 花子").await;
+    let doc = download(app, &hanako, &code).await;
+    let configured = KeyPair::from_secret(CONFIGURED);
+    assert_eq!(doc["key_id"], configured.key_id().as_str());
+    assert_eq!(api_verdict(app, &code).await.1["verdict"], "valid");
+    assert_eq!(api_check(app, &doc).await["verdict"], "valid");
+
+    let mut tx = app
+        .store
+        .platform(yui_store::PlatformReason::Certificates)
+        .read()
+        .await
+        .unwrap();
+    let current = tx.current_signing_key().await.unwrap().unwrap();
+    let keys = tx.certificate_keys().await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(current.key_id, configured.key_id());
+    assert_eq!(current.public_key, configured.public().to_base64());
+    assert_eq!(
+        current.private_key, "",
+        "the private half stays in the configuration"
+    );
+    let retired: Vec<_> = keys.iter().filter(|k| k.retired_at.is_some()).collect();
+    assert_eq!(retired.len(), 1);
+    assert_eq!(retired[0].key_id, earlier);
+
+    // A second certificate uses the same key, and no key is added.
+    issue(app, &hanako, "iwate", 2026, "結 花子").await;
+    let keys: Vec<Value> = app
+        .get("/api/v1/certificates/keys")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(keys.len(), 2, "{keys:?}");
 }

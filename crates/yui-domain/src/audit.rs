@@ -53,9 +53,58 @@ pub enum AuditAction {
     EngagementMentorAssigned,
     /// A tenant admin set a KPI target or a historical year's figures.
     KpiFiguresEdited,
+    /// A talent had a certificate of their activities signed.
+    CertificateIssued,
+    /// A talent withdrew one of their certificates.
+    CertificateRevoked,
 }
 
 impl AuditAction {
+    /// Every action: each needs its name in both catalogs.
+    pub const ALL: [AuditAction; 41] = [
+        AuditAction::SignUp,
+        AuditAction::SignIn,
+        AuditAction::SignInFailed,
+        AuditAction::SignInThrottled,
+        AuditAction::SignOutEverywhere,
+        AuditAction::PasswordReset,
+        AuditAction::EmailVerified,
+        AuditAction::RoleGranted,
+        AuditAction::RoleRevoked,
+        AuditAction::InvitationSent,
+        AuditAction::InvitationWithdrawn,
+        AuditAction::TokenCreated,
+        AuditAction::TokenUsed,
+        AuditAction::TokenRevoked,
+        AuditAction::Export,
+        AuditAction::TenantCreated,
+        AuditAction::TenantSuspended,
+        AuditAction::TenantResumed,
+        AuditAction::AccountDeleted,
+        AuditAction::HostStatusChanged,
+        AuditAction::ProjectStatusChanged,
+        AuditAction::ProgramCreated,
+        AuditAction::ProgramEdited,
+        AuditAction::EventCreated,
+        AuditAction::EventEdited,
+        AuditAction::EventStatusChanged,
+        AuditAction::RegistrationChanged,
+        AuditAction::SubsidyRecorded,
+        AuditAction::RoundCreated,
+        AuditAction::RoundEdited,
+        AuditAction::RoundStatusChanged,
+        AuditAction::RoundSolved,
+        AuditAction::RoundAdjusted,
+        AuditAction::NewsletterSent,
+        AuditAction::EngagementCreated,
+        AuditAction::EngagementStatusChanged,
+        AuditAction::EngagementTermsChanged,
+        AuditAction::EngagementMentorAssigned,
+        AuditAction::KpiFiguresEdited,
+        AuditAction::CertificateIssued,
+        AuditAction::CertificateRevoked,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             AuditAction::SignUp => "sign_up",
@@ -97,6 +146,8 @@ impl AuditAction {
             AuditAction::EngagementTermsChanged => "engagement_terms_changed",
             AuditAction::EngagementMentorAssigned => "engagement_mentor_assigned",
             AuditAction::KpiFiguresEdited => "kpi_figures_edited",
+            AuditAction::CertificateIssued => "certificate_issued",
+            AuditAction::CertificateRevoked => "certificate_revoked",
         }
     }
 }

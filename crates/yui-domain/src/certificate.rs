@@ -3,7 +3,7 @@
 //! The planned ふるさと住民登録 premium tier asks for proof of at least three 担い手活動 a
 //! year in a municipality. A talent's activities in one tenant and fiscal year are
 //! the events they attended, the months in which they checked in on an engagement,
-//! and (once they exist) the case studies they took part in. A certificate states
+//! and the published case studies of their engagements. A certificate states
 //! them in a canonical payload, signed with Ed25519; anyone holding the payload, the
 //! signature and the key id can check it, and the platform answers whether it was
 //! revoked.
@@ -35,8 +35,7 @@ pub enum ActivityKind {
     Event,
     /// A month with the talent's own check-in on an engagement.
     EngagementMonth,
-    /// A published case study the talent took part in. Case studies are not built
-    /// yet: [`case_study_activities`] is where they will join the record.
+    /// A published case study of an engagement of the talent's.
     CaseStudy,
 }
 
@@ -78,6 +77,19 @@ impl Activity {
         }
     }
 
+    /// A case study of the talent's engagement, dated by its publication (the day
+    /// in Japan: a case published at 00:30 JST on 1 April belongs to the new year).
+    pub fn case_study(published_at: DateTime<Utc>, title: &str) -> Activity {
+        Activity {
+            kind: ActivityKind::CaseStudy,
+            when: published_at
+                .with_timezone(&crate::fiscal::tokyo())
+                .format("%Y-%m-%d")
+                .to_string(),
+            title: title.to_owned(),
+        }
+    }
+
     /// The fiscal year the activity falls in; `None` for a malformed date.
     pub fn fiscal_year(&self) -> Option<FiscalYear> {
         let day = if self.when.len() == 7 {
@@ -89,13 +101,6 @@ impl Activity {
             .ok()
             .map(FiscalYear::containing)
     }
-}
-
-/// Case studies the talent took part in, as activities. The case-study feature is
-/// not built yet; when it is, its published cases join the record here, and the
-/// record and certificates pick them up with no other change.
-pub fn case_study_activities() -> Vec<Activity> {
-    Vec::new()
 }
 
 /// A talent's activities in one tenant and fiscal year, in date order.
@@ -452,7 +457,10 @@ mod tests {
         assert!(years[0].meets_premium_minimum());
         assert!(!years[1].meets_premium_minimum());
         assert_eq!(years[0].count(ActivityKind::EngagementMonth), 2);
-        assert!(case_study_activities().is_empty());
+        let published = "2027-03-31T15:30:00Z".parse().unwrap();
+        let case = Activity::case_study(published, "宿の発信");
+        assert_eq!(case.when, "2027-04-01");
+        assert_eq!(case.fiscal_year(), Some(FiscalYear(2027)));
     }
 
     #[test]

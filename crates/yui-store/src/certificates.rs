@@ -86,12 +86,20 @@ struct MonthRow {
     host: String,
 }
 
+#[derive(Debug, sqlx::FromRow)]
+struct CaseRow {
+    tenant_id: TenantId,
+    title: String,
+    published_at: DateTime<Utc>,
+}
+
 const CERTIFICATE_COLUMNS: &str = "c.tenant_id, t.slug AS tenant_slug, c.code, c.account_id, \
     c.fiscal_year, c.payload, c.signature, c.key_id, c.issued_at, c.revoked_at";
 
 /// The person's activities, in one tenant or (with `None`) in every tenant: the
-/// events they attended (the first day checked in) and the months with their own
-/// check-in on an engagement that is theirs. Another person's rows never match:
+/// events they attended (the first day checked in), the months with their own
+/// check-in on an engagement that is theirs, and the published case studies of
+/// their engagements. Another person's rows never match:
 /// both the row and its engagement or registration must be the person's.
 async fn activities(
     tx: &mut StoreTx,
@@ -128,6 +136,19 @@ async fn activities(
         .fetch_all(&mut **conn)
         .await?
     });
+    let cases: Vec<CaseRow> = with_tx!(tx, conn => {
+        sqlx::query_as(
+            "SELECT s.tenant_id, s.title_ja AS title, s.published_at
+             FROM case_studies s
+             JOIN engagements g ON g.tenant_id = s.tenant_id AND g.id = s.engagement_id
+             WHERE s.status = 'public' AND s.published_at IS NOT NULL AND g.account_id = $1
+               AND ($2 IS NULL OR s.tenant_id = $2)",
+        )
+        .bind(account)
+        .bind(tenant)
+        .fetch_all(&mut **conn)
+        .await?
+    });
     let mut out: Vec<(TenantId, Activity)> = events
         .into_iter()
         .map(|e| (e.tenant_id, Activity::event(e.day, &e.title)))
@@ -138,6 +159,11 @@ async fn activities(
             Activity::engagement_month(&m.month, &m.project, &m.host),
         )
     }));
+    out.extend(
+        cases
+            .into_iter()
+            .map(|c| (c.tenant_id, Activity::case_study(c.published_at, &c.title))),
+    );
     Ok(out)
 }
 
@@ -184,21 +210,26 @@ impl AccountTx {
                 .await?)
         })
     }
+}
 
-    /// Revokes one of the person's own certificates; `false` when it is not theirs
-    /// or was revoked already (the first revocation's time stays).
-    #[instrument(skip_all, fields(account = %self.account), err(level = "warn"))]
-    pub async fn revoke_my_certificate(
+impl TenantTx {
+    /// Revokes a certificate of `account` in this tenant (their own act: the
+    /// caller passes the signed-in person); false when there is none or it was
+    /// revoked already.
+    #[instrument(skip_all, fields(tenant = %self.tenant, account = %account), err(level = "warn"))]
+    pub async fn revoke_certificate_of(
         &mut self,
+        account: AccountId,
         code: &CertificateCode,
         now: DateTime<Utc>,
     ) -> Result<bool> {
         with_tx!(&mut self.tx, conn => {
             Ok(sqlx::query(
-                "UPDATE certificates SET revoked_at = $3
-                 WHERE account_id = $1 AND code = $2 AND revoked_at IS NULL",
+                "UPDATE certificates SET revoked_at = $4
+                 WHERE tenant_id = $1 AND account_id = $2 AND code = $3 AND revoked_at IS NULL",
             )
-            .bind(self.account)
+            .bind(self.tenant)
+            .bind(account)
             .bind(code.as_str())
             .bind(now)
             .execute(&mut **conn)
@@ -207,9 +238,7 @@ impl AccountTx {
                 > 0)
         })
     }
-}
 
-impl TenantTx {
     /// A person's activities in this tenant.
     #[instrument(skip_all, fields(tenant = %self.tenant, account = %account), err(level = "warn"))]
     pub async fn activities_of(&mut self, account: AccountId) -> Result<Vec<Activity>> {
@@ -327,10 +356,11 @@ impl PlatformTx {
         })
     }
 
-    /// Rotation: the current key retires (it keeps verifying what it signed) and
-    /// the new one signs from now on.
+    /// Makes `key_id` the current key (inserting it, or bringing a retired one back)
+    /// and retires any other; for a key held in configuration, whose private half
+    /// the caller leaves out. Two nodes doing this at once end with the same key.
     #[instrument(skip_all, err(level = "warn"))]
-    pub async fn rotate_signing_key(
+    pub async fn make_current_signing_key(
         &mut self,
         key_id: &str,
         public_key: &str,
@@ -338,13 +368,18 @@ impl PlatformTx {
         now: DateTime<Utc>,
     ) -> Result<()> {
         with_tx!(&mut self.tx, conn => {
-            sqlx::query("UPDATE certificate_keys SET retired_at = $1 WHERE retired_at IS NULL")
-                .bind(now)
-                .execute(&mut **conn)
-                .await?;
+            sqlx::query(
+                "UPDATE certificate_keys SET retired_at = $1
+                 WHERE retired_at IS NULL AND key_id <> $2",
+            )
+            .bind(now)
+            .bind(key_id)
+            .execute(&mut **conn)
+            .await?;
             sqlx::query(
                 "INSERT INTO certificate_keys (key_id, public_key, private_key, created_at)
-                 VALUES ($1, $2, $3, $4)",
+                 VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (key_id) DO UPDATE SET retired_at = NULL",
             )
             .bind(key_id)
             .bind(public_key)

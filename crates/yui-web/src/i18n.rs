@@ -139,37 +139,7 @@ mod key_tests {
         for status in ["active", "suspended"] {
             used.push(format!("status_{status}"));
         }
-        for action in [
-            AuditAction::SignUp,
-            AuditAction::SignIn,
-            AuditAction::SignInFailed,
-            AuditAction::SignInThrottled,
-            AuditAction::SignOutEverywhere,
-            AuditAction::PasswordReset,
-            AuditAction::EmailVerified,
-            AuditAction::RoleGranted,
-            AuditAction::RoleRevoked,
-            AuditAction::InvitationSent,
-            AuditAction::InvitationWithdrawn,
-            AuditAction::TokenCreated,
-            AuditAction::TokenUsed,
-            AuditAction::TokenRevoked,
-            AuditAction::Export,
-            AuditAction::TenantCreated,
-            AuditAction::TenantSuspended,
-            AuditAction::TenantResumed,
-            AuditAction::AccountDeleted,
-            AuditAction::HostStatusChanged,
-            AuditAction::ProjectStatusChanged,
-            AuditAction::ProgramCreated,
-            AuditAction::ProgramEdited,
-            AuditAction::EventCreated,
-            AuditAction::EventEdited,
-            AuditAction::EventStatusChanged,
-            AuditAction::RegistrationChanged,
-            AuditAction::SubsidyRecorded,
-            AuditAction::KpiFiguresEdited,
-        ] {
+        for action in AuditAction::ALL {
             used.push(format!("audit_action_{}", action.as_str()));
         }
         let missing: Vec<&String> = used.iter().filter(|k| !c.has(k)).collect();

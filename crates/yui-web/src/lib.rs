@@ -68,6 +68,11 @@ pub struct WebSettings {
     /// Newsletter mails of one tenant per minute at most: each send schedules its
     /// mails at this pace after the tenant's previous ones.
     pub newsletter_per_minute: u32,
+    /// The key that signs certificates when it is held in the configuration rather
+    /// than in the database. Its public half is published in the database the first
+    /// time it signs; a different key configured later retires the one before (a
+    /// rotation), and the retired keys keep verifying what they signed.
+    pub certificate_key: Option<yui_domain::certificate::KeyPair>,
 }
 
 /// The limits of sign-in attempts and mailed links. Each key gets some free attempts,
@@ -133,6 +138,7 @@ impl Default for WebSettings {
             throttle: ThrottleSettings::default(),
             shutdown_grace: std::time::Duration::ZERO,
             newsletter_per_minute: yui_domain::newsletter::DEFAULT_PER_MINUTE,
+            certificate_key: None,
         }
     }
 }

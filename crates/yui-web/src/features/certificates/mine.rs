@@ -6,12 +6,13 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
+use yui_domain::audit::AuditAction;
 use yui_domain::certificate::{CertificateCode, Verdict};
-use yui_store::{Account, Certificate};
+use yui_store::{Account, AuditEntry, AuditTx, Certificate};
 
 use super::{check_stored, document_of, sheet_view};
 use crate::error::PageError;
-use crate::extract::{CsrfForm, CsrfOnly, Lang, SignedIn};
+use crate::extract::{ClientIp, CsrfForm, CsrfOnly, Lang, SignedIn};
 use crate::render::{base_context, datetime_text, render};
 use crate::security::csrf_token;
 use crate::{AppState, WebError};
@@ -111,13 +112,24 @@ pub(super) async fn download(
 pub(super) async fn revoke(
     State(state): State<AppState>,
     SignedIn(account): SignedIn,
+    ClientIp(ip): ClientIp,
     Path(raw): Path<String>,
     CsrfForm(_): CsrfForm<CsrfOnly>,
 ) -> Result<Response, PageError> {
     let mine = own(&state, &account, &raw).await?;
     let code = CertificateCode::parse(&mine.code).ok_or(WebError::NotFound)?;
-    let mut tx = state.store.account(account.id).write().await?;
-    tx.revoke_my_certificate(&code, state.now()).await?;
+    let now = state.now();
+    let mut tx = state.store.tenant(mine.tenant_id).write().await?;
+    if tx.revoke_certificate_of(account.id, &code, now).await? {
+        // The code stays out of the log: it opens the public page with the name.
+        let entry = AuditEntry {
+            actor_id: Some(account.id),
+            action: AuditAction::CertificateRevoked,
+            detail: serde_json::json!({ "fiscal_year": mine.fiscal_year, "key_id": mine.key_id }),
+            ip,
+        };
+        tx.audit(&entry, now).await?;
+    }
     tx.commit().await?;
     Ok(Redirect::to(&format!("/me/certificates/{}?revoked=1", mine.code)).into_response())
 }

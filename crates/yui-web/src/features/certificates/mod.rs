@@ -129,6 +129,7 @@ pub(crate) struct SheetView {
     count: usize,
     events: usize,
     months: usize,
+    cases: usize,
     activities: Vec<ActivityView>,
     meets_minimum: bool,
     verify_url: String,
@@ -148,6 +149,7 @@ pub(crate) fn sheet_view(state: &AppState, locale: Locale, p: &Payload) -> Sheet
         count: p.activities.len(),
         events: count_of(ActivityKind::Event),
         months: count_of(ActivityKind::EngagementMonth),
+        cases: count_of(ActivityKind::CaseStudy),
         activities: p
             .activities
             .iter()
@@ -158,18 +160,27 @@ pub(crate) fn sheet_view(state: &AppState, locale: Locale, p: &Payload) -> Sheet
     }
 }
 
-/// The key that signs new certificates: the current one, or a first one made now
-/// (when two nodes race, the one whose insert lands wins and both use it).
+/// The key that signs new certificates: the configured one, else the current one
+/// in the database, or a first one made now (when two nodes race, the one whose
+/// insert lands wins and both use it).
 pub(crate) async fn signing_key(state: &AppState) -> Result<KeyPair, WebError> {
-    let mut tx = state
-        .store
-        .platform(PlatformReason::Certificates)
-        .read()
-        .await?;
-    let current = tx.current_signing_key().await?;
-    tx.commit().await?;
-    if let Some(row) = current {
-        return stored_key(&row);
+    if let Some(key) = &state.inner.settings.certificate_key {
+        publish_configured_key(state, key).await?;
+        return Ok(key.clone());
+    }
+    let current = current_key(&state.store).await?;
+    match current {
+        Some(row) if row.private_key != CONFIGURED_PRIVATE_KEY => return stored_key(&row),
+        Some(row) => {
+            // The key was held in a configuration that no longer names it: the
+            // database holds none to sign with, so a new key takes over (the old
+            // one keeps verifying what it signed).
+            tracing::warn!(key_id = %row.key_id, "the configured certificate key is gone; rotating to a new key kept in the database");
+            let fresh = KeyPair::from_secret(rand::random());
+            make_current(&state.store, &fresh, &fresh.private_base64(), state.now()).await?;
+            return Ok(fresh);
+        }
+        None => {}
     }
     let fresh = KeyPair::from_secret(rand::random());
     let mut tx = state
@@ -192,6 +203,46 @@ pub(crate) async fn signing_key(state: &AppState) -> Result<KeyPair, WebError> {
     }
 }
 
+/// Makes the configured key the current one in the database, with its public half
+/// only: the private half stays in the configuration. A key configured after
+/// another retires it, as a rotation does.
+async fn publish_configured_key(state: &AppState, key: &KeyPair) -> Result<(), WebError> {
+    let key_id = key.key_id();
+    let current = current_key(&state.store).await?;
+    if current.is_some_and(|row| row.key_id == key_id) {
+        return Ok(());
+    }
+    make_current(&state.store, key, CONFIGURED_PRIVATE_KEY, state.now()).await?;
+    Ok(())
+}
+
+/// The key row that signs now, if any.
+async fn current_key(
+    store: &yui_store::Store,
+) -> Result<Option<yui_store::SigningKeyRow>, yui_store::StoreError> {
+    let mut tx = store.platform(PlatformReason::Certificates).read().await?;
+    let current = tx.current_signing_key().await?;
+    tx.commit().await?;
+    Ok(current)
+}
+
+/// Makes `key` the current key, stored with `private` as its private half, and
+/// retires the one before (which keeps verifying what it signed).
+async fn make_current(
+    store: &yui_store::Store,
+    key: &KeyPair,
+    private: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), yui_store::StoreError> {
+    let mut tx = store.platform(PlatformReason::Certificates).write().await?;
+    tx.make_current_signing_key(&key.key_id(), &key.public().to_base64(), private, now)
+        .await?;
+    tx.commit().await
+}
+
+/// What the database holds instead of the private half of a configured key.
+const CONFIGURED_PRIVATE_KEY: &str = "";
+
 /// Rotation (`yui certificates rotate-key`): a new key from `secret` (32 bytes of
 /// a CSPRNG) signs every certificate from `now` on; the retired key stays and keeps
 /// verifying what it signed. Returns the new key's id.
@@ -201,15 +252,7 @@ pub async fn rotate_signing_key(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<String, yui_store::StoreError> {
     let key = KeyPair::from_secret(secret);
-    let mut tx = store.platform(PlatformReason::Certificates).write().await?;
-    tx.rotate_signing_key(
-        &key.key_id(),
-        &key.public().to_base64(),
-        &key.private_base64(),
-        now,
-    )
-    .await?;
-    tx.commit().await?;
+    make_current(store, &key, &key.private_base64(), now).await?;
     Ok(key.key_id())
 }
 

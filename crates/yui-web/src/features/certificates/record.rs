@@ -8,15 +8,16 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use serde::{Deserialize, Serialize};
 use yui_domain::account::FieldError;
+use yui_domain::audit::AuditAction;
 use yui_domain::certificate::{
     self, ActivityKind, CertificateCode, Payload, YearRecord, by_fiscal_year,
 };
 use yui_domain::{FiscalYear, Locale};
-use yui_store::{Account, NewCertificate};
+use yui_store::{Account, AuditEntry, AuditTx, NewCertificate};
 
 use super::{ActivityView, activity_view, fiscal_year_text, signing_key};
 use crate::error::PageError;
-use crate::extract::{CsrfForm, Lang, SignedIn, TenantPath};
+use crate::extract::{ClientIp, CsrfForm, Lang, SignedIn, TenantPath};
 use crate::render::{FieldView, base_context, datetime_text, error_views, render};
 use crate::security::csrf_token;
 use crate::{AppState, WebError};
@@ -109,8 +110,7 @@ pub(super) async fn activities(
         }
         let (here, rest): (Vec<_>, Vec<_>) = mine.into_iter().partition(|(t, _)| *t == tenant.id);
         mine = rest;
-        let mut acts: Vec<_> = here.into_iter().map(|(_, a)| a).collect();
-        acts.extend(certificate::case_study_activities());
+        let acts: Vec<_> = here.into_iter().map(|(_, a)| a).collect();
         regions.push(RegionView {
             slug: m.tenant_slug,
             name,
@@ -161,9 +161,8 @@ async fn year_record(
         return Err(WebError::NotFound);
     }
     let mut tx = state.store.tenant(tenant.id).read().await?;
-    let mut acts = tx.activities_of(account.id).await?;
+    let acts = tx.activities_of(account.id).await?;
     tx.commit().await?;
-    acts.extend(certificate::case_study_activities());
     Ok(by_fiscal_year(acts)
         .into_iter()
         .find(|y| y.fiscal_year == FiscalYear(fy))
@@ -243,6 +242,7 @@ pub(super) async fn issue(
     State(state): State<AppState>,
     lang: Lang,
     SignedIn(account): SignedIn,
+    ClientIp(ip): ClientIp,
     jar: CookieJar,
     Path((slug, fy)): Path<(String, String)>,
     CsrfForm(form): CsrfForm<IssueForm>,
@@ -309,6 +309,18 @@ pub(super) async fn issue(
         now,
     })
     .await?;
+    // The code stays out of the log: it opens the public page with the name.
+    let entry = AuditEntry {
+        actor_id: Some(account.id),
+        action: AuditAction::CertificateIssued,
+        detail: serde_json::json!({
+            "fiscal_year": year.fiscal_year.0,
+            "activities": year.activities.len(),
+            "key_id": key_id,
+        }),
+        ip,
+    };
+    tx.audit(&entry, now).await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/me/certificates/{code}?issued=1")).into_response())
 }
