@@ -77,6 +77,8 @@ async fn start_driver() -> Option<(Driver, String)> {
 /// A WebDriver session in headless Chromium, ended when dropped by `finish`.
 struct Browser {
     client: fantoccini::Client,
+    /// Where the browser saves downloaded files.
+    downloads: std::path::PathBuf,
     _driver: Driver,
 }
 
@@ -85,11 +87,18 @@ async fn open_browser() -> Option<Browser> {
     // Two TLS back-ends are linked into the test binary; WebDriver needs one chosen.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let profile = driver._profile.path().display().to_string();
+    let downloads = driver._profile.path().join("downloads");
+    std::fs::create_dir_all(&downloads).unwrap();
     let caps = serde_json::json!({
         "goog:chromeOptions": {
             "binary": chromium,
-            // A Japanese user's browser: the page must start in Japanese.
-            "prefs": { "intl.accept_languages": "ja,ja-JP" },
+            // A Japanese user's browser: the page must start in Japanese. Downloads
+            // are saved without asking, where the test reads them.
+            "prefs": {
+                "intl.accept_languages": "ja,ja-JP",
+                "download.default_directory": downloads.display().to_string(),
+                "download.prompt_for_download": false,
+            },
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                      "--disable-quic", "--no-first-run", "--disable-background-networking",
                      "--disable-component-update", "--disable-sync", "--lang=ja",
@@ -105,6 +114,7 @@ async fn open_browser() -> Option<Browser> {
         .expect("WebDriver session");
     Some(Browser {
         client,
+        downloads,
         _driver: driver,
     })
 }
@@ -2016,6 +2026,127 @@ async fn newsletter_pages_work_signed_out_pass_the_audit_and_fit_a_phone() {
         page.form("/t/iwate/me/newsletter").value("newsletter"),
         None
     );
+    app.stop().await;
+    result.expect("browser steps");
+}
+
+/// Issue 13's walk through, in a real browser, on the demo data: a talent who
+/// attended demo events opens their activity record, has a certificate issued,
+/// downloads it, and a stranger (signed out) sees it valid at its public URL and
+/// by pasting the downloaded file; the same file altered does not verify.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_talent_downloads_a_certificate_that_verifies_signed_out() {
+    let Some(browser) = open_browser().await else {
+        return;
+    };
+    let app = TestApp::with_demo(Backend::Sqlite).await.unwrap();
+    let tenants = crate::support::repo_tenants();
+    yui::demo::load_accounts(&app.store, app.now())
+        .await
+        .unwrap();
+    yui::demo::load_hosts(&app.store, &tenants, app.now())
+        .await
+        .unwrap();
+    yui::demo::load_talents(&app.store, app.now())
+        .await
+        .unwrap();
+    yui::demo::load_events(&app.store, app.now()).await.unwrap();
+    // A demo talent with activities in Iwate, and the latest year of them.
+    let iwate = app.store.tenant_by_slug("iwate").await.unwrap().id;
+    let mut found = None;
+    for i in 1..=300 {
+        let email = format!("talent{i:03}@demo.yui.example");
+        let e = yui_domain::account::Email::parse("email", &email).unwrap();
+        let Some(account) = app.store.find_account(&e).await.unwrap() else {
+            continue;
+        };
+        let mut tx = app.store.account(account.id).read().await.unwrap();
+        let acts = tx.my_activities().await.unwrap();
+        tx.commit().await.unwrap();
+        let years: Vec<i32> = acts
+            .iter()
+            .filter(|(t, _)| *t == iwate)
+            .filter_map(|(_, a)| a.fiscal_year())
+            .map(|fy| fy.0)
+            .collect();
+        if let Some(fy) = years.iter().max() {
+            found = Some((email, *fy));
+            break;
+        }
+    }
+    let (email, fy) = found.expect("a demo talent with activities in Iwate");
+
+    let c = &browser.client;
+    let result: Steps = async {
+        sign_in_as(c, &app, &email).await?;
+        c.goto(&app.url("/me/activities")).await?;
+        let issue_path = format!("/t/iwate/me/certificates/{fy}");
+        c.find(Locator::Css(&format!(r#"a[href="{issue_path}"]"#)))
+            .await?
+            .click()
+            .await?;
+        arrive(c, &issue_path).await?;
+        let name = c.find(Locator::Id("f-printed_name")).await?;
+        name.clear().await?;
+        name.send_keys("結 花子").await?;
+        submit(c, &issue_path).await?;
+        let mine = c.current_url().await?.path().to_owned();
+        assert!(mine.starts_with("/me/certificates/"), "{mine}");
+        let code = mine.trim_start_matches("/me/certificates/").to_owned();
+
+        // The download link saves the signed document.
+        c.find(Locator::Css(&format!(r#"a[href="{mine}/download"]"#)))
+            .await?
+            .click()
+            .await?;
+        let file = browser
+            .downloads
+            .join(format!("yui-certificate-{code}.json"));
+        let mut document = String::new();
+        for _ in 0..100 {
+            if let Ok(text) = std::fs::read_to_string(&file) {
+                if text.ends_with('}') || text.ends_with("}\n") {
+                    document = text;
+                    break;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(
+            document.contains(&code),
+            "no download at {}",
+            file.display()
+        );
+        let public = c
+            .find(Locator::Css(&format!(r#"a[href$="/certificates/{code}"]"#)))
+            .await?
+            .attr("href")
+            .await?
+            .expect("the public URL");
+
+        // A stranger: the public page, then the pasted file, then an altered one.
+        sign_out(c).await?;
+        c.goto(&public).await?;
+        let verdict = text_of(c, "main").await?;
+        assert!(verdict.contains("この活動証明は有効です"), "{verdict}");
+        assert!(verdict.contains("結 花子"), "{verdict}");
+        for (doc, expected) in [
+            (document.clone(), "この活動証明は有効です"),
+            (
+                document.replacen("結 花子", "結 花男", 1),
+                "この活動証明は検証できません",
+            ),
+        ] {
+            c.goto(&app.url("/certificates/verify")).await?;
+            set_value(c, "f-document", &doc).await?;
+            submit(c, "/certificates/verify").await?;
+            let verdict = text_of(c, "main").await?;
+            assert!(verdict.contains(expected), "{verdict}");
+        }
+        Ok(())
+    }
+    .await;
+    browser.client.close().await.ok();
     app.stop().await;
     result.expect("browser steps");
 }
