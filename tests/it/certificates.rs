@@ -8,10 +8,18 @@
 //! parallel burst of first certificates makes one key; another person, a region's
 //! staff and strangers get 404.
 
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use chrono::NaiveDate;
 use serde_json::Value;
 use yui_authz::Role;
-use yui_domain::AccountId;
+use yui_domain::engagement::{Checkin, CheckinSide, EngagementStatus};
+use yui_domain::{AccountId, TenantId};
 use yui_store::Store;
+
+use crate::hosts::make_host;
+use crate::kpis::{attend, titled_event};
+use crate::projects::make_project;
 
 use crate::staff::{grant, person};
 use crate::support::{Page, TestApp, on_both_backends};
@@ -41,9 +49,8 @@ async fn with_configured_key(backend: crate::support::Backend) -> Option<TestApp
     .await
 }
 
-const TS: &str = "2026-05-10T01:00:00+00:00";
-
-/// Runs fixture statements as the application's role, past row-level security.
+/// Runs statements as someone with the database in hand would, past the platform
+/// and past row-level security: a tamperer, for the checks that must catch one.
 async fn exec(app: &TestApp, sql: &str) {
     match &app.store {
         Store::Sqlite(pool) => {
@@ -61,42 +68,27 @@ async fn exec(app: &TestApp, sql: &str) {
     }
 }
 
-async fn tenant(app: &TestApp, slug: &str) -> i64 {
-    app.store.tenant_by_slug(slug).await.unwrap().id.get()
+async fn tenant(app: &TestApp, slug: &str) -> TenantId {
+    app.store.tenant_by_slug(slug).await.unwrap().id
+}
+
+fn day(text: &str) -> NaiveDate {
+    text.parse().unwrap()
 }
 
 /// An event of `slug` titled `title` that `who` attended on `days` (none: registered
 /// but never checked in).
 async fn attended(app: &TestApp, slug: &str, who: AccountId, title: &str, days: &[&str]) {
     let t = tenant(app, slug).await;
-    let a = who.get();
-    let code = format!("c{a}{}", title.len() * 7919 + days.len());
-    let mut sql = format!(
-        "INSERT INTO programs (tenant_id, fiscal_year, title_ja, title_en, created_at, updated_at)
-             VALUES ({t}, 2026, 'p', 'p', '{TS}', '{TS}') ON CONFLICT DO NOTHING;
-         INSERT INTO events (tenant_id, program_id, status, kind, audience, format, selection, title,
-                             starts_at, ends_at, capacity_onsite, details, created_at, updated_at)
-             SELECT {t}, id, 'published', 'seminar', 'talent', 'onsite', 'first_come', '{title}',
-                    created_at, created_at, 10, '{{}}', created_at, created_at
-             FROM programs WHERE tenant_id = {t} AND fiscal_year = 2026
-               AND NOT EXISTS (SELECT 1 FROM events WHERE tenant_id = {t} AND title = '{title}');
-         INSERT INTO registrations (tenant_id, event_id, account_id, seat_kind, status, checkin_code, created_at, updated_at)
-             VALUES ({t}, (SELECT id FROM events WHERE tenant_id = {t} AND title = '{title}'), {a}, 'onsite',
-                     '{status}', '{code}', '{TS}', '{TS}');",
-        status = if days.is_empty() { "confirmed" } else { "attended" },
-    );
-    for day in days {
-        sql.push_str(&format!(
-            "INSERT INTO attendance (tenant_id, registration_id, day, checked_in_at)
-                 VALUES ({t}, (SELECT id FROM registrations WHERE tenant_id = {t} AND checkin_code = '{code}'),
-                         '{day}', '{TS}');"
-        ));
-    }
-    exec(app, &sql).await;
+    let first = days.first().map_or(day("2026-05-01"), |d| day(d));
+    let event = titled_event(app, t, "seminar", title, first, days.len().max(1) as u32).await;
+    let days: Vec<NaiveDate> = days.iter().map(|d| day(d)).collect();
+    attend(app, t, event, who, &days, false).await;
 }
 
 /// An active engagement of `who` with a new host's project, and check-ins on it:
-/// `(side, month)`; the host's and mentor's are written by someone else.
+/// `(side, month)`; the host's are written by the host's member, the mentor's note
+/// by a mentor.
 async fn engagement(
     app: &TestApp,
     slug: &str,
@@ -105,35 +97,52 @@ async fn engagement(
     host: &str,
     checkins: &[(&str, &str)],
 ) {
+    static N: AtomicU32 = AtomicU32::new(1);
+    let n = N.fetch_add(1, Ordering::SeqCst);
     let t = tenant(app, slug).await;
-    let a = who.get();
-    let mut sql = format!(
-        "INSERT INTO hosts (tenant_id, name, kana, municipality_code, industry, summary, status, created_at, updated_at)
-             VALUES ({t}, '{host}', 'テスト', '032069', '観光', '要約', 'approved', '{TS}', '{TS}');
-         INSERT INTO projects (tenant_id, host_id, title, challenge, help_wanted, kind, remote_ratio,
-                               compensation, location, status, visibility, created_at, updated_at)
-             VALUES ({t}, (SELECT id FROM hosts WHERE tenant_id = {t} AND name = '{host}'), '{project}',
-                     '課題', '手伝い', 'business', 50, 'pro_bono', '', 'open', 'public', '{TS}', '{TS}');
-         INSERT INTO engagements (tenant_id, account_id, host_id, project_id, status, started_on, created_at, updated_at)
-             VALUES ({t}, {a}, (SELECT id FROM hosts WHERE tenant_id = {t} AND name = '{host}'),
-                     (SELECT id FROM projects WHERE tenant_id = {t} AND title = '{project}'),
-                     'active', '2026-05-01', '{TS}', '{TS}');"
+    let host = make_host(app, slug, host, "032069", true).await;
+    let project = make_project(app, slug, host, project, "public", true).await;
+    let (_, member) = person(app, "受入 担当", &format!("host-member-{n}@example.jp")).await;
+    let (_, mentor) = person(app, "案内 人", &format!("mentor-{n}@example.jp")).await;
+    let now = app.now();
+    let mut tx = app.store.tenant(t).write().await.unwrap();
+    let id = tx.create_engagement(None, who, project, now).await.unwrap();
+    assert!(
+        tx.move_engagement(
+            id,
+            EngagementStatus::Proposed,
+            EngagementStatus::Active,
+            Some(day("2026-05-01")),
+            None,
+            who,
+            now,
+        )
+        .await
+        .unwrap()
     );
     for (side, month) in checkins {
-        let (author, satisfaction) = match *side {
-            "talent" => (a.to_string(), "4"),
-            "mentor" => ("NULL".to_owned(), "NULL"),
-            _ => ("NULL".to_owned(), "3"),
+        let checkin = |satisfaction| Checkin {
+            month: (*month).to_owned(),
+            progress: "進捗".to_owned(),
+            satisfaction,
+            concern: None,
         };
-        sql.push_str(&format!(
-            "INSERT INTO engagement_checkins (tenant_id, engagement_id, account_id, side, month, progress,
-                                              satisfaction, created_at, updated_at)
-                 VALUES ({t}, (SELECT g.id FROM engagements g JOIN projects p ON p.tenant_id = g.tenant_id
-                               AND p.id = g.project_id WHERE g.tenant_id = {t} AND p.title = '{project}'),
-                         {author}, '{side}', '{month}', '進捗', {satisfaction}, '{TS}', '{TS}');"
-        ));
+        match *side {
+            "talent" => tx
+                .save_checkin(id, CheckinSide::Talent, who, &checkin(4), now)
+                .await
+                .unwrap(),
+            "host" => tx
+                .save_checkin(id, CheckinSide::Host, member, &checkin(3), now)
+                .await
+                .unwrap(),
+            _ => tx
+                .add_mentor_note(id, mentor, "進捗", None, now)
+                .await
+                .unwrap(),
+        }
     }
-    exec(app, &sql).await;
+    tx.commit().await.unwrap();
 }
 
 /// A talent with a profile who joined `regions`.

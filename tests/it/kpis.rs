@@ -132,10 +132,22 @@ async fn event(
     first: NaiveDate,
     days: u32,
 ) -> EventId {
+    titled_event(app, tenant, kind, "地方複業のはじめかた", first, days).await
+}
+
+/// A published event of `kind` titled `title` on `days` consecutive days from `first`.
+pub(crate) async fn titled_event(
+    app: &TestApp,
+    tenant: TenantId,
+    kind: &str,
+    title: &str,
+    first: NaiveDate,
+    days: u32,
+) -> EventId {
     let mut pairs: Vec<(String, String)> = [
         ("kind", kind),
         ("audience", "talent"),
-        ("title", "地方複業のはじめかた"),
+        ("title", title),
         ("format", "onsite"),
         ("selection", "first_come"),
         ("capacity_onsite", "30"),
@@ -165,7 +177,7 @@ async fn event(
 }
 
 /// Registers `who`; checks them in on each of `days`; cancels when `cancel`.
-async fn attend(
+pub(crate) async fn attend(
     app: &TestApp,
     tenant: TenantId,
     event: EventId,
@@ -173,9 +185,7 @@ async fn attend(
     days: &[NaiveDate],
     cancel: bool,
 ) {
-    static N: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(1);
-    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let code = CheckinCode::from_random(&[n; 16]).unwrap();
+    let code = CheckinCode::from_random(&rand::random::<[u8; 16]>()).unwrap();
     let answers = Answers::default();
     let mut tx = app.store.tenant(tenant).write().await.unwrap();
     let r = tx
