@@ -2104,11 +2104,12 @@ async fn a_talent_downloads_a_certificate_that_verifies_signed_out() {
             .join(format!("yui-certificate-{code}.json"));
         let mut document = String::new();
         for _ in 0..100 {
-            if let Ok(text) = std::fs::read_to_string(&file) {
-                if text.ends_with('}') || text.ends_with("}\n") {
-                    document = text;
-                    break;
-                }
+            // Chromium writes to a temporary name and renames when done.
+            if let Ok(text) = std::fs::read_to_string(&file)
+                && !text.is_empty()
+            {
+                document = text;
+                break;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
