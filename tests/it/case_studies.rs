@@ -172,12 +172,42 @@ async fn both_sides_approve_before_the_coordinator_publishes(app: &TestApp) {
     assert!(page.html().contains("いまは承認を受け付けていません"));
     assert!(!page.html().contains("<script>alert('cs')"));
 
-    assert_eq!(
-        press(app, &coord, &manage, "awaiting_approval")
-            .await
-            .status(),
-        303
-    );
+    // Sent for approval with the button pressed twice at once: it moves once, and
+    // each side is mailed once, with the link to the review page.
+    let page = app.open(&coord, &manage).await;
+    let form = crate::hosts::status_form(&page, "awaiting_approval");
+    let twin = form.clone();
+    let (a, b) = tokio::join!(twin.submit(&coord), form.submit(&coord));
+    assert_eq!((a.status().as_u16(), b.status().as_u16()), (303, 303));
+    let asked = || {
+        app.sink
+            .inbox()
+            .messages()
+            .into_iter()
+            .filter(|m| {
+                m.subject()
+                    .is_some_and(|s| s.contains("事例の内容をご確認ください"))
+            })
+            .collect::<Vec<_>>()
+    };
+    for _ in 0..200 {
+        if asked().len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // Time for a second mail, were one queued.
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let mails = asked();
+    for to in ["talent-a@example.jp", "host-a@example.jp"] {
+        let theirs: Vec<_> = mails
+            .iter()
+            .filter(|m| m.rcpt_to.iter().any(|r| r == to))
+            .collect();
+        assert_eq!(theirs.len(), 1, "one mail to {to}");
+        let links = theirs[0].links();
+        assert!(links.iter().any(|l| l.ends_with(&review)), "{links:?}");
+    }
     // The talent approves; not yet public, and no publish button.
     assert_eq!(approve(app, &p.talent, &review).await.status(), 303);
     let html = app.page(&p.talent, &review).await;

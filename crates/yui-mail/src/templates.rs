@@ -54,10 +54,12 @@ pub enum MailKind {
     Newsletter,
     /// A coordinator's daily list of the tenant's engagements at risk.
     AtRiskDigest,
+    /// A case study about a person's engagement awaits their approval.
+    CaseAwaitingApproval,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 18] = [
+    pub const ALL: [MailKind; 19] = [
         MailKind::VerifyEmail,
         MailKind::PasswordReset,
         MailKind::MagicLink,
@@ -76,6 +78,7 @@ impl MailKind {
         MailKind::RoundHostMatched,
         MailKind::Newsletter,
         MailKind::AtRiskDigest,
+        MailKind::CaseAwaitingApproval,
     ];
 
     /// The template name, as in file names and the outbox's `template` column.
@@ -99,6 +102,7 @@ impl MailKind {
             MailKind::RoundHostMatched => "round_host_matched",
             MailKind::Newsletter => "newsletter",
             MailKind::AtRiskDigest => "at_risk_digest",
+            MailKind::CaseAwaitingApproval => "case_awaiting_approval",
         }
     }
 
@@ -166,6 +170,8 @@ impl MailKind {
             MailKind::Newsletter => &["display_name", "title", "body", "link"],
             // `count` as text; `list` one line per engagement (talent, project, why).
             MailKind::AtRiskDigest => &["display_name", "count", "list", "link"],
+            // `link` opens the review page where the person approves or asks for changes.
+            MailKind::CaseAwaitingApproval => &["display_name", "case_title", "link"],
         }
     }
 }
@@ -263,6 +269,9 @@ const BUILTIN: &[(&str, &str)] = builtin_templates!(
     "ja/at_risk_digest.subject",
     "ja/at_risk_digest.txt",
     "ja/at_risk_digest.html",
+    "ja/case_awaiting_approval.subject",
+    "ja/case_awaiting_approval.txt",
+    "ja/case_awaiting_approval.html",
     "en/layout.html",
     "en/verify_email.subject",
     "en/verify_email.txt",
@@ -318,6 +327,9 @@ const BUILTIN: &[(&str, &str)] = builtin_templates!(
     "en/at_risk_digest.subject",
     "en/at_risk_digest.txt",
     "en/at_risk_digest.html",
+    "en/case_awaiting_approval.subject",
+    "en/case_awaiting_approval.txt",
+    "en/case_awaiting_approval.html",
 );
 
 /// The platform's own name, used as `tenant_name` for mail outside any tenant.

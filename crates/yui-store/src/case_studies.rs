@@ -193,6 +193,32 @@ impl TenantTx {
         })
     }
 
+    /// Who approves a case: the engagement's talent and the members of its host.
+    #[instrument(skip_all, fields(tenant = %self.tenant), err(level = "warn"))]
+    pub async fn case_reviewers(&mut self, id: CaseStudyId) -> Result<Vec<crate::Recipient>> {
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query_as(
+                "SELECT a.id AS account_id, a.display_name, a.email, a.locale
+                 FROM case_studies c
+                 JOIN engagements e ON e.tenant_id = c.tenant_id AND e.id = c.engagement_id
+                 JOIN accounts a ON a.id = e.account_id
+                 WHERE c.tenant_id = $1 AND c.id = $2
+                 UNION
+                 SELECT a.id AS account_id, a.display_name, a.email, a.locale
+                 FROM case_studies c
+                 JOIN engagements e ON e.tenant_id = c.tenant_id AND e.id = c.engagement_id
+                 JOIN host_members m ON m.tenant_id = e.tenant_id AND m.host_id = e.host_id
+                 JOIN accounts a ON a.id = m.account_id
+                 WHERE c.tenant_id = $1 AND c.id = $2
+                 ORDER BY account_id",
+            )
+            .bind(self.tenant)
+            .bind(id)
+            .fetch_all(&mut **conn)
+            .await?)
+        })
+    }
+
     /// A case study of this tenant, whatever its status.
     #[instrument(skip_all, fields(tenant = %self.tenant), err(level = "warn"))]
     pub async fn case_study(&mut self, id: CaseStudyId) -> Result<Option<CaseStudy>> {

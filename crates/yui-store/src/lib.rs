@@ -78,8 +78,8 @@ pub use policy::{
 pub use projects::{Project, ProjectComment, ProjectTransition};
 pub use rounds::{
     Adjustment, AdjustmentRecord, Answered, Engagement, InvitationSource, NewPair, NewRound, Offer,
-    PairOrigin, Round, RoundEntry, RoundHostMember, RoundLists, RoundPair, RoundPerson,
-    RoundProject, Side,
+    PairOrigin, Recipient, Round, RoundEntry, RoundHostMember, RoundLists, RoundPair, RoundProject,
+    Side,
 };
 pub use rounds::{EntrantForHosts, MemberRoundProject};
 pub use scope::{

@@ -1190,11 +1190,10 @@ impl TenantTx {
     }
 }
 
-/// A partnership as stored (the follow-up issue adds its terms and later states).
-/// A person taking part in a round, as the coordinator's pages and the round's
-/// mails name them.
+/// A person as a page lists them and a mail addresses them: a round's entrant, or
+/// a side asked to approve a case study.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct RoundPerson {
+pub struct Recipient {
     pub account_id: AccountId,
     pub display_name: String,
     pub email: String,
@@ -1227,7 +1226,7 @@ impl TenantTx {
 
     /// The round's live entrants with their names and addresses, in order of entry.
     #[instrument(skip_all, fields(tenant = %self.tenant, round = %round), err(level = "warn"))]
-    pub async fn round_people(&mut self, round: RoundId) -> Result<Vec<RoundPerson>> {
+    pub async fn round_people(&mut self, round: RoundId) -> Result<Vec<Recipient>> {
         with_tx!(&mut self.tx, conn => {
             Ok(sqlx::query_as(
                 "SELECT e.account_id, a.display_name, a.email, a.locale FROM round_entries e

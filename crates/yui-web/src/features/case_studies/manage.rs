@@ -445,12 +445,21 @@ async fn move_status(
     else {
         return Err(WebError::BadRequest("unknown status".into()).into());
     };
+    let now = state.now();
     let mut tx = state.store.tenant(staff.tenant.id).write().await?;
-    if tx.case_study(id).await?.is_none() {
+    let Some(case) = tx.case_study(id).await? else {
         tx.rollback().await?;
         return Err(WebError::NotFound.into());
+    };
+    let moved = tx.move_case_study(id, from, to, now).await?;
+    if moved && to == CaseStatus::AwaitingApproval {
+        // In the moving transaction: the sides are asked once per submission for
+        // approval, however often the button is pressed.
+        if let Err(e) = ask_for_approval(&state, &mut tx, &staff, &case, now).await {
+            tx.rollback().await?;
+            return Err(e.into());
+        }
     }
-    let moved = tx.move_case_study(id, from, to, state.now()).await?;
     tx.commit().await?;
     // A case moved by someone else in between (or an approval withdrawn by an
     // edit) is said so on the page rather than done anyway.
@@ -460,6 +469,54 @@ async fn move_status(
         staff.tenant.slug()
     ))
     .into_response())
+}
+
+/// Mails the talent and the host's members that the case awaits their approval.
+async fn ask_for_approval(
+    state: &AppState,
+    tx: &mut yui_store::TenantTx,
+    staff: &Staff<CaseStudyManage>,
+    case: &CaseStudy,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), WebError> {
+    let tenant = &staff.tenant;
+    let mail_tenant = yui_mail::MailTenant::from_tenant(tenant.id, &tenant.record.tenant);
+    let link = state.link(&format!(
+        "/t/{}/case-studies/{}/review",
+        tenant.slug(),
+        case.id
+    ));
+    for r in tx.case_reviewers(case.id).await? {
+        let locale = Locale::parse(&r.locale).unwrap_or(tenant.record.tenant.default_locale);
+        let title = match locale {
+            Locale::En if !case.title_en.is_empty() => &case.title_en,
+            _ => &case.title_ja,
+        };
+        let mail = yui_mail::NewMail {
+            tenant: Some(mail_tenant.clone()),
+            to: r.email.clone(),
+            locale,
+            kind: yui_mail::MailKind::CaseAwaitingApproval,
+            vars: serde_json::json!({
+                "display_name": r.display_name,
+                "case_title": title,
+                "link": link,
+            }),
+            attachment: None,
+        };
+        match state.inner.outbox.enqueue(tx, &mail, now).await {
+            Ok(_) => {}
+            // An address the mail system refuses must not stop the case.
+            Err(yui_mail::MailError::Address(_)) => {
+                tracing::warn!(
+                    account = r.account_id.get(),
+                    "case approval mail: address refused"
+                );
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
 }
 
 /// An upload as read from its multipart body.

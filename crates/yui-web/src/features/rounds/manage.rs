@@ -31,8 +31,8 @@ use yui_domain::{AccountId, FiscalYear, Locale, Permission, ProgramId, ProjectId
 use yui_mail::{MailKind, MailTenant, NewMail};
 use yui_match::KeyedRound;
 use yui_store::{
-    Account, Adjustment, AuditEntry, AuditTx, NewPair, NewRound, PairOrigin, Round, RoundPair,
-    RoundPerson, RoundProject, StoreError, TenantTx,
+    Account, Adjustment, AuditEntry, AuditTx, NewPair, NewRound, PairOrigin, Recipient, Round,
+    RoundPair, RoundProject, StoreError, TenantTx,
 };
 
 use crate::error::PageError;
@@ -395,7 +395,7 @@ struct Loaded {
     round: Round,
     program_label: String,
     projects: Vec<RoundProject>,
-    people: Vec<RoundPerson>,
+    people: Vec<Recipient>,
     pairs: Vec<RoundPair>,
     lists: yui_store::RoundLists,
     first_choices: HashMap<ProjectId, i64>,
