@@ -694,6 +694,7 @@ mod tests {
                 v["title"] = json!("<i>秋の交流会</i>");
                 v["body"] = json!("<i>本文</i>");
                 v["list"] = json!("・<i>山田</i> — 古民家カフェ（満足度が低い）");
+                v["case_title"] = json!("<i>ワインのファンづくり</i>");
                 let r = t.render(None, locale, kind, &v).unwrap();
                 for &var in kind.variables() {
                     // Every variable a kind names is one its mail shows.
