@@ -139,6 +139,13 @@ const NEW_PROGRESS: &[&str] = &[
     "売り場と商品を見せていただき、改善点を一覧にしました。",
 ];
 
+/// What the hosts write, month after month.
+const HOST_PROGRESS: &[&str] = &[
+    "提案を受けて社内でも話し合い、次の手を決めました。",
+    "予定どおり進んでいます。外からの視点での指摘が参考になります。",
+    "今月は繁忙期でしたが、オンラインでのやり取りで滞りなく進みました。",
+];
+
 const KANTA_CASE: CaseText = CaseText {
     ja: [
         "ぶどう畑とワインを応援するファンの輪づくり",
@@ -399,7 +406,7 @@ pub async fn load_engagements(store: &Store, now: DateTime<Utc>) -> anyhow::Resu
                 2 => Course::Ended {
                     after: 3,
                     reason: EndReason::HostCircumstances,
-                    note: "漁期が変わり、受け入れの時間が取れなくなったため。",
+                    note: "受入側の繁忙期と担当者の交代が重なり、受け入れの時間が取れなくなったため。",
                 },
                 3 => Course::Completed { months: 6 },
                 _ => Course::Active,
@@ -630,7 +637,7 @@ async fn play(
                 progress: if risky {
                     "約束していた作業の多くが来月に持ち越しになりました。".to_owned()
                 } else {
-                    "提案を受けて社内でも話し合い、次の手を決めました。".to_owned()
+                    HOST_PROGRESS[i % HOST_PROGRESS.len()].to_owned()
                 },
                 satisfaction: host_says,
                 concern: risky.then(|| {

@@ -156,6 +156,22 @@ async fn demo_after_matching_reads_like_a_real_program(app: &TestApp) {
         assert!(row.ends_with(&format!("<td>{n}</td>")), "{row}");
     }
 
+    // The year's report says the same, with this year's targets.
+    let res = admin
+        .get(app.url("/t/iwate/kpis/report.csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let csv = res.text().await.unwrap();
+    assert!(csv.contains(",累計マッチング数,158,\r\n"), "{csv}");
+    assert!(csv.contains(",累計受入企業・団体数,81,\r\n"), "{csv}");
+    assert!(
+        csv.lines()
+            .any(|l| l.contains(",マッチング数,") && l.ends_with(",35")),
+        "{csv}"
+    );
+
     // The three cases on the public pages, to anyone.
     let html = app.page(&app.client(), "/t/iwate/cases").await;
     for title in [
