@@ -428,6 +428,11 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         tracing::info!(events_created = events, "demo programs and events ready");
         let rounds = demo::load_rounds(&store, now()).await?;
         tracing::info!(rounds_created = rounds, "demo matching rounds ready");
+        let engagements = demo::load_engagements(&store, now()).await?;
+        tracing::info!(
+            engagements_started = engagements,
+            "demo engagements, case studies and key figures ready"
+        );
     }
     let templates = yui_mail::Templates::load(Some(&config.tenants_dir))?;
     let outbox = yui_mail::Outbox::new(templates, config.mail.default_sender()?)?;

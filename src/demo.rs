@@ -8,8 +8,10 @@ use serde::Deserialize;
 use yui_domain::{Introduction, Locale};
 use yui_store::{AccountsTx, NewAccount, PlatformReason, Store};
 
+mod engagements;
 mod events;
 mod rounds;
+pub use engagements::{DEMO_MENTOR, load_engagements};
 pub use events::load_events;
 pub use rounds::load_rounds;
 

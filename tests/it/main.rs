@@ -38,3 +38,5 @@ mod throttle;
 mod tokens;
 // Key figures (issue 13).
 mod kpis;
+// The demo after matching (issue 13).
+mod demo_after;

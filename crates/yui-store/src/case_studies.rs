@@ -108,9 +108,11 @@ pub enum PhotoAdded {
     Full,
 }
 
-/// The case study with its engagement's names. `$1` is the tenant.
+/// The case study with its engagement's names. `$1` is the tenant. The residence is
+/// an INTEGER column, widened to match the field on PostgreSQL.
 const SELECT: &str = "SELECT c.id, c.engagement_id, e.account_id AS talent_id,
-        COALESCE(a.display_name, '') AS talent_name, tp.residence AS talent_residence,
+        COALESCE(a.display_name, '') AS talent_name,
+        CAST(tp.residence AS BIGINT) AS talent_residence,
         e.host_id, h.name AS host_name, h.municipality_code AS host_municipality_code,
         p.title AS project_title,
         c.title_ja, c.title_en, c.overview_ja, c.overview_en, c.challenge_ja, c.challenge_en,
