@@ -281,6 +281,8 @@ async fn the_record_shows_ones_own_activities_per_region_and_year(app: &TestApp)
             ("talent", "2026-07"),
             ("host", "2026-08"),
             ("mentor", "2026-09"),
+            // Before the engagement began (on 2026-05-01): not one of its months.
+            ("talent", "2026-04"),
         ],
     )
     .await;
@@ -319,6 +321,7 @@ async fn the_record_shows_ones_own_activities_per_region_and_year(app: &TestApp)
     }
     for absent in [
         "欠席した講座",
+        "2026年4月",
         "2026年8月",
         "2026年9月",
         "釜石フィールドワーク",

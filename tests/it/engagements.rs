@@ -401,6 +401,23 @@ async fn both_sides_check_in_and_reflect_and_the_assigned_mentor_writes_notes(ap
             .await
             .contains("/t/iwate/engagements")
     );
+    // A month before the engagement began is refused, naming the field: it would
+    // otherwise count on the talent's certificate.
+    let page = app.open(&hana, &path).await;
+    let res = page
+        .form(&format!("{path}/checkins"))
+        .set("checkin_month", "2010-04")
+        .set("progress", "昔の月")
+        .set("satisfaction", "5")
+        .submit(&hana)
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("対象の月：パートナーシップが始まった月から今月までの月を入力してください"),
+        "{html}"
+    );
+    assert!(!app.page(&hana, "/me/activities").await.contains("2010"));
     // The talent's list and page; a check-in with a bad satisfaction first.
     assert!(
         app.page(&hana, "/t/iwate/engagements")

@@ -59,6 +59,8 @@ pub enum Problem {
     },
     /// An uploaded file that is not a JPEG, PNG or WebP image, whatever it claims.
     NotAnImage,
+    /// A month outside the engagement: before it started, or after this month.
+    MonthOutsideEngagement,
 }
 
 /// An email address in its normal form, with its comparison key. Made only by

@@ -509,18 +509,29 @@ pub fn parse_month(value: &str) -> Option<(i32, u32)> {
     ((2000..=2100).contains(&y) && (1..=12).contains(&m)).then_some((y, m))
 }
 
-/// Checks a check-in at `now`: a month not in the future (Japan time), progress,
-/// a satisfaction of 1–5, an optional concern.
-pub fn check_checkin(input: &CheckinInput, now: DateTime<Utc>) -> Result<Checkin, Vec<FieldError>> {
+/// Checks a check-in at `now` on an engagement that started on `started_on`: a
+/// month from the start's to the current one (Japan time) — a month before the
+/// partnership began is none of its months, and would count on the talent's
+/// certificate —, progress, a satisfaction of 1–5, an optional concern.
+pub fn check_checkin(
+    input: &CheckinInput,
+    started_on: Option<NaiveDate>,
+    now: DateTime<Utc>,
+) -> Result<Checkin, Vec<FieldError>> {
     let mut errors = Vec::new();
     let today = japan_day(now);
+    let first = started_on.map_or((i32::MIN, 0), |d| (d.year(), d.month()));
     let month = if input.checkin_month.trim().is_empty() {
         push(&mut errors, "checkin_month", Problem::Required);
         None
     } else {
         match parse_month(&input.checkin_month) {
-            Some((y, m)) if (y, m) > (today.year(), today.month()) => {
-                push(&mut errors, "checkin_month", Problem::DateOutOfRange);
+            Some((y, m)) if (y, m) > (today.year(), today.month()) || (y, m) < first => {
+                push(
+                    &mut errors,
+                    "checkin_month",
+                    Problem::MonthOutsideEngagement,
+                );
                 None
             }
             Some((y, m)) => Some(format!("{y:04}-{m:02}")),
@@ -787,8 +798,21 @@ mod tests {
             satisfaction: "４".into(),
             concern: " ".into(),
         };
-        let c = check_checkin(&input, now).unwrap();
+        let started = NaiveDate::from_ymd_opt(2026, 6, 15);
+        let c = check_checkin(&input, started, now).unwrap();
         assert_eq!(c.month, "2026-12");
+        // The month the partnership started in is one of its months; the one before is not.
+        let june = CheckinInput {
+            checkin_month: "2026-06".into(),
+            ..input.clone()
+        };
+        assert!(check_checkin(&june, started, now).is_ok());
+        let may = CheckinInput {
+            checkin_month: "2026-05".into(),
+            ..input.clone()
+        };
+        let e = check_checkin(&may, started, now).unwrap_err();
+        assert_eq!(e[0].problem, Problem::MonthOutsideEngagement);
         assert_eq!(c.progress, "進んでいますtxt.exe");
         assert_eq!(c.satisfaction, 4);
         assert_eq!(c.concern, None);
@@ -797,7 +821,7 @@ mod tests {
             satisfaction: "6".into(),
             ..input.clone()
         };
-        let e = check_checkin(&future, now).unwrap_err();
+        let e = check_checkin(&future, started, now).unwrap_err();
         assert_eq!(e[0].field, "checkin_month");
         assert_eq!(e[1].field, "satisfaction");
         let long = CheckinInput {
@@ -805,7 +829,7 @@ mod tests {
             concern: "返信が遅い".into(),
             ..input
         };
-        let e = check_checkin(&long, now).unwrap_err();
+        let e = check_checkin(&long, started, now).unwrap_err();
         assert_eq!(e[0].problem, Problem::TooLong { max: PROGRESS_MAX });
     }
 

@@ -84,6 +84,19 @@ struct MonthRow {
     month: String,
     project: String,
     host: String,
+    started_on: Option<NaiveDate>,
+    ended_on: Option<NaiveDate>,
+}
+
+impl MonthRow {
+    /// Whether the month lies within the engagement: only such months are
+    /// activities, whatever a check-in says (one kept from before the form refused
+    /// months before the start, say).
+    fn within(&self) -> bool {
+        let ym = |d: NaiveDate| d.format("%Y-%m").to_string();
+        self.started_on.is_some_and(|s| self.month >= ym(s))
+            && self.ended_on.is_none_or(|e| self.month <= ym(e))
+    }
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -122,7 +135,8 @@ async fn activities(
     });
     let months: Vec<MonthRow> = with_tx!(tx, conn => {
         sqlx::query_as(
-            "SELECT c.tenant_id, c.month, p.title AS project, h.name AS host
+            "SELECT c.tenant_id, c.month, p.title AS project, h.name AS host,
+                    g.started_on, g.ended_on
              FROM engagement_checkins c
              JOIN engagements g ON g.tenant_id = c.tenant_id AND g.id = c.engagement_id
              JOIN projects p ON p.tenant_id = g.tenant_id AND p.id = g.project_id
@@ -153,7 +167,7 @@ async fn activities(
         .into_iter()
         .map(|e| (e.tenant_id, Activity::event(e.day, &e.title)))
         .collect();
-    out.extend(months.into_iter().map(|m| {
+    out.extend(months.into_iter().filter(MonthRow::within).map(|m| {
         (
             m.tenant_id,
             Activity::engagement_month(&m.month, &m.project, &m.host),

@@ -165,6 +165,9 @@ pub(crate) fn labelled_message(
             .text(locale, "err_file_too_large")
             .replace("{n}", &max_mb.to_string()),
         Problem::NotAnImage => c.text(locale, "err_not_an_image").to_owned(),
+        Problem::MonthOutsideEngagement => {
+            c.text(locale, "err_month_outside_engagement").to_owned()
+        }
     };
     let sep = if locale == Locale::Ja { "：" } else { ": " };
     format!("{label}{sep}{text}")

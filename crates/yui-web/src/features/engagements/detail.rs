@@ -880,7 +880,7 @@ pub(super) async fn checkin(
         return c.again(&state, jar, typed, StatusCode::CONFLICT).await;
     }
     let now = state.now();
-    let checked = match check_checkin(&form, now) {
+    let checked = match check_checkin(&form, c.e.started_on, now) {
         Ok(x) => x,
         Err(errors) => {
             let typed = Typed {
