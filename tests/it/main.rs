@@ -38,3 +38,5 @@ mod throttle;
 mod tokens;
 // Key figures (issue 13).
 mod kpis;
+// The fiscal-year report (issue 13, item 7).
+mod kpi_report;

@@ -108,9 +108,11 @@ pub enum PhotoAdded {
     Full,
 }
 
-/// The case study with its engagement's names. `$1` is the tenant.
+/// The case study with its engagement's names. `$1` is the tenant. The residence is
+/// an INTEGER column, which PostgreSQL hands out as INT4: widened to match the i64.
 const SELECT: &str = "SELECT c.id, c.engagement_id, e.account_id AS talent_id,
-        COALESCE(a.display_name, '') AS talent_name, tp.residence AS talent_residence,
+        COALESCE(a.display_name, '') AS talent_name,
+        CAST(tp.residence AS BIGINT) AS talent_residence,
         e.host_id, h.name AS host_name, h.municipality_code AS host_municipality_code,
         p.title AS project_title,
         c.title_ja, c.title_en, c.overview_ja, c.overview_en, c.challenge_ja, c.challenge_en,
@@ -294,6 +296,28 @@ impl TenantTx {
             .bind(to)
             .fetch_one(&mut **conn)
             .await?)
+        })
+    }
+
+    /// The case studies public now that were published in fiscal year `fy` (Japan
+    /// time), oldest first: the year's report lists them. A case withdrawn since is
+    /// left out, as it is from the public pages.
+    #[instrument(skip_all, fields(tenant = %self.tenant, year = fy.0), err(level = "warn"))]
+    pub async fn public_case_studies_of_year(&mut self, fy: FiscalYear) -> Result<Vec<CaseStudy>> {
+        let Some((from, to)) = fiscal_bounds(fy) else {
+            return Ok(Vec::new());
+        };
+        let sql = format!(
+            "{SELECT} AND c.status = 'public' AND c.published_at >= $2 AND c.published_at < $3
+             ORDER BY c.published_at, c.id"
+        );
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query_as(&sql)
+                .bind(self.tenant)
+                .bind(from)
+                .bind(to)
+                .fetch_all(&mut **conn)
+                .await?)
         })
     }
 
