@@ -12,6 +12,7 @@ use chrono::{TimeZone, Utc};
 use yui_authz::Role;
 use yui_domain::case_study::{CaseSide, CaseStatus, CaseStudyFields, Text};
 use yui_domain::ids::CaseStudyId;
+use yui_domain::kpi::KpiCode;
 use yui_domain::program::fiscal_label_in;
 use yui_domain::{AccountId, FiscalYear, Locale, TenantId};
 
@@ -97,6 +98,14 @@ async fn report_fixture(app: &TestApp) -> (Fixture, CaseStudyId) {
     let id = case(app, &f, FORMULA_TITLE, Some(in_year)).await;
     case(app, &f, "前の年度の事例", Some(before)).await;
     case(app, &f, "下書きの事例", None).await;
+    // Targets of the year: 5 matches, 40 registrations.
+    let mut tx = app.store.tenant(f.iwate).write().await.unwrap();
+    for (kpi, target) in [(KpiCode::Matches, 5), (KpiCode::Registrations, 40)] {
+        tx.put_kpi_target(FY, kpi, Some(target), f.people[0].id, app.now())
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
     (f, id)
 }
 
@@ -163,6 +172,15 @@ async fn the_printable_report_shows_the_figures_events_and_case_studies(app: &Te
     for w in &want {
         assert!(html.contains(w.as_str()), "{w}\n{html}");
     }
+    // Target against actual: 4 of 5 matches, 5 of 40 registrations.
+    assert!(html.contains(
+        "<th scope=\"row\">マッチング数</th><td class=\"num\">4</td><td class=\"num\">5</td><td class=\"num\">80%</td>"
+    ));
+    assert!(html.contains(
+        "<th scope=\"row\">申込数</th><td class=\"num\">5</td><td class=\"num\">40</td><td class=\"num\">13%</td>"
+    ));
+    // Years after the report's are not in it (FY2027 was entered as history).
+    assert!(!html.contains(&fiscal_label_in(FiscalYear(2027), Locale::Ja)));
     let figures = figures(app, f.iwate, FY).await;
     assert_eq!(figures.matches.total, 4);
     assert!(html.contains("<caption id=\"report-summary-caption\">"));
@@ -264,7 +282,10 @@ async fn the_workbook_holds_the_same_numbers_in_its_cells(app: &TestApp) {
 
     let want = figures(app, f.iwate, FY).await;
     let summary = sheet(&mut book, "概要");
-    assert_eq!(row_of(&summary, "マッチング数")[0], num(4));
+    assert_eq!(
+        row_of(&summary, "マッチング数"),
+        [num(4), num(5), Data::Float(0.8)]
+    );
     assert_eq!(row_of(&summary, "マッチング数")[0], num(want.matches.total));
     assert_eq!(row_of(&summary, "申込数")[0], num(want.registrations.total));
     assert_eq!(row_of(&summary, "参加数")[0], num(want.attended.total));
@@ -371,7 +392,7 @@ async fn the_csv_lists_the_case_studies_of_the_year(app: &TestApp) {
     let body = res.bytes().await.unwrap();
     assert!(body.starts_with(b"\xEF\xBB\xBF"));
     let text = String::from_utf8(body[3..].to_vec()).unwrap();
-    assert!(text.contains(",マッチング数,4,\r\n"), "{text}");
+    assert!(text.contains(",マッチング数,4,5\r\n"), "{text}");
     let url = format!("/t/iwate/cases/{case_id}\r\n");
     let line = text
         .lines()

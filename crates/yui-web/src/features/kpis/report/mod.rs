@@ -60,6 +60,7 @@ impl ReportQuery {
 
 /// Everything one report shows, read in one go.
 struct ReportData {
+    year: FiscalYear,
     figures: Figures,
     targets: Vec<KpiTarget>,
     history: Vec<History>,
@@ -96,6 +97,7 @@ async fn load(
     tx.audit(&entry, now).await?;
     tx.commit().await?;
     Ok(ReportData {
+        year,
         figures,
         targets,
         history,
@@ -335,14 +337,21 @@ fn sheets(
         id: "report-years".into(),
         caption: t("kpi_years_chart"),
         columns: vec![t("kpi_col_year"), name(KpiCode::Matches)],
+        // As of the report's year: history entered for later years is not in it.
         rows: matches_per_year(&data.starts, &data.history)
             .iter()
+            .filter(|(y, _)| **y <= data.year)
             .map(|(y, n)| row(fiscal_label_in(*y, locale), vec![Cell::num(*n)]))
             .collect(),
         empty: Some(t("kpi_report_none")),
     };
     let mut summary_tables = vec![summary, related, cumulative, years];
-    if !data.history.is_empty() {
+    let history: Vec<&History> = data
+        .history
+        .iter()
+        .filter(|h| h.fiscal_year <= data.year)
+        .collect();
+    if !history.is_empty() {
         summary_tables.push(Table {
             id: "report-history".into(),
             caption: t("kpi_history_caption"),
@@ -352,8 +361,7 @@ fn sheets(
                 t("kpi_field_hosts"),
                 t("kpi_field_participants"),
             ],
-            rows: data
-                .history
+            rows: history
                 .iter()
                 .map(|h| {
                     row(
