@@ -40,3 +40,5 @@ mod tokens;
 mod kpis;
 // The demo after matching (issue 13).
 mod demo_after;
+// The fiscal-year report (issue 13, item 7).
+mod kpi_report;

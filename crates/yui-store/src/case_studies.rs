@@ -325,6 +325,28 @@ impl TenantTx {
         })
     }
 
+    /// The case studies public now that were published in fiscal year `fy` (Japan
+    /// time), oldest first: the year's report lists them. A case withdrawn since is
+    /// left out, as it is from the public pages.
+    #[instrument(skip_all, fields(tenant = %self.tenant, year = fy.0), err(level = "warn"))]
+    pub async fn public_case_studies_of_year(&mut self, fy: FiscalYear) -> Result<Vec<CaseStudy>> {
+        let Some((from, to)) = fiscal_bounds(fy) else {
+            return Ok(Vec::new());
+        };
+        let sql = format!(
+            "{SELECT} AND c.status = 'public' AND c.published_at >= $2 AND c.published_at < $3
+             ORDER BY c.published_at, c.id"
+        );
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query_as(&sql)
+                .bind(self.tenant)
+                .bind(from)
+                .bind(to)
+                .fetch_all(&mut **conn)
+                .await?)
+        })
+    }
+
     /// Records a change of text or photos: both approvals withdrawn, and the case
     /// back to awaiting approval if anyone had approved or it was public.
     async fn after_edit(&mut self, id: CaseStudyId, now: DateTime<Utc>) -> Result<()> {

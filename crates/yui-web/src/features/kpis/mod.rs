@@ -27,6 +27,7 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
         "kpi_statistics.html",
         include_str!("templates/kpi_statistics.html"),
     ),
+    ("kpi_report.html", include_str!("templates/kpi_report.html")),
 ];
 
 pub(crate) fn router() -> Router<AppState> {

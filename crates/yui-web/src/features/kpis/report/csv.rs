@@ -1,38 +1,21 @@
-//! The fiscal-year report (成果報告) as CSV (UTF-8 with a byte-order mark, for
-//! Japanese Excel): the year's figures with their targets and splits, the years
-//! since the start, and the events held. Every download is written to the audit log.
+//! The report as CSV: one flat table of section, item, value and target, every
+//! cell neutralised against formula injection by [`CsvDoc`].
 
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use serde::Deserialize;
-use yui_domain::audit::AuditAction;
 use yui_domain::fiscal::tokyo;
-use yui_domain::kpi::{self, KpiCode};
+use yui_domain::kpi::KpiCode;
 use yui_domain::program::fiscal_label_in;
-use yui_domain::{FiscalYear, Locale};
-use yui_store::{AuditEntry, AuditTx};
 
-use super::figures_of;
+use super::{ReportQuery, bad_year, file_name, load};
 use crate::AppState;
-use crate::WebError;
 use crate::error::PageError;
 use crate::extract::{ClientIp, Lang, ReportRead, Staff};
-use crate::features::events::form::{text, today};
+use crate::features::events::form::text;
 use crate::render::csv::CsvDoc;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/t/{slug}/kpis/report.csv", get(csv))
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct ReportQuery {
-    fy: Option<String>,
-}
-
 /// The year's report as CSV: section, item, value, target.
-async fn csv(
+pub(super) async fn csv(
     State(state): State<AppState>,
     lang: Lang,
     staff: Staff<ReportRead>,
@@ -40,24 +23,15 @@ async fn csv(
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, PageError> {
     let locale = lang.or(staff.tenant.record.tenant.default_locale);
-    let year = match q.fy.as_deref() {
-        None => FiscalYear::containing(today(&state)),
-        Some(raw) => kpi::parse_year("fy", raw)
-            .map_err(|_| WebError::BadRequest("fy: not a fiscal year".to_owned()))?,
+    let year = match q.year(&state) {
+        Ok(y) => y,
+        Err(e) => {
+            let raw = q.fy.as_deref().unwrap_or_default();
+            return Ok(bad_year(&state, locale, &staff, raw, &e));
+        }
     };
-    let f = figures_of(&state, staff.tenant.id, &staff.tenant.record.tenant, year).await?;
-    let now = state.now();
-    let mut tx = state.store.tenant(staff.tenant.id).write().await?;
-    let targets = tx.kpi_targets(year).await?;
-    let events = tx.events_held(year).await?;
-    let entry = AuditEntry {
-        actor_id: Some(staff.account.id),
-        action: AuditAction::Export,
-        detail: serde_json::json!({ "report": "kpis", "fiscal_year": year.0, "format": "csv" }),
-        ip,
-    };
-    tx.audit(&entry, now).await?;
-    tx.commit().await?;
+    let data = load(&state, &staff, year, "csv", ip).await?;
+    let (f, targets, events) = (&data.figures, &data.targets, &data.events);
 
     let t = |key: &str| text(&state, locale, key);
     let mut doc = CsvDoc::new(&[
@@ -141,7 +115,13 @@ async fn csv(
         String::new(),
     ])?;
     let held = t("kpi_events_held");
-    for e in &events {
+    doc.row([
+        held.clone(),
+        t("kpi_report_events_columns"),
+        KpiCode::Registrations.name(locale).to_owned(),
+        KpiCode::Attended.name(locale).to_owned(),
+    ])?;
+    for e in events {
         let day = e.starts_at.with_timezone(&tokyo()).format("%Y-%m-%d");
         let kind = e.kind.map(|k| k.name(locale)).unwrap_or_default();
         doc.row([
@@ -151,8 +131,27 @@ async fn csv(
             e.attended.to_string(),
         ])?;
     }
-    let name = match locale {
-        Locale::Ja | Locale::En => format!("kpis-{}-{}.csv", staff.tenant.slug(), year.0),
-    };
+    let cases = t("kpi_sheet_cases");
+    doc.row([
+        cases.clone(),
+        t("kpi_report_cases_columns"),
+        t("kpi_col_host"),
+        t("kpi_col_url"),
+    ])?;
+    let slug = staff.tenant.slug();
+    for c in &data.cases {
+        let day = c
+            .published_at
+            .map(|at| at.with_timezone(&tokyo()).format("%Y-%m-%d").to_string())
+            .unwrap_or_default();
+        let (title, _) = super::pick(locale, &c.title_ja, &c.title_en);
+        doc.row([
+            cases.clone(),
+            format!("{day} {title}"),
+            c.host_name.clone(),
+            state.link(&format!("/t/{slug}/cases/{}", c.id)),
+        ])?;
+    }
+    let name = file_name(slug, year, "csv");
     Ok(doc.into_response(&name)?.into_response())
 }
