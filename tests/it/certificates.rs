@@ -313,7 +313,7 @@ async fn the_record_shows_ones_own_activities_per_region_and_year(app: &TestApp)
         "2026年7月",
         "2026年度（令和8年度）",
         "2025年度（令和7年度）",
-        "活動 4 件（イベント参加 2 件、伴走の月 2 か月）",
+        "活動 4 件（イベント参加 2 件、伴走の月 2 か月、事例 0 件）",
         "この年度の活動は 3 件以上です",
         "/t/iwate/me/certificates/2026",
     ] {
@@ -345,7 +345,9 @@ async fn the_record_shows_ones_own_activities_per_region_and_year(app: &TestApp)
 
     // English: the same facts in English.
     let en = app.page(&hanako, "/me/activities?lang=en").await;
-    assert!(en.contains("4 activities (2 events attended, 2 engagement months)"));
+    assert!(
+        en.contains("Activities: 4 (events attended: 2, engagement months: 2, case studies: 0)")
+    );
     assert!(en.contains("June 2026"));
     // (The choice of language sticks; back to Japanese.)
     app.page(&hanako, "/me/activities?lang=ja").await;

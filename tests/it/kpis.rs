@@ -747,6 +747,32 @@ async fn the_dashboard_draws_the_figures_and_the_admin_enters_targets_and_histor
             assert_eq!(status, 303);
         }
     }
+    // Figures for the year the platform counts itself, or one to come, would be
+    // counted twice: refused on the year's field, nothing saved.
+    let current = yui_domain::FiscalYear::containing(today()).0;
+    for year in [current, current + 3] {
+        let page = app.open(&admin, "/t/iwate/kpis?fy=2025").await;
+        let res = page
+            .form("/t/iwate/kpis/history")
+            .set("history_year", &year.to_string())
+            .set("matches", "1000")
+            .submit(&admin)
+            .await;
+        assert_eq!(res.status(), 422, "{year}");
+        assert!(res.text().await.unwrap().contains("f-history_year-error"));
+    }
+    let html = app.page(&admin, "/t/iwate/kpis?fy=2025").await;
+    assert!(html.contains("累計マッチング数</th><td>27</td>"), "{html}");
+    // A rate's target is at most 100 %.
+    let page = app.open(&admin, "/t/iwate/kpis?fy=2025").await;
+    let res = page
+        .form("/t/iwate/kpis/targets")
+        .set("kpi", "continuation_6")
+        .set("target", "150")
+        .submit(&admin)
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("f-target-error"));
     // A year that is not one: the page for this year, the field named.
     let res = admin
         .get(app.url("/t/iwate/kpis?fy=abc"))

@@ -151,7 +151,9 @@ pub fn check_name(raw: &str) -> Result<String, crate::account::Problem> {
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
-    let name = spaced.trim();
+    // No bidirectional overrides: a printed name must read as it is stored.
+    let name = crate::account::one_line(&spaced);
+    let name = name.as_str();
     if name.is_empty() {
         return Err(crate::account::Problem::Required);
     }
@@ -582,5 +584,10 @@ mod tests {
         assert!(check_name("   ").is_err());
         assert!(check_name(&"あ".repeat(NAME_MAX + 1)).is_err());
         assert_eq!(check_name("a\nb\u{7}").unwrap(), "a b");
+        assert_eq!(
+            check_name("結 花子\u{202E}evil\u{2066}").unwrap(),
+            "結 花子evil"
+        );
+        assert!(check_name("\u{202E}").is_err());
     }
 }

@@ -64,6 +64,11 @@ macro_rules! kpi_codes {
                 }
             }
 
+            /// Whether the figure is a rate in percent.
+            pub fn is_percentage(self) -> bool {
+                matches!(self, KpiCode::Continuation6)
+            }
+
             pub fn parse(code: &str) -> Option<KpiCode> {
                 Self::ALL.iter().copied().find(|k| k.code() == code)
             }
@@ -455,16 +460,31 @@ pub fn check_target(
             None
         }),
     };
-    let target = parse_count("target", &input.target).map_err(|e| errors.push(e));
+    let mut target = parse_count("target", &input.target).map_err(|e| errors.push(e));
+    // A rate is a percentage: a target past 100 % is a typing mistake.
+    if kpi.is_some_and(KpiCode::is_percentage)
+        && let Ok(Some(t)) = target
+        && t > 100
+    {
+        errors.push(FieldError {
+            field: "target",
+            problem: Problem::OutOfRange { min: 0, max: 100 },
+        });
+        target = Ok(None);
+    }
     match (year, kpi, target) {
         (Ok(y), Some(k), Ok(t)) if errors.is_empty() => Ok((y, k, t)),
         _ => Err(errors),
     }
 }
 
-/// A checked year of history; every figure empty removes the year.
+/// A checked year of history; every figure empty removes the year. Figures are
+/// for years before `current` (the fiscal year now): the platform counts the
+/// current year itself, and a year to come has no figures yet; entered, either
+/// would be counted twice or made up.
 pub fn check_history(
     input: &HistoryInput,
+    current: FiscalYear,
 ) -> Result<(FiscalYear, Option<History>), Vec<FieldError>> {
     let mut errors = Vec::new();
     let year = parse_year("fiscal_year", &input.fiscal_year).map_err(|e| errors.push(e));
@@ -483,6 +503,15 @@ pub fn check_history(
     }
     if matches.is_none() && hosts.is_none() && participants.is_none() {
         return Ok((year, None));
+    }
+    if year >= current {
+        return Err(vec![FieldError {
+            field: "fiscal_year",
+            problem: Problem::OutOfRange {
+                min: 2000,
+                max: (current.0 - 1).max(2000) as usize,
+            },
+        }]);
     }
     Ok((
         year,
@@ -609,13 +638,46 @@ mod tests {
         .unwrap_err();
         let fields: Vec<_> = bad.iter().map(|e| e.field).collect();
         assert_eq!(fields, ["fiscal_year", "kpi", "target"]);
-        let (y, h) = check_history(&HistoryInput {
-            fiscal_year: "2018".into(),
-            matches: "5".into(),
-            ..Default::default()
-        })
+        let now = FiscalYear(2026);
+        let (y, h) = check_history(
+            &HistoryInput {
+                fiscal_year: "2018".into(),
+                matches: "5".into(),
+                ..Default::default()
+            },
+            now,
+        )
         .unwrap();
         assert_eq!((y, h.map(|h| h.matches)), (FiscalYear(2018), Some(5)));
+        // The current year and years to come are the platform's to count.
+        for year in ["2026", "2030"] {
+            let e = check_history(
+                &HistoryInput {
+                    fiscal_year: year.into(),
+                    matches: "7".into(),
+                    ..Default::default()
+                },
+                now,
+            )
+            .unwrap_err();
+            assert_eq!(e[0].field, "fiscal_year");
+        }
+        // Removing a mistaken year is always possible.
+        let removed = check_history(
+            &HistoryInput {
+                fiscal_year: "2030".into(),
+                ..Default::default()
+            },
+            now,
+        );
+        assert_eq!(removed, Ok((FiscalYear(2030), None)));
+        let rate = check_target(&TargetInput {
+            fiscal_year: "2026".into(),
+            kpi: "continuation_6".into(),
+            target: "150".into(),
+        })
+        .unwrap_err();
+        assert_eq!(rate[0].field, "target");
     }
 
     #[test]

@@ -30,6 +30,7 @@ struct YearView {
     count: usize,
     events: usize,
     months: usize,
+    cases: usize,
     meets_minimum: bool,
     activities: Vec<ActivityView>,
 }
@@ -57,6 +58,7 @@ fn year_view(state: &AppState, locale: Locale, y: &YearRecord) -> YearView {
         count: y.activities.len(),
         events: y.count(ActivityKind::Event),
         months: y.count(ActivityKind::EngagementMonth),
+        cases: y.count(ActivityKind::CaseStudy),
         meets_minimum: y.meets_premium_minimum(),
         activities: y
             .activities

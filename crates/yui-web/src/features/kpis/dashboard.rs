@@ -812,12 +812,15 @@ async fn save_history(
     CsrfForm(input): CsrfForm<HistoryForm>,
 ) -> Result<Response, PageError> {
     let locale = lang.or(staff.tenant.record.tenant.default_locale);
-    let checked = kpi::check_history(&HistoryInput {
-        fiscal_year: input.history_year.clone(),
-        matches: input.matches.clone(),
-        hosts: input.hosts.clone(),
-        participants: input.participants.clone(),
-    });
+    let checked = kpi::check_history(
+        &HistoryInput {
+            fiscal_year: input.history_year.clone(),
+            matches: input.matches.clone(),
+            hosts: input.hosts.clone(),
+            participants: input.participants.clone(),
+        },
+        FiscalYear::containing(today(&state)),
+    );
     let (year, history) = match checked {
         Ok(v) => v,
         Err(errors) => {
