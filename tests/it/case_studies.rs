@@ -258,7 +258,12 @@ async fn both_sides_approve_before_the_coordinator_publishes(app: &TestApp) {
     assert!(html.contains("&lt;script&gt;alert("));
     assert!(!html.contains("<script>alert('cs')"));
     assert!(html.contains("販路拡大とブランド化"));
-    assert!(html.contains("岩手県") || html.contains("かんたはうすa"));
+    assert!(html.contains("かんたはうすa"));
+    // The place reads as a place: the prefecture, never a bare municipality code.
+    assert!(
+        html.contains("岩手県") && !html.contains("033057"),
+        "{html}"
+    );
     assert!(
         !html.contains("複業 花子"),
         "the public page names no talent"

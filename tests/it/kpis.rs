@@ -985,6 +985,14 @@ async fn operators_see_anonymous_statistics_with_small_cells_suppressed(app: &Te
     for n in 1..5 {
         assert!(!html.contains(&format!("<td>{n}</td>")), "{n}: {html}");
     }
+    // A year that is not one is said so on an HTML page, not swapped for another.
+    let res = operator
+        .get(app.url("/ops/statistics?fy=abc"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("<html"));
     // Staff of a tenant are not operators.
     let admin = signed_in(app, "kpi-stat-admin@example.jp", Role::TenantAdmin, "iwate").await;
     assert_ne!(app.status(&admin, "/ops/statistics").await, 200);

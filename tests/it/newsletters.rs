@@ -313,6 +313,14 @@ async fn one_click_unsubscribes_signed_out_from_that_tenant_only(app: &TestApp) 
     // The button on the page works the same.
     let res = page.only_form().submit(&stranger).await;
     assert_eq!(res.status(), 200);
+    // Opened again, the link says it is done instead of offering the button.
+    let again = Page::get(&app.client(), &link).await;
+    assert!(
+        again.html().contains("配信を停止しました"),
+        "{}",
+        again.html()
+    );
+    assert!(again.forms().is_empty(), "{}", again.html());
     let page_member = app.open(&m, "/t/iwate/me").await;
     assert_eq!(
         page_member

@@ -151,19 +151,21 @@ impl TenantTx {
         Ok(true)
     }
 
-    /// Whether an unsubscribe secret belongs to one of this tenant's subscriptions.
+    /// Whether the secret names someone, and if so whether they still receive this
+    /// tenant's newsletters: `None` for an unknown secret.
     #[instrument(skip_all, fields(tenant = %self.tenant), err(level = "warn"))]
-    pub async fn newsletter_token_known(&mut self, token: &str) -> Result<bool> {
-        let row: Option<(AccountId,)> = with_tx!(&mut self.tx, conn => {
+    pub async fn newsletter_token_subscribed(&mut self, token: &str) -> Result<Option<bool>> {
+        let row: Option<(bool,)> = with_tx!(&mut self.tx, conn => {
             sqlx::query_as(
-                "SELECT account_id FROM newsletter_subscriptions WHERE tenant_id = $1 AND token = $2",
+                "SELECT opted_in_at IS NOT NULL FROM newsletter_subscriptions
+                 WHERE tenant_id = $1 AND token = $2",
             )
             .bind(self.tenant)
             .bind(token)
             .fetch_optional(&mut **conn)
             .await?
         });
-        Ok(row.is_some())
+        Ok(row.map(|(subscribed,)| subscribed))
     }
 
     /// Unsubscribes whoever the secret names from this tenant's newsletters, at

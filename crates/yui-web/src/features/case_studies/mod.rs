@@ -23,7 +23,7 @@ use yui_store::{Account, CasePhoto, CaseStudy, TenantTx};
 
 use crate::AppState;
 use crate::error::PageError;
-use crate::features::hosts::municipality_name;
+use crate::features::hosts::place_name;
 use crate::render::{date_text, datetime_text};
 use crate::{WebError, extract::TenantPath};
 
@@ -165,7 +165,7 @@ fn view(
         title: title.to_owned(),
         title_lang,
         host: case.host_name.clone(),
-        place: municipality_name(&tenant.record.tenant, locale, &case.host_municipality_code),
+        place: place_name(&tenant.record.tenant, locale, &case.host_municipality_code),
         project: case.project_title.clone(),
         talent_name: case.talent_name.clone(),
         talent_line,

@@ -71,8 +71,26 @@ fn municipality_choices(tenant: &Tenant, locale: Locale) -> Option<Vec<(String, 
 
 /// The name of the municipality with `code` where the tenant knows it, else the code.
 pub(crate) fn municipality_name(tenant: &Tenant, locale: Locale, code: &str) -> String {
+    known_municipality(tenant, locale, code).unwrap_or_else(|| code.to_owned())
+}
+
+fn known_municipality(tenant: &Tenant, locale: Locale, code: &str) -> Option<String> {
     municipality_choices(tenant, locale)
         .and_then(|c| c.into_iter().find(|(v, _)| v == code).map(|(_, n)| n))
+}
+
+/// Where a host is, for readers outside the program: the municipality's name where
+/// the tenant knows it; else (a prefecture's tenant lists no municipalities) the
+/// prefecture its code's first two digits name, since a bare code means nothing
+/// to a reader.
+pub(crate) fn place_name(tenant: &Tenant, locale: Locale, code: &str) -> String {
+    known_municipality(tenant, locale, code)
+        .or_else(|| {
+            code.get(..2)
+                .and_then(|p| p.parse().ok())
+                .and_then(yui_domain::talent::Prefecture::new)
+                .map(|p| p.name(locale).to_owned())
+        })
         .unwrap_or_else(|| code.to_owned())
 }
 

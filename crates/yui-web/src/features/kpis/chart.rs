@@ -4,13 +4,17 @@
 
 use serde::Serialize;
 
-/// The drawing's width in SVG units; the page scales it.
-const WIDTH: u32 = 640;
-/// Where bars start (labels sit left of it).
-const BARS_X: u32 = 210;
+/// The drawing's width in SVG units; the page scales it to at most the text
+/// column, so on a 375 px phone a unit is still most of a pixel and the 15-unit
+/// text stays readable.
+const WIDTH: u32 = 400;
+/// Where bars start. Each label sits on its own line above its bar, so a long
+/// label (an English KPI name) never runs off the drawing.
+const BARS_X: u32 = 4;
 /// The longest bar, leaving room for the value after it.
-const BAR_MAX: u32 = 340;
-const ROW: u32 = 30;
+const BAR_MAX: u32 = 310;
+const ROW: u32 = 48;
+const LABEL_HEIGHT: u32 = 20;
 const BAR_HEIGHT: u32 = 18;
 
 /// One bar: a value and, when set, a target drawn as a mark across it.
@@ -18,6 +22,8 @@ const BAR_HEIGHT: u32 = 18;
 pub(crate) struct Bar {
     pub label: String,
     pub value_text: String,
+    /// The label's baseline, above the bar.
+    pub label_y: u32,
     pub y: u32,
     pub text_y: u32,
     pub width: u32,
@@ -93,11 +99,13 @@ impl Chart {
             .into_iter()
             .enumerate()
             .map(|(i, d)| {
-                let y = 10 + ROW * u32::try_from(i).unwrap_or(0);
+                let top = 6 + ROW * u32::try_from(i).unwrap_or(0);
+                let y = top + LABEL_HEIGHT;
                 let width = scaled(d.value, max);
                 Bar {
                     value_text: d.text.unwrap_or_else(|| d.value.to_string()),
                     label: d.label,
+                    label_y: top + 15,
                     y,
                     text_y: y + BAR_HEIGHT - 4,
                     width,
@@ -110,7 +118,7 @@ impl Chart {
             id: id.to_owned(),
             title,
             width: WIDTH,
-            height: 20 + ROW * u32::try_from(bars.len()).unwrap_or(0),
+            height: 12 + ROW * u32::try_from(bars.len()).unwrap_or(0),
             bars_x: BARS_X,
             has_targets: bars.iter().any(|b| b.target_x.is_some()),
             bars,

@@ -13,11 +13,11 @@ use yui_domain::program::fiscal_label_in;
 use yui_domain::{FiscalYear, Locale};
 use yui_store::PlatformReason;
 
-use crate::AppState;
 use crate::error::PageError;
 use crate::extract::{Lang, Operator, TenantRead};
 use crate::features::events::form::today;
 use crate::render::{base_context, render};
+use crate::{AppState, WebError};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new().route("/ops/statistics", get(page))
@@ -46,10 +46,12 @@ async fn page(
     Query(q): Query<StatisticsQuery>,
 ) -> Result<Response, PageError> {
     let locale = lang.or(Locale::Ja);
-    let year =
-        q.fy.as_deref()
-            .and_then(|raw| kpi::parse_year("fy", raw).ok())
-            .unwrap_or_else(|| FiscalYear::containing(today(&state)));
+    let year = match q.fy.as_deref().filter(|raw| !raw.trim().is_empty()) {
+        None => FiscalYear::containing(today(&state)),
+        // Not silently another year: a table under the wrong year misleads.
+        Some(raw) => kpi::parse_year("fy", raw)
+            .map_err(|_| WebError::BadRequest("fy: not a fiscal year".to_owned()))?,
+    };
     let tenants = state.store.list_tenants().await?;
     let mut tx = state
         .store

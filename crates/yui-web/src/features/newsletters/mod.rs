@@ -388,13 +388,20 @@ async fn unsubscribe_page(
 ) -> Result<Response, PageError> {
     let tenant = link_tenant(&state, &slug, &token).await?;
     let mut tx = state.store.tenant(tenant.id).read().await?;
-    let known = tx.newsletter_token_known(&token).await?;
+    let subscribed = tx.newsletter_token_subscribed(&token).await?;
     tx.commit().await?;
-    if !known {
+    let Some(subscribed) = subscribed else {
         return Err(WebError::NotFound.into());
-    }
+    };
     let locale = lang.or(tenant.record.tenant.default_locale);
-    Ok(render_unsubscribe(&state, locale, &tenant, &token, false))
+    // Opened again after unsubscribing: it says so rather than offering it again.
+    Ok(render_unsubscribe(
+        &state,
+        locale,
+        &tenant,
+        &token,
+        !subscribed,
+    ))
 }
 
 /// Unsubscribes: the page's button, or a mail client's one-click POST
