@@ -26,6 +26,7 @@ on_both_backends!(
     the_csv_lists_the_case_studies_of_the_year,
     only_the_tenants_report_readers_get_the_report,
     a_year_that_is_not_one_is_an_html_page,
+    events_still_to_come_are_not_among_those_held,
 );
 
 const FY: FiscalYear = FiscalYear(2025);
@@ -499,4 +500,31 @@ async fn a_year_that_is_not_one_is_an_html_page(app: &TestApp) {
         before + 1,
         "the one report"
     );
+}
+
+async fn events_still_to_come_are_not_among_those_held(app: &TestApp) {
+    let iwate = app.store.tenant_by_slug("iwate").await.unwrap().id;
+    let today = app
+        .now()
+        .with_timezone(&yui_domain::fiscal::tokyo())
+        .date_naive();
+    let year = FiscalYear::containing(today);
+    // Days chosen inside the current fiscal year, one behind and one ahead when
+    // the year allows it (never in its first or last days).
+    let past = today - chrono::Duration::days(1);
+    let coming = today + chrono::Duration::days(1);
+    crate::kpis::titled_event(app, iwate, "seminar", "済んだ説明会", past, 1).await;
+    crate::kpis::titled_event(app, iwate, "seminar", "これからの説明会", coming, 1).await;
+    let admin = signed_in(app, "report-held@example.jp", Role::TenantAdmin, "iwate").await;
+    let res = admin
+        .get(app.url(&format!("/t/iwate/kpis/report.csv?fy={}", year.0)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let text = res.text().await.unwrap();
+    if FiscalYear::containing(past) == year {
+        assert!(text.contains("済んだ説明会"), "{text}");
+    }
+    assert!(!text.contains("これからの説明会"), "{text}");
 }

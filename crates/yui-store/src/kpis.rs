@@ -343,11 +343,15 @@ impl TenantTx {
         Ok(rows.into_iter().map(|(d, n)| (d, count(n))).collect())
     }
 
-    /// The events of `year`'s program that were not called off, with their
-    /// registrations (not cancelled) and attended registrations: the report's list of
-    /// events held. Drafts are left out.
+    /// The events of `year`'s program that were not called off and had begun by
+    /// `now`, with their registrations (not cancelled) and attended registrations:
+    /// the report's list of events held. Drafts and events still to come are left out.
     #[instrument(skip_all, fields(tenant = %self.tenant, year = year.0), err(level = "warn"))]
-    pub async fn events_held(&mut self, year: FiscalYear) -> Result<Vec<EventHeld>> {
+    pub async fn events_held(
+        &mut self,
+        year: FiscalYear,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<EventHeld>> {
         let rows: Vec<(String, String, DateTime<Utc>, i64, i64)> = with_tx!(&mut self.tx, conn => {
             sqlx::query_as(
                 "SELECT e.title, e.kind, e.starts_at,
@@ -360,11 +364,13 @@ impl TenantTx {
                  LEFT JOIN registrations r ON r.tenant_id = e.tenant_id AND r.event_id = e.id
                                           AND r.status <> 'cancelled'
                  WHERE e.tenant_id = $1 AND p.fiscal_year = $2 AND e.status = 'published'
+                   AND e.starts_at <= $3
                  GROUP BY e.id, e.title, e.kind, e.starts_at
                  ORDER BY e.starts_at, e.id",
             )
             .bind(self.tenant)
             .bind(year.0)
+            .bind(now)
             .fetch_all(&mut **conn)
             .await?
         });

@@ -86,7 +86,7 @@ async fn load(
     let targets = tx.kpi_targets(year).await?;
     let history = tx.kpi_history().await?;
     let starts = tx.engagement_starts(year).await?;
-    let events = tx.events_held(year).await?;
+    let events = tx.events_held(year, now).await?;
     let cases = tx.public_case_studies_of_year(year).await?;
     let entry = AuditEntry {
         actor_id: Some(staff.account.id),
