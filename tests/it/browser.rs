@@ -2040,17 +2040,7 @@ async fn a_talent_downloads_a_certificate_that_verifies_signed_out() {
         return;
     };
     let app = TestApp::with_demo(Backend::Sqlite).await.unwrap();
-    let tenants = crate::support::repo_tenants();
-    yui::demo::load_accounts(&app.store, app.now())
-        .await
-        .unwrap();
-    yui::demo::load_hosts(&app.store, &tenants, app.now())
-        .await
-        .unwrap();
-    yui::demo::load_talents(&app.store, app.now())
-        .await
-        .unwrap();
-    yui::demo::load_events(&app.store, app.now()).await.unwrap();
+    whole_demo(&app).await;
     // A demo talent with activities in Iwate, and the latest year of them.
     let iwate = app.store.tenant_by_slug("iwate").await.unwrap().id;
     let mut found = None;
@@ -2143,6 +2133,129 @@ async fn a_talent_downloads_a_certificate_that_verifies_signed_out() {
             submit(c, "/certificates/verify").await?;
             let verdict = text_of(c, "main").await?;
             assert!(verdict.contains(expected), "{verdict}");
+        }
+        Ok(())
+    }
+    .await;
+    browser.client.close().await.ok();
+    app.stop().await;
+    result.expect("browser steps");
+}
+
+/// Everything `yui serve --demo` loads, as it loads it, with the roles in force.
+async fn whole_demo(app: &TestApp) {
+    let now = app.now();
+    crate::form_pages::demo_accounts(app).await;
+    let tenants = crate::support::repo_tenants();
+    yui::demo::load_hosts(&app.store, &tenants, now)
+        .await
+        .unwrap();
+    yui::demo::load_talents(&app.store, now).await.unwrap();
+    yui::demo::load_events(&app.store, now).await.unwrap();
+    yui::demo::load_rounds(&app.store, now).await.unwrap();
+    yui::demo::load_engagements(&app.store, now).await.unwrap();
+    app.authz.refresh_if_changed(&app.store, now).await.unwrap();
+}
+
+/// The rows of every data table on the page: each row's header and its cells.
+async fn table_rows(
+    c: &fantoccini::Client,
+) -> Result<Vec<Vec<String>>, fantoccini::error::CmdError> {
+    let rows = c
+        .execute(
+            "return Array.from(document.querySelectorAll('main table.data tbody tr')).map(tr =>
+                 Array.from(tr.querySelectorAll('th, td')).map(cell => cell.textContent.trim()));",
+            vec![],
+        )
+        .await?;
+    Ok(serde_json::from_value(rows.clone())
+        .unwrap_or_else(|e| panic!("table rows {rows}: {e} at {:?}", e)))
+}
+
+/// Issue 13's dashboard and report in a real browser, on the demo data: the KPI
+/// dashboard's summary and the printable report show what the database holds —
+/// each KPI as the store counts it from its rows, the year's matches as many as
+/// its engagements that started, and 158 matches and 81 organizations since
+/// FY2018 — and the report lists the year's published case studies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_kpi_dashboard_and_report_show_what_the_database_holds() {
+    use yui_domain::kpi::KpiCode;
+    let Some(browser) = open_browser().await else {
+        return;
+    };
+    let app = TestApp::with_demo(Backend::Sqlite).await.unwrap();
+    whole_demo(&app).await;
+    let now = app.now();
+
+    let tenant = app.store.tenant_by_slug("iwate").await.unwrap();
+    let today = now.with_timezone(&yui_domain::fiscal::tokyo()).date_naive();
+    let year = yui_domain::FiscalYear::containing(today);
+    let home = tenant
+        .tenant
+        .code
+        .as_ref()
+        .and_then(|c| c.prefecture_prefix().parse().ok());
+    let mut tx = app.store.tenant(tenant.id).read().await.unwrap();
+    let figures = tx.kpi_figures(year, today, home).await.unwrap();
+    let engagements = tx
+        .engagements(yui_store::EngagementFilter::default(), 10_000)
+        .await
+        .unwrap();
+    let cases = tx.public_case_studies_of_year(year).await.unwrap();
+    tx.commit().await.unwrap();
+    // Counted apart from the KPI code: the engagements that started this year.
+    let started = engagements
+        .iter()
+        .filter(|e| {
+            e.started_on
+                .is_some_and(|d| yui_domain::FiscalYear::containing(d) == year)
+        })
+        .count() as u64;
+    assert_eq!(figures.actual(KpiCode::Matches), Some(started));
+    assert_eq!(figures.actual(KpiCode::CumulativeMatches), Some(158));
+    assert_eq!(figures.actual(KpiCode::CumulativeHosts), Some(81));
+
+    let c = &browser.client;
+    let result: Steps = async {
+        sign_in_as(c, &app, DEMO_ADMIN).await?;
+        c.goto(&app.url("/t/iwate/kpis")).await?;
+        let shown = |rows: &[Vec<String>], code: KpiCode| {
+            rows.iter()
+                .find(|r| r.first().map(String::as_str) == Some(code.name(yui_domain::Locale::Ja)))
+                .and_then(|r| r.get(1).cloned())
+                .unwrap_or_else(|| panic!("no row for {code:?} in {rows:?}"))
+        };
+        let rows = table_rows(c).await?;
+        assert!(!rows.is_empty(), "{}", c.source().await?);
+        for code in KpiCode::ALL {
+            let expected = figures
+                .actual(*code)
+                .map_or_else(|| "—".to_owned(), |v| v.to_string());
+            assert_eq!(shown(&rows, *code), expected, "{code:?} on the dashboard");
+        }
+        assert_eq!(shown(&rows, KpiCode::CumulativeMatches), "158");
+        assert_eq!(shown(&rows, KpiCode::CumulativeHosts), "81");
+
+        // The printable report, reached by its link, says the same.
+        let report = format!("/t/iwate/kpis/report?fy={}", year.0);
+        c.find(Locator::Css(&format!(r#"a[href="{report}"]"#)))
+            .await?
+            .click()
+            .await?;
+        arrive(c, "/t/iwate/kpis/report").await?;
+        let rows = table_rows(c).await?;
+        for code in [
+            KpiCode::Matches,
+            KpiCode::HostsEngaged,
+            KpiCode::CumulativeMatches,
+            KpiCode::CumulativeHosts,
+        ] {
+            let expected = figures.actual(code).unwrap().to_string();
+            assert_eq!(shown(&rows, code), expected, "{code:?} in the report");
+        }
+        let main = text_of(c, "main").await?;
+        for case in &cases {
+            assert!(main.contains(&case.title_ja), "{} missing", case.title_ja);
         }
         Ok(())
     }
