@@ -255,15 +255,39 @@ async fn engagement(
     status: &str,
     dates: Option<(NaiveDate, Option<NaiveDate>)>,
 ) {
+    use yui_domain::engagement::{EndReason, EngagementStatus};
+    // The moves are recorded at noon in Japan on their days, as the pages would
+    // record them on those days: the end date is the day of the move.
+    let noon = |day: NaiveDate| {
+        day.and_hms_opt(12, 0, 0)
+            .unwrap()
+            .and_local_timezone(yui_domain::fiscal::tokyo())
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+    };
     let mut tx = app.store.tenant(tenant).write().await.unwrap();
     let id = tx
         .create_engagement(None, who, project, app.now())
         .await
         .unwrap();
     if let Some((from, to)) = dates {
-        tx.record_engagement_dates(id, status, from, to, app.now())
-            .await
-            .unwrap();
+        let (active, proposed) = (EngagementStatus::Active, EngagementStatus::Proposed);
+        assert!(
+            tx.move_engagement(id, proposed, active, Some(from), None, who, noon(from))
+                .await
+                .unwrap()
+        );
+        if let Some(to) = to {
+            let (end, reason) = match status {
+                "completed" => (EngagementStatus::Completed, EndReason::TermOver),
+                _ => (EngagementStatus::Ended, EndReason::Mismatch),
+            };
+            assert!(
+                tx.move_engagement(id, active, end, None, Some((reason, "")), who, noon(to))
+                    .await
+                    .unwrap()
+            );
+        }
     }
     tx.commit().await.unwrap();
 }

@@ -10,7 +10,6 @@ use std::collections::HashSet;
 use chrono::{DateTime, NaiveDate, Utc};
 use tracing::instrument;
 use yui_domain::event::EventKind;
-use yui_domain::ids::EngagementId;
 use yui_domain::kpi::{
     CONTINUATION_MONTHS, Continuation, EventKindCounts, Figures, History, KpiCode, MAX_TARGETS,
     Standing, Started,
@@ -528,44 +527,6 @@ impl TenantTx {
             .execute(&mut **conn)
             .await?;
         });
-        Ok(())
-    }
-
-    /// Starts an engagement on `started_on` (and ends it when `ended_on` is given),
-    /// with the state it reached: for fixtures and imports of partnerships that
-    /// began before the platform. The follow-up pages record the same moves one by one.
-    #[instrument(skip_all, fields(tenant = %self.tenant), err(level = "warn"))]
-    pub async fn record_engagement_dates(
-        &mut self,
-        engagement: EngagementId,
-        status: &str,
-        started_on: NaiveDate,
-        ended_on: Option<NaiveDate>,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        if Standing::of_status(status).is_none() {
-            return Err(StoreError::Invalid(format!(
-                "status {status:?} is not a started one"
-            )));
-        }
-        let done = with_tx!(&mut self.tx, conn => {
-            sqlx::query(
-                "UPDATE engagements SET status = $3, started_on = $4, ended_on = $5, updated_at = $6
-                 WHERE tenant_id = $1 AND id = $2",
-            )
-            .bind(self.tenant)
-            .bind(engagement)
-            .bind(status)
-            .bind(started_on)
-            .bind(ended_on)
-            .bind(now)
-            .execute(&mut **conn)
-            .await?
-            .rows_affected()
-        });
-        if done == 0 {
-            return Err(StoreError::NotFound);
-        }
         Ok(())
     }
 }
