@@ -751,6 +751,7 @@ async fn moves(
             tx.renew_engagement(
                 id,
                 EngagementStatus::Completed,
+                1,
                 &terms,
                 actor,
                 (when + TimeDelta::days(7)).min(latest),

@@ -19,6 +19,8 @@ on_both_backends!(
     both_sides_approve_before_the_coordinator_publishes,
     other_hosts_other_tenants_and_strangers_get_404,
     photos_are_checked_by_their_bytes_and_hidden_while_draft,
+    a_talent_who_left_is_hidden_and_cannot_approve,
+    texts_lose_nul_controls_and_bidi_overrides,
 );
 
 const HOSTILE: &str = "<script>alert('cs')</script>ワイン";
@@ -610,4 +612,94 @@ async fn photos_are_checked_by_their_bytes_and_hidden_while_draft(app: &TestApp)
     assert_eq!(res.status(), 303);
     assert_eq!(app.get(&src).await.status(), 404);
     assert_eq!(app.get(&format!("/t/iwate/cases/{id}")).await.status(), 404);
+}
+
+async fn a_talent_who_left_is_hidden_and_cannot_approve(app: &TestApp) {
+    let coord = coordinator(app, "iwate", "coord-left@example.jp").await;
+    let p = pair(app, "iwate", "left", "033057").await;
+    let id = write_case(app, &coord, "iwate", p.engagement, "去った人の事例").await;
+    let manage = format!("/t/iwate/case-studies/{id}");
+    let review = format!("/t/iwate/case-studies/{id}/review");
+    let new = "/t/iwate/case-studies/new";
+    assert_eq!(
+        press(app, &coord, &manage, "awaiting_approval")
+            .await
+            .status(),
+        303
+    );
+    let option = format!("value=\"{}\"", p.engagement);
+    assert!(app.page(&coord, new).await.contains(&option));
+    assert!(app.page(&coord, &manage).await.contains("複業 花子"));
+    // The review page as the talent had it open when leaving.
+    let page = app.open(&p.talent, &review).await;
+    assert_eq!(page.status(), 200);
+    let approval = decision_form(&page, "approve");
+
+    let res = app
+        .open(&p.talent, "/t/iwate/me")
+        .await
+        .form("/t/iwate/me/leave")
+        .submit(&p.talent)
+        .await;
+    assert_eq!(res.status(), 303);
+    // Gone at once: not offered for a new case, not named, no review or approval.
+    assert!(!app.page(&coord, new).await.contains(&option));
+    for path in [manage.clone(), "/t/iwate/case-studies".to_owned()] {
+        let html = app.page(&coord, &path).await;
+        assert!(!html.contains("複業 花子"), "{path}: {html}");
+    }
+    assert!(app.page(&coord, &manage).await.contains("（退会した人材）"));
+    assert_eq!(app.status(&p.talent, &review).await, 404);
+    assert_eq!(approval.submit(&p.talent).await.status(), 404);
+    assert!(stored(app, "iwate", id).await.talent_approved_at.is_none());
+    // The host's member still reviews it.
+    assert_eq!(app.status(&p.host, &review).await, 200);
+    // A new case about that engagement is refused, as for any engagement not offered.
+    let res = app
+        .open(&coord, new)
+        .await
+        .form(new)
+        .forge("engagement", &p.engagement.to_string())
+        .set("title_ja", "二つ目")
+        .set("overview_ja", "概要")
+        .set("challenge_ja", "課題")
+        .set("talent_skills_ja", "スキル")
+        .set("proposal_ja", "提案")
+        .set("outcome_ja", "成果")
+        .submit(&coord)
+        .await;
+    assert_ne!(res.status(), 303);
+    assert!(res.status().as_u16() < 500);
+}
+
+async fn texts_lose_nul_controls_and_bidi_overrides(app: &TestApp) {
+    let coord = coordinator(app, "iwate", "coord-nul@example.jp").await;
+    let p = pair(app, "iwate", "nul", "033057").await;
+    let id = write_case(
+        app,
+        &coord,
+        "iwate",
+        p.engagement,
+        "ワイン\u{0}の\u{202E}話\u{7}",
+    )
+    .await;
+    let case = stored(app, "iwate", id).await;
+    assert_eq!(case.title_ja, "ワインの話");
+    let manage = format!("/t/iwate/case-studies/{id}");
+    let res = app
+        .open(&coord, &manage)
+        .await
+        .form(&manage)
+        .set("overview_ja", "一行目\r\n二行目\u{0}\u{2066}終わり")
+        .submit(&coord)
+        .await;
+    assert!(res.status().as_u16() < 500, "{}", res.status());
+    assert_eq!(
+        stored(app, "iwate", id).await.overview_ja,
+        "一行目\n二行目終わり"
+    );
+    // English pages use English brackets.
+    let html = app.page(&coord, &format!("{manage}?lang=en")).await;
+    assert!(!html.contains('（') && !html.contains('）'), "{html}");
+    app.page(&coord, &format!("{manage}?lang=ja")).await;
 }

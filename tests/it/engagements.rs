@@ -28,6 +28,9 @@ on_both_backends!(
     both_sides_check_in_and_reflect_and_the_assigned_mentor_writes_notes,
     each_cause_puts_an_engagement_at_risk_and_the_digest_goes_once_a_day,
     every_route_is_walled,
+    parallel_creates_make_one_engagement_and_the_rest_are_told_why,
+    parallel_terms_sends_renew_once_and_record_a_change_once,
+    the_pages_fit_a_phone_and_read_in_either_language,
 );
 
 const HOSTILE: &str = "<script>alert('e')</script>販路";
@@ -855,4 +858,259 @@ async fn every_route_is_walled(app: &TestApp) {
         assert_eq!(res.status(), 303, "{a}");
         assert!(location(&res).starts_with("/signin"), "{a}");
     }
+}
+
+/// Engagements of the talent in iwate, whatever their status.
+async fn engagements_of(app: &TestApp, talent: AccountId) -> Vec<EngagementRecord> {
+    let mut tx = app
+        .store
+        .tenant(tenant_id(app, "iwate").await)
+        .read()
+        .await
+        .unwrap();
+    let found = tx
+        .engagements(
+            yui_store::EngagementFilter {
+                talent: Some(talent),
+                ..Default::default()
+            },
+            100,
+        )
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    found
+}
+
+async fn parallel_creates_make_one_engagement_and_the_rest_are_told_why(app: &TestApp) {
+    let coord = coordinator(app, "iwate", "coord-p@example.jp").await;
+    let (_hana, hana_id) = member(app, "iwate", "並行 花子", "hana-p@example.jp").await;
+    let (_host, project) = host_project(app, "iwate", "ならびや").await;
+    let (_k, k_project) = host_project(app, "kamaishi", "釜石ならびや").await;
+    let new = "/t/iwate/engagements/new";
+    let list = "/t/iwate/engagements";
+    let mut form = app.open(&coord, new).await.form(list);
+    form.set("talent", &hana_id.to_string())
+        .set("project", &project.to_string())
+        .set("term_starts_on", "2026-12-01")
+        .set("term_work_style", "remote")
+        .set("compensation", "pro_bono");
+
+    // Another tenant's project names the project field, not the talent.
+    let mut foreign = form.clone();
+    foreign.forge("project", &k_project.to_string());
+    let res = foreign.submit(&coord).await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("案件：一覧から選んでください"), "{html}");
+    assert!(!html.contains("人材：一覧から選んでください"), "{html}");
+
+    // Ten identical submits at once: one engagement, the others get the form back
+    // with the reason on the talent field.
+    let burst: Vec<_> = (0..10)
+        .map(|_| {
+            let (c, f) = (coord.clone(), form.clone());
+            tokio::spawn(async move {
+                let res = f.submit(&c).await;
+                (res.status().as_u16(), res.text().await.unwrap())
+            })
+        })
+        .collect();
+    let mut made = 0;
+    for b in burst {
+        let (status, html) = b.await.unwrap();
+        match status {
+            303 => made += 1,
+            422 => assert!(
+                html.contains("人材：この人材はこの案件ですでにパートナーシップ"),
+                "{html}"
+            ),
+            other => panic!("{other}: {html}"),
+        }
+    }
+    assert_eq!(made, 1);
+    assert_eq!(engagements_of(app, hana_id).await.len(), 1);
+
+    // In English too.
+    let res = app
+        .open(&coord, &format!("{new}?lang=en"))
+        .await
+        .form(list)
+        .set("talent", &hana_id.to_string())
+        .set("project", &project.to_string())
+        .set("term_starts_on", "2026-12-01")
+        .set("term_work_style", "remote")
+        .set("compensation", "pro_bono")
+        .submit(&coord)
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("already has a partnership on this project")
+    );
+    app.page(&coord, &format!("{list}?lang=ja")).await;
+
+    // A match confirmed in a round for the same pair keeps the one engagement.
+    let existing = engagements_of(app, hana_id).await[0].id;
+    let mut tx = app
+        .store
+        .tenant(tenant_id(app, "iwate").await)
+        .write()
+        .await
+        .unwrap();
+    let confirmed = tx
+        .create_engagement(None, hana_id, project, app.now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(confirmed, existing);
+    assert_eq!(engagements_of(app, hana_id).await.len(), 1);
+
+    // Once it ended, a new partnership of the same pair may begin.
+    let path = format!("/t/iwate/engagements/{existing}");
+    let res = status_form(&app.open(&coord, &path).await, "ended")
+        .set("end_reason", "mismatch")
+        .submit(&coord)
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(form.submit(&coord).await.status(), 303);
+    assert_eq!(engagements_of(app, hana_id).await.len(), 2);
+}
+
+async fn parallel_terms_sends_renew_once_and_record_a_change_once(app: &TestApp) {
+    let coord = coordinator(app, "iwate", "coord-r@example.jp").await;
+    let (_hana, hana_id) = member(app, "iwate", "更新 花子", "hana-r@example.jp").await;
+    let (_host, project) = host_project(app, "iwate", "こうしんや").await;
+    let id = make_engagement(app, "iwate", hana_id, project, Some(today(app)), app.now()).await;
+    let path = format!("/t/iwate/engagements/{id}");
+    let action = format!("{path}/terms");
+    let page = app.open(&coord, &path).await;
+    assert_eq!(page.form(&action).value("at_term").as_deref(), Some("1"));
+
+    // Twenty renewals sent at once from the same page: one new term.
+    let mut renewal = page.form(&action);
+    renewal
+        .set("term_change", "renewal")
+        .set("term_starts_on", "2027-04-01");
+    let burst: Vec<_> = (0..20)
+        .map(|_| {
+            let (c, f) = (coord.clone(), renewal.clone());
+            tokio::spawn(async move {
+                let res = f.submit(&c).await;
+                (res.status().as_u16(), res.text().await.unwrap())
+            })
+        })
+        .collect();
+    let mut renewed = 0;
+    for b in burst {
+        let (status, html) = b.await.unwrap();
+        match status {
+            303 => renewed += 1,
+            409 => assert!(html.contains("ほかの人が条件や期を変更しました"), "{html}"),
+            other => panic!("{other}: {html}"),
+        }
+    }
+    assert_eq!(renewed, 1);
+    assert_eq!(engagement(app, "iwate", id).await.term_no, 2);
+    assert_eq!(terms_count(app, "iwate", id).await, 2);
+
+    // A change sent from the page of the first term is refused, what was typed kept.
+    let mut stale = page.form(&action);
+    stale
+        .set("term_change", "change")
+        .set("hours_per_month", "12");
+    let res = stale.submit(&coord).await;
+    assert_eq!(res.status(), 409);
+    let again = Page::read(res).await;
+    assert!(again.html().contains("ほかの人が条件や期を変更しました"));
+    assert_eq!(
+        again.form(&action).value("hours_per_month").as_deref(),
+        Some("12")
+    );
+    assert_eq!(again.form(&action).value("at_term").as_deref(), Some("2"));
+    assert_eq!(terms_count(app, "iwate", id).await, 2);
+
+    // Ten identical changes at once: recorded once.
+    let mut change = app.open(&coord, &path).await.form(&action);
+    change
+        .set("term_change", "change")
+        .set("compensation", "honorarium")
+        .set("amount_yen", "20000");
+    let burst: Vec<_> = (0..10)
+        .map(|_| {
+            let (c, f) = (coord.clone(), change.clone());
+            tokio::spawn(async move { f.submit(&c).await.status().as_u16() })
+        })
+        .collect();
+    for b in burst {
+        assert_eq!(b.await.unwrap(), 303);
+    }
+    assert_eq!(terms_count(app, "iwate", id).await, 3);
+    assert_eq!(engagement(app, "iwate", id).await.term_no, 2);
+}
+
+async fn the_pages_fit_a_phone_and_read_in_either_language(app: &TestApp) {
+    let coord = coordinator(app, "iwate", "coord-f@example.jp").await;
+    let (_hana, hana_id) = member(app, "iwate", "電話 花子", "hana-f@example.jp").await;
+    let (_host, project) = host_project(app, "iwate", "でんわや").await;
+    let id = make_engagement(app, "iwate", hana_id, project, Some(today(app)), app.now()).await;
+    // Low satisfaction and a concern: two causes to list.
+    check_in(
+        app,
+        id,
+        CheckinSide::Talent,
+        hana_id,
+        1,
+        Some("不安"),
+        app.now(),
+    )
+    .await;
+    let month = japan_month(app.now());
+    let (y, m) = month.split_once('-').unwrap();
+    let ja_month = format!("{y}年{}月", m.trim_start_matches('0'));
+    let list = "/t/iwate/engagements";
+    let path = format!("{list}/{id}");
+
+    let html = app.page(&coord, list).await;
+    assert!(
+        html.contains(r#"<div class="table-scroll" role="region" aria-labelledby="list-caption" tabindex="0">"#)
+            && html.contains(r#"<table class="data">"#)
+            && html.contains(r#"<caption id="list-caption">"#),
+        "{html}"
+    );
+    assert!(html.contains("満足度が2以下、懸念が挙がっている"), "{html}");
+    let html = app.page(&coord, &path).await;
+    assert!(
+        html.contains(r#"aria-labelledby="terms-caption" tabindex="0">"#)
+            && html.contains(r#"<caption id="terms-caption">"#),
+        "{html}"
+    );
+    assert!(
+        html.contains("<th scope=\"col\">月あたりの時間</th>"),
+        "{html}"
+    );
+    assert!(!html.contains("月あたりの時間（任意）</th>"));
+    assert!(html.contains(&ja_month), "{ja_month}: {html}");
+    assert!(!html.contains(&format!("· {month}")), "{html}");
+
+    let en_month = chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
+        .unwrap()
+        .format("%B %Y")
+        .to_string();
+    for path in [list.to_owned(), path.clone()] {
+        let html = app.page(&coord, &format!("{path}?lang=en")).await;
+        assert!(
+            !html.contains('（') && !html.contains('）'),
+            "{path}: {html}"
+        );
+        assert!(!html.contains("(optional)</th>"), "{path}: {html}");
+    }
+    assert!(
+        app.page(&coord, &format!("{path}?lang=en"))
+            .await
+            .contains(&en_month)
+    );
+    app.page(&coord, &format!("{list}?lang=ja")).await;
 }

@@ -61,6 +61,8 @@ pub enum Problem {
     NotAnImage,
     /// A month outside the engagement: before it started, or after this month.
     MonthOutsideEngagement,
+    /// A talent who already has a live engagement on this project.
+    AlreadyEngaged,
 }
 
 /// An email address in its normal form, with its comparison key. Made only by

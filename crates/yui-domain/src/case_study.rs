@@ -203,9 +203,11 @@ fn field_name(field: &'static str, ja: bool) -> &'static str {
     }
 }
 
-/// A text as kept: trimmed, line ends as `\n`; a title on one line.
+/// A text as kept: as the engagement forms keep theirs (no NUL, control characters
+/// or bidirectional overrides, which PostgreSQL refuses or which make the text read
+/// otherwise than it is), line ends as `\n`; a title on one line.
 fn clean(value: &str, one_line: bool) -> String {
-    let value = value.trim().replace("\r\n", "\n").replace('\r', "\n");
+    let value = crate::engagement::clean_text(&value.replace("\r\n", "\n").replace('\r', "\n"));
     if one_line {
         value.split_whitespace().collect::<Vec<_>>().join(" ")
     } else {
@@ -419,6 +421,23 @@ mod tests {
             e.iter().map(|e| e.field).collect::<Vec<_>>(),
             ["challenge_ja", "proposal_en"]
         );
+    }
+
+    #[test]
+    fn texts_and_captions_lose_nul_controls_and_bidi_overrides() {
+        let mut i = filled();
+        i.title_ja = "ワイン\u{0}の\u{202E}話\u{7}".into();
+        i.overview_ja = "一行目\r\n二行目\u{0}\u{2066}\u{1b}[31m".into();
+        let f = check_case_study(&i).unwrap();
+        assert_eq!(f.title.ja, "ワインの話");
+        assert_eq!(f.overview.ja, "一行目\n二行目[31m");
+        let photo = check_photo(PhotoUpload {
+            bytes: Some(b"\x89PNG\r\n\x1a\n....".to_vec()),
+            alt: "畑\u{0}の\u{202D}写真".into(),
+            existing: 0,
+        })
+        .unwrap();
+        assert_eq!(photo.alt, "畑の写真");
     }
 
     #[test]

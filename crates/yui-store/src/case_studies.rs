@@ -22,7 +22,10 @@ pub struct CaseStudy {
     pub engagement_id: EngagementId,
     /// The engagement's talent.
     pub talent_id: AccountId,
+    /// Empty when the talent left the tenant.
     pub talent_name: String,
+    /// The talent is still a member of the tenant.
+    pub talent_live: bool,
     /// The talent's prefecture of residence (1–47), if given.
     pub talent_residence: Option<i64>,
     pub host_id: HostId,
@@ -110,8 +113,13 @@ pub enum PhotoAdded {
 
 /// The case study with its engagement's names. `$1` is the tenant. The residence is
 /// an INTEGER column, widened to match the field on PostgreSQL.
+// Leaving a region hides the person at once, as engagements do: a talent who left
+// keeps no name here and cannot see or approve the case.
 const SELECT: &str = "SELECT c.id, c.engagement_id, e.account_id AS talent_id,
-        COALESCE(a.display_name, '') AS talent_name,
+        CASE WHEN EXISTS (SELECT 1 FROM memberships lm WHERE lm.tenant_id = e.tenant_id
+            AND lm.account_id = e.account_id AND lm.left_at IS NULL) THEN COALESCE(a.display_name, '') ELSE '' END AS talent_name,
+        EXISTS (SELECT 1 FROM memberships lm WHERE lm.tenant_id = e.tenant_id
+            AND lm.account_id = e.account_id AND lm.left_at IS NULL) AS talent_live,
         CAST(tp.residence AS BIGINT) AS talent_residence,
         e.host_id, h.name AS host_name, h.municipality_code AS host_municipality_code,
         p.title AS project_title,
@@ -143,6 +151,8 @@ impl TenantTx {
                 "SELECT e.id, COALESCE(a.display_name, '') AS talent_name, h.name AS host_name,
                         p.title AS project_title, e.status
                  FROM engagements e
+                 JOIN memberships m ON m.tenant_id = e.tenant_id AND m.account_id = e.account_id
+                                   AND m.left_at IS NULL
                  JOIN hosts h ON h.tenant_id = e.tenant_id AND h.id = e.host_id
                  JOIN projects p ON p.tenant_id = e.tenant_id AND p.id = e.project_id
                  LEFT JOIN accounts a ON a.id = e.account_id
@@ -171,7 +181,10 @@ impl TenantTx {
                      status, created_by, created_at, updated_at)
                  SELECT e.tenant_id, e.id, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
                         'draft', $15, $16, $16
-                 FROM engagements e WHERE e.tenant_id = $1 AND e.id = $2
+                 FROM engagements e
+                 JOIN memberships m ON m.tenant_id = e.tenant_id AND m.account_id = e.account_id
+                                   AND m.left_at IS NULL
+                 WHERE e.tenant_id = $1 AND e.id = $2
                  RETURNING id",
             )
             .bind(self.tenant)
@@ -203,6 +216,8 @@ impl TenantTx {
                 "SELECT a.id AS account_id, a.display_name, a.email, a.locale
                  FROM case_studies c
                  JOIN engagements e ON e.tenant_id = c.tenant_id AND e.id = c.engagement_id
+                 JOIN memberships ms ON ms.tenant_id = e.tenant_id AND ms.account_id = e.account_id
+                                    AND ms.left_at IS NULL
                  JOIN accounts a ON a.id = e.account_id
                  WHERE c.tenant_id = $1 AND c.id = $2
                  UNION
@@ -251,7 +266,8 @@ impl TenantTx {
     #[instrument(skip_all, fields(tenant = %self.tenant), err(level = "warn"))]
     pub async fn case_studies_of_side(&mut self, account: AccountId) -> Result<Vec<CaseStudy>> {
         let sql = format!(
-            "{SELECT} AND (e.account_id = $2 OR EXISTS (SELECT 1 FROM host_members m
+            "{SELECT} AND ((e.account_id = $2 AND EXISTS (SELECT 1 FROM memberships sm WHERE sm.tenant_id = e.tenant_id
+            AND sm.account_id = e.account_id AND sm.left_at IS NULL)) OR EXISTS (SELECT 1 FROM host_members m
                  WHERE m.tenant_id = e.tenant_id AND m.host_id = e.host_id AND m.account_id = $2))
              ORDER BY c.updated_at DESC, c.id DESC LIMIT 200"
         );

@@ -17,7 +17,7 @@ use yui_domain::{AccountId, HostId, ProjectId};
 
 use crate::scope::TenantTx;
 use crate::transitions::{self, Machine, Transition};
-use crate::{Result, with_tx};
+use crate::{Result, StoreError, with_tx};
 
 /// One recorded move of an engagement.
 pub type EngagementTransition = Transition;
@@ -145,6 +145,26 @@ pub struct AtRisk {
     pub last_checkin_at: Option<DateTime<Utc>>,
 }
 
+/// What became of terms sent from the engagement's page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TermsOutcome {
+    Recorded(TermsChange),
+    /// The same as the latest terms: nothing recorded.
+    Unchanged,
+    /// The engagement moved on since the page was drawn: nothing recorded.
+    Stale,
+}
+
+fn same_terms(latest: &TermsRecord, t: &Terms) -> bool {
+    latest.starts_on == t.starts_on
+        && latest.ends_on == t.ends_on
+        && latest.hours_per_month == t.hours_per_month.map(i64::from)
+        && latest.work_style == t.work_style.as_str()
+        && latest.compensation == t.compensation.as_str()
+        && latest.amount_yen == t.amount_yen.map(|a| a as i64)
+        && latest.note.as_deref().unwrap_or("") == t.note
+}
+
 /// Visible engagements; `$1` is the tenant.
 const VISIBLE: &str = "SELECT e.id, e.round_id, e.account_id, a.display_name AS talent_name,
         e.host_id, h.name AS host_name, e.project_id, p.title AS project_title, e.status,
@@ -169,7 +189,8 @@ impl TenantTx {
     /// Creates an engagement for a live member talent and a project of this tenant
     /// (its host is the project's): proposed, or active from `started_on`, with
     /// its initial terms when given. `None` when the talent or project is not this
-    /// tenant's.
+    /// tenant's; [`StoreError::Conflict`]`("engagement")` when the pair already has a
+    /// live engagement (the unique index decides, so parallel submits make one).
     #[instrument(skip_all, fields(tenant = %self.tenant), err(level = "warn"))]
     pub async fn create_engagement_with_terms(
         &mut self,
@@ -200,7 +221,8 @@ impl TenantTx {
             .bind(new.created_by)
             .bind(now)
             .fetch_optional(&mut **conn)
-            .await?
+            .await
+            .map_err(StoreError::taken("engagement"))?
         });
         let Some(id) = id else { return Ok(None) };
         if let Some(terms) = new.terms {
@@ -321,6 +343,45 @@ impl TenantTx {
         Ok(())
     }
 
+    /// Terms sent from a page that showed term `at_term`: the first terms, or a
+    /// change within the term. The engagement's row is locked first, so of parallel
+    /// sends each sees what the one before recorded: a send from a page that is out
+    /// of date is [`TermsOutcome::Stale`], and terms identical to the latest are
+    /// [`TermsOutcome::Unchanged`] (a double click records one row).
+    #[instrument(skip_all, fields(tenant = %self.tenant, engagement = %id), err(level = "warn"))]
+    pub async fn change_terms(
+        &mut self,
+        id: EngagementId,
+        at_term: i64,
+        terms: &Terms,
+        by: Option<AccountId>,
+        now: DateTime<Utc>,
+    ) -> Result<TermsOutcome> {
+        let locked = with_tx!(&mut self.tx, conn => {
+            sqlx::query(
+                "UPDATE engagements SET updated_at = $1 WHERE tenant_id = $2 AND id = $3 AND term_no = $4",
+            )
+            .bind(now)
+            .bind(self.tenant)
+            .bind(id)
+            .bind(at_term)
+            .execute(&mut **conn)
+            .await?
+            .rows_affected()
+        });
+        if locked == 0 {
+            return Ok(TermsOutcome::Stale);
+        }
+        let change = match self.engagement_terms(id).await?.last() {
+            None => TermsChange::Initial,
+            Some(latest) if same_terms(latest, terms) => return Ok(TermsOutcome::Unchanged),
+            Some(_) => TermsChange::Change,
+        };
+        self.record_terms(id, at_term, change, terms, by, now)
+            .await?;
+        Ok(TermsOutcome::Recorded(change))
+    }
+
     /// The terms history of an engagement, oldest first.
     #[instrument(skip_all, fields(tenant = %self.tenant, engagement = %id), err(level = "debug"))]
     pub async fn engagement_terms(&mut self, id: EngagementId) -> Result<Vec<TermsRecord>> {
@@ -391,12 +452,14 @@ impl TenantTx {
 
     /// A new term: the term number goes up, the terms are recorded as a renewal and
     /// the engagement is active again (its end cleared). `false` when it was no
-    /// longer in `from`.
+    /// longer in `from` or no longer at term `at_term` (a renewal already made from
+    /// the same page: parallel sends renew once).
     #[instrument(skip_all, fields(tenant = %self.tenant, engagement = %id), err(level = "warn"))]
     pub async fn renew_engagement(
         &mut self,
         id: EngagementId,
         from: EngagementStatus,
+        at_term: i64,
         terms: &Terms,
         actor: AccountId,
         now: DateTime<Utc>,
@@ -405,12 +468,13 @@ impl TenantTx {
             sqlx::query_scalar(
                 "UPDATE engagements SET term_no = term_no + 1, status = 'active', ended_on = NULL,
                      end_reason = NULL, end_note = NULL, updated_at = $1
-                 WHERE tenant_id = $2 AND id = $3 AND status = $4 RETURNING term_no",
+                 WHERE tenant_id = $2 AND id = $3 AND status = $4 AND term_no = $5 RETURNING term_no",
             )
             .bind(now)
             .bind(self.tenant)
             .bind(id)
             .bind(from.as_str())
+            .bind(at_term)
             .fetch_optional(&mut **conn)
             .await?
         });

@@ -57,7 +57,7 @@ pub use diagnostics::RowSecurityReport;
 pub use directory::DirectoryEntry;
 pub use engagements::{
     AtRisk, CheckinRecord, EngagementFilter, EngagementRecord, EngagementTransition, NewEngagement,
-    ReflectionRecord, RoleHolder, TermsRecord,
+    ReflectionRecord, RoleHolder, TermsOutcome, TermsRecord,
 };
 pub use error::StoreError;
 pub use events::{

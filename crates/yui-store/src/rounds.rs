@@ -1148,7 +1148,9 @@ impl TenantTx {
     }
 
     /// An engagement in `proposed`, for a talent and a project of this tenant (its
-    /// host is the project's).
+    /// host is the project's). A pair that already has a live engagement (entered
+    /// by a coordinator before the match was confirmed) keeps it: its id is returned
+    /// rather than a second partnership counted.
     #[instrument(skip_all, fields(tenant = %self.tenant), err(level = "warn"))]
     pub async fn create_engagement(
         &mut self,
@@ -1158,10 +1160,12 @@ impl TenantTx {
         now: DateTime<Utc>,
     ) -> Result<EngagementId> {
         with_tx!(&mut self.tx, conn => {
-            Ok(sqlx::query_scalar(
+            let made: Option<EngagementId> = sqlx::query_scalar(
                 "INSERT INTO engagements (tenant_id, round_id, account_id, host_id, project_id, status, created_at, updated_at)
                  SELECT p.tenant_id, $2, $3, p.host_id, p.id, 'proposed', $5, $5
                  FROM projects p WHERE p.tenant_id = $1 AND p.id = $4
+                 ON CONFLICT (tenant_id, account_id, project_id)
+                    WHERE status IN ('proposed', 'active', 'paused') DO NOTHING
                  RETURNING id",
             )
             .bind(self.tenant)
@@ -1169,6 +1173,19 @@ impl TenantTx {
             .bind(talent)
             .bind(project)
             .bind(now)
+            .fetch_optional(&mut **conn)
+            .await?;
+            if let Some(id) = made {
+                return Ok(id);
+            }
+            Ok(sqlx::query_scalar(
+                "SELECT id FROM engagements
+                 WHERE tenant_id = $1 AND account_id = $2 AND project_id = $3
+                   AND status IN ('proposed', 'active', 'paused')",
+            )
+            .bind(self.tenant)
+            .bind(talent)
+            .bind(project)
             .fetch_one(&mut **conn)
             .await?)
         })

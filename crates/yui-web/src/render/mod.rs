@@ -168,6 +168,7 @@ pub(crate) fn labelled_message(
         Problem::MonthOutsideEngagement => {
             c.text(locale, "err_month_outside_engagement").to_owned()
         }
+        Problem::AlreadyEngaged => c.text(locale, "err_already_engaged").to_owned(),
     };
     let sep = if locale == Locale::Ja { "：" } else { ": " };
     format!("{label}{sep}{text}")

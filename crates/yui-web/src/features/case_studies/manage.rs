@@ -116,7 +116,7 @@ async fn list(
             id: c.id.get(),
             title: c.title_ja.clone(),
             host: c.host_name.clone(),
-            talent: c.talent_name.clone(),
+            talent: super::talent_name(&state, locale, c),
             status_label: status_label(&state, locale, c.status()),
             updated: crate::render::datetime_text(locale, c.updated_at),
         })

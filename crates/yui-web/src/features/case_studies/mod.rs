@@ -59,13 +59,23 @@ async fn side_of(
     case: &CaseStudy,
     account: &Account,
 ) -> Result<Option<CaseSide>, PageError> {
+    // A talent who left the region has no part in it any more.
     if case.talent_id == account.id {
-        return Ok(Some(CaseSide::Talent));
+        return Ok(case.talent_live.then_some(CaseSide::Talent));
     }
     if tx.is_host_member(case.host_id, account.id).await? {
         return Ok(Some(CaseSide::Host));
     }
     Ok(None)
+}
+
+/// The talent's name for staff pages; a talent who left is not named.
+pub(super) fn talent_name(state: &AppState, locale: Locale, case: &CaseStudy) -> String {
+    if case.talent_live {
+        case.talent_name.clone()
+    } else {
+        text(state, locale, "cs_talent_left")
+    }
 }
 
 /// One section of a case as a page shows it, in the reader's language when
@@ -167,7 +177,7 @@ fn view(
         host: case.host_name.clone(),
         place: place_name(&tenant.record.tenant, locale, &case.host_municipality_code),
         project: case.project_title.clone(),
-        talent_name: case.talent_name.clone(),
+        talent_name: talent_name(state, locale, case),
         talent_line,
         sections,
         photos: photos

@@ -97,7 +97,7 @@ pub(crate) fn activity_view(
 }
 
 /// `2026-05` as 2026年5月 or May 2026.
-fn month_text(locale: Locale, month: &str) -> String {
+pub(crate) fn month_text(locale: Locale, month: &str) -> String {
     match chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d") {
         Ok(d) => match locale {
             Locale::Ja => d.format("%Y年%-m月").to_string(),

@@ -20,7 +20,7 @@ use yui_domain::engagement::{
     check_end, check_move, check_note, check_reflection, check_renewal, check_start, check_terms,
     japan_day, japan_month, term_over,
 };
-use yui_store::{Account, AuditEntry, AuditTx, EngagementRecord, TenantTx};
+use yui_store::{Account, AuditEntry, AuditTx, EngagementRecord, TenantTx, TermsOutcome};
 
 use super::{Seat, options, reason_text, risk_texts, terms_inputs, text, visible};
 use crate::error::PageError;
@@ -141,6 +141,10 @@ fn view_of(state: &AppState, locale: Locale, e: &EngagementRecord) -> View {
 pub(super) struct TermsForm {
     #[serde(default)]
     term_change: String,
+    /// The term the page showed: terms for an engagement that moved on since are
+    /// refused rather than recorded twice.
+    #[serde(default)]
+    at_term: String,
     #[serde(flatten)]
     terms: TermsInput,
 }
@@ -241,7 +245,7 @@ async fn render_page(
         .map(|c| CheckinRow {
             side: text(state, locale, &format!("eg_side_{}", c.side)),
             author: c.author_name.clone().filter(|n| !n.is_empty()),
-            month: c.month.clone(),
+            month: crate::features::certificates::month_text(locale, &c.month),
             progress: c.progress.clone(),
             satisfaction: c.satisfaction,
             concern: c.concern.clone(),
@@ -765,29 +769,35 @@ pub(super) async fn terms(
                 .await;
         }
     };
+    // A form without the term it was drawn at (an old page) counts as drawn now.
+    let at_term = form.at_term.trim().parse().unwrap_or(c.e.term_no);
     let mut tx = state.store.tenant(c.tenant.id).write().await?;
     let first = tx.engagement_terms(c.e.id).await?.is_empty();
-    let change = if first {
-        TermsChange::Initial
-    } else if renewal {
-        TermsChange::Renewal
-    } else {
-        TermsChange::Change
-    };
-    let done = if change == TermsChange::Renewal {
+    let (change, done) = if renewal && !first {
         if !tx
-            .renew_engagement(c.e.id, from, &terms, c.account.id, now)
+            .renew_engagement(c.e.id, from, at_term, &terms, c.account.id, now)
             .await?
         {
             tx.rollback().await?;
-            let typed = c.refusal(&state, "eg_err_not_allowed");
-            return c.again(&state, jar, typed, StatusCode::CONFLICT).await;
+            return stale(&state, c, jar, form).await;
         }
-        "renewed"
+        (TermsChange::Renewal, "renewed")
     } else {
-        tx.record_terms(c.e.id, c.e.term_no, change, &terms, Some(c.account.id), now)
-            .await?;
-        "terms"
+        match tx
+            .change_terms(c.e.id, at_term, &terms, Some(c.account.id), now)
+            .await?
+        {
+            TermsOutcome::Recorded(change) => (change, "terms"),
+            // Already recorded (a double click): nothing new to log.
+            TermsOutcome::Unchanged => {
+                tx.rollback().await?;
+                return Ok(c.back("terms"));
+            }
+            TermsOutcome::Stale => {
+                tx.rollback().await?;
+                return stale(&state, c, jar, form).await;
+            }
+        }
     };
     c.audit(
         &mut tx,
@@ -803,6 +813,25 @@ pub(super) async fn terms(
     .await?;
     tx.commit().await?;
     Ok(c.back(done))
+}
+
+/// The page again as it now stands, saying someone changed the engagement since
+/// it was drawn; what was typed is kept.
+async fn stale(
+    state: &AppState,
+    mut c: Ctx,
+    jar: CookieJar,
+    form: TermsForm,
+) -> Result<Response, PageError> {
+    let mut tx = state.store.tenant(c.tenant.id).read().await?;
+    let fresh = tx.engagement(c.e.id).await?;
+    tx.commit().await?;
+    c.e = fresh.ok_or(WebError::NotFound)?;
+    let typed = Typed {
+        terms: Some(form),
+        ..c.refusal(state, "eg_err_stale")
+    };
+    c.again(state, jar, typed, StatusCode::CONFLICT).await
 }
 
 /// Assigns a mentor (or none): only accounts holding the mentor role here.

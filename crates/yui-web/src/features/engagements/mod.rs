@@ -23,7 +23,9 @@ use yui_domain::engagement::{
 };
 use yui_domain::ids::EngagementId;
 use yui_domain::{AccountId, Locale, Permission, ProjectId};
-use yui_store::{Account, AuditEntry, AuditTx, EngagementFilter, EngagementRecord, NewEngagement};
+use yui_store::{
+    Account, AuditEntry, AuditTx, EngagementFilter, EngagementRecord, NewEngagement, StoreError,
+};
 
 use crate::error::PageError;
 use crate::extract::{ClientIp, CsrfForm, Lang, SignedIn, TenantPath};
@@ -604,7 +606,7 @@ async fn create(
         .await;
     }
     let mut tx = state.store.tenant(tenant.id).write().await?;
-    let id = tx
+    let made = tx
         .create_engagement_with_terms(
             &NewEngagement {
                 talent,
@@ -616,25 +618,43 @@ async fn create(
             },
             now,
         )
-        .await?;
-    let Some(id) = id else {
-        tx.rollback().await?;
-        // A talent who left or a project deleted since the form was drawn.
-        let errors = [FieldError {
-            field: "talent",
-            problem: Problem::InvalidChoice,
-        }];
-        return render_new(
-            &state,
-            locale,
-            jar,
-            &account,
-            &tenant,
-            &form,
-            &errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
         .await;
+    let refused = match made {
+        Ok(Some(id)) => Ok(id),
+        // The talent already works on this project (a second click, or a colleague
+        // was quicker): one partnership, counted once.
+        Err(StoreError::Conflict(what)) if what == "engagement" => Err(FieldError {
+            field: "talent",
+            problem: Problem::AlreadyEngaged,
+        }),
+        Err(e) => return Err(WebError::from(e).into()),
+        Ok(None) => {
+            let project_here = tx.project(project).await?.is_some();
+            // A talent who left or a project deleted (or another tenant's) since the
+            // form was drawn: name the field that no longer fits.
+            Err(FieldError {
+                field: if project_here { "talent" } else { "project" },
+                problem: Problem::InvalidChoice,
+            })
+        }
+    };
+    let id = match refused {
+        Ok(id) => id,
+        Err(error) => {
+            tx.rollback().await?;
+            let errors = [error];
+            return render_new(
+                &state,
+                locale,
+                jar,
+                &account,
+                &tenant,
+                &form,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
     };
     tx.audit(
         &AuditEntry {
