@@ -79,9 +79,17 @@ async fn tenant_id(app: &TestApp, slug: &str) -> TenantId {
     app.store.tenant_by_slug(slug).await.unwrap().id
 }
 
-/// People with a token of `slug` and the given residences.
+/// Members of `slug` (with a token of it) and the given residences.
 async fn residents(app: &TestApp, slug: &str, prefix: &str, homes: &[Option<&str>]) -> Vec<Person> {
     let made = people(app, slug, prefix, homes.len()).await;
+    let tenant = app.store.tenant_by_slug(slug).await.unwrap();
+    for p in &made {
+        let mut tx = app.store.account(p.id).write().await.unwrap();
+        tx.join_tenant(tenant.id, &tenant.tenant.consent, true, app.now())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
     for (p, home) in made.iter().zip(homes) {
         let Some(home) = home else { continue };
         let profile = yui_domain::talent::check_profile(&yui_domain::talent::ProfileInput {

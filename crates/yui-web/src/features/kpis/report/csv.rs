@@ -7,7 +7,7 @@ use yui_domain::fiscal::tokyo;
 use yui_domain::kpi::KpiCode;
 use yui_domain::program::fiscal_label_in;
 
-use super::{ReportQuery, bad_year, file_name, load};
+use super::{ReportQuery, file_name, load_asked};
 use crate::AppState;
 use crate::error::PageError;
 use crate::extract::{ClientIp, Lang, ReportRead, Staff};
@@ -23,14 +23,11 @@ pub(super) async fn csv(
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, PageError> {
     let locale = lang.or(staff.tenant.record.tenant.default_locale);
-    let year = match q.year(&state) {
-        Ok(y) => y,
-        Err(e) => {
-            let raw = q.fy.as_deref().unwrap_or_default();
-            return Ok(bad_year(&state, locale, &staff, raw, &e));
-        }
+    let data = match load_asked(&state, locale, &staff, &q, "csv", ip).await? {
+        Ok(data) => data,
+        Err(page) => return Ok(page),
     };
-    let data = load(&state, &staff, year, "csv", ip).await?;
+    let year = data.year;
     let (f, targets, events) = (&data.figures, &data.targets, &data.events);
 
     let t = |key: &str| text(&state, locale, key);

@@ -73,6 +73,26 @@ struct ReportData {
 
 /// Reads the year's report and records its export as `format` in the audit log, in
 /// the same transaction: no report leaves without its audit row.
+/// The report's data for the year the query names, loaded and audited as an
+/// export in `format`; or, when the query names no year, the page that says so
+/// (answered as it is, whatever format was asked for).
+async fn load_asked(
+    state: &AppState,
+    locale: Locale,
+    staff: &Staff<ReportRead>,
+    q: &ReportQuery,
+    format: &str,
+    ip: String,
+) -> Result<Result<ReportData, Response>, PageError> {
+    match q.year(state) {
+        Ok(year) => Ok(Ok(load(state, staff, year, format, ip).await?)),
+        Err(e) => {
+            let raw = q.fy.as_deref().unwrap_or_default();
+            Ok(Err(bad_year(state, locale, staff, raw, &e)))
+        }
+    }
+}
+
 async fn load(
     state: &AppState,
     staff: &Staff<ReportRead>,

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use yui_domain::program::fiscal_label_in;
 
-use super::{ReportQuery, bad_year, load, members_of, sheets, year_field};
+use super::{ReportQuery, load_asked, members_of, sheets, year_field};
 use crate::AppState;
 use crate::error::PageError;
 use crate::extract::{ClientIp, Lang, ReportRead, Staff};
@@ -24,14 +24,11 @@ pub(super) async fn page(
 ) -> Result<Response, PageError> {
     let spec = &staff.tenant.record.tenant;
     let locale = lang.or(spec.default_locale);
-    let year = match q.year(&state) {
-        Ok(y) => y,
-        Err(e) => {
-            let raw = q.fy.as_deref().unwrap_or_default();
-            return Ok(bad_year(&state, locale, &staff, raw, &e));
-        }
+    let data = match load_asked(&state, locale, &staff, &q, "html", ip).await? {
+        Ok(data) => data,
+        Err(page) => return Ok(page),
     };
-    let data = load(&state, &staff, year, "html", ip).await?;
+    let year = data.year;
     let slug = staff.tenant.slug();
     let members = members_of(spec, locale);
     let parts = sheets(&state, locale, slug, spec.kind, &members, &data);

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use rust_xlsxwriter::{Format, FormatAlign, Url, Workbook, Worksheet, XlsxError};
 use yui_domain::program::fiscal_label_in;
 
-use super::{Cell, ReportQuery, Sheet, bad_year, file_name, load, members_of, sheets};
+use super::{Cell, ReportQuery, Sheet, file_name, load_asked, members_of, sheets};
 use crate::error::PageError;
 use crate::extract::{ClientIp, Lang, ReportRead, Staff};
 use crate::features::events::form::text;
@@ -33,14 +33,11 @@ pub(super) async fn xlsx(
 ) -> Result<Response, PageError> {
     let spec = &staff.tenant.record.tenant;
     let locale = lang.or(spec.default_locale);
-    let year = match q.year(&state) {
-        Ok(y) => y,
-        Err(e) => {
-            let raw = q.fy.as_deref().unwrap_or_default();
-            return Ok(bad_year(&state, locale, &staff, raw, &e));
-        }
+    let data = match load_asked(&state, locale, &staff, &q, "xlsx", ip).await? {
+        Ok(data) => data,
+        Err(page) => return Ok(page),
     };
-    let data = load(&state, &staff, year, "xlsx", ip).await?;
+    let year = data.year;
     let slug = staff.tenant.slug();
     let members = members_of(spec, locale);
     let parts = sheets(&state, locale, slug, spec.kind, &members, &data);
