@@ -133,6 +133,24 @@ pub struct CaseStudyFields {
     pub outcome: Text,
 }
 
+impl CaseStudyFields {
+    /// The texts in the order of the stored columns: each field's Japanese, then
+    /// its English (`title_ja`, `title_en`, `overview_ja`, … `outcome_en`).
+    pub fn column_texts(&self) -> [&str; 12] {
+        let [a, b, c, d, e, f] = [
+            &self.title,
+            &self.overview,
+            &self.challenge,
+            &self.talent_skills,
+            &self.proposal,
+            &self.outcome,
+        ];
+        [
+            &a.ja, &a.en, &b.ja, &b.en, &c.ja, &c.en, &d.ja, &d.en, &e.ja, &e.en, &f.ja, &f.en,
+        ]
+    }
+}
+
 impl CaseStudyInput {
     /// The (ja, en) texts of each field, with the field's name.
     fn pairs(&self) -> [(&'static str, &str, &str, usize); 6] {
@@ -393,6 +411,34 @@ pub fn check_comment(comment: &str) -> Result<String, FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn texts_come_in_the_order_of_the_columns() {
+        let t = |s: &str| Text {
+            ja: format!("{s}_ja"),
+            en: format!("{s}_en"),
+        };
+        let f = CaseStudyFields {
+            title: t("title"),
+            overview: t("overview"),
+            challenge: t("challenge"),
+            talent_skills: t("talent_skills"),
+            proposal: t("proposal"),
+            outcome: t("outcome"),
+        };
+        let names: Vec<String> = [
+            "title",
+            "overview",
+            "challenge",
+            "talent_skills",
+            "proposal",
+            "outcome",
+        ]
+        .iter()
+        .flat_map(|n| [format!("{n}_ja"), format!("{n}_en")])
+        .collect();
+        assert_eq!(f.column_texts().to_vec(), names);
+    }
 
     fn filled() -> CaseStudyInput {
         CaseStudyInput {

@@ -174,7 +174,7 @@ impl TenantTx {
         now: DateTime<Utc>,
     ) -> Result<Option<CaseStudyId>> {
         with_tx!(&mut self.tx, conn => {
-            Ok(sqlx::query_scalar(
+            let mut q = sqlx::query_scalar(
                 "INSERT INTO case_studies (tenant_id, engagement_id, title_ja, title_en,
                      overview_ja, overview_en, challenge_ja, challenge_en, talent_skills_ja,
                      talent_skills_en, proposal_ja, proposal_en, outcome_ja, outcome_en,
@@ -188,23 +188,11 @@ impl TenantTx {
                  RETURNING id",
             )
             .bind(self.tenant)
-            .bind(engagement)
-            .bind(&f.title.ja)
-            .bind(&f.title.en)
-            .bind(&f.overview.ja)
-            .bind(&f.overview.en)
-            .bind(&f.challenge.ja)
-            .bind(&f.challenge.en)
-            .bind(&f.talent_skills.ja)
-            .bind(&f.talent_skills.en)
-            .bind(&f.proposal.ja)
-            .bind(&f.proposal.en)
-            .bind(&f.outcome.ja)
-            .bind(&f.outcome.en)
-            .bind(by)
-            .bind(now)
-            .fetch_optional(&mut **conn)
-            .await?)
+            .bind(engagement);
+            for text in f.column_texts() {
+                q = q.bind(text);
+            }
+            Ok(q.bind(by).bind(now).fetch_optional(&mut **conn).await?)
         })
     }
 
@@ -395,7 +383,7 @@ impl TenantTx {
         now: DateTime<Utc>,
     ) -> Result<bool> {
         let done = with_tx!(&mut self.tx, conn => {
-            sqlx::query(
+            let mut q = sqlx::query(
                 "UPDATE case_studies SET title_ja = $3, title_en = $4, overview_ja = $5,
                      overview_en = $6, challenge_ja = $7, challenge_en = $8,
                      talent_skills_ja = $9, talent_skills_en = $10, proposal_ja = $11,
@@ -403,22 +391,11 @@ impl TenantTx {
                  WHERE tenant_id = $1 AND id = $2",
             )
             .bind(self.tenant)
-            .bind(id)
-            .bind(&f.title.ja)
-            .bind(&f.title.en)
-            .bind(&f.overview.ja)
-            .bind(&f.overview.en)
-            .bind(&f.challenge.ja)
-            .bind(&f.challenge.en)
-            .bind(&f.talent_skills.ja)
-            .bind(&f.talent_skills.en)
-            .bind(&f.proposal.ja)
-            .bind(&f.proposal.en)
-            .bind(&f.outcome.ja)
-            .bind(&f.outcome.en)
-            .execute(&mut **conn)
-            .await?
-            .rows_affected()
+            .bind(id);
+            for text in f.column_texts() {
+                q = q.bind(text);
+            }
+            q.execute(&mut **conn).await?.rows_affected()
         });
         if done == 0 {
             return Ok(false);
