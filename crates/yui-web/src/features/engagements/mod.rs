@@ -579,7 +579,9 @@ async fn create(
             None
         }
     };
-    let (Some(talent), Some(project), Some(terms)) = (talent, project, terms) else {
+    let (Some(talent), Some(project), Some(terms), true) =
+        (talent, project, terms, errors.is_empty())
+    else {
         return render_new(
             &state,
             locale,
@@ -592,19 +594,6 @@ async fn create(
         )
         .await;
     };
-    if !errors.is_empty() {
-        return render_new(
-            &state,
-            locale,
-            jar,
-            &account,
-            &tenant,
-            &form,
-            &errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
     let mut tx = state.store.tenant(tenant.id).write().await?;
     let made = tx
         .create_engagement_with_terms(
