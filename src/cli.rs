@@ -79,6 +79,17 @@ enum TenantCommand {
         /// Tenant folders, e.g. tenants/iwate.
         #[arg(required = true, value_name = "DIR")]
         dirs: Vec<PathBuf>,
+        /// Print the keys the files would change (key: old → new) and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Write a stored tenant back as its folder: tenant.toml and the logo.
+    Export {
+        /// Tenant slug, e.g. iwate.
+        slug: String,
+        /// The folder to write (default: ./<slug>).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
     },
     /// List the tenants in the database.
     List {
@@ -193,9 +204,31 @@ async fn run_with_config(command: Command, config: Config) -> anyhow::Result<()>
             Ok(())
         }
         Command::Tenant {
-            command: TenantCommand::Apply { dirs },
+            command: TenantCommand::Apply { dirs, dry_run },
         } => {
             let store = connect(&config, config.migrate_on_start).await?;
+            let previews = tenants::preview(&store, &dirs).await;
+            let previews = match previews {
+                Ok(p) => p,
+                Err(e) => {
+                    store.close().await;
+                    return Err(e.into());
+                }
+            };
+            if dry_run {
+                store.close().await;
+                for p in &previews {
+                    for line in p.lines() {
+                        println!("{line}");
+                    }
+                }
+                return Ok(());
+            }
+            // Settings edited in pages are about to be replaced by the files' values:
+            // say which, on stderr, so an operator sees it even when stdout is parsed.
+            for warning in previews.iter().filter_map(tenants::Preview::warning) {
+                eprintln!("{warning}");
+            }
             let result = tenants::apply(&store, &dirs, now()).await;
             store.close().await;
             for (slug, outcome) in result? {
@@ -205,6 +238,18 @@ async fn run_with_config(command: Command, config: Config) -> anyhow::Result<()>
                     ApplyOutcome::Unchanged => "unchanged",
                 };
                 println!("{slug}: {what}");
+            }
+            Ok(())
+        }
+        Command::Tenant {
+            command: TenantCommand::Export { slug, out },
+        } => {
+            let store = connect(&config, config.migrate_on_start).await?;
+            let dir = out.unwrap_or_else(|| PathBuf::from(&slug));
+            let result = tenants::export(&store, &slug, &dir).await;
+            store.close().await;
+            for path in result? {
+                println!("{}", path.display());
             }
             Ok(())
         }
@@ -406,6 +451,11 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let store = connect(&config, config.migrate_on_start).await?;
     if config.tenants_dir.is_dir() {
         let dirs = tenants::folders(&config.tenants_dir)?;
+        for p in tenants::preview(&store, &dirs).await? {
+            if !p.overwrites.is_empty() {
+                tracing::warn!(tenant = %p.slug, keys = ?p.overwrites, "the tenant file overwrites settings edited in pages");
+            }
+        }
         for (slug, outcome) in tenants::apply(&store, &dirs, now()).await? {
             tracing::info!(tenant = %slug, ?outcome, "tenant applied");
         }

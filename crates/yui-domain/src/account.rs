@@ -63,6 +63,24 @@ pub enum Problem {
     MonthOutsideEngagement,
     /// A talent who already has a live engagement on this project.
     AlreadyEngaged,
+    /// Not written in hiragana (a tenant's reading).
+    NotHiragana,
+    /// Not a colour written as `#rrggbb`.
+    NotAColour,
+    /// A colour whose contrast with white is too low; the ratio found, times 100.
+    LowContrast {
+        hundredths: u32,
+    },
+    /// An uploaded file larger than the field takes, in kilobytes.
+    FileTooLargeKb {
+        max_kb: usize,
+    },
+    /// A logo that is neither a PNG nor an SVG image, whatever it claims.
+    NotALogo,
+    /// An SVG image carrying scripts, event handlers or links to other resources.
+    UnsafeSvg,
+    /// A key-figure line that is not `label | value`.
+    FactLine,
 }
 
 /// An email address in its normal form, with its comparison key. Made only by

@@ -57,11 +57,13 @@ pub enum AuditAction {
     CertificateIssued,
     /// A talent withdrew one of their certificates.
     CertificateRevoked,
+    /// A tenant admin saved a section of the tenant's settings in its pages.
+    TenantSettingsChanged,
 }
 
 impl AuditAction {
     /// Every action: each needs its name in both catalogs.
-    pub const ALL: [AuditAction; 41] = [
+    pub const ALL: [AuditAction; 42] = [
         AuditAction::SignUp,
         AuditAction::SignIn,
         AuditAction::SignInFailed,
@@ -103,6 +105,7 @@ impl AuditAction {
         AuditAction::KpiFiguresEdited,
         AuditAction::CertificateIssued,
         AuditAction::CertificateRevoked,
+        AuditAction::TenantSettingsChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -148,6 +151,7 @@ impl AuditAction {
             AuditAction::KpiFiguresEdited => "kpi_figures_edited",
             AuditAction::CertificateIssued => "certificate_issued",
             AuditAction::CertificateRevoked => "certificate_revoked",
+            AuditAction::TenantSettingsChanged => "tenant_settings_changed",
         }
     }
 }

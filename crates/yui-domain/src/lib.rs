@@ -27,6 +27,7 @@ pub mod reminder;
 pub mod round;
 pub mod scout;
 pub mod search;
+pub mod settings;
 pub mod talent;
 pub mod tenant;
 

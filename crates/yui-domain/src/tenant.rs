@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use crate::locale::{Locale, Localized};
+use crate::settings::{self, LogoKind, SettingRule, ranges};
 
 /// What kind of local government a tenant is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -463,33 +464,35 @@ impl Checker<'_> {
         });
     }
 
+    /// Records a broken rule on the key; the value is kept as it came, so later
+    /// checks can still look at it.
+    fn rule<T>(
+        &mut self,
+        s: &Spanned<String>,
+        key: &str,
+        r: Result<T, SettingRule>,
+        fallback: impl FnOnce() -> T,
+    ) -> T {
+        r.unwrap_or_else(|rule| {
+            self.fail(s, key, rule.file_message());
+            fallback()
+        })
+    }
+
     fn text(&mut self, s: &Spanned<String>, key: &str, max: usize) -> String {
-        let v = s.get_ref().trim();
-        if v.is_empty() {
-            self.fail(s, key, "must not be empty");
-        } else if v.chars().count() > max {
-            self.fail(s, key, format!("must be at most {max} characters"));
-        }
-        v.to_owned()
+        let r = settings::check_text(s.get_ref(), max);
+        self.rule(s, key, r, || s.get_ref().trim().to_owned())
     }
 
     fn names(&mut self, n: &Spanned<RawNames>, key: &str) -> Names {
         let n = n.get_ref();
-        let kana = self.text(&n.kana, &format!("{key}.kana"), 100);
-        let kana_ok = kana
-            .chars()
-            .all(|c| matches!(c, 'ぁ'..='ゖ' | 'ー' | '・' | '　' | ' '));
-        if !kana_ok {
-            self.fail(
-                &n.kana,
-                &format!("{key}.kana"),
-                "must be written in hiragana",
-            );
-        }
+        let kana = settings::check_kana(n.kana.get_ref());
         Names {
-            ja: self.text(&n.ja, &format!("{key}.ja"), 100),
-            en: self.text(&n.en, &format!("{key}.en"), 100),
-            kana,
+            ja: self.text(&n.ja, &format!("{key}.ja"), settings::NAME_MAX),
+            en: self.text(&n.en, &format!("{key}.en"), settings::NAME_MAX),
+            kana: self.rule(&n.kana, &format!("{key}.kana"), kana, || {
+                n.kana.get_ref().trim().to_owned()
+            }),
         }
     }
 
@@ -511,37 +514,28 @@ impl Checker<'_> {
     }
 
     fn colour(&mut self, s: &Spanned<String>, key: &str) -> String {
-        let v = s.get_ref().to_ascii_lowercase();
-        match parse_hex_colour(&v) {
-            None => self.fail(s, key, "must be a colour like #1f4e79"),
-            Some(rgb) => {
-                let ratio = contrast_ratio(rgb, [255, 255, 255]);
-                if ratio < 4.5 {
-                    self.fail(
-                        s,
-                        key,
-                        format!("contrast with white is {ratio:.2}:1; at least 4.5:1 is needed"),
-                    );
-                }
-            }
-        }
-        v
+        let r = settings::check_colour(s.get_ref());
+        self.rule(s, key, r, || s.get_ref().to_ascii_lowercase())
     }
 
-    fn range(&mut self, n: &Spanned<u32>, key: &str, min: u32, max: u32) -> u32 {
+    fn range(&mut self, n: &Spanned<u32>, key: &str, range: (u32, u32)) -> u32 {
         let v = *n.get_ref();
-        if v < min || v > max {
-            self.fail(n, key, format!("must be between {min} and {max}"));
+        if let Err(rule) = settings::check_range(v, range) {
+            self.fail(n, key, rule.file_message());
         }
         v
     }
 
     fn event(&mut self, t: &RawEventTemplate, key: &str) -> EventTemplate {
         EventTemplate {
-            title: self.localized(&t.title, &format!("{key}.title"), 120),
+            title: self.localized(
+                &t.title,
+                &format!("{key}.title"),
+                settings::TEMPLATE_TITLE_MAX,
+            ),
             format: t.format,
-            capacity: self.range(&t.capacity, &format!("{key}.capacity"), 1, 100_000),
-            days: self.range(&t.days, &format!("{key}.days"), 1, 31),
+            capacity: self.range(&t.capacity, &format!("{key}.capacity"), ranges::CAPACITY),
+            days: self.range(&t.days, &format!("{key}.days"), ranges::DAYS),
         }
     }
 }
@@ -625,11 +619,11 @@ pub fn parse_tenant_file(text: &str) -> Result<Tenant, Vec<TenantFileError>> {
         Locale::Ja
     });
     let name = c.names(&raw.name, "name");
-    let intro = c.localized(&raw.intro, "intro", 400);
+    let intro = c.localized(&raw.intro, "intro", settings::INTRO_MAX);
 
     let logo = raw.branding.logo.get_ref().clone();
     let logo_ok = !logo.is_empty()
-        && logo.ends_with(".svg")
+        && LogoKind::of_file_name(&logo).is_some()
         && logo
             .chars()
             .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.'))
@@ -638,7 +632,7 @@ pub fn parse_tenant_file(text: &str) -> Result<Tenant, Vec<TenantFileError>> {
         c.fail(
             &raw.branding.logo,
             "branding.logo",
-            "must be an .svg file name in the tenant folder",
+            "must be an .svg or .png file name in the tenant folder",
         );
     }
     let branding = Branding {
@@ -647,29 +641,20 @@ pub fn parse_tenant_file(text: &str) -> Result<Tenant, Vec<TenantFileError>> {
         logo,
     };
 
-    let sender_address = raw.mail.sender_address.get_ref().trim().to_owned();
-    let addr_ok = sender_address
-        .split_once('@')
-        .is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && domain.contains('.')
-                && !sender_address.contains(char::is_whitespace)
-        });
-    if !addr_ok {
-        c.fail(
-            &raw.mail.sender_address,
-            "mail.sender_address",
-            "must be an email address",
-        );
-    }
-    let sender_name = c.text(&raw.mail.sender_name, "mail.sender_name", 100);
-    if sender_name.contains(['\r', '\n']) {
-        c.fail(
-            &raw.mail.sender_name,
-            "mail.sender_name",
-            "must be one line",
-        );
-    }
+    let address = settings::check_sender_address(raw.mail.sender_address.get_ref());
+    let sender_address = c.rule(
+        &raw.mail.sender_address,
+        "mail.sender_address",
+        address,
+        String::new,
+    );
+    let checked_name = settings::check_sender_name(raw.mail.sender_name.get_ref());
+    let sender_name = c.rule(
+        &raw.mail.sender_name,
+        "mail.sender_name",
+        checked_name,
+        String::new,
+    );
     let mail = MailSender {
         sender_name,
         sender_address,
@@ -685,20 +670,17 @@ pub fn parse_tenant_file(text: &str) -> Result<Tenant, Vec<TenantFileError>> {
             talent_preference_limit: c.range(
                 &r.talent_preference_limit,
                 "templates.matching_round.talent_preference_limit",
-                1,
-                100,
+                ranges::TALENT_PREFERENCE_LIMIT,
             ),
             host_preference_limit: c.range(
                 &r.host_preference_limit,
                 "templates.matching_round.host_preference_limit",
-                1,
-                1000,
+                ranges::HOST_PREFERENCE_LIMIT,
             ),
             project_capacity: c.range(
                 &r.project_capacity,
                 "templates.matching_round.project_capacity",
-                1,
-                1000,
+                ranges::PROJECT_CAPACITY,
             ),
         },
     };
@@ -736,7 +718,7 @@ pub fn parse_tenant_file(text: &str) -> Result<Tenant, Vec<TenantFileError>> {
     let consent = match &raw.consent {
         None => Consent::default(),
         Some(rc) => Consent {
-            version: c.range(&rc.version, "consent.version", 1, 1_000_000),
+            version: c.range(&rc.version, "consent.version", ranges::CONSENT_VERSION),
             text: c.localized(&rc.text, "consent.text", CONSENT_TEXT_MAX),
         },
     };
@@ -744,7 +726,11 @@ pub fn parse_tenant_file(text: &str) -> Result<Tenant, Vec<TenantFileError>> {
     let scouting = match &raw.scouting {
         None => Scouting::default(),
         Some(rs) => Scouting {
-            daily_limit: c.range(&rs.daily_limit, "scouting.daily_limit", 0, 1000),
+            daily_limit: c.range(
+                &rs.daily_limit,
+                "scouting.daily_limit",
+                ranges::SCOUTING_DAILY_LIMIT,
+            ),
         },
     };
 
@@ -790,32 +776,7 @@ pub fn parse_tenant_file(text: &str) -> Result<Tenant, Vec<TenantFileError>> {
     }
 }
 
-fn parse_hex_colour(s: &str) -> Option<[u8; 3]> {
-    let hex = s.strip_prefix('#')?;
-    if hex.len() != 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-        return None;
-    }
-    let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).ok();
-    Some([byte(0)?, byte(2)?, byte(4)?])
-}
-
-/// WCAG 2 contrast ratio between two sRGB colours (1.0 to 21.0).
-pub fn contrast_ratio(a: [u8; 3], b: [u8; 3]) -> f64 {
-    fn luminance(c: [u8; 3]) -> f64 {
-        let lin = |v: u8| {
-            let s = f64::from(v) / 255.0;
-            if s <= 0.03928 {
-                s / 12.92
-            } else {
-                ((s + 0.055) / 1.055).powf(2.4)
-            }
-        };
-        0.2126 * lin(c[0]) + 0.7152 * lin(c[1]) + 0.0722 * lin(c[2])
-    }
-    let (la, lb) = (luminance(a), luminance(b));
-    let (hi, lo) = if la > lb { (la, lb) } else { (lb, la) };
-    (hi + 0.05) / (lo + 0.05)
-}
+pub use crate::settings::contrast_ratio;
 
 #[cfg(test)]
 mod tests {

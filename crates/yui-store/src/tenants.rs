@@ -5,8 +5,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use tracing::instrument;
+use yui_domain::settings::{Logo, LogoKind, SettingsSection};
 use yui_domain::tenant::Introduction;
-use yui_domain::{Locale, Tenant, TenantId, TenantStatus};
+use yui_domain::{AccountId, Locale, Tenant, TenantId, TenantStatus};
 
 use crate::scope::{PlatformReason, PlatformTx, TenantTx, sealed::Inner};
 use crate::{Result, Store, StoreError, with_tx};
@@ -73,15 +74,32 @@ fn count_local_tenant_change() {
 const SELECT_TENANT: &str = "SELECT id, parent_id, status, spec, updated_at FROM tenants";
 
 impl Store {
-    /// Creates or updates a tenant from its validated file, in one transaction.
-    /// Applying the same file twice changes nothing. The parent must exist.
-    #[instrument(skip_all, fields(tenant = %tenant.slug), err(level = "warn"))]
+    /// Creates or updates a tenant from its validated file with an SVG logo (see
+    /// [`Store::apply_tenant_files`]).
     pub async fn apply_tenant(
         &self,
         tenant: &Tenant,
         logo_svg: &str,
         now: DateTime<Utc>,
     ) -> Result<ApplyOutcome> {
+        let logo = Logo {
+            kind: LogoKind::Svg,
+            bytes: logo_svg.as_bytes().to_vec(),
+        };
+        self.apply_tenant_files(tenant, &logo, now).await
+    }
+
+    /// Creates or updates a tenant from its validated file and its checked logo, in
+    /// one transaction. Applying the same file twice changes nothing. The parent must
+    /// exist.
+    #[instrument(skip_all, fields(tenant = %tenant.slug), err(level = "warn"))]
+    pub async fn apply_tenant_files(
+        &self,
+        tenant: &Tenant,
+        logo: &Logo,
+        now: DateTime<Utc>,
+    ) -> Result<ApplyOutcome> {
+        let (logo_svg, logo_png) = logo_columns(logo)?;
         let code = tenant.code.as_ref().map(|c| c.as_str().to_owned());
         let mut platform = self.platform(PlatformReason::TenantFiles).write().await?;
         let (outcome, id) = with_tx!(platform.inner(), tx => {
@@ -110,13 +128,17 @@ impl Store {
                     return Err(StoreError::Conflict(format!("code: {code} already belongs to tenant {other:?}")));
                 }
             }
-            let existing: Option<(TenantId, Json<Tenant>, String)> = sqlx::query_as("SELECT id, spec, logo_svg FROM tenants WHERE slug = $1")
-                .bind(&tenant.slug)
-                .fetch_optional(&mut **tx)
-                .await?;
+            let existing: Option<(TenantId, Json<Tenant>, String, Option<Vec<u8>>)> = sqlx::query_as(
+                "SELECT id, spec, logo_svg, logo_png FROM tenants WHERE slug = $1",
+            )
+            .bind(&tenant.slug)
+            .fetch_optional(&mut **tx)
+            .await?;
             match &existing {
                 // Nothing of the tenant to write; its consent wording is made sure of below.
-                Some((id, spec, logo)) if &spec.0 == tenant && logo == logo_svg => {
+                Some((id, spec, svg, png))
+                    if &spec.0 == tenant && *svg == logo_svg && *png == logo_png =>
+                {
                     (ApplyOutcome::Unchanged, *id)
                 }
                 _ => {
@@ -126,13 +148,14 @@ impl Store {
                         ApplyOutcome::Created
                     };
                     let (id,): (TenantId,) = sqlx::query_as(
-                        "INSERT INTO tenants (slug, kind, code, parent_id, name_ja, name_en, name_kana, default_locale, spec, logo_svg, created_at, updated_at)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
+                        "INSERT INTO tenants (slug, kind, code, parent_id, name_ja, name_en, name_kana, default_locale, spec, logo_svg, logo_png, created_at, updated_at, files_applied_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $11, $11, $11)
                          ON CONFLICT (slug) DO UPDATE SET
                             kind = excluded.kind, code = excluded.code, parent_id = excluded.parent_id,
                             name_ja = excluded.name_ja, name_en = excluded.name_en, name_kana = excluded.name_kana,
                             default_locale = excluded.default_locale, spec = excluded.spec, logo_svg = excluded.logo_svg,
-                            updated_at = excluded.updated_at
+                            logo_png = excluded.logo_png, updated_at = excluded.updated_at,
+                            files_applied_at = excluded.files_applied_at
                          RETURNING id",
                     )
                     .bind(&tenant.slug)
@@ -144,8 +167,9 @@ impl Store {
                     .bind(&tenant.name.kana)
                     .bind(tenant.default_locale.tag())
                     .bind(Json(tenant))
-                    .bind(logo_svg)
+                    .bind(&logo_svg)
                     .bind(now)
+                    .bind(&logo_png)
                     .fetch_one(&mut **tx)
                     .await?;
                     sqlx::query(BUMP_DIRECTORY).execute(&mut **tx).await?;
@@ -187,6 +211,85 @@ impl Store {
         });
         tx.commit().await?;
         Ok(row.into_record())
+    }
+
+    /// A tenant as its folder holds it: the stored tenant and its logo, for
+    /// `yui tenant export`.
+    #[instrument(skip_all, fields(tenant = %slug), err(level = "warn"))]
+    pub async fn tenant_files(&self, slug: &str) -> Result<(TenantRecord, Logo)> {
+        let mut tx = self.platform(PlatformReason::TenantFiles).read().await?;
+        let row: TenantRow = with_tx!(tx.inner(), conn => {
+            sqlx::query_as(&format!("{SELECT_TENANT} WHERE slug = $1"))
+                .bind(slug)
+                .fetch_one(&mut **conn)
+                .await?
+        });
+        let logo: (String, Option<Vec<u8>>) = with_tx!(tx.inner(), conn => {
+            sqlx::query_as("SELECT logo_svg, logo_png FROM tenants WHERE slug = $1")
+                .bind(slug)
+                .fetch_one(&mut **conn)
+                .await?
+        });
+        tx.commit().await?;
+        Ok((row.into_record(), logo_of(logo)))
+    }
+
+    /// The sections of a tenant's settings edited in pages after the last tenant-file
+    /// apply that changed it (all edits when none did), with the latest time of each:
+    /// what applying its file again would overwrite. A tenant not stored has none.
+    #[instrument(skip_all, fields(tenant = %slug), err(level = "warn"))]
+    pub async fn settings_edited_since_files(
+        &self,
+        slug: &str,
+    ) -> Result<Vec<(SettingsSection, DateTime<Utc>)>> {
+        let mut tx = self.platform(PlatformReason::TenantFiles).read().await?;
+        let rows: Vec<(String, DateTime<Utc>)> = with_tx!(tx.inner(), conn => {
+            sqlx::query_as(
+                "SELECT e.section, e.edited_at FROM tenant_settings_edits e JOIN tenants t ON t.id = e.tenant_id
+                 WHERE t.slug = $1 AND (t.files_applied_at IS NULL OR e.edited_at > t.files_applied_at)
+                 ORDER BY e.section",
+            )
+            .bind(slug)
+            .fetch_all(&mut **conn)
+            .await?
+        });
+        tx.commit().await?;
+        Ok(sections_of(rows))
+    }
+}
+
+fn sections_of(rows: Vec<(String, DateTime<Utc>)>) -> Vec<(SettingsSection, DateTime<Utc>)> {
+    // The column has a CHECK constraint; an unknown value cannot be stored.
+    let mut out: Vec<(SettingsSection, DateTime<Utc>)> = rows
+        .into_iter()
+        .filter_map(|(s, at)| SettingsSection::parse(&s).map(|s| (s, at)))
+        .collect();
+    out.sort_by_key(|(s, _)| *s);
+    out
+}
+
+/// The stored columns of a logo: SVG text, or PNG bytes with an empty text.
+fn logo_columns(logo: &Logo) -> Result<(String, Option<Vec<u8>>)> {
+    match logo.kind {
+        LogoKind::Svg => String::from_utf8(logo.bytes.clone())
+            .map(|svg| (svg, None))
+            .map_err(|_| {
+                StoreError::Invalid("branding.logo: an SVG must be UTF-8 text".to_owned())
+            }),
+        LogoKind::Png => Ok((String::new(), Some(logo.bytes.clone()))),
+    }
+}
+
+fn logo_of((svg, png): (String, Option<Vec<u8>>)) -> Logo {
+    match png {
+        Some(bytes) => Logo {
+            kind: LogoKind::Png,
+            bytes,
+        },
+        None => Logo {
+            kind: LogoKind::Svg,
+            bytes: svg.into_bytes(),
+        },
     }
 }
 
@@ -233,6 +336,126 @@ impl TenantTx {
                 .fetch_one(&mut **conn)
                 .await?)
         })
+    }
+
+    /// The tenant's logo (SVG or PNG) and when the tenant last changed.
+    #[instrument(skip_all, fields(tenant = %self.tenant), err(level = "debug"))]
+    pub async fn logo_file(&mut self) -> Result<(Logo, DateTime<Utc>)> {
+        let (svg, png, at): (String, Option<Vec<u8>>, DateTime<Utc>) = with_tx!(&mut self.tx, conn => {
+            sqlx::query_as("SELECT logo_svg, logo_png, updated_at FROM tenants WHERE id = $1")
+                .bind(self.tenant)
+                .fetch_one(&mut **conn)
+                .await?
+        });
+        Ok((logo_of((svg, png)), at))
+    }
+
+    /// The tenant's settings as stored now, held until this transaction ends so two
+    /// saves of its settings take turns (each starts from what the other wrote).
+    #[instrument(skip_all, fields(tenant = %self.tenant), err(level = "warn"))]
+    pub async fn settings_for_update(&mut self) -> Result<Tenant> {
+        self.lock_staff().await?;
+        let (spec,): (Json<Tenant>,) = with_tx!(&mut self.tx, conn => {
+            sqlx::query_as("SELECT spec FROM tenants WHERE id = $1")
+                .bind(self.tenant)
+                .fetch_one(&mut **conn)
+                .await?
+        });
+        Ok(spec.0)
+    }
+
+    /// The highest consent version members of this tenant were ever given (0 when none).
+    #[instrument(skip_all, fields(tenant = %self.tenant), err(level = "warn"))]
+    pub async fn latest_consent_version(&mut self) -> Result<u32> {
+        let (v,): (Option<i64>,) = with_tx!(&mut self.tx, conn => {
+            sqlx::query_as("SELECT CAST(MAX(version) AS BIGINT) FROM tenant_consents WHERE tenant_id = $1")
+                .bind(self.tenant)
+                .fetch_one(&mut **conn)
+                .await?
+        });
+        Ok(v.and_then(|v| u32::try_from(v).ok()).unwrap_or(0))
+    }
+
+    /// Stores the tenant's settings as a page edited them (`logo` when one was
+    /// uploaded), records that `section` was edited in pages, by whom and when, and
+    /// stores a new consent wording. The directory sees the change at once, on every
+    /// node (its version) and in this process (its counter).
+    #[instrument(skip_all, fields(tenant = %self.tenant, section = section.as_str()), err(level = "warn"))]
+    pub async fn save_settings(
+        &mut self,
+        section: SettingsSection,
+        tenant: &Tenant,
+        logo: Option<&Logo>,
+        by: AccountId,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let columns = logo.map(logo_columns).transpose()?;
+        with_tx!(&mut self.tx, conn => {
+            sqlx::query(
+                "UPDATE tenants SET name_ja = $1, name_en = $2, name_kana = $3, default_locale = $4,
+                     spec = $5, updated_at = $6 WHERE id = $7",
+            )
+            .bind(&tenant.name.ja)
+            .bind(&tenant.name.en)
+            .bind(&tenant.name.kana)
+            .bind(tenant.default_locale.tag())
+            .bind(Json(tenant))
+            .bind(now)
+            .bind(self.tenant)
+            .execute(&mut **conn)
+            .await?;
+            if let Some((svg, png)) = &columns {
+                sqlx::query("UPDATE tenants SET logo_svg = $1, logo_png = $2 WHERE id = $3")
+                    .bind(svg)
+                    .bind(png)
+                    .bind(self.tenant)
+                    .execute(&mut **conn)
+                    .await?;
+            }
+            sqlx::query(
+                "INSERT INTO tenant_settings_edits (tenant_id, section, edited_at, edited_by) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (tenant_id, section) DO UPDATE SET edited_at = excluded.edited_at, edited_by = excluded.edited_by",
+            )
+            .bind(self.tenant)
+            .bind(section.as_str())
+            .bind(now)
+            .bind(by)
+            .execute(&mut **conn)
+            .await?;
+            sqlx::query(BUMP_DIRECTORY).execute(&mut **conn).await?;
+        });
+        crate::talent::ensure_consent(&mut self.tx, self.tenant, &tenant.consent, now).await?;
+        count_local_tenant_change();
+        Ok(())
+    }
+
+    /// The sections of the tenant's settings edited in pages at least once, with the
+    /// latest time of each, in [`SettingsSection::ALL`] order.
+    #[instrument(skip_all, fields(tenant = %self.tenant), err(level = "warn"))]
+    pub async fn edited_settings_sections(
+        &mut self,
+    ) -> Result<Vec<(SettingsSection, DateTime<Utc>)>> {
+        let rows: Vec<(String, DateTime<Utc>)> = with_tx!(&mut self.tx, conn => {
+            sqlx::query_as("SELECT section, edited_at FROM tenant_settings_edits WHERE tenant_id = $1")
+                .bind(self.tenant)
+                .fetch_all(&mut **conn)
+                .await?
+        });
+        Ok(sections_of(rows))
+    }
+
+    /// Removes the tenant's introduction in one locale (the landing page then shows
+    /// the one-paragraph intro).
+    #[instrument(skip_all, fields(tenant = %self.tenant), err(level = "warn"))]
+    pub async fn remove_introduction(&mut self, locale: Locale) -> Result<()> {
+        with_tx!(&mut self.tx, conn => {
+            sqlx::query("DELETE FROM tenant_introductions WHERE tenant_id = $1 AND locale = $2")
+                .bind(self.tenant)
+                .bind(locale.tag())
+                .execute(&mut **conn)
+                .await?;
+        });
+        Ok(())
     }
 
     /// Stores (or replaces) the tenant's introduction in one locale.

@@ -169,6 +169,18 @@ pub(crate) fn labelled_message(
             c.text(locale, "err_month_outside_engagement").to_owned()
         }
         Problem::AlreadyEngaged => c.text(locale, "err_already_engaged").to_owned(),
+        Problem::NotHiragana => c.text(locale, "err_not_hiragana").to_owned(),
+        Problem::NotAColour => c.text(locale, "err_not_a_colour").to_owned(),
+        Problem::LowContrast { hundredths } => c.text(locale, "err_low_contrast").replace(
+            "{ratio}",
+            &format!("{}.{:02}", hundredths / 100, hundredths % 100),
+        ),
+        Problem::FileTooLargeKb { max_kb } => c
+            .text(locale, "err_file_too_large_kb")
+            .replace("{n}", &max_kb.to_string()),
+        Problem::NotALogo => c.text(locale, "err_not_a_logo").to_owned(),
+        Problem::UnsafeSvg => c.text(locale, "err_unsafe_svg").to_owned(),
+        Problem::FactLine => c.text(locale, "err_fact_line").to_owned(),
     };
     let sep = if locale == Locale::Ja { "：" } else { ": " };
     format!("{label}{sep}{text}")
