@@ -112,7 +112,7 @@ async fn a_suspended_tenant_answers_503_and_strangers_learn_nothing(app: &TestAp
     assert_eq!(res.status(), 201);
     let token = crate::tokens::token_in(&res.text().await.unwrap());
     let res = app
-        .open(&ops, "/ops/")
+        .open(&ops, "/ops/tenants/kamaishi")
         .await
         .form("/ops/tenants/kamaishi/suspend")
         .submit(&ops)

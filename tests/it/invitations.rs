@@ -23,7 +23,11 @@ on_both_backends!(
 );
 
 /// The `n`-th mail (1-based) to `address`, waiting for it.
-async fn nth_mail_to(app: &TestApp, address: &str, n: usize) -> yui_mail::testing::ReceivedMail {
+pub(crate) async fn nth_mail_to(
+    app: &TestApp,
+    address: &str,
+    n: usize,
+) -> yui_mail::testing::ReceivedMail {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         let to: Vec<_> = app

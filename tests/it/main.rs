@@ -42,3 +42,5 @@ mod kpis;
 mod demo_after;
 // The fiscal-year report (issue 13, item 7).
 mod kpi_report;
+// Onboarding regions, the setup checklist, the operator overview (issue 14).
+mod onboarding;

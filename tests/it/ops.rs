@@ -109,7 +109,7 @@ async fn a_suspended_tenants_mail_waits_until_it_is_resumed(app: &TestApp) {
     let (ops, ops_id) = crate::staff::person(app, "運営", "ops@yui.example").await;
     crate::staff::grant(app, ops_id, yui_authz::Role::PlatformOperator, None).await;
     let res = app
-        .open(&ops, "/ops/")
+        .open(&ops, "/ops/tenants/kamaishi")
         .await
         .form("/ops/tenants/kamaishi/suspend")
         .submit(&ops)
@@ -141,7 +141,7 @@ async fn a_suspended_tenants_mail_waits_until_it_is_resumed(app: &TestApp) {
         "a suspended tenant's mail is not sent"
     );
     let res = app
-        .open(&ops, "/ops/")
+        .open(&ops, "/ops/tenants/kamaishi")
         .await
         .form("/ops/tenants/kamaishi/resume")
         .submit(&ops)
@@ -182,7 +182,7 @@ async fn operators_read_a_suspended_tenants_audit_log(app: &TestApp) {
     assert!(!before.contains("tenant-suspended"));
 
     let res = app
-        .open(&ops, "/ops/")
+        .open(&ops, "/ops/tenants/kamaishi")
         .await
         .form("/ops/tenants/kamaishi/suspend")
         .submit(&ops)
@@ -207,7 +207,7 @@ async fn operators_read_a_suspended_tenants_audit_log(app: &TestApp) {
     assert_ne!(app.status(&ops, "/t/kamaishi/staff").await, 200);
 
     let res = app
-        .open(&ops, "/ops/")
+        .open(&ops, "/ops/tenants/kamaishi")
         .await
         .form("/ops/tenants/kamaishi/resume")
         .submit(&ops)

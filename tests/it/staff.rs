@@ -218,11 +218,17 @@ async fn operator_suspends_and_resumes_a_tenant(app: &TestApp) {
     let (admin, admin_id) = person(app, "Admin", "admin@kamaishi.example").await;
     grant(app, admin_id, Role::TenantAdmin, Some("kamaishi")).await;
     let html = app.page(&ops, "/ops/").await;
-    assert!(html.contains("運営コンソール") && html.contains("奄美群島広域事務組合"));
-    assert!(html.contains("<td>1</td>"), "kamaishi has one staff member");
+    assert!(html.contains("運営コンソール") && html.contains("一部事務組合・広域連合"));
+    let unions = app.page(&ops, "/ops/prefectures/unions").await;
+    assert!(unions.contains("奄美群島広域事務組合"), "{unions}");
+    let html = app.page(&ops, "/ops/tenants/kamaishi").await;
+    assert!(
+        html.contains("<dt>スタッフ数</dt><dd>1</dd>"),
+        "kamaishi has one staff member"
+    );
 
     let res = app
-        .open(&ops, "/ops/")
+        .open(&ops, "/ops/tenants/kamaishi")
         .await
         .form("/ops/tenants/kamaishi/suspend")
         .submit(&ops)
@@ -245,7 +251,7 @@ async fn operator_suspends_and_resumes_a_tenant(app: &TestApp) {
     // the token of a page of their own: the suspended tenant's pages answer 503, so
     // the account page's) cannot.
     let resume = app
-        .open(&ops, "/ops/")
+        .open(&ops, "/ops/tenants/kamaishi")
         .await
         .form("/ops/tenants/kamaishi/resume");
     let admin_token = app

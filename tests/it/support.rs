@@ -92,6 +92,13 @@ impl TestApp {
         store: Store,
         adjust: impl FnOnce(&mut yui_web::WebSettings),
     ) -> TestApp {
+        // `YUI_TEST_LOG=warn cargo test …` shows what the app logged (a 500's cause).
+        if let Ok(filter) = std::env::var("YUI_TEST_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_test_writer()
+                .try_init();
+        }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");

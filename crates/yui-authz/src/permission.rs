@@ -13,6 +13,7 @@ pub fn permission_names(permission: Permission) -> (&'static str, &'static str) 
         Permission::TenantRead => ("tenant", "read"),
         Permission::TenantSuspend => ("tenant", "suspend"),
         Permission::TenantResume => ("tenant", "resume"),
+        Permission::TenantOnboard => ("tenant", "onboard"),
         Permission::TenantConfigure => ("tenant", "configure"),
         Permission::ProgramManage => ("program", "manage"),
         Permission::KpiRead => ("kpi", "read"),
@@ -66,9 +67,10 @@ mod tests {
     fn expected(permission: Permission) -> &'static [(Asked, Scope)] {
         use Asked::*;
         match permission {
-            Permission::TenantRead | Permission::TenantSuspend | Permission::TenantResume => {
-                &[(OnPlatform, Scope::Global)]
-            }
+            Permission::TenantRead
+            | Permission::TenantSuspend
+            | Permission::TenantResume
+            | Permission::TenantOnboard => &[(OnPlatform, Scope::Global)],
             Permission::AuditRead => &[(InTenant, Scope::Tenant), (OnPlatform, Scope::Global)],
             Permission::StaffRead
             | Permission::StaffInvite

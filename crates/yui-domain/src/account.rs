@@ -81,6 +81,14 @@ pub enum Problem {
     UnsafeSvg,
     /// A key-figure line that is not `label | value`.
     FactLine,
+    /// Not a tenant slug: lowercase letters, digits and hyphens, starting with a letter.
+    InvalidSlug,
+    /// Not a local government of the national list (or one no government runs).
+    UnknownLocalGov,
+    /// Fewer entries than the field needs (a union of one municipality).
+    TooFewMembers {
+        min: usize,
+    },
 }
 
 /// An email address in its normal form, with its comparison key. Made only by

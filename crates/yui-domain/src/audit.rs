@@ -59,11 +59,13 @@ pub enum AuditAction {
     CertificateRevoked,
     /// A tenant admin saved a section of the tenant's settings in its pages.
     TenantSettingsChanged,
+    /// A region's administrator finished its setup: it is listed publicly.
+    TenantLaunched,
 }
 
 impl AuditAction {
     /// Every action: each needs its name in both catalogs.
-    pub const ALL: [AuditAction; 42] = [
+    pub const ALL: [AuditAction; 43] = [
         AuditAction::SignUp,
         AuditAction::SignIn,
         AuditAction::SignInFailed,
@@ -106,6 +108,7 @@ impl AuditAction {
         AuditAction::CertificateIssued,
         AuditAction::CertificateRevoked,
         AuditAction::TenantSettingsChanged,
+        AuditAction::TenantLaunched,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -152,6 +155,7 @@ impl AuditAction {
             AuditAction::CertificateIssued => "certificate_issued",
             AuditAction::CertificateRevoked => "certificate_revoked",
             AuditAction::TenantSettingsChanged => "tenant_settings_changed",
+            AuditAction::TenantLaunched => "tenant_launched",
         }
     }
 }

@@ -18,6 +18,8 @@ pub enum Permission {
     TenantSuspend,
     /// Resume a suspended tenant.
     TenantResume,
+    /// Create a tenant from the console (onboarding) and invite its first admin.
+    TenantOnboard,
     /// Change a tenant's settings.
     TenantConfigure,
     /// Manage programs.
@@ -78,7 +80,7 @@ pub enum Permission {
 
 impl Permission {
     /// Every permission, for tests that each one maps to the model.
-    pub const ALL: [Permission; 35] = [
+    pub const ALL: [Permission; 36] = [
         Permission::StaffRead,
         Permission::StaffInvite,
         Permission::StaffRevoke,
@@ -114,5 +116,6 @@ impl Permission {
         Permission::CheckinWrite,
         Permission::EngagementReportOwn,
         Permission::CaseStudyManage,
+        Permission::TenantOnboard,
     ];
 }

@@ -139,6 +139,12 @@ impl Outbox {
         &self.templates
     }
 
+    /// The `From:` of platform mail: also what a newly onboarded region sends from
+    /// until its administrator sets its own sender.
+    pub fn default_sender(&self) -> &MailSender {
+        &self.default_sender
+    }
+
     /// Renders `mail` and inserts it into the outbox inside the caller's
     /// transaction (any handle's: tenant, account or platform), so it is sent if and
     /// only if that transaction commits. Returns the outbox row id. After the commit,

@@ -64,7 +64,7 @@ fn entries(rows: Vec<Row>) -> Vec<DirectoryEntry> {
 }
 
 const COLUMNS: &str = "t.id, t.slug, t.kind, t.code, t.name_ja, t.name_en, t.name_kana,
-     (SELECT CAST(COUNT(*) AS BIGINT) FROM tenants c WHERE c.parent_id = t.id AND c.status = 'active')";
+     (SELECT CAST(COUNT(*) AS BIGINT) FROM tenants c WHERE c.parent_id = t.id AND c.status = 'active' AND c.setting_up_since IS NULL)";
 
 /// How a list is ordered: by local-government code, unions (no code) last.
 const ORDER: &str = "ORDER BY t.code IS NULL, t.code, t.slug";
@@ -91,8 +91,8 @@ impl Store {
         let mut tx = self.platform(PlatformReason::Directory).read().await?;
         let rows: Vec<Row> = with_tx!(tx.inner(), conn => {
             sqlx::query_as(&format!(
-                "SELECT {COLUMNS} FROM tenants t WHERE t.status = 'active' AND (t.parent_id IS NULL
-                   OR t.parent_id NOT IN (SELECT p.id FROM tenants p WHERE p.status = 'active')) {ORDER}"
+                "SELECT {COLUMNS} FROM tenants t WHERE t.status = 'active' AND t.setting_up_since IS NULL AND (t.parent_id IS NULL
+                   OR t.parent_id NOT IN (SELECT p.id FROM tenants p WHERE p.status = 'active' AND p.setting_up_since IS NULL)) {ORDER}"
             ))
             .fetch_all(&mut **conn)
             .await?
@@ -107,7 +107,7 @@ impl Store {
         let mut tx = self.platform(PlatformReason::Directory).read().await?;
         let rows: Vec<Row> = with_tx!(tx.inner(), conn => {
             sqlx::query_as(&format!(
-                "SELECT {COLUMNS} FROM tenants t WHERE t.parent_id = $1 AND t.status = 'active' {ORDER}"
+                "SELECT {COLUMNS} FROM tenants t WHERE t.parent_id = $1 AND t.status = 'active' AND t.setting_up_since IS NULL {ORDER}"
             ))
             .bind(parent)
             .fetch_all(&mut **conn)
@@ -123,7 +123,7 @@ impl Store {
         let mut tx = self.platform(PlatformReason::Directory).read().await?;
         let rows: Vec<Row> = with_tx!(tx.inner(), conn => {
             sqlx::query_as(&format!(
-                "SELECT {COLUMNS} FROM tenants t WHERE t.id = $1 AND t.status = 'active'"
+                "SELECT {COLUMNS} FROM tenants t WHERE t.id = $1 AND t.status = 'active' AND t.setting_up_since IS NULL"
             ))
             .bind(id)
             .fetch_all(&mut **conn)
@@ -149,7 +149,7 @@ impl Store {
         let mut tx = self.platform(PlatformReason::Directory).read().await?;
         let rows: Vec<Row> = with_tx!(tx.inner(), conn => {
             sqlx::query_as(&format!(
-                "SELECT {COLUMNS} FROM tenants t WHERE t.status = 'active' AND (
+                "SELECT {COLUMNS} FROM tenants t WHERE t.status = 'active' AND t.setting_up_since IS NULL AND (
                    t.name_ja LIKE $1 ESCAPE '\\' OR lower(t.name_en) LIKE $1 ESCAPE '\\'
                    OR t.name_kana LIKE $1 ESCAPE '\\') {ORDER} LIMIT $2"
             ))

@@ -36,6 +36,8 @@ mod tokens;
 mod transitions;
 // Key figures per tenant and fiscal year (issue 13).
 mod kpis;
+// Onboarding regions and the operator overview (issue 14).
+mod onboarding;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -68,6 +70,7 @@ pub use hearings::{Hearing, HearingSubject};
 pub use hosts::{Host, HostMember};
 pub use invitations::{Invitation, NewInvitation};
 pub use newsletters::{Newsletter, NewsletterRecipient, NewsletterSubscription, Unsubscribed};
+pub use onboarding::{PlatformTotals, SetupProgress, StateCounts, TenantActivity};
 pub use outbox::{
     MailAttachment, MailStatus, NewOutboxMail, OutboxEntry, OutboxTx, QueuedMail, StatusCounts,
 };

@@ -21,19 +21,30 @@ pub struct TenantRecord {
     pub status: TenantStatus,
     pub tenant: Tenant,
     pub updated_at: DateTime<Utc>,
+    /// Since when the tenant, onboarded from the console, is being set up; `None`
+    /// once launched, and for tenants applied from files.
+    pub setting_up_since: Option<DateTime<Utc>>,
+}
+
+impl TenantRecord {
+    /// Whether the tenant is still being set up (not listed publicly yet).
+    pub fn is_setting_up(&self) -> bool {
+        self.setting_up_since.is_some()
+    }
 }
 
 #[derive(sqlx::FromRow)]
-struct TenantRow {
+pub(crate) struct TenantRow {
     id: TenantId,
     parent_id: Option<TenantId>,
     status: String,
     spec: Json<Tenant>,
     updated_at: DateTime<Utc>,
+    setting_up_since: Option<DateTime<Utc>>,
 }
 
 impl TenantRow {
-    fn into_record(self) -> TenantRecord {
+    pub(crate) fn into_record(self) -> TenantRecord {
         TenantRecord {
             id: self.id,
             parent_id: self.parent_id,
@@ -41,6 +52,7 @@ impl TenantRow {
             status: TenantStatus::parse(&self.status).unwrap_or(TenantStatus::Suspended),
             tenant: self.spec.0,
             updated_at: self.updated_at,
+            setting_up_since: self.setting_up_since,
         }
     }
 }
@@ -54,7 +66,8 @@ pub enum ApplyOutcome {
 }
 
 /// Every change to a tenant row bumps the directory version in its transaction.
-const BUMP_DIRECTORY: &str = "UPDATE directory_version SET version = version + 1 WHERE id = 1";
+pub(crate) const BUMP_DIRECTORY: &str =
+    "UPDATE directory_version SET version = version + 1 WHERE id = 1";
 
 /// Changes to tenant rows written by this process, counted. A cache of tenant rows in
 /// the process compares it with what it saw when it read them: a change made here is
@@ -67,11 +80,12 @@ pub fn local_tenant_changes() -> u64 {
     LOCAL_TENANT_CHANGES.load(Ordering::Acquire)
 }
 
-fn count_local_tenant_change() {
+pub(crate) fn count_local_tenant_change() {
     LOCAL_TENANT_CHANGES.fetch_add(1, Ordering::AcqRel);
 }
 
-const SELECT_TENANT: &str = "SELECT id, parent_id, status, spec, updated_at FROM tenants";
+pub(crate) const SELECT_TENANT: &str =
+    "SELECT id, parent_id, status, spec, updated_at, setting_up_since FROM tenants";
 
 impl Store {
     /// Creates or updates a tenant from its validated file with an SVG logo (see

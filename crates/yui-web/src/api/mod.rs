@@ -188,7 +188,8 @@ async fn list_tenants(State(state): State<AppState>) -> Result<Json<Vec<TenantSu
     Ok(Json(
         tenants
             .into_iter()
-            .filter(|r| r.status == TenantStatus::Active)
+            // A region being set up is listed once its administrator launches it.
+            .filter(|r| r.status == TenantStatus::Active && !r.is_setting_up())
             .map(|r| {
                 let t = r.tenant;
                 TenantSummary {

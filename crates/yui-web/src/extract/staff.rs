@@ -37,6 +37,7 @@ needs!(
     TenantRead,
     TenantSuspend,
     TenantResume,
+    TenantOnboard,
     TalentRead,
     HearingRead,
     HearingWrite,

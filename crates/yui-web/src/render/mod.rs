@@ -181,6 +181,11 @@ pub(crate) fn labelled_message(
         Problem::NotALogo => c.text(locale, "err_not_a_logo").to_owned(),
         Problem::UnsafeSvg => c.text(locale, "err_unsafe_svg").to_owned(),
         Problem::FactLine => c.text(locale, "err_fact_line").to_owned(),
+        Problem::InvalidSlug => c.text(locale, "err_invalid_slug").to_owned(),
+        Problem::UnknownLocalGov => c.text(locale, "err_unknown_local_gov").to_owned(),
+        Problem::TooFewMembers { min } => c
+            .text(locale, "err_too_few_members")
+            .replace("{n}", &min.to_string()),
     };
     let sep = if locale == Locale::Ja { "：" } else { ": " };
     format!("{label}{sep}{text}")

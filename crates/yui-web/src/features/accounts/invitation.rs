@@ -93,11 +93,17 @@ async fn look_up(
     } else {
         Permission::StaffInvite
     };
+    let authz = state.authz.snapshot();
+    let now = state.now();
+    // A region's first administrator is invited by whoever onboarded it: an
+    // operator, or the administrator of its prefecture (its parent).
+    let parent = tenant.record.tenant.parent.as_deref();
     let still_allowed = invitation.invited_by.is_some_and(|by| {
-        state
-            .authz
-            .snapshot()
-            .check(by, tenant.slug(), needed, state.now())
+        authz.check(by, tenant.slug(), needed, now)
+            || (invitation.host_id.is_none()
+                && (authz.check_platform(by, Permission::TenantOnboard, now)
+                    || parent
+                        .is_some_and(|p| authz.check(by, p, Permission::TenantConfigure, now))))
     });
     if !still_allowed {
         tx.commit().await?;

@@ -236,6 +236,9 @@ async fn tenant_home(
     );
     ctx.insert("tenant", &view);
     ctx.insert("intro", &intro);
+    // Reachable by its address while being set up (its administrator previews it),
+    // but not listed, not indexed, and saying so.
+    ctx.insert("setting_up", &record.is_setting_up());
     ctx.insert(
         "theme_href",
         &format!(

@@ -122,13 +122,57 @@ pub(super) async fn submit(
             return refuse_last_admin(&state, locale, jar, &staff, &form).await;
         }
     }
+    let sent = send_invitation(
+        &state,
+        &mut tx,
+        &tenant,
+        &staff.account,
+        Invitee {
+            email: &invitation.email,
+            role: invitation.role,
+            until: invitation.until,
+            existing: existing.as_ref(),
+        },
+        (locale, ip, now),
+    )
+    .await?;
+    if let Err(error) = sent {
+        tx.rollback().await?;
+        return render_staff(&state, locale, jar, &staff, refuse(vec![error])).await;
+    }
+    tx.commit().await?;
+    state.inner.mail_waker.notify_one();
+    Ok(Redirect::to(&format!("/t/{}/staff?done=invited", tenant.slug())).into_response())
+}
+
+/// Whom an invitation goes to.
+pub(crate) struct Invitee<'a> {
+    pub email: &'a Email,
+    pub role: Role,
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+    /// The account that has this address, if any (for the mail's language and
+    /// greeting, never for the grant).
+    pub existing: Option<&'a Account>,
+}
+
+/// Stores an invitation with its one-time token, queues its mail and writes the
+/// audit row, all in the caller's transaction (nothing is committed here). A mail
+/// address the mailer refuses is a field error on `email`: the caller rolls back.
+pub(crate) async fn send_invitation(
+    state: &AppState,
+    tx: &mut yui_store::TenantTx,
+    tenant: &crate::extract::TenantPath,
+    inviter: &Account,
+    invitee: Invitee<'_>,
+    (locale, ip, now): (yui_domain::Locale, String, chrono::DateTime<chrono::Utc>),
+) -> Result<Result<InvitationId, FieldError>, PageError> {
     let token = new_secret();
     let token_hash = secret_hash(&token);
     let new = NewInvitation {
-        email: &invitation.email,
-        role: invitation.role.as_str(),
-        valid_until: invitation.until,
-        invited_by: Some(staff.account.id),
+        email: invitee.email,
+        role: invitee.role.as_str(),
+        valid_until: invitee.until,
+        invited_by: Some(inviter.id),
         token_hash: &token_hash,
         expires_at: now + Duration::minutes(INVITATION_MINUTES),
         host: None,
@@ -136,7 +180,7 @@ pub(super) async fn submit(
     let invitation_id = tx.create_invitation(new, now).await?;
     let path = format!("/t/{}/invitation?token={token}", tenant.slug());
     // Written in the invitee's language when they have chosen one, else the page's.
-    let mail_locale = existing.as_ref().map_or(locale, Account::locale);
+    let mail_locale = invitee.existing.map_or(locale, Account::locale);
     let mail = yui_mail::NewMail {
         tenant: Some(yui_mail::MailTenant::from_tenant(
             tenant.id,
@@ -144,53 +188,48 @@ pub(super) async fn submit(
         )),
         // What the administrator typed (in its normal form), never another address
         // that shares its key.
-        to: invitation.email.as_str().to_owned(),
+        to: invitee.email.as_str().to_owned(),
         locale: mail_locale,
         kind: yui_mail::MailKind::StaffInvitation,
         vars: serde_json::json!({
             // Only a name its owner proved: whoever registered an address without
             // reading its mail does not get to write the greeting of our mail.
-            "display_name": existing
-                .as_ref()
+            "display_name": invitee.existing
                 .filter(|a| a.email_verified_at.is_some())
                 .map(|a| a.display_name.as_str())
                 .unwrap_or_default(),
-            "inviter_name": staff.account.display_name,
-            "role_name": state.inner.catalogs.text(mail_locale, &format!("role_{}", invitation.role.as_str())),
+            "inviter_name": inviter.display_name,
+            "role_name": state.inner.catalogs.text(mail_locale, &format!("role_{}", invitee.role.as_str())),
             "link": state.link(&path),
             "expires_minutes": INVITATION_MINUTES,
         }),
         attachment: None,
     };
-    if let Err(e) = state.inner.outbox.enqueue(&mut tx, &mail, now).await {
-        tx.rollback().await?;
+    if let Err(e) = state.inner.outbox.enqueue(tx, &mail, now).await {
         // The mailer refuses an address our own check let through: the person can
-        // fix it, so it is a field error, and nothing was stored.
+        // fix it, so it is a field error.
         if matches!(e, yui_mail::MailError::Address(_)) {
-            let errors = vec![FieldError {
+            return Ok(Err(FieldError {
                 field: "email",
                 problem: Problem::InvalidEmail,
-            }];
-            return render_staff(&state, locale, jar, &staff, refuse(errors)).await;
+            }));
         }
         return Err(e.into());
     }
     let detail = serde_json::json!({
         "invitation": invitation_id,
-        "email": invitation.email.as_str(),
-        "role": invitation.role.as_str(),
-        "until": invitation.until,
+        "email": invitee.email.as_str(),
+        "role": invitee.role.as_str(),
+        "until": invitee.until,
     });
     let entry = AuditEntry {
-        actor_id: Some(staff.account.id),
+        actor_id: Some(inviter.id),
         action: AuditAction::InvitationSent,
         detail,
         ip,
     };
     tx.audit(&entry, now).await?;
-    tx.commit().await?;
-    state.inner.mail_waker.notify_one();
-    Ok(Redirect::to(&format!("/t/{}/staff?done=invited", tenant.slug())).into_response())
+    Ok(Ok(invitation_id))
 }
 
 /// Withdraws an open invitation: its link stops working. Another tenant's

@@ -4,7 +4,7 @@
 //! staff list in the JSON API.
 
 pub mod api;
-mod invite;
+pub(crate) mod invite;
 mod list;
 mod revoke;
 
