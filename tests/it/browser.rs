@@ -2147,7 +2147,7 @@ async fn a_talent_downloads_a_certificate_that_verifies_signed_out() {
 }
 
 /// Everything `yui serve --demo` loads, as it loads it, with the roles in force.
-async fn whole_demo(app: &TestApp) {
+pub(crate) async fn whole_demo(app: &TestApp) {
     let now = app.now();
     crate::form_pages::demo_accounts(app).await;
     let tenants = crate::support::repo_tenants();

@@ -44,3 +44,5 @@ mod demo_after;
 mod kpi_report;
 // Onboarding regions, the setup checklist, the operator overview (issue 14).
 mod onboarding;
+// A region leaving the platform: export and deletion (issue 14).
+mod leaving;

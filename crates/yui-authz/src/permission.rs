@@ -14,6 +14,7 @@ pub fn permission_names(permission: Permission) -> (&'static str, &'static str) 
         Permission::TenantSuspend => ("tenant", "suspend"),
         Permission::TenantResume => ("tenant", "resume"),
         Permission::TenantOnboard => ("tenant", "onboard"),
+        Permission::TenantOffboard => ("tenant", "offboard"),
         Permission::TenantConfigure => ("tenant", "configure"),
         Permission::ProgramManage => ("program", "manage"),
         Permission::KpiRead => ("kpi", "read"),

@@ -61,11 +61,21 @@ pub enum AuditAction {
     TenantSettingsChanged,
     /// A region's administrator finished its setup: it is listed publicly.
     TenantLaunched,
+    /// An operator asked to export or delete a tenant (a region leaving).
+    TenantLeavingRequested,
+    /// A second operator confirmed that request.
+    TenantLeavingConfirmed,
+    /// The request was withdrawn.
+    TenantLeavingCancelled,
+    /// An operator downloaded a tenant's whole-data archive.
+    TenantExported,
+    /// A tenant's data was erased (its anonymous figures kept).
+    TenantDeleted,
 }
 
 impl AuditAction {
     /// Every action: each needs its name in both catalogs.
-    pub const ALL: [AuditAction; 43] = [
+    pub const ALL: [AuditAction; 48] = [
         AuditAction::SignUp,
         AuditAction::SignIn,
         AuditAction::SignInFailed,
@@ -109,6 +119,11 @@ impl AuditAction {
         AuditAction::CertificateRevoked,
         AuditAction::TenantSettingsChanged,
         AuditAction::TenantLaunched,
+        AuditAction::TenantLeavingRequested,
+        AuditAction::TenantLeavingConfirmed,
+        AuditAction::TenantLeavingCancelled,
+        AuditAction::TenantExported,
+        AuditAction::TenantDeleted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -156,6 +171,11 @@ impl AuditAction {
             AuditAction::CertificateRevoked => "certificate_revoked",
             AuditAction::TenantSettingsChanged => "tenant_settings_changed",
             AuditAction::TenantLaunched => "tenant_launched",
+            AuditAction::TenantLeavingRequested => "tenant_leaving_requested",
+            AuditAction::TenantLeavingConfirmed => "tenant_leaving_confirmed",
+            AuditAction::TenantLeavingCancelled => "tenant_leaving_cancelled",
+            AuditAction::TenantExported => "tenant_exported",
+            AuditAction::TenantDeleted => "tenant_deleted",
         }
     }
 }

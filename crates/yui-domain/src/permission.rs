@@ -20,6 +20,9 @@ pub enum Permission {
     TenantResume,
     /// Create a tenant from the console (onboarding) and invite its first admin.
     TenantOnboard,
+    /// Ask for, confirm and carry out a tenant's export or deletion (a region
+    /// leaving the platform; always two operators).
+    TenantOffboard,
     /// Change a tenant's settings.
     TenantConfigure,
     /// Manage programs.
@@ -80,7 +83,7 @@ pub enum Permission {
 
 impl Permission {
     /// Every permission, for tests that each one maps to the model.
-    pub const ALL: [Permission; 36] = [
+    pub const ALL: [Permission; 37] = [
         Permission::StaffRead,
         Permission::StaffInvite,
         Permission::StaffRevoke,
@@ -117,5 +120,6 @@ impl Permission {
         Permission::EngagementReportOwn,
         Permission::CaseStudyManage,
         Permission::TenantOnboard,
+        Permission::TenantOffboard,
     ];
 }

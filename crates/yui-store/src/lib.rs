@@ -38,6 +38,8 @@ mod transitions;
 mod kpis;
 // Onboarding regions and the operator overview (issue 14).
 mod onboarding;
+// Regions leaving the platform: export and erasure (issue 14).
+mod leaving;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -69,6 +71,7 @@ pub use events::{
 pub use hearings::{Hearing, HearingSubject};
 pub use hosts::{Host, HostMember};
 pub use invitations::{Invitation, NewInvitation};
+pub use leaving::{LeavingKind, LeavingRequest};
 pub use newsletters::{Newsletter, NewsletterRecipient, NewsletterSubscription, Unsubscribed};
 pub use onboarding::{PlatformTotals, SetupProgress, StateCounts, TenantActivity};
 pub use outbox::{

@@ -22,8 +22,8 @@ pub use staff::CaseStudyManage;
 pub use staff::NewsletterSend;
 pub use staff::{
     AuditRead, HearingRead, HearingWrite, Needs, Operator, PlatformAuditRead, PoolScout, Staff,
-    StaffInvite, StaffOrOperator, StaffRead, StaffRevoke, TalentList, TalentRead, TenantOnboard,
-    TenantRead, TenantResume, TenantSuspend,
+    StaffInvite, StaffOrOperator, StaffRead, StaffRevoke, TalentList, TalentRead, TenantOffboard,
+    TenantOnboard, TenantRead, TenantResume, TenantSuspend,
 };
 pub use staff::{
     EventCheckIn, EventExport, EventManage, EventRead, ProgramManage, ProgramView,

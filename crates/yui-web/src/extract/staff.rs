@@ -38,6 +38,7 @@ needs!(
     TenantSuspend,
     TenantResume,
     TenantOnboard,
+    TenantOffboard,
     TalentRead,
     HearingRead,
     HearingWrite,

@@ -2,6 +2,7 @@
 //! (state, figures, its administrator's invitation, suspend and resume), and
 //! onboarding new regions from the national list.
 
+mod leaving;
 mod onboard;
 
 pub(crate) use onboard::{FormPage, OnboardForm, copy_choices, onboard, render_form};
@@ -55,6 +56,23 @@ pub fn router() -> Router<AppState> {
         .route("/ops/tenants/{slug}/invite", post(invite))
         .route("/ops/tenants/{slug}/suspend", post(suspend))
         .route("/ops/tenants/{slug}/resume", post(resume))
+        .route("/ops/tenants/{slug}/leaving", post(leaving::request))
+        .route(
+            "/ops/tenants/{slug}/leaving/{id}/confirm",
+            post(leaving::confirm),
+        )
+        .route(
+            "/ops/tenants/{slug}/leaving/{id}/cancel",
+            post(leaving::cancel),
+        )
+        .route(
+            "/ops/tenants/{slug}/leaving/{id}/erase",
+            post(leaving::erase),
+        )
+        .route(
+            "/ops/tenants/{slug}/leaving/{id}/archive.zip",
+            get(leaving::archive),
+        )
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -69,6 +87,14 @@ fn notice_text(state: &AppState, locale: Locale, done: Option<&str>) -> Option<S
         "onboarded" => c.text(locale, "onb_done_onboarded"),
         "not_invited" => c.text(locale, "onb_done_not_invited"),
         "invited" => c.text(locale, "onb_done_invited"),
+        "leaving_requested" => c.text(locale, "lv_done_requested"),
+        "leaving_open" => c.text(locale, "lv_done_open"),
+        "leaving_second_operator" => c.text(locale, "lv_done_second_operator"),
+        "leaving_not_open" => c.text(locale, "lv_done_not_open"),
+        "leaving_confirmed" => c.text(locale, "lv_done_confirmed"),
+        "leaving_cancelled" => c.text(locale, "lv_done_cancelled"),
+        "leaving_not_yet" => c.text(locale, "lv_done_not_yet"),
+        "leaving_erased" => c.text(locale, "lv_done_erased"),
         _ => c.text(locale, "ops_done"),
     })
     .map(str::to_owned)
@@ -263,6 +289,34 @@ struct InviteAdminForm {
     admin_email: String,
 }
 
+/// What the tenant's console page shows besides the tenant: a notice, and the
+/// forms as sent when one was refused (with its errors).
+#[derive(Default)]
+pub(crate) struct Forms<'a> {
+    pub notice: Option<String>,
+    pub admin_email: &'a str,
+    /// The leaving request's kind and reason, as sent.
+    pub leaving: Option<(&'a str, &'a str)>,
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Serialize)]
+struct LeavingView {
+    id: i64,
+    kind: String,
+    is_export: bool,
+    reason: String,
+    requested: String,
+    not_before: String,
+    confirmed: Option<String>,
+    state: String,
+    /// Whether the viewer may confirm it (not their own request).
+    can_confirm: bool,
+    can_download: bool,
+    can_erase: bool,
+    open: bool,
+}
+
 /// `GET /ops/tenants/{slug}`.
 async fn tenant_page(
     State(state): State<AppState>,
@@ -274,25 +328,22 @@ async fn tenant_page(
 ) -> Result<Response, PageError> {
     let locale = lang.or(Locale::Ja);
     let notice = notice_text(&state, locale, q.done.as_deref());
-    show_tenant(
-        &state,
-        locale,
-        &operator.account,
-        jar,
-        &slug,
-        (notice, &InviteAdminForm::default(), Vec::new()),
-    )
-    .await
+    let forms = Forms {
+        notice,
+        ..Forms::default()
+    };
+    show_tenant(&state, locale, &operator.account, jar, &slug, forms).await
 }
 
-async fn show_tenant(
+pub(crate) async fn show_tenant(
     state: &AppState,
     locale: Locale,
     account: &yui_store::Account,
     jar: CookieJar,
     slug: &str,
-    (notice, form, errors): (Option<String>, &InviteAdminForm, Vec<FieldError>),
+    forms: Forms<'_>,
 ) -> Result<Response, PageError> {
+    let errors = forms.errors;
     let c = &state.inner.catalogs;
     let tenant = TenantPath::load_even_suspended(state, slug).await?;
     let record = &tenant.record;
@@ -306,6 +357,7 @@ async fn show_tenant(
         .await?
         .pop()
         .ok_or(WebError::NotFound)?;
+    let requests = tx.leaving_requests(tenant.id).await?;
     tx.commit().await?;
     // Only how many and until when: the addresses are the invitees' own.
     let mut ttx = state.store.tenant(tenant.id).read().await?;
@@ -324,7 +376,7 @@ async fn show_tenant(
         locale,
         "admin_email",
         "email",
-        form.admin_email.clone(),
+        forms.admin_email.to_owned(),
         "off",
         &errors,
     );
@@ -388,8 +440,57 @@ async fn show_tenant(
     ctx.insert("admin_field", &admin_field);
     ctx.insert("errors", &error_views(state, locale, &errors));
     ctx.insert("csrf", &csrf);
-    ctx.insert("notice", &notice);
+    ctx.insert("notice", &forms.notice);
     ctx.insert("is_union", &(record.tenant.kind == TenantKind::Union));
+    let leaving: Vec<LeavingView> = requests
+        .iter()
+        .map(|r| {
+            let export = r.kind == yui_store::LeavingKind::Export;
+            let state_key = match (r.cancelled_at, r.done_at, r.confirmed_at) {
+                (Some(_), _, _) => "lv_state_cancelled",
+                (_, Some(_), _) => "lv_state_done",
+                (_, _, Some(_)) => "lv_state_confirmed",
+                _ => "lv_state_waiting",
+            };
+            LeavingView {
+                id: r.id,
+                kind: c
+                    .text(locale, &format!("lv_kind_{}", r.kind.as_str()))
+                    .to_owned(),
+                is_export: export,
+                reason: r.reason.clone(),
+                requested: datetime_text(locale, r.requested_at),
+                not_before: datetime_text(locale, r.not_before),
+                confirmed: r.confirmed_at.map(|at| datetime_text(locale, at)),
+                state: c.text(locale, state_key).to_owned(),
+                can_confirm: r.is_open()
+                    && r.confirmed_at.is_none()
+                    && r.requested_by != account.id,
+                can_download: export
+                    && r.is_open()
+                    && r.confirmed_at
+                        .is_some_and(|at| now < at + chrono::Duration::days(7)),
+                can_erase: !export
+                    && r.is_open()
+                    && r.confirmed_at.is_some()
+                    && now >= r.not_before,
+                open: r.is_open(),
+            }
+        })
+        .collect();
+    ctx.insert("leaving", &leaving);
+    let (kind, reason) = forms.leaving.unwrap_or(("export", ""));
+    ctx.insert("leaving_kind", kind);
+    ctx.insert("leaving_reason", reason);
+    let error_of = |name: &str| {
+        errors
+            .iter()
+            .find(|e| e.field == name)
+            .map(|e| crate::render::field_message(state, locale, e))
+    };
+    ctx.insert("kind_error", &error_of("kind"));
+    ctx.insert("reason_error", &error_of("reason"));
+    ctx.insert("wait_days", &leaving::DELETION_WAIT_DAYS);
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -421,7 +522,11 @@ async fn invite(
                 &operator.account,
                 jar,
                 &slug,
-                (None, &form, vec![e]),
+                Forms {
+                    admin_email: &form.admin_email,
+                    errors: vec![e],
+                    ..Forms::default()
+                },
             )
             .await;
         }
@@ -437,7 +542,11 @@ async fn invite(
                 &operator.account,
                 jar,
                 &slug,
-                (None, &form, vec![e]),
+                Forms {
+                    admin_email: &form.admin_email,
+                    errors: vec![e],
+                    ..Forms::default()
+                },
             )
             .await
         }
