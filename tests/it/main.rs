@@ -42,3 +42,5 @@ mod kpis;
 mod demo_after;
 // The fiscal-year report (issue 13, item 7).
 mod kpi_report;
+// Tenant settings in pages and tenant files round trip (issue 14, item 3).
+mod tenant_settings;

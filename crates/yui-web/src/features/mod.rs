@@ -21,6 +21,8 @@ pub mod talent;
 pub mod tokens;
 // Key figures (issue 13).
 pub mod kpis;
+// Tenant settings pages (issue 14).
+pub mod settings;
 
 use axum::Router;
 
@@ -50,6 +52,7 @@ pub(crate) const TEMPLATES: &[&[(&str, &str)]] = &[
     kpis::TEMPLATES,
     certificates::TEMPLATES,
     case_studies::TEMPLATES,
+    settings::TEMPLATES,
 ];
 
 /// Every feature's pages.
@@ -75,4 +78,5 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(kpis::router())
         .merge(certificates::router())
         .merge(case_studies::router())
+        .merge(settings::router())
 }
