@@ -24,7 +24,8 @@ on_both_backends!(
     only_the_tenants_admin_reaches_the_settings,
     logos_are_checked_by_their_bytes_and_served_as_what_they_are,
     a_changed_consent_wording_asks_members_again,
-    an_export_after_a_page_edit_holds_the_edit_and_applies_back
+    an_export_after_a_page_edit_holds_the_edit_and_applies_back,
+    saves_of_different_sections_at_once_all_land
 );
 
 async fn signed_in(app: &TestApp, email: &str, role: Role, slug: &str) -> reqwest::Client {
@@ -551,6 +552,42 @@ async fn an_export_after_a_page_edit_holds_the_edit_and_applies_back(app: &TestA
         .await
         .unwrap();
     assert_eq!(outcome[0].1, yui_store::ApplyOutcome::Unchanged);
+}
+
+/// Two admins saving different sections at the same moment: each save starts from
+/// the tenant as the other left it (the row is held while a save runs), so neither
+/// undoes the other.
+async fn saves_of_different_sections_at_once_all_land(app: &TestApp) {
+    let a = signed_in(app, "burst-a@example.jp", Role::TenantAdmin, "iwate").await;
+    let b = signed_in(app, "burst-b@example.jp", Role::TenantAdmin, "iwate").await;
+    let mut forms = Vec::new();
+    for round in 0..3 {
+        let names = "/t/iwate/settings/names";
+        let mut f = app.open(&a, names).await.form(names);
+        f.set("name_en", &format!("Iwate {round}"));
+        forms.push((a.clone(), f));
+        let mail = "/t/iwate/settings/mail";
+        let mut f = app.open(&b, mail).await.form(mail);
+        f.set("sender_name", &format!("事務局 {round}"));
+        forms.push((b.clone(), f));
+        let templates = "/t/iwate/settings/templates";
+        let mut f = app.open(&b, templates).await.form(templates);
+        f.set("seminar_days", &format!("{}", round + 2));
+        forms.push((b.clone(), f));
+    }
+    // The forms were all taken before any save: the same round's three go at once.
+    let mut forms = forms.into_iter();
+    for _ in 0..3 {
+        let mut burst = tokio::task::JoinSet::new();
+        for (client, form) in forms.by_ref().take(3) {
+            burst.spawn(async move { form.submit(&client).await.status().as_u16() });
+        }
+        assert_eq!(burst.join_all().await, [303, 303, 303]);
+    }
+    let t = app.store.tenant_by_slug("iwate").await.unwrap().tenant;
+    assert_eq!(t.name.en, "Iwate 2");
+    assert_eq!(t.mail.sender_name, "事務局 2");
+    assert_eq!(t.templates.seminar.days, 4);
 }
 
 // ---- the command line --------------------------------------------------------------

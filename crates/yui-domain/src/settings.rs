@@ -825,16 +825,6 @@ impl MailForm {
     }
 }
 
-/// One event template as typed.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-pub struct EventTemplateForm {
-    pub title_ja: String,
-    pub title_en: String,
-    pub format: String,
-    pub capacity: String,
-    pub days: String,
-}
-
 /// The templates page as typed; its field names are `<kind>_<field>`
 /// (`seminar_title_ja`, `fieldwork_days`, …).
 #[derive(Debug, Clone, Default, serde::Deserialize)]

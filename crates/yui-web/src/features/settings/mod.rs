@@ -282,3 +282,85 @@ async fn commit_section(
     ))
     .into_response())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Catalogs;
+
+    /// Every input the section pages render, by name.
+    const FIELDS: &[&str] = &[
+        "name_ja",
+        "name_en",
+        "name_kana",
+        "default_locale",
+        "intro_ja",
+        "intro_en",
+        "heading_ja",
+        "paragraphs_ja",
+        "facts_ja",
+        "heading_en",
+        "paragraphs_en",
+        "facts_en",
+        "primary",
+        "accent",
+        "logo",
+        "consent_ja",
+        "consent_en",
+        "sender_name",
+        "sender_address",
+        "seminar_title_ja",
+        "lecture_title_en",
+        "fieldwork_format",
+        "seminar_capacity",
+        "lecture_days",
+        "talent_preference_limit",
+        "host_preference_limit",
+        "project_capacity",
+        "scouting_daily_limit",
+        "event_reminders",
+    ];
+
+    /// The keys these pages build from names are in both catalogs.
+    #[test]
+    fn every_label_and_section_has_its_messages() {
+        let c = Catalogs::load().unwrap();
+        let mut keys: Vec<String> = Vec::new();
+        for s in SettingsSection::ALL {
+            keys.push(format!("set_section_{}", s.as_str()));
+            keys.push(format!("set_section_{}_desc", s.as_str()));
+        }
+        for name in FIELDS {
+            match ["seminar", "lecture", "fieldwork"].iter().find_map(|k| {
+                name.strip_prefix(k)
+                    .and_then(|r| r.strip_prefix('_'))
+                    .map(|r| (k, r))
+            }) {
+                Some((kind, rest)) => {
+                    keys.push(format!("set_group_{kind}"));
+                    keys.push(format!("set_field_{rest}"));
+                }
+                None => keys.push(format!("set_field_{name}")),
+            }
+        }
+        for k in [
+            "set_group_intro",
+            "set_group_story_ja",
+            "set_group_story_en",
+            "set_group_round",
+            "set_group_other",
+            "set_locale_ja",
+            "set_locale_en",
+            "set_saved",
+            "set_edited_at",
+            "set_consent_version",
+            "set_hint_logo",
+            "audit_action_tenant_settings_changed",
+        ] {
+            keys.push(k.to_owned());
+        }
+        for k in keys {
+            assert!(c.has(&k), "{k} is missing from a catalog");
+        }
+    }
+}
