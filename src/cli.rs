@@ -451,12 +451,15 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let store = connect(&config, config.migrate_on_start).await?;
     if config.tenants_dir.is_dir() {
         let dirs = tenants::folders(&config.tenants_dir)?;
-        for p in tenants::preview(&store, &dirs).await? {
-            if !p.overwrites.is_empty() {
-                tracing::warn!(tenant = %p.slug, keys = ?p.overwrites, "the tenant file overwrites settings edited in pages");
-            }
+        let (applied, held) = tenants::apply_keeping_page_edits(&store, &dirs, now()).await?;
+        for p in &held {
+            tracing::warn!(
+                tenant = %p.slug,
+                keys = ?p.overwrites,
+                "tenant file not applied: it would overwrite settings edited in pages; run `yui tenant apply` to overwrite them or `yui tenant export` to keep them"
+            );
         }
-        for (slug, outcome) in tenants::apply(&store, &dirs, now()).await? {
+        for (slug, outcome) in applied {
             tracing::info!(tenant = %slug, ?outcome, "tenant applied");
         }
     } else {

@@ -210,6 +210,31 @@ async fn preview_folder(store: &Store, folder: &TenantFolder) -> Result<Preview,
     })
 }
 
+/// Applies `dirs` as `yui serve` does at start: a restart must not undo what a tenant
+/// admin saved in the settings pages, so a folder whose file would overwrite such
+/// edits is held back (returned with what it would overwrite) for an operator to
+/// apply on purpose with `yui tenant apply` — after `yui tenant export` if the edits
+/// should be kept.
+pub async fn apply_keeping_page_edits(
+    store: &Store,
+    dirs: &[PathBuf],
+    now: DateTime<Utc>,
+) -> Result<(Vec<(String, ApplyOutcome)>, Vec<Preview>), TenantLoadError> {
+    // One preview per folder, in the order of `dirs`.
+    let previews = preview(store, dirs).await?;
+    let mut ready = Vec::with_capacity(dirs.len());
+    let mut held = Vec::new();
+    for (dir, p) in dirs.iter().zip(previews) {
+        if p.overwrites.is_empty() {
+            ready.push(dir.clone());
+        } else {
+            held.push(p);
+        }
+    }
+    let applied = apply(store, &ready, now).await?;
+    Ok((applied, held))
+}
+
 /// Writes a stored tenant's folder into `dir` (created when missing): `tenant.toml`
 /// with every key, and the logo under the name `branding.logo` gives. Returns the
 /// files written.

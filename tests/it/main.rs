@@ -46,3 +46,5 @@ mod kpi_report;
 mod onboarding;
 // A region leaving the platform: export and deletion (issue 14).
 mod leaving;
+// Tenant settings in pages and tenant files round trip (issue 14, item 3).
+mod tenant_settings;

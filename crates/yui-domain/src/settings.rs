@@ -148,9 +148,12 @@ impl SettingRule {
     }
 }
 
-/// A text, trimmed, not empty and at most `max` characters.
+/// A text, trimmed, not empty and at most `max` characters. Line breaks are stored
+/// as `\n`: a browser sends a text area's as `\r\n`, and the same wording must
+/// compare equal whichever way it came.
 pub fn check_text(value: &str, max: usize) -> Result<String, SettingRule> {
-    let v = value.trim();
+    let normalised = value.replace("\r\n", "\n").replace('\r', "\n");
+    let v = normalised.trim();
     if v.is_empty() {
         Err(SettingRule::Required)
     } else if v.chars().count() > max {
@@ -820,16 +823,6 @@ impl MailForm {
         };
         f.done(t)
     }
-}
-
-/// One event template as typed.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-pub struct EventTemplateForm {
-    pub title_ja: String,
-    pub title_en: String,
-    pub format: String,
-    pub capacity: String,
-    pub days: String,
 }
 
 /// The templates page as typed; its field names are `<kind>_<field>`

@@ -23,6 +23,8 @@ pub mod tokens;
 pub mod kpis;
 // A new region's setup checklist; prefectures onboarding municipalities (issue 14).
 pub mod setup;
+// Tenant settings pages (issue 14).
+pub mod settings;
 
 use axum::Router;
 
@@ -53,6 +55,7 @@ pub(crate) const TEMPLATES: &[&[(&str, &str)]] = &[
     certificates::TEMPLATES,
     case_studies::TEMPLATES,
     setup::TEMPLATES,
+    settings::TEMPLATES,
 ];
 
 /// Every feature's pages.
@@ -79,4 +82,5 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(certificates::router())
         .merge(case_studies::router())
         .merge(setup::router())
+        .merge(settings::router())
 }

@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum_extra::extract::CookieJar;
 use serde::{Deserialize, Serialize};
+use yui_domain::settings::LogoKind;
 use yui_domain::tenant::EventFormat;
 use yui_domain::{Locale, TenantKind};
 use yui_store::DirectoryEntry;
@@ -247,6 +248,10 @@ async fn tenant_home(
             record.updated_at.timestamp()
         ),
     );
+    ctx.insert(
+        "logo_href",
+        &format!("/t/{}/logo.svg?v={}", t.slug, record.updated_at.timestamp()),
+    );
     Ok(render(&state, "tenant.html", ctx, locale, StatusCode::OK))
 }
 
@@ -264,21 +269,29 @@ async fn tenant_logo(
     tenant: TenantPath,
 ) -> Result<Response, PageError> {
     let mut tx = state.store.tenant(tenant.id).read().await?;
-    let (svg, _) = tx.logo().await?;
+    let (logo, _) = tx.logo_file().await?;
     tx.commit().await?;
-    Ok((
+    // The kind was decided by the bytes when the logo was stored, never by a name.
+    let mut res = (
         [
-            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CONTENT_TYPE, logo.kind.content_type()),
             (header::CACHE_CONTROL, "public, max-age=3600"),
-            // An SVG can carry script; served on its own it must not run any.
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'unsafe-inline'; sandbox",
-            ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         ],
-        svg,
+        logo.bytes,
     )
-        .into_response())
+        .into_response();
+    if logo.kind == LogoKind::Svg {
+        // An SVG was checked for script when stored; opened on its own it still must
+        // not run any, whatever a checker missed.
+        res.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            axum::http::HeaderValue::from_static(
+                "default-src 'none'; style-src 'unsafe-inline'; script-src 'none'; sandbox",
+            ),
+        );
+    }
+    Ok(res)
 }
 
 async fn tenant_theme(tenant: TenantPath) -> Response {
