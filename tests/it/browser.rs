@@ -2268,3 +2268,155 @@ async fn the_kpi_dashboard_and_report_show_what_the_database_holds() {
     app.stop().await;
     result.expect("browser steps");
 }
+
+/// Clears the field `id` and types `value` into it.
+async fn retype(c: &fantoccini::Client, id: &str, value: &str) -> Steps {
+    let field = c.find(Locator::Id(id)).await?;
+    field.clear().await?;
+    field.send_keys(value).await
+}
+
+/// Issue 14's walk through: an operator finds 遠野市 in the national list, onboards it
+/// with Iwate's settings and invites its administrator; the administrator accepts by
+/// the mail's link, works through the setup checklist (introduction, colours and a
+/// logo file, consent, mail sender, the first program) and puts the region live; the
+/// public home page then lists it and its page shows its own introduction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_onboards_a_municipality_whose_admin_sets_it_up_and_launches_it() {
+    let Some(browser) = open_browser().await else {
+        return;
+    };
+    let app = TestApp::with_demo(Backend::Sqlite).await.unwrap();
+    crate::form_pages::demo_accounts(&app).await;
+    let c = &browser.client;
+    let logo = browser.downloads.join("tono-logo.svg");
+    std::fs::write(
+        &logo,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><circle cx="5" cy="5" r="4" fill="#1b5e20"/></svg>"##,
+    )
+    .unwrap();
+    let result: Steps = async {
+        sign_in_as(c, &app, DEMO_OPERATOR).await?;
+        c.goto(&app.url("/ops/")).await?;
+        c.find(Locator::LinkText("地域を追加する"))
+            .await?
+            .click()
+            .await?;
+        arrive(c, "/ops/tenants/new").await?;
+        fill(c, "f-q", "とおの").await?;
+        submit(c, "/ops/tenants/new").await?;
+        c.find(Locator::Css(r#"a[href="/ops/tenants/new?code=032085"]"#))
+            .await?
+            .click()
+            .await?;
+        let slug = c.wait().for_element(Locator::Id("f-slug")).await?;
+        assert_eq!(slug.prop("value").await?.as_deref(), Some("tono"));
+        fill(c, "f-admin_email", "kikaku@city.tono.example.jp").await?;
+        submit(c, "/ops/tenants").await?;
+        arrive(c, "/ops/tenants/tono").await?;
+        assert!(text_of(c, "main").await?.contains("準備中"));
+
+        // The administrator accepts the invitation from the mail.
+        let mail = app
+            .sink
+            .inbox()
+            .wait_for_mail_to("kikaku@city.tono.example.jp", Duration::from_secs(20))
+            .await
+            .unwrap();
+        let link = mail
+            .links()
+            .into_iter()
+            .find(|l| l.contains("/t/tono/invitation?token="))
+            .expect("an invitation link");
+        sign_out(c).await?;
+        c.goto(&link).await?;
+        fill(c, "f-display_name", "遠野 企画").await?;
+        fill(c, "f-password", "tono's long passphrase").await?;
+        fill(c, "f-password_confirm", "tono's long passphrase").await?;
+        submit(c, "/t/tono/invitation").await?;
+        arrive(c, "/account").await?;
+
+        // The region's page says it is being set up and leads to the checklist.
+        c.goto(&app.url("/t/tono/")).await?;
+        c.find(Locator::LinkText("管理者の方：準備のチェックリスト"))
+            .await?
+            .click()
+            .await?;
+        arrive(c, "/t/tono/setup").await?;
+        assert_eq!(text_of(c, "ol.checklist").await?.matches("まだ").count(), 5);
+
+        c.find(Locator::LinkText("紹介文")).await?.click().await?;
+        arrive(c, "/t/tono/settings/introduction").await?;
+        retype(
+            c,
+            "f-intro_ja",
+            "遠野の物語の里で、複業人材と地域の事業者をつなぎます。",
+        )
+        .await?;
+        submit(c, "/t/tono/settings/introduction").await?;
+
+        c.goto(&app.url("/t/tono/setup")).await?;
+        c.find(Locator::LinkText("色とロゴ")).await?.click().await?;
+        arrive(c, "/t/tono/settings/branding").await?;
+        // Too light a colour is refused, and says why.
+        retype(c, "f-primary", "#dddddd").await?;
+        submit(c, "/t/tono/settings/branding").await?;
+        assert!(error_summary(c).await?.text().await?.contains(":1"));
+        retype(c, "f-primary", "#1b5e20").await?;
+        submit(c, "/t/tono/settings/branding").await?;
+        c.find(Locator::Id("f-logo"))
+            .await?
+            .send_keys(&logo.display().to_string())
+            .await?;
+        submit(c, "/t/tono/settings/branding/logo").await?;
+
+        c.goto(&app.url("/t/tono/setup")).await?;
+        c.find(Locator::LinkText("参加の同意文"))
+            .await?
+            .click()
+            .await?;
+        arrive(c, "/t/tono/settings/consent").await?;
+        // Read and kept as it is.
+        submit(c, "/t/tono/settings/consent").await?;
+
+        c.goto(&app.url("/t/tono/setup")).await?;
+        c.find(Locator::LinkText("メールの差出人"))
+            .await?
+            .click()
+            .await?;
+        arrive(c, "/t/tono/settings/mail").await?;
+        retype(c, "f-sender_name", "遠野市 複業事務局").await?;
+        retype(c, "f-sender_address", "fukugyo@city.tono.example.jp").await?;
+        submit(c, "/t/tono/settings/mail").await?;
+
+        c.goto(&app.url("/t/tono/setup")).await?;
+        c.find(Locator::LinkText("最初の年度の事業"))
+            .await?
+            .click()
+            .await?;
+        arrive(c, "/t/tono/programs").await?;
+        submit(c, "/t/tono/programs").await?;
+
+        c.goto(&app.url("/t/tono/setup")).await?;
+        assert_eq!(text_of(c, "ol.checklist").await?.matches("済み").count(), 5);
+        submit(c, "/t/tono/setup/launch").await?;
+        assert!(text_of(c, "main").await?.contains("この地域を公開しました"));
+
+        // A visitor now finds it among Iwate's municipalities, in its own words.
+        sign_out(c).await?;
+        c.goto(&app.url("/t/iwate/")).await?;
+        c.find(Locator::Css(r#"a[href="/t/tono/"]"#))
+            .await?
+            .click()
+            .await?;
+        arrive(c, "/t/tono/").await?;
+        let main = text_of(c, "main").await?;
+        assert!(main.contains("遠野の物語の里で"), "{main}");
+        assert!(!main.contains("準備中"));
+        Ok(())
+    }
+    .await;
+    browser.client.close().await.ok();
+    app.stop().await;
+    result.expect("browser steps");
+}
