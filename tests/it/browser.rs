@@ -612,9 +612,31 @@ async fn pages_fit_phone_screens() {
                     &ev.registrants,
                     &ev.edit,
                     &ev.tour,
+                    "/t/iwate/setup",
+                    "/t/iwate/municipalities",
+                    "/t/iwate/municipalities?code=032026",
+                    "/t/iwate/settings",
+                    "/t/iwate/settings/names",
+                    "/t/iwate/settings/introduction",
+                    "/t/iwate/settings/branding",
+                    "/t/iwate/settings/consent",
+                    "/t/iwate/settings/mail",
+                    "/t/iwate/settings/templates",
                 ],
             ),
-            (Some(DEMO_OPERATOR), vec!["/account", "/ops/", "/ops/audit"]),
+            (
+                Some(DEMO_OPERATOR),
+                vec![
+                    "/account",
+                    "/ops/",
+                    "/ops/audit",
+                    "/ops/prefectures/03",
+                    "/ops/tenants/new?q=いわて",
+                    "/ops/tenants/new?code=032085",
+                    "/ops/tenants/new?kind=union",
+                    "/ops/tenants/iwate",
+                ],
+            ),
         ];
         for (who, paths) in &demo.visits {
             visits.push((Some(who), paths.iter().map(String::as_str).collect()));
@@ -795,6 +817,16 @@ async fn every_page_passes_the_accessibility_audit() {
                 &ev.registrants,
                 &ev.edit,
                 &ev.tour,
+                "/t/iwate/setup",
+                "/t/iwate/municipalities",
+                "/t/iwate/municipalities?code=032026",
+                "/t/iwate/settings",
+                "/t/iwate/settings/names",
+                "/t/iwate/settings/introduction",
+                "/t/iwate/settings/branding",
+                "/t/iwate/settings/consent",
+                "/t/iwate/settings/mail",
+                "/t/iwate/settings/templates",
             ] {
                 c.goto(&app.url(path)).await?;
                 audit!(lang, path);
@@ -875,12 +907,21 @@ async fn every_page_passes_the_accessibility_audit() {
             sign_out(c).await?;
             choose_language(c, &app, lang).await?;
             sign_in_as(c, &app, DEMO_OPERATOR).await?;
-            for path in ["/account", "/ops/", "/ops/audit"] {
+            for path in [
+                "/account",
+                "/ops/",
+                "/ops/audit",
+                "/ops/prefectures/03",
+                "/ops/tenants/new?q=いわて",
+                "/ops/tenants/new?code=032085",
+                "/ops/tenants/new?kind=union",
+                "/ops/tenants/iwate",
+            ] {
                 c.goto(&app.url(path)).await?;
                 audit!(lang, path);
             }
         }
-        assert_eq!(audited, 2 * 53, "pages audited");
+        assert_eq!(audited, 2 * 68, "pages audited");
         assert!(
             problems.is_empty(),
             "accessibility violations (axe-core, WCAG 2 A/AA):\n{}",
