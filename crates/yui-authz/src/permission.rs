@@ -71,7 +71,8 @@ mod tests {
             Permission::TenantRead
             | Permission::TenantSuspend
             | Permission::TenantResume
-            | Permission::TenantOnboard => &[(OnPlatform, Scope::Global)],
+            | Permission::TenantOnboard
+            | Permission::TenantOffboard => &[(OnPlatform, Scope::Global)],
             Permission::AuditRead => &[(InTenant, Scope::Tenant), (OnPlatform, Scope::Global)],
             Permission::StaffRead
             | Permission::StaffInvite
