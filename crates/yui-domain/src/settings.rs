@@ -427,8 +427,12 @@ fn check_svg(text: &str) -> Result<(), LogoRule> {
             if key == "href" && !value.starts_with('#') {
                 return Err(unsafe_svg("links outside itself"));
             }
-            if value.contains("javascript:") || outside_url(&value) {
+            if value.contains("javascript:") || outside_url(&value) || value.contains("@import") {
                 return Err(unsafe_svg("links outside itself"));
+            }
+            // An animation can set a link after the check: no animating of links.
+            if key == "attributename" && value.ends_with("href") {
+                return Err(unsafe_svg("animates a link"));
             }
         }
         Ok(())
@@ -1363,6 +1367,8 @@ mod tests {
             r#"<svg><style>circle { fill: url(https://evil.example/x) }</style></svg>"#,
             r#"<!DOCTYPE svg [<!ENTITY x "y">]><svg>&x;</svg>"#,
             r#"<svg><SCRIPT>alert(1)</SCRIPT></svg>"#,
+            r#"<svg><a><set attributeName="href" to="https://evil.example/"/></a></svg>"#,
+            r#"<svg><g style="@import 'https://evil.example/x.css'"/></svg>"#,
         ] {
             assert!(
                 matches!(check_logo(bad.as_bytes()), Err(LogoRule::UnsafeSvg(_))),

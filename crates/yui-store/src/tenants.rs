@@ -65,6 +65,9 @@ pub enum ApplyOutcome {
     Unchanged,
 }
 
+/// A stored tenant as its files hold it: id, spec, SVG text and PNG bytes.
+type StoredFiles = (TenantId, Json<Tenant>, String, Option<Vec<u8>>);
+
 /// Every change to a tenant row bumps the directory version in its transaction.
 pub(crate) const BUMP_DIRECTORY: &str =
     "UPDATE directory_version SET version = version + 1 WHERE id = 1";
@@ -142,7 +145,7 @@ impl Store {
                     return Err(StoreError::Conflict(format!("code: {code} already belongs to tenant {other:?}")));
                 }
             }
-            let existing: Option<(TenantId, Json<Tenant>, String, Option<Vec<u8>>)> = sqlx::query_as(
+            let existing: Option<StoredFiles> = sqlx::query_as(
                 "SELECT id, spec, logo_svg, logo_png FROM tenants WHERE slug = $1",
             )
             .bind(&tenant.slug)

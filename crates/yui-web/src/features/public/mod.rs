@@ -275,7 +275,9 @@ async fn tenant_logo(
     let mut res = (
         [
             (header::CONTENT_TYPE, logo.kind.content_type()),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
+            // Short: an admin may upload a new logo at any time, and its address
+            // stays the same on every page that shows it.
+            (header::CACHE_CONTROL, "public, max-age=300"),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         ],
         logo.bytes,

@@ -13,7 +13,7 @@ use yui_domain::settings::{
 };
 
 use super::sections::branding_extra;
-use super::{Group, Inputs, SectionPage, commit_section, render_section};
+use super::{Change, Group, Inputs, SectionPage, commit_section, render_section};
 use crate::error::PageError;
 use crate::extract::{ClientIp, Lang, Staff, TenantConfigure};
 use crate::security::csrf_ok;
@@ -152,10 +152,12 @@ pub(super) async fn upload(
         &staff,
         ip,
         tx,
-        SettingsSection::Branding,
-        &current,
-        &after,
-        Some(&logo),
+        Change {
+            section: SettingsSection::Branding,
+            before: &current,
+            after: &after,
+            logo: Some(&logo),
+        },
     )
     .await
 }

@@ -245,6 +245,14 @@ fn render_section(
         .into_response()
 }
 
+/// A section's save: the tenant before and after, and the logo uploaded, if any.
+struct Change<'a> {
+    section: SettingsSection,
+    before: &'a Tenant,
+    after: &'a Tenant,
+    logo: Option<&'a Logo>,
+}
+
 /// Saves a section's new spec in the open transaction, records the edit and an
 /// audit entry naming the keys that changed, commits, and sends the admin back to
 /// the section's page with a notice.
@@ -253,11 +261,14 @@ async fn commit_section(
     staff: &Staff<TenantConfigure>,
     ip: String,
     mut tx: TenantTx,
-    section: SettingsSection,
-    before: &Tenant,
-    after: &Tenant,
-    logo: Option<&Logo>,
+    change: Change<'_>,
 ) -> Result<Response, PageError> {
+    let Change {
+        section,
+        before,
+        after,
+        logo,
+    } = change;
     let now = state.now();
     let mut keys: Vec<String> = changed_keys(Some(before), after)
         .into_iter()

@@ -16,7 +16,7 @@ use yui_domain::settings::{
 use yui_domain::tenant::CONSENT_TEXT_MAX;
 use yui_domain::{Locale, Tenant};
 
-use super::{Group, Inputs, SectionPage, commit_section, render_section};
+use super::{Change, Group, Inputs, SectionPage, commit_section, render_section};
 use crate::AppState;
 use crate::error::PageError;
 use crate::extract::{ClientIp, CsrfForm, Lang, Staff, TenantConfigure};
@@ -81,7 +81,7 @@ impl Ctx<'_> {
     }
 }
 
-fn locale_of(lang: &Lang, staff: &Staff<TenantConfigure>) -> Locale {
+fn locale_of(lang: Lang, staff: &Staff<TenantConfigure>) -> Locale {
     lang.or(staff.tenant.record.tenant.default_locale)
 }
 
@@ -113,7 +113,7 @@ pub(super) async fn names_page(
 ) -> Result<Response, PageError> {
     let c = Ctx {
         state: &state,
-        locale: locale_of(&lang, &staff),
+        locale: locale_of(lang, &staff),
         staff: &staff,
     };
     let form = NamesForm::of(&staff.tenant.record.tenant);
@@ -138,7 +138,7 @@ pub(super) async fn save_names(
 ) -> Result<Response, PageError> {
     let c = Ctx {
         state: &state,
-        locale: locale_of(&lang, &staff),
+        locale: locale_of(lang, &staff),
         staff: &staff,
     };
     let mut tx = state.store.tenant(staff.tenant.id).write().await?;
@@ -150,10 +150,12 @@ pub(super) async fn save_names(
                 &staff,
                 ip,
                 tx,
-                SettingsSection::Names,
-                &current,
-                &after,
-                None,
+                Change {
+                    section: SettingsSection::Names,
+                    before: &current,
+                    after: &after,
+                    logo: None,
+                },
             )
             .await
         }
@@ -234,7 +236,7 @@ pub(super) async fn introduction_page(
 ) -> Result<Response, PageError> {
     let c = Ctx {
         state: &state,
-        locale: locale_of(&lang, &staff),
+        locale: locale_of(lang, &staff),
         staff: &staff,
     };
     let mut tx = state.store.tenant(staff.tenant.id).read().await?;
@@ -263,7 +265,7 @@ pub(super) async fn save_introduction(
 ) -> Result<Response, PageError> {
     let c = Ctx {
         state: &state,
-        locale: locale_of(&lang, &staff),
+        locale: locale_of(lang, &staff),
         staff: &staff,
     };
     let now = state.now();
@@ -282,10 +284,12 @@ pub(super) async fn save_introduction(
                 &staff,
                 ip,
                 tx,
-                SettingsSection::Introduction,
-                &current,
-                &checked.tenant,
-                None,
+                Change {
+                    section: SettingsSection::Introduction,
+                    before: &current,
+                    after: &checked.tenant,
+                    logo: None,
+                },
             )
             .await
         }
@@ -360,7 +364,7 @@ pub(super) async fn branding_page(
 ) -> Result<Response, PageError> {
     let c = Ctx {
         state: &state,
-        locale: locale_of(&lang, &staff),
+        locale: locale_of(lang, &staff),
         staff: &staff,
     };
     let t = &staff.tenant.record.tenant;
@@ -392,7 +396,7 @@ pub(super) async fn save_branding(
 ) -> Result<Response, PageError> {
     let c = Ctx {
         state: &state,
-        locale: locale_of(&lang, &staff),
+        locale: locale_of(lang, &staff),
         staff: &staff,
     };
     let mut tx = state.store.tenant(staff.tenant.id).write().await?;
@@ -404,10 +408,12 @@ pub(super) async fn save_branding(
                 &staff,
                 ip,
                 tx,
-                SettingsSection::Branding,
-                &current,
-                &after,
-                None,
+                Change {
+                    section: SettingsSection::Branding,
+                    before: &current,
+                    after: &after,
+                    logo: None,
+                },
             )
             .await
         }
@@ -467,7 +473,7 @@ pub(super) async fn consent_page(
 ) -> Result<Response, PageError> {
     let c = Ctx {
         state: &state,
-        locale: locale_of(&lang, &staff),
+        locale: locale_of(lang, &staff),
         staff: &staff,
     };
     let t = &staff.tenant.record.tenant;
@@ -492,7 +498,7 @@ pub(super) async fn save_consent(
 ) -> Result<Response, PageError> {
     let c = Ctx {
         state: &state,
-        locale: locale_of(&lang, &staff),
+        locale: locale_of(lang, &staff),
         staff: &staff,
     };
     let mut tx = state.store.tenant(staff.tenant.id).write().await?;
@@ -505,10 +511,12 @@ pub(super) async fn save_consent(
                 &staff,
                 ip,
                 tx,
-                SettingsSection::Consent,
-                &current,
-                &after,
-                None,
+                Change {
+                    section: SettingsSection::Consent,
+                    before: &current,
+                    after: &after,
+                    logo: None,
+                },
             )
             .await
         }
@@ -554,7 +562,7 @@ pub(super) async fn mail_page(
 ) -> Result<Response, PageError> {
     let c = Ctx {
         state: &state,
-        locale: locale_of(&lang, &staff),
+        locale: locale_of(lang, &staff),
         staff: &staff,
     };
     let groups = mail_groups(&c, &MailForm::of(&staff.tenant.record.tenant), &[]);
@@ -578,7 +586,7 @@ pub(super) async fn save_mail(
 ) -> Result<Response, PageError> {
     let c = Ctx {
         state: &state,
-        locale: locale_of(&lang, &staff),
+        locale: locale_of(lang, &staff),
         staff: &staff,
     };
     let mut tx = state.store.tenant(staff.tenant.id).write().await?;
@@ -590,10 +598,12 @@ pub(super) async fn save_mail(
                 &staff,
                 ip,
                 tx,
-                SettingsSection::Mail,
-                &current,
-                &after,
-                None,
+                Change {
+                    section: SettingsSection::Mail,
+                    before: &current,
+                    after: &after,
+                    logo: None,
+                },
             )
             .await
         }
@@ -725,7 +735,7 @@ pub(super) async fn templates_page(
 ) -> Result<Response, PageError> {
     let c = Ctx {
         state: &state,
-        locale: locale_of(&lang, &staff),
+        locale: locale_of(lang, &staff),
         staff: &staff,
     };
     let groups = templates_groups(&c, &TemplatesForm::of(&staff.tenant.record.tenant), &[]);
@@ -749,7 +759,7 @@ pub(super) async fn save_templates(
 ) -> Result<Response, PageError> {
     let c = Ctx {
         state: &state,
-        locale: locale_of(&lang, &staff),
+        locale: locale_of(lang, &staff),
         staff: &staff,
     };
     let mut tx = state.store.tenant(staff.tenant.id).write().await?;
@@ -761,10 +771,12 @@ pub(super) async fn save_templates(
                 &staff,
                 ip,
                 tx,
-                SettingsSection::Templates,
-                &current,
-                &after,
-                None,
+                Change {
+                    section: SettingsSection::Templates,
+                    before: &current,
+                    after: &after,
+                    logo: None,
+                },
             )
             .await
         }
