@@ -42,3 +42,7 @@ mod kpis;
 mod demo_after;
 // The fiscal-year report (issue 13, item 7).
 mod kpi_report;
+// Backups and restores under load (issue 14, item 5).
+mod backup;
+// /metrics for Prometheus (issue 14, item 5).
+mod metrics;
