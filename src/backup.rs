@@ -92,12 +92,10 @@ pub async fn restore(config: &Config, from: &Path) -> anyhow::Result<()> {
             let store = Store::connect(&config.database_url, &settings).await?;
             let others = store.other_sessions().await;
             store.close().await;
-            if let Some(n) = others? {
-                if n > 0 {
-                    bail!(
-                        "the database is in use ({n} other sessions are connected); stop every `yui serve` on it, then restore"
-                    );
-                }
+            if let Some(n) = others?.filter(|n| *n > 0) {
+                bail!(
+                    "the database is in use ({n} other sessions are connected); stop every `yui serve` on it, then restore"
+                );
             }
             let conn = Libpq::from_url(&config.database_url)?;
             let mut cmd = conn.command("pg_restore");
