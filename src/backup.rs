@@ -97,6 +97,10 @@ pub async fn restore(config: &Config, from: &Path) -> anyhow::Result<()> {
                     "the database is in use ({n} other sessions are connected); stop every `yui serve` on it, then restore"
                 );
             }
+            // The dump's migrations, read without a database: a dump this release
+            // cannot serve is refused before anything is dropped.
+            let applied = dump_migrations(from)?;
+            backup::check_postgres_dump(&applied)?;
             let conn = Libpq::from_url(&config.database_url)?;
             let mut cmd = conn.command("pg_restore");
             // One transaction: the database is either restored whole or left as it was.
@@ -125,13 +129,84 @@ pub async fn restore(config: &Config, from: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The applied migrations in a custom-format dump (version, checksum), as
+/// `pg_restore` prints the table's rows when given no database.
+fn dump_migrations(dump: &Path) -> anyhow::Result<Vec<(i64, Vec<u8>)>> {
+    let mut cmd = Command::new("pg_restore");
+    cmd.args(["--data-only", "--table=_sqlx_migrations", "--file=-"])
+        .arg(dump)
+        .stdin(std::process::Stdio::null());
+    let out = run_tool_output(cmd, "pg_restore")?;
+    parse_copy_migrations(&String::from_utf8_lossy(&out))
+}
+
+/// The rows of `COPY public._sqlx_migrations (…) FROM stdin;` in pg_restore's script.
+fn parse_copy_migrations(script: &str) -> anyhow::Result<Vec<(i64, Vec<u8>)>> {
+    let mut lines = script.lines();
+    let Some(header) = lines
+        .by_ref()
+        .find(|l| l.starts_with("COPY ") && l.contains("_sqlx_migrations"))
+    else {
+        bail!("the file is not a dump of a Yui database (no migrations table in it)");
+    };
+    let columns: Vec<&str> = header
+        .split_once('(')
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .map(|(cols, _)| cols.split(',').map(str::trim).collect())
+        .unwrap_or_default();
+    let at = |name: &str| {
+        columns
+            .iter()
+            .position(|c| *c == name)
+            .with_context(|| format!("the dump's migrations table has no {name} column"))
+    };
+    let (version, success, checksum) = (at("version")?, at("success")?, at("checksum")?);
+    let mut applied = Vec::new();
+    for line in lines.take_while(|l| *l != "\\.") {
+        let fields: Vec<&str> = line.split('\t').collect();
+        let field = |i: usize| fields.get(i).copied().unwrap_or_default();
+        if field(success) != "t" {
+            continue;
+        }
+        let v: i64 = field(version)
+            .parse()
+            .with_context(|| format!("a migration version in the dump: {:?}", field(version)))?;
+        // bytea in COPY's text form: `\\x` and hex digits.
+        let hex = field(checksum).trim_start_matches("\\\\x");
+        applied.push((
+            v,
+            decode_hex(hex).context("a migration checksum in the dump")?,
+        ));
+    }
+    Ok(applied)
+}
+
+fn decode_hex(hex: &str) -> anyhow::Result<Vec<u8>> {
+    if !hex.len().is_multiple_of(2) {
+        bail!("odd number of hex digits");
+    }
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| {
+            hex.get(i..i + 2)
+                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+                .context("not hex")
+        })
+        .collect()
+}
+
 fn partial_path(dest: &Path) -> std::path::PathBuf {
     let mut s: OsString = dest.as_os_str().to_owned();
     s.push(format!(".partial-{}", std::process::id()));
     s.into()
 }
 
-fn run_tool(mut cmd: Command, name: &str) -> anyhow::Result<()> {
+fn run_tool(cmd: Command, name: &str) -> anyhow::Result<()> {
+    run_tool_output(cmd, name).map(|_| ())
+}
+
+/// Runs a PostgreSQL tool; its standard output, or an error with what it said.
+fn run_tool_output(mut cmd: Command, name: &str) -> anyhow::Result<Vec<u8>> {
     let out = match cmd.output() {
         Ok(out) => out,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -146,7 +221,7 @@ fn run_tool(mut cmd: Command, name: &str) -> anyhow::Result<()> {
             String::from_utf8_lossy(&out.stderr).trim()
         );
     }
-    Ok(())
+    Ok(out.stdout)
 }
 
 /// A database URL as libpq's tools take it: the password moved out of the command
@@ -185,7 +260,20 @@ impl Libpq {
 
 #[cfg(test)]
 mod tests {
-    use super::Libpq;
+    use super::{Libpq, parse_copy_migrations};
+
+    #[test]
+    fn migrations_are_read_from_a_dump_script() {
+        let script = "SET x = 1;\n\
+            COPY public._sqlx_migrations (version, description, installed_on, success, checksum, execution_time) FROM stdin;\n\
+            1\ttenants\t2026-12-01 13:51:45+00\tt\t\\\\x1da5ff\t99\n\
+            2\tbroken\t2026-12-01 13:51:45+00\tf\t\\\\x00\t1\n\
+            3\tauthz\t2026-12-01 13:51:45+00\tt\t\\\\x0a\t2\n\
+            \\.\n\nSELECT 1;\n";
+        let applied = parse_copy_migrations(script).unwrap();
+        assert_eq!(applied, vec![(1, vec![0x1d, 0xa5, 0xff]), (3, vec![0x0a])]);
+        assert!(parse_copy_migrations("SELECT 1;\n").is_err());
+    }
 
     #[test]
     fn the_password_leaves_the_command_line() {

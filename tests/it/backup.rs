@@ -311,3 +311,45 @@ async fn restore_refuses_what_is_not_a_sound_yui_database() {
     );
     store.close().await;
 }
+
+/// A PostgreSQL dump from a newer release is refused before anything is dropped:
+/// its migrations are read out of the file first.
+#[tokio::test]
+async fn a_postgres_dump_from_a_newer_release_is_refused_before_restoring() {
+    let Some(source) = TestDb::create(Backend::Postgres).await else {
+        return;
+    };
+    if !postgres_tools() {
+        return;
+    }
+    let store = source.connect().await;
+    if let Store::Postgres(pool) = &store {
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+             VALUES (99990101000000, 'from the future', true, '\\x00', 0)",
+        )
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+    store.close().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("newer.dump");
+    let out = yui(&source.url, &["backup", file.to_str().unwrap()]).await;
+    assert!(out.status.success(), "{out:?}");
+
+    let target = TestDb::create_empty(Backend::Postgres).await.unwrap();
+    let out = yui(&target.url, &["restore", file.to_str().unwrap()]).await;
+    assert!(!out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("does not know"),
+        "{out:?}"
+    );
+    let store = target.connect().await;
+    assert_eq!(
+        store.health().await,
+        Err(yui_store::Unhealthy::SchemaMissing),
+        "nothing was restored"
+    );
+    store.close().await;
+}

@@ -364,6 +364,12 @@ fn check_known(applied: &[(i64, Vec<u8>)], migrator: &sqlx::migrate::Migrator) -
     Ok(applied.len())
 }
 
+/// Checks migrations read out of a PostgreSQL dump (version and checksum of each
+/// applied one) before it is restored, as [`restore_sqlite`] checks its backup.
+pub fn check_postgres_dump(applied: &[(i64, Vec<u8>)]) -> Result<usize> {
+    check_known(applied, &POSTGRES_MIGRATOR)
+}
+
 impl Store {
     /// How many other sessions are connected to this PostgreSQL database (`None` on
     /// SQLite, where [`restore_sqlite`] checks by locking the file).
