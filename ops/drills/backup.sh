@@ -4,7 +4,7 @@
 # back as a new database, which must pass SQLite's integrity check, hold every
 # registration acknowledged before the backup began, and serve.
 #
-#   bash ops/drills/backup.sh              # from the repository root; ~30 s
+#   bash ops/drills/backup.sh              # from the repository root; ~15 s
 #   YUI_BIN=target/release/yui KEEP=1 bash ops/drills/backup.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -58,7 +58,7 @@ HTTP=$(free_port)
 base="http://127.0.0.1:$HTTP"
 live="sqlite://$work/live.db"
 (cd "$work" && YUI_DATABASE_URL=$live YUI_LOG=info exec env -u YUI_ADDR YUI_TENANTS_DIR="$root/tenants" \
-  YUI_SHUTDOWN_GRACE_SECS=0 "$YUI_BIN" serve --demo --addr "127.0.0.1:$HTTP" >"$work/yui.log" 2>&1) &
+  YUI_SHUTDOWN_GRACE_SECS=0 NO_COLOR=1 "$YUI_BIN" serve --demo --addr "127.0.0.1:$HTTP" >"$work/yui.log" 2>&1) &
 yui_pid=$!
 pids+=($yui_pid)
 wait_ready "$base" $yui_pid || fail "Yui did not become ready"
