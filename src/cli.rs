@@ -63,6 +63,25 @@ enum Command {
         #[command(subcommand)]
         command: CertificatesCommand,
     },
+    /// Copy the database to a new file while the platform keeps serving.
+    /// SQLite: SQLite's online backup API, one consistent state. PostgreSQL:
+    /// `pg_dump --format=custom` (pg_dump must be installed).
+    Backup {
+        /// The file to write; it must not exist yet.
+        #[arg(value_name = "PATH")]
+        path: PathBuf,
+    },
+    /// Replace the database with a backup. Stop every `yui serve` on the database
+    /// first: the restore refuses while the database is in use. SQLite: the backup
+    /// is checked (integrity, migrations known to this release) and swapped in with
+    /// one rename; the replaced file is kept as `<name>.pre-restore`. PostgreSQL:
+    /// `pg_restore --clean --if-exists --single-transaction` into the configured
+    /// (existing, possibly empty) database.
+    Restore {
+        /// A file made by `yui backup`.
+        #[arg(value_name = "PATH")]
+        path: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Copy, Subcommand)]
@@ -269,6 +288,8 @@ async fn run_with_config(command: Command, config: Config) -> anyhow::Result<()>
         }
         // Handled in `run` before any configuration is read.
         Command::Match { .. } => Ok(()),
+        Command::Backup { path } => crate::backup::backup(&config, &path).await,
+        Command::Restore { path } => crate::backup::restore(&config, &path).await,
         Command::Certificates {
             command: CertificatesCommand::RotateKey,
         } => {
@@ -519,6 +540,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         shutdown_grace: Duration::from_secs(config.shutdown_grace_secs),
         newsletter_per_minute: config.newsletter_per_minute.max(1),
         certificate_key: config.certificate_key()?,
+        metrics_token: config.metrics_token()?,
         ..yui_web::WebSettings::default()
     };
     let clock: yui_web::Clock = std::sync::Arc::new(now);

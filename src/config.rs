@@ -61,6 +61,31 @@ pub struct Config {
     /// secret store) rather than in the database. Unset: the database holds the key
     /// (`yui certificates rotate-key` rotates it).
     pub certificate_signing_key: Option<String>,
+    /// `/metrics` for Prometheus (`[metrics]`): off unless enabled, and then only
+    /// for scrapers presenting the token.
+    pub metrics: MetricsConfig,
+}
+
+/// `[metrics]`: `enabled = true` with a `token` serves `/metrics` on the main
+/// address to `Authorization: Bearer <token>`; everyone else gets 401.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    pub enabled: bool,
+    /// At least 16 characters; identical on every node a scraper reads.
+    pub token: Option<String>,
+}
+
+/// The shortest metrics token accepted: guessing one must not be practical.
+pub const METRICS_TOKEN_MIN_LEN: usize = 16;
+
+impl std::fmt::Debug for MetricsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetricsConfig")
+            .field("enabled", &self.enabled)
+            .field("token", &self.token.as_ref().map(|_| "***"))
+            .finish()
+    }
 }
 
 impl Default for Config {
@@ -81,6 +106,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             newsletter_per_minute: yui_domain::newsletter::DEFAULT_PER_MINUTE,
             certificate_signing_key: None,
+            metrics: MetricsConfig::default(),
         }
     }
 }
@@ -107,6 +133,7 @@ impl std::fmt::Debug for Config {
                 "certificate_signing_key",
                 &self.certificate_signing_key.as_ref().map(|_| "***"),
             )
+            .field("metrics", &self.metrics)
             .finish()
     }
 }
@@ -188,7 +215,27 @@ impl Config {
             ));
         }
         config.trusted_proxies()?;
+        config.metrics_token()?;
         Ok(config)
+    }
+
+    /// The token `/metrics` asks for, when metrics are on. On without a token (or
+    /// with a short one) is an error: metrics are never public by accident.
+    pub fn metrics_token(&self) -> Result<Option<yui_web::MetricsToken>, ConfigError> {
+        if !self.metrics.enabled {
+            return Ok(None);
+        }
+        match self.metrics.token.as_deref().map(str::trim) {
+            Some(t) if t.chars().count() >= METRICS_TOKEN_MIN_LEN => {
+                Ok(Some(yui_web::MetricsToken::new(t)))
+            }
+            Some(_) => Err(ConfigError::Invalid(format!(
+                "metrics.token: use at least {METRICS_TOKEN_MIN_LEN} characters"
+            ))),
+            None => Err(ConfigError::Invalid(
+                "metrics.token: required when metrics.enabled is true (scrapers send it as a bearer token)".to_owned(),
+            )),
+        }
     }
 
     /// The trusted proxies, parsed; a bad entry is an error that names it.
@@ -262,6 +309,35 @@ mod tests {
             let c = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
             let err = c.certificate_key().unwrap_err().to_string();
             assert!(err.contains("certificate_signing_key"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn metrics_are_off_by_default_and_need_a_token() {
+        figment::Jail::expect_with(|jail| {
+            let c = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            assert!(c.metrics_token().map_err(|e| e.to_string())?.is_none());
+            jail.set_env("YUI_METRICS__ENABLED", "true");
+            let err = Config::load(None, &Overrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("metrics.token"), "{err}");
+            jail.set_env("YUI_METRICS__TOKEN", "short");
+            let err = Config::load(None, &Overrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("at least 16"), "{err}");
+            let secret = "scrape-me-0123456789";
+            jail.set_env("YUI_METRICS__TOKEN", secret);
+            let c = Config::load(None, &Overrides::default()).map_err(|e| e.to_string())?;
+            assert!(c.metrics_token().map_err(|e| e.to_string())?.is_some());
+            assert!(!format!("{c:?}").contains(secret));
+            jail.create_file("yui.toml", "[metrics]\nenabled = true\ntokn = \"x\"\n")?;
+            let err = Config::load(None, &Overrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("tokn"), "{err}");
             Ok(())
         });
     }

@@ -48,3 +48,7 @@ mod onboarding;
 mod leaving;
 // Tenant settings in pages and tenant files round trip (issue 14, item 3).
 mod tenant_settings;
+// Backups and restores under load (issue 14, item 5).
+mod backup;
+// /metrics for Prometheus (issue 14, item 5).
+mod metrics;

@@ -170,6 +170,12 @@ impl TestApp {
         }
     }
 
+    /// The database's URL as its owner (the role that migrates, and that backups
+    /// need: the application's role cannot read past row-level security).
+    pub fn owner_database_url(&self) -> &str {
+        &self._db.url
+    }
+
     /// Every stored value as text (see [`TestDb::dump_text`]).
     pub async fn dump_database(&self) -> String {
         self._db.dump_text().await

@@ -10,6 +10,7 @@
 mod accounts;
 mod applications;
 mod audit;
+pub mod backup;
 mod case_studies;
 mod certificates;
 mod diagnostics;
@@ -251,6 +252,24 @@ async fn set_scope(tx: &mut StoreTx, scope: TenantScope) -> Result<()> {
     Ok(())
 }
 
+/// How many connections a pool holds and how many of them wait for work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// The most it may open.
+    pub max: u32,
+    /// Open now, idle or in use.
+    pub size: u32,
+    /// Open and waiting for a request.
+    pub idle: u32,
+}
+
+impl PoolStats {
+    /// Open connections lent out right now.
+    pub fn in_use(&self) -> u32 {
+        self.size.saturating_sub(self.idle)
+    }
+}
+
 /// Connection settings beyond the URL.
 #[derive(Debug, Clone)]
 pub struct ConnectSettings {
@@ -427,6 +446,15 @@ impl Store {
         };
         set_scope(&mut tx, scope).await?;
         Ok(tx)
+    }
+
+    /// The connection pool as it is now, for `/metrics`.
+    pub fn pool_stats(&self) -> PoolStats {
+        with_pool!(self, pool => PoolStats {
+            max: pool.options().get_max_connections(),
+            size: pool.size(),
+            idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+        })
     }
 
     /// Closes the pool, waiting for connections in use to be returned.

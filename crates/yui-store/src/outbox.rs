@@ -409,6 +409,19 @@ impl PlatformTx {
         Ok(counts)
     }
 
+    /// How many mails are pending and when the oldest of them was queued (for
+    /// `/metrics`: a growing age means the workers are stuck, not merely busy).
+    #[instrument(skip_all, err(level = "warn"))]
+    pub async fn pending_mail(&mut self) -> Result<(i64, Option<DateTime<Utc>>)> {
+        with_tx!(&mut self.tx, conn => {
+            Ok(sqlx::query_as(
+                "SELECT COUNT(*), MIN(created_at) FROM mail_outbox WHERE status = 'pending'",
+            )
+            .fetch_one(&mut **conn)
+            .await?)
+        })
+    }
+
     /// Deletes sent and failed rows created before `before`. Rows keep addresses
     /// and sign-in links, so they should not outlive their use; returns how many
     /// rows went.

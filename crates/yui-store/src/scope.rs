@@ -55,6 +55,8 @@ pub enum PlatformReason {
     /// Certificates of activity: anyone checks one by its unguessable code without
     /// an account, and the platform's signing keys belong to no tenant.
     Certificates,
+    /// `/metrics`: how much mail waits across every tenant, counted, never read.
+    Metrics,
 }
 
 impl PlatformReason {
@@ -73,6 +75,7 @@ impl PlatformReason {
             PlatformReason::EventReminders => "event_reminders",
             PlatformReason::AnonymousStatistics => "anonymous_statistics",
             PlatformReason::Certificates => "certificates",
+            PlatformReason::Metrics => "metrics",
         }
     }
 }

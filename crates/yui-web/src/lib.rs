@@ -10,6 +10,7 @@ mod error;
 pub mod extract;
 pub mod features;
 mod i18n;
+mod metrics;
 mod render;
 pub mod security;
 mod trace;
@@ -27,6 +28,7 @@ use yui_store::{SessionPolicy, Store};
 pub use api::ApiDoc;
 pub use error::{ApiError, PageError, WebError};
 pub use i18n::Catalogs;
+pub use metrics::MetricsToken;
 pub use yui_store::Limit;
 
 /// What every handler can reach.
@@ -73,6 +75,9 @@ pub struct WebSettings {
     /// time it signs; a different key configured later retires the one before (a
     /// rotation), and the retired keys keep verifying what they signed.
     pub certificate_key: Option<yui_domain::certificate::KeyPair>,
+    /// `/metrics`, served to whoever presents this bearer token; `None` (the
+    /// default): no such route, and requests are not counted.
+    pub metrics_token: Option<MetricsToken>,
 }
 
 /// The limits of sign-in attempts and mailed links. Each key gets some free attempts,
@@ -139,6 +144,7 @@ impl Default for WebSettings {
             shutdown_grace: std::time::Duration::ZERO,
             newsletter_per_minute: yui_domain::newsletter::DEFAULT_PER_MINUTE,
             certificate_key: None,
+            metrics_token: None,
         }
     }
 }
@@ -173,6 +179,8 @@ struct Shared {
     tenants: extract::TenantCache,
     /// Set when shutdown begins: `/readyz` then answers 503 while requests are served.
     draining: std::sync::atomic::AtomicBool,
+    /// Request counters and the `/metrics` registry, when metrics are on.
+    metrics: Option<Arc<metrics::Metrics>>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -210,6 +218,7 @@ impl AppState {
         mail_waker: Arc<tokio::sync::Notify>,
     ) -> Result<AppState, WebError> {
         let catalogs = Catalogs::load()?;
+        let metrics = settings.metrics_token.clone().map(metrics::Metrics::new);
         Ok(AppState {
             store,
             authz,
@@ -225,6 +234,7 @@ impl AppState {
                 top_level: features::public::TopLevelCache::default(),
                 tenants: extract::TenantCache::default(),
                 draining: std::sync::atomic::AtomicBool::new(false),
+                metrics,
             }),
         })
     }
@@ -279,15 +289,28 @@ pub fn router(state: AppState) -> Router {
         ),
     ];
     let over_tls = state.inner.settings.over_tls();
-    let mut app = Router::new()
+    let mut routes = Router::new()
         .merge(features::router())
         .merge(api::router())
-        .merge(assets::router())
-        .fallback(features::public::not_found)
-        .layer(axum::middleware::from_fn_with_state(
+        .merge(assets::router());
+    if state.inner.metrics.is_some() {
+        routes = routes.route("/metrics", axum::routing::get(metrics::scrape));
+    }
+    let mut routes =
+        routes
+            .fallback(features::public::not_found)
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                render::failures::render_failures,
+            ));
+    if state.inner.metrics.is_some() {
+        // Inside the router, where the matched route template is known.
+        routes = routes.layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            render::failures::render_failures,
-        ))
+            metrics::record,
+        ));
+    }
+    let mut app = routes
         .with_state(state.clone())
         .layer(axum::middleware::from_fn_with_state(
             state,

@@ -65,7 +65,7 @@ pub(crate) async fn render_failures(
 
 /// Answers meant for programs, not people.
 fn is_machine_path(path: &str) -> bool {
-    path.starts_with("/api/") || path == "/healthz" || path == "/readyz"
+    path.starts_with("/api/") || path == "/healthz" || path == "/readyz" || path == "/metrics"
 }
 
 /// A failed answer to a program: JSON as the API promises, whatever produced it
