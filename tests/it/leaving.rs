@@ -69,6 +69,15 @@ async fn an_export_needs_a_second_operator_and_holds_every_table_without_secrets
     let res = ask(app, &a, "kamaishi", "export", "   ").await;
     assert_eq!(res.status(), 422);
     assert!(res.text().await.unwrap().contains("理由"));
+    let res = app
+        .open(&a, "/ops/tenants/kamaishi")
+        .await
+        .form("/ops/tenants/kamaishi/leaving")
+        .forge("kind", "bogus")
+        .set("reason", "理由")
+        .submit(&a)
+        .await;
+    assert_eq!(res.status(), 422);
     let res = ask(app, &a, "kamaishi", "export", "移行先の基盤へ移るため").await;
     assert_eq!(res.status(), 303);
     // Asking again while it is open adds nothing.
@@ -89,7 +98,7 @@ async fn an_export_needs_a_second_operator_and_holds_every_table_without_secrets
     let csrf = app
         .open(&a, "/ops/tenants/kamaishi")
         .await
-        .form("/ops/tenants/kamaishi/invite")
+        .form("/ops/tenants/kamaishi/leaving")
         .value("csrf")
         .unwrap();
     let res = a
@@ -196,7 +205,7 @@ async fn a_deletion_waits_is_confirmed_erases_people_and_keeps_the_figures(app: 
     let csrf = app
         .open(&a, "/ops/tenants/iwate")
         .await
-        .form("/ops/tenants/iwate/invite")
+        .form("/ops/tenants/iwate/leaving")
         .value("csrf")
         .unwrap();
     let res = a

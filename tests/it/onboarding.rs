@@ -105,6 +105,15 @@ async fn an_operator_onboards_a_municipality_picked_from_the_list(app: &TestApp)
     assert!(api.iter().all(|t| t["slug"] != "tono"));
     let landing = app.page(&app.client(), "/t/tono/").await;
     assert!(landing.contains("公開の準備中") && landing.contains("noindex"));
+    for path in [
+        "/api/v1/tenants/tono/events",
+        "/api/v1/tenants/tono/projects",
+    ] {
+        assert_eq!(app.get(path).await.status(), 404, "{path}");
+    }
+    // Nobody joins it yet: its consent wording is not final.
+    let (talent, _) = person(app, "人材", "talent@example.jp").await;
+    assert_eq!(app.status(&talent, "/t/tono/join").await, 404);
     let console = app.page(&ops, "/ops/tenants/tono").await;
     assert!(console.contains("準備中") && console.contains("返事待ちの管理者の招待があります"));
 
@@ -172,6 +181,15 @@ async fn onboarding_refuses_what_is_taken_unknown_or_hostile_and_keeps_the_input
     );
     assert!(!html.contains("<script>alert(1)"));
     assert!(html.contains("value=\"not-an-address\""));
+    // A name is one line: it goes into mail headers.
+    let res = page
+        .form("/ops/tenants")
+        .forge("name_ja", "大船渡市\r\nBcc: evil@example.com")
+        .set("admin_email", "admin@city.ofunato.example.jp")
+        .submit(&ops)
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(app.store.tenant_by_slug("ofunato").await.is_err());
     // Now only the slug is wrong: it is taken.
     let again = crate::support::Page::new(&app.url("/ops/tenants"), html);
     let res = again
@@ -407,31 +425,56 @@ async fn the_console_is_for_operators_only(app: &TestApp) {
         .await;
     assert_eq!(res.status(), 404);
     assert!(app.store.tenant_by_slug("tono").await.is_err());
-    let res = app
-        .open(&ops, "/ops/tenants/iwate")
+    // A live region gets no administrator from the console: an operator could
+    // otherwise make themselves its staff and read its members.
+    let page = app.open(&ops, "/ops/tenants/iwate").await;
+    assert!(!page.html().contains("/ops/tenants/iwate/invite"));
+    let ops_token = page
+        .form("/ops/tenants/iwate/leaving")
+        .value("csrf")
+        .unwrap();
+    let res = ops
+        .post(app.url("/ops/tenants/iwate/invite"))
+        .form(&[
+            ("csrf", ops_token.as_str()),
+            ("admin_email", "ops@yui.example"),
+        ])
+        .send()
         .await
-        .form("/ops/tenants/iwate/invite")
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    // A region being set up: the operator re-invites; a bad address is named and kept.
+    let res = app
+        .open(&ops, "/ops/tenants/new?code=032085")
+        .await
+        .form("/ops/tenants")
+        .set("admin_email", "first@city.tono.example.jp")
+        .submit(&ops)
+        .await;
+    assert_eq!(res.status(), 303);
+    let page = app.open(&ops, "/ops/tenants/tono").await;
+    // The operator's invitation form, sent by a tenant admin with their own token.
+    let res = page
+        .form("/ops/tenants/tono/invite")
         .set("admin_email", "b@example.jp")
         .forge("csrf", &token)
         .submit(&admin)
         .await;
     assert_eq!(res.status(), 404);
-    // The operator re-invites; a bad address is named and kept.
-    let page = app.open(&ops, "/ops/tenants/iwate").await;
     let res = page
-        .form("/ops/tenants/iwate/invite")
+        .form("/ops/tenants/tono/invite")
         .set("admin_email", "bad address")
         .submit(&ops)
         .await;
     assert_eq!(res.status(), 422);
     assert!(res.text().await.unwrap().contains("value=\"bad address\""));
     let res = page
-        .form("/ops/tenants/iwate/invite")
-        .set("admin_email", "second.admin@iwate.example")
+        .form("/ops/tenants/tono/invite")
+        .set("admin_email", "second@city.tono.example.jp")
         .submit(&ops)
         .await;
     assert_eq!(res.status(), 303);
-    invitation_path(app, "second.admin@iwate.example", "iwate", 1).await;
+    invitation_path(app, "second@city.tono.example.jp", "tono", 1).await;
 }
 
 async fn the_overview_counts_tenants_by_prefecture_and_state(app: &TestApp) {

@@ -5,7 +5,7 @@
 use crate::account::{Email, FieldError, Problem};
 use crate::locale::{Locale, Localized};
 use crate::localgov::{LocalGov, MemberProblem, NationalList};
-use crate::settings::{NAME_MAX, SettingRule, check_kana, check_text};
+use crate::settings::{NAME_MAX, SettingRule, check_kana, check_line};
 use crate::tenant::{
     Branding, Consent, EventFormat, EventSettings, EventTemplate, LocalGovCode, MailSender, Member,
     Names, RoundTemplate, Scouting, Templates, Tenant, TenantKind, valid_slug,
@@ -135,6 +135,14 @@ impl NewRegion {
     }
 }
 
+/// Slugs a region may not take: words of the platform's own addresses (the console's
+/// `/ops/tenants/new` would hide a region called `new`) and names people would take
+/// for the platform itself.
+pub const RESERVED_SLUGS: &[&str] = &[
+    "new", "ops", "api", "admin", "www", "t", "a", "me", "account", "signin", "signup", "static",
+    "assets", "settings", "setup", "yui", "demo", "test", "mail", "help",
+];
+
 /// What the onboarding form posts, as typed.
 #[derive(Debug, Clone, Default)]
 pub struct RegionForm<'a> {
@@ -185,6 +193,8 @@ pub fn check_region(
         fail(&mut errors, "slug", Problem::Required);
     } else if !valid_slug(&slug) {
         fail(&mut errors, "slug", Problem::InvalidSlug);
+    } else if RESERVED_SLUGS.contains(&slug.as_str()) {
+        fail(&mut errors, "slug", Problem::Taken);
     }
     // The same rules as the tenant file and the settings pages.
     let mut rule = |field: &'static str, checked: Result<String, SettingRule>| {
@@ -197,8 +207,8 @@ pub fn check_region(
         })
     };
     let names = Names {
-        ja: rule("name_ja", check_text(form.name_ja, NAME_MAX)),
-        en: rule("name_en", check_text(form.name_en, NAME_MAX)),
+        ja: rule("name_ja", check_line(form.name_ja, NAME_MAX)),
+        en: rule("name_en", check_line(form.name_en, NAME_MAX)),
         kana: rule("name_kana", check_kana(form.name_kana)),
     };
     let default_locale = Locale::parse(form.default_locale).unwrap_or_else(|| {
@@ -364,6 +374,9 @@ mod tests {
         // The Northern Territories' villages are on the list but cannot be onboarded.
         let (errors, _) = check_region(&form("016951", "shikotan"), list, |_| None).unwrap_err();
         assert_eq!(errors[0].field, "code");
+        // Words of the platform's own addresses are not regions' slugs.
+        let (errors, _) = check_region(&form("032093", "new"), list, |_| None).unwrap_err();
+        assert_eq!(errors[0].field, "slug");
     }
 
     #[test]

@@ -245,7 +245,13 @@ pub fn check_sender_address(value: &str) -> Result<String, SettingRule> {
 
 /// The name tenant mail comes from: one line (it goes into a header).
 pub fn check_sender_name(value: &str) -> Result<String, SettingRule> {
-    let v = check_text(value, SENDER_NAME_MAX)?;
+    check_line(value, SENDER_NAME_MAX)
+}
+
+/// A one-line text (a name): [`check_text`] without line breaks or other control
+/// characters, since names end up in mail headers and in one-line file values.
+pub fn check_line(value: &str, max: usize) -> Result<String, SettingRule> {
+    let v = check_text(value, max)?;
     if v.chars().any(char::is_control) {
         Err(SettingRule::LineBreak)
     } else {
@@ -550,8 +556,8 @@ impl NamesForm {
         let mut f = Fields::default();
         let mut t = current.clone();
         t.name = Names {
-            ja: f.take("name_ja", check_text(&self.name_ja, NAME_MAX)),
-            en: f.take("name_en", check_text(&self.name_en, NAME_MAX)),
+            ja: f.take("name_ja", check_line(&self.name_ja, NAME_MAX)),
+            en: f.take("name_en", check_line(&self.name_en, NAME_MAX)),
             kana: f.take("name_kana", check_kana(&self.name_kana)),
         };
         match Locale::parse(self.default_locale.trim()) {

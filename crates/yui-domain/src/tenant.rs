@@ -487,9 +487,15 @@ impl Checker<'_> {
     fn names(&mut self, n: &Spanned<RawNames>, key: &str) -> Names {
         let n = n.get_ref();
         let kana = settings::check_kana(n.kana.get_ref());
+        let ja = settings::check_line(n.ja.get_ref(), settings::NAME_MAX);
+        let en = settings::check_line(n.en.get_ref(), settings::NAME_MAX);
         Names {
-            ja: self.text(&n.ja, &format!("{key}.ja"), settings::NAME_MAX),
-            en: self.text(&n.en, &format!("{key}.en"), settings::NAME_MAX),
+            ja: self.rule(&n.ja, &format!("{key}.ja"), ja, || {
+                n.ja.get_ref().trim().to_owned()
+            }),
+            en: self.rule(&n.en, &format!("{key}.en"), en, || {
+                n.en.get_ref().trim().to_owned()
+            }),
             kana: self.rule(&n.kana, &format!("{key}.kana"), kana, || {
                 n.kana.get_ref().trim().to_owned()
             }),

@@ -303,7 +303,15 @@ pub(crate) fn build_message(mail: &QueuedMail) -> std::result::Result<Message, S
         Address::from_str(a)
             .map_err(|e| SendError::permanent(format!("{a:?} is not a mail address: {e}")))
     };
-    let from_name = Some(mail.from_name.clone()).filter(|n| !n.trim().is_empty());
+    // A header value never carries a line break, whatever was stored (a name saved
+    // before names were checked for them): lettre panics on one, which would stop
+    // the worker for every region's mail.
+    let one_line = |s: &str| -> String {
+        s.chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect()
+    };
+    let from_name = Some(one_line(&mail.from_name)).filter(|n| !n.trim().is_empty());
     let alternative =
         MultiPart::alternative_plain_html(mail.body_text.clone(), mail.body_html.clone());
     let body = match &mail.attachment {
@@ -338,7 +346,7 @@ pub(crate) fn build_message(mail: &QueuedMail) -> std::result::Result<Message, S
     builder
         .from(Mailbox::new(from_name, address(&mail.from_address)?))
         .to(Mailbox::new(None, address(&mail.to_address)?))
-        .subject(mail.subject.clone())
+        .subject(one_line(&mail.subject))
         .message_id(Some(mail.message_id.clone()))
         // The time the mail was written, not the time of this attempt: a retried
         // mail is the same mail.

@@ -1293,7 +1293,8 @@ impl PlatformTx {
     pub async fn list_events(&mut self, q: &EventQuery) -> Result<Vec<EventListing>> {
         let mut filter = vec![
             "e.status = 'published'".to_owned(),
-            "t.status = 'active'".to_owned(),
+            // Regions being set up are not listed anywhere yet.
+            "t.status = 'active' AND t.setting_up_since IS NULL".to_owned(),
         ];
         let mut n = 1;
         let mut next = || {

@@ -130,8 +130,13 @@ async fn tenant_tables(tx: &mut StoreTx) -> Result<Vec<String>> {
 
 /// Secrets are never exported: hashes of passwords, tokens and links.
 fn is_secret(column: &str) -> bool {
-    column.ends_with("_hash") || column.contains("secret")
+    column.ends_with("_hash") || column.contains("secret") || column.contains("token")
 }
+
+/// Tables never exported: mail as sent carries working links (an open invitation
+/// would let whoever holds the archive become the region's administrator); API
+/// tokens are credentials; the leaving requests are the platform's.
+const NOT_EXPORTED: &[&str] = &["mail_outbox", "api_tokens", "tenant_leaving"];
 
 impl PlatformTx {
     /// Records a request. One open request per tenant and kind: another is
@@ -283,7 +288,10 @@ impl PlatformTx {
     ) -> Result<Vec<(String, String)>> {
         let tables = tenant_tables(&mut self.tx).await?;
         let mut out = Vec::with_capacity(tables.len());
-        for table in tables {
+        for table in tables
+            .into_iter()
+            .filter(|t| !NOT_EXPORTED.contains(&t.as_str()))
+        {
             let json: String = match &mut self.tx {
                 StoreTx::Sqlite(conn) => {
                     let columns: Vec<(String, String)> =
@@ -316,7 +324,7 @@ impl PlatformTx {
                         "SELECT COALESCE(jsonb_agg(to_jsonb(t) - ARRAY(
                              SELECT column_name::text FROM information_schema.columns
                              WHERE table_schema = current_schema() AND table_name = $2
-                               AND (column_name LIKE '%\\_hash' OR column_name LIKE '%secret%'))), '[]'::jsonb)::text
+                               AND (column_name LIKE '%\\_hash' OR column_name LIKE '%secret%' OR column_name LIKE '%token%'))), '[]'::jsonb)::text
                          FROM \"{table}\" t WHERE tenant_id = $1"
                     ))
                     .bind(tenant)

@@ -782,7 +782,7 @@ impl AccountTx {
                 let rows: Vec<ProjectFacets> = sqlx::query_as(&format!(
                     "{PROJECT_FACETS}
                      WHERE substr(h.municipality_code, 1, 2) = $1 AND p.status = 'open'
-                       AND p.visibility = 'public' AND h.status = 'approved' AND t.status = 'active'
+                       AND p.visibility = 'public' AND h.status = 'approved' AND t.status = 'active' AND t.setting_up_since IS NULL
                      ORDER BY p.id DESC LIMIT $2"
                 ))
                 .bind(format!("{prefecture:02}"))

@@ -32,6 +32,16 @@ impl TenantPath {
             .map(|(_, v)| v.to_owned())
     }
 
+    /// A tenant whose public listings anyone may read: live, and not being set up
+    /// (such a region is not found until its administrator puts it live).
+    pub(crate) async fn load_listed(state: &AppState, slug: &str) -> Result<TenantPath, WebError> {
+        let tenant = Self::load(state, slug).await?;
+        if tenant.record.is_setting_up() {
+            return Err(WebError::NotFound);
+        }
+        Ok(tenant)
+    }
+
     pub(crate) async fn load(state: &AppState, slug: &str) -> Result<TenantPath, WebError> {
         let tenant = Self::load_even_suspended(state, slug).await?;
         if tenant.is_suspended() {

@@ -96,11 +96,15 @@ async fn look_up(
     let authz = state.authz.snapshot();
     let now = state.now();
     // A region's first administrator is invited by whoever onboarded it: an
-    // operator, or the administrator of its prefecture (its parent).
+    // operator, or the administrator of its prefecture (its parent); only while it
+    // is being set up, so that neither can make themselves staff of a live region
+    // and read its members.
     let parent = tenant.record.tenant.parent.as_deref();
+    let onboarding = tenant.record.is_setting_up();
     let still_allowed = invitation.invited_by.is_some_and(|by| {
         authz.check(by, tenant.slug(), needed, now)
             || (invitation.host_id.is_none()
+                && onboarding
                 && (authz.check_platform(by, Permission::TenantOnboard, now)
                     || parent
                         .is_some_and(|p| authz.check(by, p, Permission::TenantConfigure, now))))

@@ -226,7 +226,7 @@ pub async fn list(
     State(state): State<AppState>,
     Path(slug): Path<String>,
 ) -> Result<Json<Vec<PublicEvent>>, ApiError> {
-    let tenant = TenantPath::load(&state, &slug).await?;
+    let tenant = TenantPath::load_listed(&state, &slug).await?;
     let mut tx = state.store.tenant(tenant.id).read().await?;
     let events = tx.events(true, None, Some(state.now()), LIST_LIMIT).await?;
     tx.commit().await?;

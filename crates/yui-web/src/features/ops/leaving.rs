@@ -234,7 +234,8 @@ const README: &str = "Yui: a region's whole data, exported when it leaves the pl
 tables/<table>.json  every row of each table that carries the region's tenant_id, as\n\
                      a JSON array of objects (column name: value). Times are UTC.\n\
                      Binary columns are hexadecimal text. Password, token and link\n\
-                     hashes are left out.\n\
+                     hashes are left out, and so are the mail as sent (its links\n\
+                     still work) and API tokens.\n\
 members.json         the region's talent members whose consent is live: account id,\n\
                      name, reading, prefecture of residence (1-47), consent version\n\
                      and time, and whether hosts may see them. Profiles stay with\n\

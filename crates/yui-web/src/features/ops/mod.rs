@@ -511,8 +511,13 @@ async fn invite(
     CsrfForm(form): CsrfForm<InviteAdminForm>,
 ) -> Result<Response, PageError> {
     let locale = lang.or(Locale::Ja);
-    // The tenant exists (or the page is a 404) before the address is judged.
-    TenantPath::load_even_suspended(&state, &slug).await?;
+    // The tenant exists (or the page is a 404) before the address is judged. Only a
+    // region still being set up gets its administrator from the console: in a live
+    // one, an operator could otherwise make themselves staff and read its members.
+    let tenant = TenantPath::load_even_suspended(&state, &slug).await?;
+    if !tenant.record.is_setting_up() {
+        return Err(WebError::NotFound.into());
+    }
     let email = match Email::parse("admin_email", &form.admin_email) {
         Ok(e) => e,
         Err(e) => {

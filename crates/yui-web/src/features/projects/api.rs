@@ -105,7 +105,7 @@ pub async fn public_list(
     Path(slug): Path<String>,
     Query(page): Query<super::public::Before>,
 ) -> Result<Json<Vec<PublicProject>>, ApiError> {
-    let tenant = TenantPath::load(&state, &slug).await?;
+    let tenant = TenantPath::load_listed(&state, &slug).await?;
     let mut tx = state.store.tenant(tenant.id).read().await?;
     let projects = tx
         .open_public_projects(page.id(), super::public::LIST_LIMIT)

@@ -125,6 +125,10 @@ pub(super) async fn page(
     Query(q): Query<JoinQuery>,
 ) -> Result<Response, PageError> {
     let locale = lang.or(account.locale());
+    // A region being set up takes no members yet: its consent wording is not final.
+    if tenant.record.is_setting_up() {
+        return Err(crate::WebError::NotFound.into());
+    }
     let given = live_membership(&state, &account, &tenant).await?;
     let outdated = given
         .as_ref()
@@ -170,6 +174,9 @@ pub(super) async fn submit(
     CsrfForm(form): CsrfForm<JoinForm>,
 ) -> Result<Response, PageError> {
     let locale = lang.or(account.locale());
+    if tenant.record.is_setting_up() {
+        return Err(crate::WebError::NotFound.into());
+    }
     let consent = &tenant.record.tenant.consent;
     let hosts = form.consent_hosts.is_some();
     let scout = form.scout.parse::<yui_domain::ScoutId>().ok();
