@@ -55,6 +55,7 @@ talents="${SCALE_TALENTS:-1000000}"
 duration="${DURATION:-5s}"
 connections="${CONNECTIONS:-2}"
 keep="${SCALE_KEEP:-}"
+base_talents="${SCALE_BASE_TALENTS:-10000}"
 big=iwate
 password="scale-bench-2026"
 hash_from="hash@scale.yui.example"
@@ -205,80 +206,119 @@ yui_in "$empty" admin grant --email "$coordinator" --tenant "$big" --role coordi
 db_bytes="$(stat -c %s "$db")"
 
 # --- 4. serve and measure -----------------------------------------------------------------
-echo "starting yui serve (applies ${#folders[@]} folders first)..." >&2
-mapfile -t names < <(ls "$tenants")
-start_server "$tenants" "$work/serve.log"
-serve_ready_ms="$ready_ms"
-rss_start="$(mem_mb "$server_pid" VmRSS)"
-# The grant is read at start; sign-ins after the policy poll see it in any case.
-talent_cookie="$(python3 ops/bench/scale_data.py sign-in "$url" "$talent" "$password")"
-coord_cookie="$(python3 ops/bench/scale_data.py sign-in "$url" "$coordinator" "$password")"
-
 search="/t/$big/talents?q=%E5%BA%83%E5%A0%B1&skill=design&pool=on"
 pages=("/" "/t/$big/" "/me" "$search")
 labels=("home page /" "tenant page /t/$big/" "talent dashboard /me" "coordinator search /t/$big/talents?q=広報&skill=design&pool=on")
-cookies=("" "" "$talent_cookie" "$coord_cookie")
 targets=("≥ 4,900 req/s, p99 ≤ 10 ms (events.sh event page)"
   "≥ 4,900 req/s, p99 ≤ 10 ms (events.sh event page)"
   "≥ 4,900 req/s, p99 ≤ 10 ms (events.sh event page)"
   "p99 ≤ 20 ms (search.sh store search)")
-declare -a rps p50 p99 notes met
-for i in "${!pages[@]}"; do
-  page="${pages[$i]}"
-  hdr=()
-  if [[ -n "${cookies[$i]}" ]]; then hdr=(-H "Cookie: ${cookies[$i]}"); fi
-  # Every page must answer 200 before it is measured (this also warms it up once).
-  code="$(curl -sS -o "$work/page.html" -w '%{http_code}' "${hdr[@]}" "$url$page")"
-  if [[ "$code" != 200 ]]; then
-    echo "GET $page answered $code" >&2
-    exit 1
-  fi
-  if [[ "$page" == "/" ]]; then home_bytes="$(stat -c %s "$work/page.html")"; fi
-  if [[ "$page" == "$search" ]]; then found="$(grep -c '<th scope="row">' "$work/page.html" || true)"; fi
-  echo "wrk $duration ${labels[$i]}..." >&2
-  out="$(wrk -t1 -c"$connections" -d"$duration" --latency "${hdr[@]}" "$url$page")"
-  rps[$i]="$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<<"$out")"
-  p50[$i]="$(to_ms "$(awk '$1 == "50%" { print $2 }' <<<"$out")")"
-  p99[$i]="$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")"
-  non2xx="$(awk -F': *' '/Non-2xx or 3xx responses/ { print $2 }' <<<"$out")"
-  errors="$(sed -n 's/^ *Socket errors: *//p' <<<"$out")"
-  notes[$i]=""
-  if [[ -n "$non2xx" ]]; then notes[$i]+=" ($non2xx non-2xx answers)"; fi
-  if [[ -n "$errors" ]]; then notes[$i]+=" (socket errors: $errors)"; fi
-  if [[ "$page" == "$search" ]]; then
-    ok="$(awk -v p="${p99[$i]}" 'BEGIN { print (p <= 20) ? "yes" : "no" }')"
-  else
-    ok="$(awk -v r="${rps[$i]}" -v p="${p99[$i]}" 'BEGIN { print (r >= 4900 && p <= 10) ? "yes" : "no" }')"
-  fi
-  if [[ -n "${notes[$i]}" ]]; then ok="no"; fi
-  met[$i]="$ok"
-done
-sleep 5
-rss_idle="$(mem_mb "$server_pid" VmRSS)"
-rss_peak="$(mem_mb "$server_pid" VmHWM)"
-idle_met="$(awk -v m="$rss_idle" 'BEGIN { print (m <= 100) ? "yes" : "no" }')"
-stop_server
+declare -A rps p50 p99 notes met rss_start rss_idle rss_peak ready found home_bytes
+# measure NAME TENANTS_DIR: serves $db with that tenants folder (applied again at
+# start), signs the talent and the coordinator in, and runs wrk on every page.
+measure() {
+  local name="$1" dir="$2" i page code out non2xx errors ok talent_cookie coord_cookie
+  echo "[$name] starting yui serve..." >&2
+  start_server "$dir" "$work/serve-$name.log"
+  ready[$name]="$ready_ms"
+  rss_start[$name]="$(mem_mb "$server_pid" VmRSS)"
+  talent_cookie="$(python3 ops/bench/scale_data.py sign-in "$url" "$talent" "$password")"
+  coord_cookie="$(python3 ops/bench/scale_data.py sign-in "$url" "$coordinator" "$password")"
+  local cookies=("" "" "$talent_cookie" "$coord_cookie")
+  for i in "${!pages[@]}"; do
+    page="${pages[$i]}"
+    local hdr=()
+    if [[ -n "${cookies[$i]}" ]]; then hdr=(-H "Cookie: ${cookies[$i]}"); fi
+    # Every page must answer 200 before it is measured (this also warms it up once).
+    code="$(curl -sS -o "$work/page.html" -w '%{http_code}' "${hdr[@]}" "$url$page")"
+    if [[ "$code" != 200 ]]; then
+      echo "[$name] GET $page answered $code" >&2
+      exit 1
+    fi
+    if [[ "$page" == "/" ]]; then home_bytes[$name]="$(stat -c %s "$work/page.html")"; fi
+    if [[ "$page" == "$search" ]]; then found[$name]="$(grep -c '<th scope="row">' "$work/page.html" || true)"; fi
+    echo "[$name] wrk $duration ${labels[$i]}..." >&2
+    out="$(wrk -t1 -c"$connections" -d"$duration" --latency "${hdr[@]}" "$url$page")"
+    rps[$name$i]="$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<<"$out")"
+    p50[$name$i]="$(to_ms "$(awk '$1 == "50%" { print $2 }' <<<"$out")")"
+    p99[$name$i]="$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")"
+    non2xx="$(awk -F': *' '/Non-2xx or 3xx responses/ { print $2 }' <<<"$out")"
+    errors="$(sed -n 's/^ *Socket errors: *//p' <<<"$out")"
+    notes[$name$i]=""
+    if [[ -n "$non2xx" ]]; then notes[$name$i]+=" ($non2xx non-2xx answers)"; fi
+    if [[ -n "$errors" ]]; then notes[$name$i]+=" (socket errors: $errors)"; fi
+    if [[ "$page" == "$search" ]]; then
+      ok="$(awk -v p="${p99[$name$i]}" 'BEGIN { print (p <= 20) ? "yes" : "no" }')"
+    else
+      ok="$(awk -v r="${rps[$name$i]}" -v p="${p99[$name$i]}" 'BEGIN { print (r >= 4900 && p <= 10) ? "yes" : "no" }')"
+    fi
+    if [[ -n "${notes[$name$i]}" ]]; then ok="no"; fi
+    met[$name$i]="$ok"
+  done
+  sleep 5
+  rss_idle[$name]="$(mem_mb "$server_pid" VmRSS)"
+  rss_peak[$name]="$(mem_mb "$server_pid" VmHWM)"
+  stop_server
+}
+measure national "$tenants"
+idle_met="$(awk -v m="${rss_idle[national]}" 'BEGIN { print (m <= 100) ? "yes" : "no" }')"
+n_tenants="$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM tenants").fetchone()[0])' "$db")"
 
-# --- 5. report ------------------------------------------------------------------------------
+# --- 5. the same pages on the repository's tenants alone (the baseline) -----------------
+# What the pages cost where nothing is national: the seed tenants and
+# $SCALE_BASE_TALENTS talents made the same way. The ratio of the two says what the
+# national scale itself costs, on the machine as loaded during the run.
+echo "[seeds] a database with the repository's tenants and $base_talents talents..." >&2
+national_db="$db"
+db="$work/seeds.db"
+seeds="$work/seed-tenants"
+mkdir -p "$seeds"
+for d in tenants/*/; do
+  if [[ -f "$d/tenant.toml" ]]; then cp -R "$d" "$seeds/$(basename "$d")"; fi
+done
+yui_in "$empty" migrate
+yui_in "$empty" tenant apply "$seeds"/*/ >/dev/null
+# The same password hash: the sign-up account's row, copied.
+python3 - "$national_db" "$db" "$hash_from" <<'EOF'
+import sqlite3, sys
+src, dst, email = sys.argv[1:]
+con = sqlite3.connect(dst)
+con.execute("ATTACH ? AS national", (src,))
+con.execute("INSERT INTO accounts SELECT * FROM national.accounts WHERE email_lower = ?", (email,))
+con.commit()
+EOF
+python3 ops/bench/scale_data.py talents "$db" --talents "$base_talents" --hash-from "$hash_from" \
+  --big "$big" --coordinator "$coordinator" >"$work/fill-seeds.txt"
+yui_in "$empty" admin grant --email "$coordinator" --tenant "$big" --role coordinator >&2
+measure seeds "$seeds"
+n_seed_tenants="$(ls "$seeds" | wc -l)"
+db="$national_db"
+
+# --- 6. report ------------------------------------------------------------------------------
 cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)"
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-n_tenants="$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM tenants").fetchone()[0])' "$db")"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "?" }'; }
 echo
 echo "Yui scale check — commit $commit, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($cpu)"
-echo "load average at start $load_start, at end $(cut -d' ' -f1-3 /proc/loadavg); SQLite; one node"
-echo "$n_tenants tenants ($(fill accounts) talents, $(fill memberships) memberships, $(fill big_members) in $big);" \
-  "wrk -t1 -c$connections -d$duration --latency per page; server and wrk on the same machine"
+echo "load average at start $load_start, at end $(cut -d' ' -f1-3 /proc/loadavg); SQLite; one node;" \
+  "wrk -t1 -c$connections -d$duration --latency per page, server and wrk on the same machine"
+echo "national: $n_tenants tenants, $(fill accounts) talents, $(fill memberships) memberships ($(fill big_members) of them in $big);" \
+  "baseline: the $n_seed_tenants seed tenants, $base_talents talents"
 echo
-echo "| page | req/s | p50 | p99 | target | met |"
-echo "|---|---|---|---|---|---|"
+echo "| page | req/s | p50 | p99 | target | met | baseline req/s | baseline p99 | req/s national ÷ baseline |"
+echo "|---|---|---|---|---|---|---|---|---|"
 for i in "${!pages[@]}"; do
-  printf '| %s | %s%s | %s ms | %s ms | %s | %s |\n' "${labels[$i]}" "${rps[$i]}" "${notes[$i]}" \
-    "${p50[$i]}" "${p99[$i]}" "${targets[$i]}" "${met[$i]}"
+  printf '| %s | %s%s | %s ms | %s ms | %s | %s | %s%s | %s ms | %s |\n' "${labels[$i]}" \
+    "${rps[national$i]}" "${notes[national$i]}" "${p50[national$i]}" "${p99[national$i]}" \
+    "${targets[$i]}" "${met[national$i]}" "${rps[seeds$i]}" "${notes[seeds$i]}" "${p99[seeds$i]}" \
+    "$(ratio "${rps[national$i]}" "${rps[seeds$i]}")"
 done
 echo
-echo "home page: $home_bytes bytes of HTML; coordinator search: $found talents on its first page"
-echo "memory of the node (VmRSS): $rss_start MB right after /readyz; $rss_idle MB idle after the load" \
-  "(target ≤ 100 MB: $idle_met); peak (VmHWM) $rss_peak MB"
+echo "home page: ${home_bytes[national]} bytes of HTML (baseline ${home_bytes[seeds]});" \
+  "coordinator search: ${found[national]} talents on its first page (baseline ${found[seeds]})"
+echo "memory of the node (VmRSS): ${rss_start[national]} MB right after /readyz;" \
+  "${rss_idle[national]} MB idle after the load (target ≤ 100 MB: $idle_met); peak (VmHWM) ${rss_peak[national]} MB"
+echo "baseline memory: ${rss_start[seeds]} MB after /readyz; ${rss_idle[seeds]} MB idle after the load; peak ${rss_peak[seeds]} MB"
 echo
 echo "set-up:"
 echo "- yui tenant apply of ${#folders[@]} folders on a fresh database: $(secs "$apply_ms") s"
@@ -287,5 +327,5 @@ echo "- inserting $(fill accounts) talents: $(secs "$fill_ms") s in all (rows $(
   "$(fill interests) interests, $(fill ties) ties, $(fill memberships) memberships," \
   "$(fill consent_log) consent-log rows"
 echo "- database file: $(awk -v b="$db_bytes" 'BEGIN { printf "%.2f", b / 1e9 }') GB"
-echo "- yui serve start until /readyz (migrations checked, ${#names[@]} folders applied): $(secs "$serve_ready_ms") s"
+echo "- yui serve start until /readyz (migrations checked, ${#folders[@]} folders applied again): $(secs "${ready[national]}") s (baseline $(secs "${ready[seeds]}") s)"
 echo "- whole run: $(secs $(($(now_ms) - t_all))) s"

@@ -423,7 +423,7 @@ def cmd_talents(db: str, n: int, hash_from: str, big: str, coordinator: str, see
                 toks += fragment_tokens[x]
             search.append((aid, " ".join(toks)))
             if k == 0:
-                regions = [ranked[0], ranked[1], ranked[100]]
+                regions = {ranked[0], ranked[min(1, len(ranked) - 1)], ranked[min(100, len(ranked) - 1)]}
             else:
                 regions = set(rng.choices(ranked, cum_weights=cum, k=rng.choice((1, 1, 1, 2, 2, 3))))
             for t in regions:
