@@ -409,7 +409,7 @@ mod tests {
             assert!(contrast_ratio(rgb, [255, 255, 255]) >= 4.5, "{colour}");
         }
         assert_eq!(built_in.consent.version, 1);
-        let mut other = built_in.clone();
+        let mut other = built_in;
         other.branding.primary = "#283593".to_owned();
         other.consent.version = 4;
         let copied = checked

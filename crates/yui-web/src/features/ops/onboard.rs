@@ -131,7 +131,7 @@ pub(crate) fn render_form(
     locale: Locale,
     account: &Account,
     csrf: &str,
-    page: FormPage<'_>,
+    page: &FormPage<'_>,
 ) -> Response {
     let c = &state.inner.catalogs;
     let form = page.form;
@@ -254,7 +254,7 @@ pub(super) async fn new(
             copy_choices,
             status: StatusCode::OK,
         };
-        let html = render_form(&state, locale, &operator.account, &csrf, page);
+        let html = render_form(&state, locale, &operator.account, &csrf, &page);
         return Ok((jar, html).into_response());
     }
     let c = &state.inner.catalogs;
@@ -360,7 +360,7 @@ pub(super) async fn create(
             };
             Ok((
                 jar,
-                render_form(&state, locale, &operator.account, &csrf, page),
+                render_form(&state, locale, &operator.account, &csrf, &page),
             )
                 .into_response())
         }

@@ -239,7 +239,7 @@ async fn municipalities(
         };
         return Ok((
             jar,
-            render_form(&state, locale, &staff.account, &csrf, page),
+            render_form(&state, locale, &staff.account, &csrf, &page),
         )
             .into_response());
     }
@@ -346,7 +346,7 @@ async fn invite_municipality(
             };
             Ok((
                 jar,
-                render_form(&state, locale, &staff.account, &csrf, page),
+                render_form(&state, locale, &staff.account, &csrf, &page),
             )
                 .into_response())
         }
