@@ -22,3 +22,10 @@ CREATE UNIQUE INDEX tenant_leaving_open ON tenant_leaving (tenant_id, kind)
 -- A deleted tenant's row stays (suspended) for its anonymous figures and the proof
 -- of consents; this says when its data was erased.
 ALTER TABLE tenants ADD COLUMN deleted_at TIMESTAMPTZ;
+
+-- The second wall, as on every table that carries a tenant: only the platform's
+-- handles (operators) see these rows.
+ALTER TABLE tenant_leaving ENABLE ROW LEVEL SECURITY;
+ALTER TABLE tenant_leaving FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON tenant_leaving
+    USING (yui_tenant_visible(tenant_id)) WITH CHECK (yui_tenant_visible(tenant_id));
