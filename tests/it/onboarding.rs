@@ -116,6 +116,13 @@ async fn an_operator_onboards_a_municipality_picked_from_the_list(app: &TestApp)
     assert_eq!(app.status(&talent, "/t/tono/join").await, 404);
     let console = app.page(&ops, "/ops/tenants/tono").await;
     assert!(console.contains("準備中") && console.contains("返事待ちの管理者の招待があります"));
+    // Its audit log, from its console page, is its own.
+    assert!(console.contains("href=\"/t/tono/audit\""));
+    let log = app.page(&ops, "/t/tono/audit").await;
+    assert!(
+        log.contains("tenant_created") || log.contains("地域の追加"),
+        "{log}"
+    );
 
     // The invited administrator accepts and sees the checklist.
     let path = invitation_path(app, "kikaku@city.tono.example.jp", "tono", 1).await;

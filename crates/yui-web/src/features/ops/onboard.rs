@@ -416,7 +416,8 @@ pub(crate) async fn onboard(
                     .is_some_and(|pc| c.prefecture_prefix() == pc.prefecture_prefix())
             });
         if !own {
-            return refuse("code", Problem::UnknownLocalGov);
+            // On the list, but not this prefecture's: not "unknown".
+            return refuse("code", Problem::InvalidChoice);
         }
         checked.region.parent = Some(p.record.tenant.slug.clone());
     }
