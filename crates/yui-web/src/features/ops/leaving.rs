@@ -16,7 +16,9 @@ use serde::Deserialize;
 use yui_domain::FiscalYear;
 use yui_domain::audit::AuditAction;
 use yui_domain::kpi::History;
-use yui_store::{AuditEntry, AuditTx, LeavingKind, LeavingRequest, PlatformReason, StoreError};
+use yui_store::{
+    AuditEntry, AuditTx, LeavingKind, LeavingRequest, PlatformReason, PlatformTx, StoreError,
+};
 
 use crate::error::PageError;
 use crate::extract::{ClientIp, CsrfForm, CsrfOnly, Lang, Operator, TenantOffboard, TenantPath};
@@ -43,6 +45,36 @@ pub(crate) struct RequestForm {
 
 /// The longest reason kept.
 const REASON_MAX: usize = 500;
+
+/// Writes a step's audit row on the platform's own trail (it outlives the tenant's
+/// erasure) and commits it with the step.
+async fn audited_commit(
+    mut tx: PlatformTx,
+    actor: &yui_store::Account,
+    ip: String,
+    (action, detail): (AuditAction, serde_json::Value),
+    now: chrono::DateTime<Utc>,
+) -> Result<(), PageError> {
+    let entry = AuditEntry {
+        actor_id: Some(actor.id),
+        action,
+        detail,
+        ip,
+    };
+    tx.audit(&entry, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The notice for a step the store refused: by the requester themselves, or on a
+/// request no longer open. Anything else is a failure.
+fn refusal(e: StoreError) -> Result<&'static str, PageError> {
+    match e {
+        StoreError::Invalid(_) => Ok("leaving_second_operator"),
+        StoreError::NotFound => Ok("leaving_not_open"),
+        e => Err(e.into()),
+    }
+}
 
 fn back(slug: &str, done: &str) -> Response {
     Redirect::to(&format!("/ops/tenants/{slug}?done={done}#leaving")).into_response()
@@ -116,17 +148,20 @@ pub(super) async fn request(
         }
         Err(e) => return Err(e.into()),
     };
-    let entry = AuditEntry {
-        actor_id: Some(operator.account.id),
-        action: AuditAction::TenantLeavingRequested,
-        detail: serde_json::json!({
-            "tenant": slug, "request": id, "kind": kind.as_str(), "reason": reason,
-            "not_before": not_before,
-        }),
+    audited_commit(
+        tx,
+        &operator.account,
         ip,
-    };
-    tx.audit(&entry, now).await?;
-    tx.commit().await?;
+        (
+            AuditAction::TenantLeavingRequested,
+            serde_json::json!({
+                "tenant": slug, "request": id, "kind": kind.as_str(), "reason": reason,
+                "not_before": not_before,
+            }),
+        ),
+        now,
+    )
+    .await?;
     Ok(back(&slug, "leaving_requested"))
 }
 
@@ -169,29 +204,24 @@ pub(super) async fn confirm(
         .platform(PlatformReason::OperatorConsole)
         .write()
         .await?;
-    match tx
+    let confirmed = tx
         .confirm_leaving(tenant.id, id, operator.account.id, now)
-        .await
-    {
-        Ok(()) => {}
-        Err(StoreError::Invalid(_)) => {
-            tx.rollback().await?;
-            return Ok(back(&slug, "leaving_second_operator"));
-        }
-        Err(StoreError::NotFound) => {
-            tx.rollback().await?;
-            return Ok(back(&slug, "leaving_not_open"));
-        }
-        Err(e) => return Err(e.into()),
+        .await;
+    if let Err(e) = confirmed {
+        tx.rollback().await?;
+        return Ok(back(&slug, refusal(e)?));
     }
-    let entry = AuditEntry {
-        actor_id: Some(operator.account.id),
-        action: AuditAction::TenantLeavingConfirmed,
-        detail: serde_json::json!({ "tenant": slug, "request": id }),
+    audited_commit(
+        tx,
+        &operator.account,
         ip,
-    };
-    tx.audit(&entry, now).await?;
-    tx.commit().await?;
+        (
+            AuditAction::TenantLeavingConfirmed,
+            serde_json::json!({ "tenant": slug, "request": id }),
+        ),
+        now,
+    )
+    .await?;
     Ok(back(&slug, "leaving_confirmed"))
 }
 
@@ -210,22 +240,21 @@ pub(super) async fn cancel(
         .platform(PlatformReason::OperatorConsole)
         .write()
         .await?;
-    match tx.cancel_leaving(tenant.id, id, now).await {
-        Ok(()) => {}
-        Err(StoreError::NotFound) => {
-            tx.rollback().await?;
-            return Ok(back(&slug, "leaving_not_open"));
-        }
-        Err(e) => return Err(e.into()),
+    if let Err(e) = tx.cancel_leaving(tenant.id, id, now).await {
+        tx.rollback().await?;
+        return Ok(back(&slug, refusal(e)?));
     }
-    let entry = AuditEntry {
-        actor_id: Some(operator.account.id),
-        action: AuditAction::TenantLeavingCancelled,
-        detail: serde_json::json!({ "tenant": slug, "request": id }),
+    audited_commit(
+        tx,
+        &operator.account,
         ip,
-    };
-    tx.audit(&entry, now).await?;
-    tx.commit().await?;
+        (
+            AuditAction::TenantLeavingCancelled,
+            serde_json::json!({ "tenant": slug, "request": id }),
+        ),
+        now,
+    )
+    .await?;
     Ok(back(&slug, "leaving_cancelled"))
 }
 
@@ -291,20 +320,22 @@ pub(super) async fn archive(
     let tenant_file = yui_domain::settings::tenant_file_text(&tenant.record.tenant);
     let bytes = zip_archive(&tables, &members, &tenant_file, &logo)
         .map_err(|e| WebError::Internal(format!("writing the archive: {e}")))?;
-    let mut tx = state
+    let tx = state
         .store
         .platform(PlatformReason::OperatorConsole)
         .write()
         .await?;
-    let entry = AuditEntry {
-        actor_id: Some(operator.account.id),
-        action: AuditAction::TenantExported,
-        detail: serde_json::json!({ "tenant": slug, "request": id, "bytes": bytes.len() }),
+    audited_commit(
+        tx,
+        &operator.account,
         ip,
-    };
-    // On the platform's own trail: it outlives the tenant's erasure.
-    tx.audit(&entry, now).await?;
-    tx.commit().await?;
+        (
+            AuditAction::TenantExported,
+            serde_json::json!({ "tenant": slug, "request": id, "bytes": bytes.len() }),
+        ),
+        now,
+    )
+    .await?;
     let name = format!(
         "yui-{slug}-{}.zip",
         now.with_timezone(&yui_domain::fiscal::tokyo())
@@ -381,14 +412,17 @@ pub(super) async fn erase(
         return Ok(back(&slug, "leaving_not_open"));
     }
     tx.erase_tenant(tenant.id, now).await?;
-    let entry = AuditEntry {
-        actor_id: Some(operator.account.id),
-        action: AuditAction::TenantDeleted,
-        detail: serde_json::json!({ "tenant": slug, "request": id }),
+    audited_commit(
+        tx,
+        &operator.account,
         ip,
-    };
-    tx.audit(&entry, now).await?;
-    tx.commit().await?;
+        (
+            AuditAction::TenantDeleted,
+            serde_json::json!({ "tenant": slug, "request": id }),
+        ),
+        now,
+    )
+    .await?;
     // Its roles are gone: every node reloads who may do what.
     yui_authz::bump_policy_version(&state.store).await?;
     state.authz.refresh_if_changed(&state.store, now).await?;
